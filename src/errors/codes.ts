@@ -1,0 +1,52 @@
+/**
+ * The one registry of cpiwatch error codes. Every error a user can see carries one of these codes;
+ * docs/errors.md documents each (a test checks that every code is documented).
+ * Codes are stable: never renumber or reuse one.
+ */
+export const ErrorCodes = {
+  // Configuration (CPW1xx)
+  CONFIG_INVALID: { code: 'CPW100', retriable: false, message: 'invalid configuration: %s' },
+  CONFIG_FILE_UNREADABLE: { code: 'CPW101', retriable: false, message: 'cannot read configuration file %s: %s' },
+  USAGE: { code: 'CPW102', retriable: false, message: 'usage: %s' },
+
+  // Events in (CPW2xx)
+  EVENT_NOT_JSON: { code: 'CPW200', retriable: false, message: 'event value is not valid JSON: %s' },
+  EVENT_NOT_CLOUDEVENT: { code: 'CPW201', retriable: false, message: 'event is not a CloudEvents 1.0 event: %s' },
+  EVENT_UNKNOWN_TYPE: { code: 'CPW202', retriable: false, message: 'unknown event type "%s"' },
+  EVENT_DATA_INVALID: { code: 'CPW203', retriable: false, message: 'event data does not match the schema of %s: %s' },
+  EVENT_TOO_LARGE: { code: 'CPW204', retriable: false, message: 'event is %s bytes, more than the limit of %s' },
+  EVENT_TIME_INVALID: { code: 'CPW205', retriable: false, message: 'event time is unusable: %s' },
+  EVENT_MISSING_FIELD: { code: 'CPW206', retriable: false, message: 'event of type %s lacks field %s needed by CPI %s' },
+
+  // Rule files (CPW3xx)
+  RULE_YAML_SYNTAX: { code: 'CPW300', retriable: false, message: 'YAML syntax error: %s' },
+  RULE_SCHEMA: { code: 'CPW301', retriable: false, message: '%s' },
+  RULE_UNKNOWN_FIELD: { code: 'CPW302', retriable: false, message: 'unknown field %s%s' },
+  RULE_UNKNOWN_CPI: { code: 'CPW303', retriable: false, message: 'unknown CPI "%s"%s' },
+  RULE_UNKNOWN_EVENT_TYPE: { code: 'CPW304', retriable: false, message: 'unknown event type "%s"%s' },
+  RULE_DUPLICATE_ID: { code: 'CPW305', retriable: false, message: 'duplicate %s id "%s" (first defined at %s)' },
+  RULE_WINDOW_RESOLUTION: { code: 'CPW306', retriable: false, message: 'window %s is not a positive multiple of resolution %s' },
+  RULE_FOR_LONGER_THAN_WINDOW: { code: 'CPW307', retriable: false, message: '"for" %s is longer than the CPI window %s' },
+  RULE_CLEAR_WRONG_SIDE: { code: 'CPW308', retriable: false, message: 'clear threshold %s is on the wrong side of the fire threshold %s (%s)' },
+  RULE_GUARDRAIL_NEVER_ALLOWS: { code: 'CPW309', retriable: false, message: 'guardrails can never allow an offer: %s' },
+  RULE_FILE_TOO_LARGE: { code: 'CPW310', retriable: false, message: 'rule file is %s bytes, more than the limit of %s' },
+  RULE_AGGREGATE_KIND: { code: 'CPW311', retriable: false, message: 'aggregate %s does not apply to a %s CPI%s' },
+  RULE_TARGET: { code: 'CPW312', retriable: false, message: 'target %s cannot be used here: %s' },
+  RULE_NO_FILES: { code: 'CPW313', retriable: false, message: 'no rule files (*.yaml, *.yml) found in %s' },
+
+  // State store (CPW4xx)
+  STORE_UNAVAILABLE: { code: 'CPW400', retriable: true, message: 'state store unavailable: %s' },
+  STORE_SCRIPT: { code: 'CPW401', retriable: false, message: 'state store script %s failed: %s' },
+
+  // Actions out (CPW5xx)
+  OFFER_PUBLISH_FAILED: { code: 'CPW500', retriable: true, message: 'could not publish %s decision(s) to %s: %s' },
+  EMAIL_SEND_FAILED: { code: 'CPW501', retriable: true, message: 'e-mail for offer %s failed: %s' },
+  EMAIL_TEMPLATE_UNKNOWN: { code: 'CPW502', retriable: false, message: 'unknown e-mail template "%s"' },
+
+  // Kafka (CPW6xx)
+  KAFKA_UNAVAILABLE: { code: 'CPW600', retriable: true, message: 'Kafka unavailable: %s' },
+  DEAD_LETTER_FAILED: { code: 'CPW601', retriable: true, message: 'could not write dead letter: %s' },
+} as const;
+
+export type ErrorName = keyof typeof ErrorCodes;
+export type ErrorCode = (typeof ErrorCodes)[ErrorName]['code'];

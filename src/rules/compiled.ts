@@ -1,0 +1,98 @@
+/**
+ * The runtime form of rule files: durations in milliseconds, references resolved, versions computed.
+ * Produced by compile.ts from validated documents; consumed by the pipeline. Plain data only.
+ */
+import type { AggregateName, ConditionDoc } from './schema.js';
+
+export type Predicate = Readonly<Record<string, ConditionDoc>>;
+
+export interface SourcePosition { file: string; line: number; col: number }
+
+export interface EventMatcher { event: string; where?: Predicate }
+export interface CorrelatedMatcher extends EventMatcher { correlate: string }
+
+export type CpiMeasure =
+  | {
+      kind: 'duration';
+      start: CorrelatedMatcher;
+      end: CorrelatedMatcher;
+      /** Field of the start event with the expected duration in seconds. */
+      relativeTo?: string;
+      defaultExpectedMs?: number;
+      maxPendingMs: number;
+      /** Divisor turning milliseconds into the CPI's unit (1000 for seconds); ignored when relative. */
+      unitMs: number;
+    }
+  | { kind: 'value'; event: string; field: string; where?: Predicate }
+  | { kind: 'ratio'; numerator: EventMatcher; denominator: EventMatcher };
+
+export interface CompiledCpi {
+  id: string;
+  description?: string;
+  unit?: string;
+  measure: CpiMeasure;
+  /** Field of the event data naming the scope, e.g. storeId. */
+  groupBy: string;
+  windowMs: number;
+  resolutionMs: number;
+  latenessMs: number;
+  position?: SourcePosition;
+}
+
+export type RuleTarget =
+  | { kind: 'enRoute'; withinMs: number }
+  | { kind: 'contributors'; withinMs: number }
+  | { kind: 'scopeCustomer' };
+
+export interface CompiledGuardrails {
+  cooldownMs?: number;
+  budget?: { max: number; perMs: number };
+  quietHours?: { fromMinute: number; toMinute: number; timeZone: 'scope' | string };
+  holdoutPercent: number;
+  killSwitch: boolean;
+}
+
+export interface CompiledOffer {
+  kind: string;
+  code: string;
+  title: string;
+  terms?: string;
+  expiresAfterMs: number;
+  redemption?: { channel: string; instructions?: string };
+}
+
+export interface CompiledRule {
+  id: string;
+  /** Content hash of the rule and of its CPI: changes whenever either is edited. */
+  version: string;
+  description?: string;
+  cpi: CompiledCpi;
+  aggregate: AggregateName;
+  direction: 'above' | 'below';
+  threshold: number;
+  /** Hysteresis: a firing rule clears only once the value is back past this line. */
+  clear: number;
+  forMs: number;
+  minSamples: number;
+  target: RuleTarget;
+  filter?: Predicate;
+  guardrails: CompiledGuardrails;
+  offer: CompiledOffer;
+  email?: { template: string; subject?: string };
+  position?: SourcePosition;
+}
+
+export interface CompiledPolicy {
+  customerCooldownMs?: number;
+  frequencyCap?: { max: number; perMs: number };
+  killSwitch: boolean;
+  defaultTimeZone: string;
+}
+
+export interface RuleSet {
+  cpis: ReadonlyMap<string, CompiledCpi>;
+  rules: readonly CompiledRule[];
+  policy: CompiledPolicy;
+  /** Hash of every rule version: identifies a loaded rule set in logs and metrics. */
+  version: string;
+}

@@ -1,0 +1,193 @@
+/**
+ * The rule language: the shape of a rule file, as zod schemas. Unknown fields are rejected everywhere
+ * (strict objects). The JSON Schema for editors (schemas/rule-file.schema.json) is generated from here.
+ * Cross-field checks (unknown CPI, window vs resolution, ...) live in compile.ts.
+ */
+import { z } from 'zod';
+import { DURATION_PATTERN } from './duration.js';
+
+export const Duration = z
+  .string()
+  .regex(new RegExp(DURATION_PATTERN), { message: 'a duration such as "90s", "15m", "2h" or "1h30m"' })
+  .describe('A duration: digits followed by ms, s, m, h or d; parts may be combined ("1h30m").');
+
+const Identifier = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { message: 'lower-case letters, digits and dashes, at most 63 characters' });
+
+/** A dotted path into the event's data (or a customer's facts), e.g. "storeId" or "address.city". */
+const FieldPath = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}(\.[A-Za-z_][A-Za-z0-9_]{0,63}){0,7}$/, {
+  message: 'a field name or dotted path such as "storeId" or "address.city"',
+});
+
+const Scalar = z.union([z.string().max(256), z.number(), z.boolean()]);
+
+export const Condition = z.union([
+  Scalar,
+  z.strictObject({
+    in: z.array(Scalar).min(1).max(1000).optional(),
+    notIn: z.array(Scalar).min(1).max(1000).optional(),
+    equals: Scalar.optional(),
+    not: Scalar.optional(),
+    gt: z.number().optional(),
+    gte: z.number().optional(),
+    lt: z.number().optional(),
+    lte: z.number().optional(),
+    exists: z.boolean().optional(),
+  }),
+]);
+
+/** All conditions must hold: `{ damaged: true, weightKg: { gte: 2 } }`. */
+export const Predicate = z.record(FieldPath, Condition).describe('Field conditions that must all hold.');
+
+const EventMatch = z.strictObject({
+  event: z.string().min(1).describe('The CloudEvents type, e.g. curbside.arrived'),
+  where: Predicate.optional(),
+});
+
+const CorrelatedEvent = z.strictObject({
+  event: z.string().min(1),
+  correlate: FieldPath.describe('Field joining the start and end events, e.g. orderId'),
+  where: Predicate.optional(),
+});
+
+export const DurationMeasure = z.strictObject({
+  start: CorrelatedEvent,
+  end: CorrelatedEvent,
+  relativeTo: FieldPath.optional().describe(
+    'Field of the start event holding the expected duration in seconds; the sample becomes actual / expected.',
+  ),
+  defaultExpected: Duration.optional().describe('Expected duration when the start event lacks relativeTo.'),
+  maxPending: Duration.default('2h').describe('How long a start waits for its end before it is dropped.'),
+  unit: z.enum(['seconds', 'minutes', 'hours', 'days']).default('seconds'),
+});
+
+export const ValueMeasure = z.strictObject({
+  event: z.string().min(1),
+  field: FieldPath.describe('Numeric field of the event data'),
+  where: Predicate.optional(),
+});
+
+export const RatioMeasure = z.strictObject({
+  numerator: EventMatch,
+  denominator: EventMatch,
+});
+
+export const Measure = z.union([
+  z.strictObject({ duration: DurationMeasure }),
+  z.strictObject({ value: ValueMeasure }),
+  z.strictObject({ ratio: RatioMeasure }),
+]);
+
+export const CpiDefinition = z.strictObject({
+  id: Identifier,
+  description: z.string().max(2000).optional(),
+  unit: z.string().max(64).optional(),
+  measure: Measure,
+  groupBy: FieldPath.describe('Dimension the CPI is kept per: storeId, region, channel, customerId, ...'),
+  window: Duration.describe('Sliding window size, e.g. 15m'),
+  resolution: Duration.default('1m').describe('Bucket size; the window slides by this step'),
+  allowedLateness: Duration.default('0s').describe('Events older than the newest seen minus this are late'),
+});
+
+export const Aggregate = z.enum(['count', 'sum', 'avg', 'min', 'max', 'p50', 'p90', 'p95', 'p99', 'ratio']);
+
+export const Threshold = z.union([
+  z.strictObject({ above: z.number(), clear: z.number().optional() }),
+  z.strictObject({ below: z.number(), clear: z.number().optional() }),
+]);
+
+export const Target = z.union([
+  z.strictObject({
+    enRoute: z.strictObject({
+      within: Duration.default('1h').describe('Only customers whose en-route event is this recent'),
+    }),
+  }),
+  z.strictObject({
+    contributors: z.strictObject({
+      within: Duration.optional().describe('Customers whose own events fed the CPI this recently (default: the window)'),
+    }),
+  }),
+  z.strictObject({ scopeCustomer: z.literal(true).describe('The scope is a customer (groupBy: customerId)') }),
+]);
+
+const TimeOfDay = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, { message: 'a time of day such as "21:30"' });
+
+export const QuietHours = z.strictObject({
+  from: TimeOfDay,
+  to: TimeOfDay,
+  timeZone: z
+    .string()
+    .default('scope')
+    .describe('An IANA zone such as "America/Chicago", or "scope" for the time zone of the breaching store'),
+});
+
+export const Budget = z.strictObject({
+  max: z.number().int().min(0),
+  per: Duration,
+});
+
+export const Guardrails = z.strictObject({
+  cooldown: Duration.optional().describe('Same rule, same customer: at most one offer per cooldown'),
+  budget: Budget.optional().describe('At most `max` offers per scope (e.g. store) per period'),
+  quietHours: QuietHours.optional(),
+  holdoutPercent: z.number().min(0).max(100).default(0).describe('Deterministic control group, recorded as suppressed'),
+  killSwitch: z.boolean().default(false).describe('true stops every offer of this rule (recorded as suppressed)'),
+});
+
+export const Offer = z.strictObject({
+  kind: Identifier.describe('e.g. complimentary-drink'),
+  code: z.string().regex(/^[A-Z0-9-]{2,32}$/, { message: 'upper-case letters, digits and dashes' }),
+  title: z.string().min(1).max(200),
+  terms: z.string().max(2000).optional(),
+  expiresAfter: Duration.describe('The offer expires this long after it is sent'),
+  redemption: z
+    .strictObject({
+      channel: z.string().max(64).describe('e.g. store-bar, online, app'),
+      instructions: z.string().max(1000).optional(),
+    })
+    .optional(),
+});
+
+export const EmailAction = z.strictObject({
+  template: Identifier.describe('An e-mail template name, e.g. complimentary-drink'),
+  subject: z.string().max(200).optional(),
+});
+
+export const RuleDefinition = z.strictObject({
+  id: Identifier,
+  description: z.string().max(2000).optional(),
+  cpi: Identifier,
+  aggregate: Aggregate,
+  threshold: Threshold,
+  for: Duration.default('0s').describe('The breach must last this long before the rule fires'),
+  minSamples: z.number().int().min(1).default(1).describe('Do not fire on fewer samples in the window'),
+  target: Target,
+  filter: Predicate.optional().describe("Conditions on the customer's facts, e.g. valueTier: { in: [gold, platinum] }"),
+  guardrails: Guardrails.default({ holdoutPercent: 0, killSwitch: false }),
+  offer: Offer,
+  email: EmailAction.optional(),
+});
+
+export const Policy = z.strictObject({
+  customerCooldown: Duration.optional().describe('Any rule, same customer: at most one offer per this period'),
+  frequencyCap: Budget.optional().describe('Any rule, same customer: at most `max` offers per period'),
+  killSwitch: z.boolean().default(false).describe('true stops every offer of every rule'),
+  defaultTimeZone: z.string().default('UTC').describe('Time zone for quiet hours when a store has none on record'),
+});
+
+export const RuleFile = z.strictObject({
+  $schema: z.string().optional(),
+  cpis: z.array(CpiDefinition).max(500).default([]),
+  rules: z.array(RuleDefinition).max(500).default([]),
+  policy: Policy.optional().describe('Guardrails across all rules; at most one file may set it'),
+});
+
+export type RuleFileInput = z.input<typeof RuleFile>;
+export type RuleFileDoc = z.output<typeof RuleFile>;
+export type CpiDefinitionDoc = z.output<typeof CpiDefinition>;
+export type RuleDefinitionDoc = z.output<typeof RuleDefinition>;
+export type PolicyDoc = z.output<typeof Policy>;
+export type PredicateDoc = z.output<typeof Predicate>;
+export type ConditionDoc = z.output<typeof Condition>;
+export type AggregateName = z.output<typeof Aggregate>;

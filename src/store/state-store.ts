@@ -1,0 +1,162 @@
+/**
+ * The state-store interface: everything the pipeline keeps between events. Two implementations,
+ * store/redis (production) and store/memory (backtests, rule tests), pass one contract suite
+ * (tests/contract/state-store.contract.ts), so a backtest cannot drift from production.
+ *
+ * State is grouped by *entity tag* ("storeId=S1", "customerId=C7"): every key of one tag lives in
+ * one Redis Cluster slot, so all updates of a tag are one atomic script call.
+ */
+
+/** A scalar value as kept in facts. */
+export type FactValue = string | number | boolean | null;
+
+/** Window parameters of a CPI, needed to apply ops and to read its window. */
+export interface CpiWindowSpec {
+  cpi: string;
+  resolutionMs: number;
+  /** Number of buckets in the window (window / resolution). */
+  buckets: number;
+  latenessMs: number;
+  /** How long a bucket is kept: window + lateness + one resolution. */
+  ttlMs: number;
+}
+
+interface OpBase {
+  /** Source offset: an op whose offset is not above the tag's applied offset for the source is a duplicate. */
+  offset: number;
+  time: number;
+}
+
+/** A numeric sample (value CPIs). */
+export interface SampleOp extends OpBase { kind: 'sample'; cpi: string; value: number }
+/** A ratio observation: adds to the numerator and/or the denominator. */
+export interface CountOp extends OpBase { kind: 'count'; cpi: string; num: 0 | 1; den: 0 | 1 }
+/** Start of a correlated duration: kept pending until its end arrives or maxPending passes. */
+export interface StartOp extends OpBase {
+  kind: 'start'; cpi: string; key: string; expectedMs: number | null; maxPendingMs: number;
+}
+/** End of a correlated duration: resolves the pending start into a sample (elapsed / divisor). */
+export interface EndOp extends OpBase {
+  kind: 'end'; cpi: string; key: string; unitMs: number; relative: boolean;
+}
+/** Facts about the tag's entity (customer profile, store profile): newest event time wins per field set. */
+export interface FactOp extends OpBase { kind: 'fact'; facts: Record<string, FactValue> }
+/** A customer heading to this tag's store, kept for `keepMs`. */
+export interface EnRouteOp extends OpBase { kind: 'enroute'; customer: string; etaMs: number; keepMs: number }
+/** A customer whose event fed a CPI of this tag (audience of `contributors` targets). */
+export interface ContributorOp extends OpBase { kind: 'contrib'; cpi: string; customer: string; keepMs: number }
+
+export type StateOp = SampleOp | CountOp | StartOp | EndOp | FactOp | EnRouteOp | ContributorOp;
+
+/**
+ * What happened to an op: applied; duplicate (already applied from this source);
+ * late (older than watermark - lateness, or its bucket has left the window); unmatched (an end whose
+ * start is unknown or expired; or a start whose key is already pending).
+ */
+export type OpStatus = 'applied' | 'duplicate' | 'late' | 'unmatched';
+
+/** A CPI's window as merged buckets, read right after the updates. */
+export interface WindowSnapshot {
+  cpi: string;
+  /** Newest event time applied for this CPI in this tag: the tag's "now" in event time. */
+  watermark: number;
+  count: number;
+  sum: number;
+  min: number | null;
+  max: number | null;
+  num: number;
+  den: number;
+  /** Sketch bins: index (see windows/sketch.ts) to count. */
+  bins: Record<string, number>;
+}
+
+/** The persisted state of one rule in one scope (see rules/evaluate.ts). */
+export interface RuleState {
+  status: 'inactive' | 'pending' | 'firing';
+  /** When the current status began (event time). */
+  since: number;
+  /** Event time the current firing episode began; null when not firing. */
+  episode: number | null;
+  /** Rule version that last wrote this state. */
+  version: string;
+}
+
+export interface TagBatch {
+  tag: string;
+  /** Source of the offsets, e.g. "events:3" (topic:partition). */
+  source: string;
+  ops: StateOp[];
+  /** Window specs of every CPI the ops touch, and of CPIs to read back even if untouched. */
+  cpis: CpiWindowSpec[];
+}
+
+export interface TagResult {
+  tag: string;
+  statuses: OpStatus[];
+  /** Value of each applied end op (the resolved duration sample), by op index. */
+  samples: Record<number, number>;
+  snapshots: WindowSnapshot[];
+  ruleStates: Record<string, RuleState>;
+}
+
+export interface AudienceQuery {
+  tag: string;
+  kind: 'enroute' | 'contrib';
+  cpi?: string;
+  /** Inclusive event-time bounds. */
+  since: number;
+  until: number;
+}
+
+export interface AudienceMember { customer: string; time: number; etaMs?: number }
+
+/** A decision to take under the stateful guardrails, atomically with the offer ledger. */
+export interface OfferCandidate {
+  offerId: string;
+  ruleId: string;
+  customer: string;
+  scopeTag: string;
+  time: number;
+  /** Set when a stateless guardrail (kill switch, holdout, quiet hours) already suppressed it. */
+  presuppressed?: SuppressionReason;
+  ruleCooldownMs?: number;
+  budget?: { max: number; perMs: number };
+  customerCooldownMs?: number;
+  frequencyCap?: { max: number; perMs: number };
+  /** How long the ledger keeps the decision (at least the longest guardrail period). */
+  retainMs: number;
+}
+
+export type SuppressionReason =
+  | 'kill-switch'
+  | 'holdout'
+  | 'quiet-hours'
+  | 'cooldown'
+  | 'customer-cooldown'
+  | 'frequency-cap'
+  | 'budget';
+
+export interface LedgerVerdict {
+  offerId: string;
+  outcome: 'offered' | 'suppressed';
+  reason?: SuppressionReason;
+  /** True when the ledger already held this decision (a replay): the stored verdict is returned. */
+  replay: boolean;
+  /** True once the decision was published (markPublished). */
+  published: boolean;
+}
+
+export interface StateStore {
+  /** Applies every tag's ops (idempotently per source offset) and reads back windows and rule states. */
+  applyOps(batches: TagBatch[]): Promise<TagResult[]>;
+  /** Replaces rule states (null deletes). */
+  saveRuleStates(updates: { tag: string; states: Record<string, RuleState | null> }[]): Promise<void>;
+  readAudience(queries: AudienceQuery[]): Promise<AudienceMember[][]>;
+  readFacts(tags: string[]): Promise<(Record<string, FactValue> | null)[]>;
+  /** Takes each candidate through the ledger and the stateful guardrails, in order, atomically. */
+  decide(candidates: OfferCandidate[]): Promise<LedgerVerdict[]>;
+  markPublished(offerIds: string[]): Promise<void>;
+  /** Reads the ledger (explain, tests). */
+  readLedger(offerIds: string[]): Promise<(LedgerVerdict | null)[]>;
+  close(): Promise<void>;
+}
