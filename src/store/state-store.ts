@@ -31,14 +31,16 @@ interface OpBase {
 export interface SampleOp extends OpBase { kind: 'sample'; cpi: string; value: number }
 /** A ratio observation: adds to the numerator and/or the denominator. */
 export interface CountOp extends OpBase { kind: 'count'; cpi: string; num: 0 | 1; den: 0 | 1 }
-/** Start of a correlated duration: kept pending until its end arrives or maxPending passes. */
+/**
+ * Start of a correlated duration. Starts and ends join in either order: whichever comes first waits
+ * (at most maxPendingMs of event time) for the other; the sample is (end - start) / divisorMs, at the
+ * end's time. divisorMs is the expected duration for CPIs relative to an expectation, else the unit.
+ */
 export interface StartOp extends OpBase {
-  kind: 'start'; cpi: string; key: string; expectedMs: number | null; maxPendingMs: number;
+  kind: 'start'; cpi: string; key: string; divisorMs: number; maxPendingMs: number;
 }
-/** End of a correlated duration: resolves the pending start into a sample (elapsed / divisor). */
-export interface EndOp extends OpBase {
-  kind: 'end'; cpi: string; key: string; unitMs: number; relative: boolean;
-}
+/** End of a correlated duration (see StartOp). */
+export interface EndOp extends OpBase { kind: 'end'; cpi: string; key: string; maxPendingMs: number }
 /** Facts about the tag's entity (customer profile, store profile): newest event time wins per field set. */
 export interface FactOp extends OpBase { kind: 'fact'; facts: Record<string, FactValue> }
 /** A customer heading to this tag's store, kept for `keepMs`. */
@@ -93,7 +95,7 @@ export interface TagBatch {
 export interface TagResult {
   tag: string;
   statuses: OpStatus[];
-  /** Value of each applied end op (the resolved duration sample), by op index. */
+  /** Value of each duration sample resolved by an op (start or end), by op index. */
   samples: Record<number, number>;
   snapshots: WindowSnapshot[];
   ruleStates: Record<string, RuleState>;

@@ -1,0 +1,69 @@
+/**
+ * Every Redis key cpiwatch uses is built here (the Lua scripts receive these bases as KEYS and
+ * append the documented suffixes; each suffix is listed below, nowhere else invents a key).
+ *
+ * Keys carry a hash tag so every key of one entity lands in one Redis Cluster slot:
+ *   {<prefix>:<tag>}                 entity base, e.g. {cpiwatch:storeId=S1}
+ *     :applied                       hash  source (topic:partition) -> last applied offset
+ *     :wm                            hash  cpi -> watermark (newest event time applied, ms)
+ *     :w:<cpi>:<bucket>              hash  c, s, mn, mx, n, d, b<bin>: one time bucket of a window
+ *     :pend:<cpi>                    hash  correlation key -> pending start or end of a duration
+ *     :pendt:<cpi>                   zset  correlation key by event time (eviction order)
+ *     :facts                         hash  fact -> JSON value; __t = event time of the newest facts
+ *     :enroute                       zset  customer by event time of their en-route event
+ *     :eta                           hash  customer -> ETA in ms
+ *     :contrib:<cpi>                 zset  customer by event time of their latest contribution
+ *     :rules                         hash  rule id -> JSON rule state
+ *   {<prefix>:d}                     decisions base (one slot: decisions are rare)
+ *     :offer:<offerId>               hash  outcome, reason, published: the offer ledger
+ *     :hist:<customer>               zset  "<offerId>|<ruleId>" by offer time: contact history
+ *     :budget:<rule>:<tag>:<period>  string counter of offers in one budget period
+ *     :email:<offerId>               string e-mail delivery state of an offer (actions/email)
+ */
+export class RedisKeys {
+  constructor(readonly prefix: string) {
+    if (/[{}]/.test(prefix)) throw new Error('the Redis key prefix must not contain { or }');
+  }
+
+  /** Base of an entity's keys, e.g. {cpiwatch:storeId=S1}. */
+  entity(tag: string): string {
+    return `{${this.prefix}:${tag}}`;
+  }
+
+  decisions(): string {
+    return `{${this.prefix}:d}`;
+  }
+
+  rules(tag: string): string {
+    return `${this.entity(tag)}:rules`;
+  }
+
+  facts(tag: string): string {
+    return `${this.entity(tag)}:facts`;
+  }
+
+  enRoute(tag: string): string {
+    return `${this.entity(tag)}:enroute`;
+  }
+
+  eta(tag: string): string {
+    return `${this.entity(tag)}:eta`;
+  }
+
+  contributors(tag: string, cpi: string): string {
+    return `${this.entity(tag)}:contrib:${cpi}`;
+  }
+
+  offer(offerId: string): string {
+    return `${this.decisions()}:offer:${offerId}`;
+  }
+
+  email(offerId: string): string {
+    return `${this.decisions()}:email:${offerId}`;
+  }
+
+  /** Pattern matching every key of this prefix (for an ACL rule such as ~{cpiwatch:*). */
+  pattern(): string {
+    return `{${this.prefix}:*`;
+  }
+}

@@ -1,0 +1,27 @@
+/**
+ * Loads the Lua scripts of src/store/redis/lua/ and registers them on an ioredis client (standalone
+ * or cluster) through defineCommand, so they run by EVALSHA and reload themselves after a restart.
+ * Script files are read from the package's src/ folder in both the TypeScript and the compiled build.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Cluster, Redis } from 'ioredis';
+
+const LUA_DIR = fileURLToPath(new URL('../../../src/store/redis/lua/', import.meta.url));
+
+export const SCRIPTS = {
+  applyOps: { file: 'apply-ops.lua', keys: 1 },
+  decideOffers: { file: 'decide-offers.lua', keys: 1 },
+} as const;
+
+export type ScriptName = keyof typeof SCRIPTS;
+
+export function readScript(name: ScriptName): string {
+  return readFileSync(LUA_DIR + SCRIPTS[name].file, 'utf8');
+}
+
+export function defineScripts(client: Redis | Cluster): void {
+  for (const name of Object.keys(SCRIPTS) as ScriptName[]) {
+    client.defineCommand(name, { numberOfKeys: SCRIPTS[name].keys, lua: readScript(name) });
+  }
+}
