@@ -57,11 +57,16 @@ export type StateOp = SampleOp | CountOp | StartOp | EndOp | FactOp | EnRouteOp 
  */
 export type OpStatus = 'applied' | 'duplicate' | 'late' | 'unmatched';
 
-/** A CPI's window as merged buckets, read right after the updates. */
+/** A CPI's window as merged buckets. */
 export interface WindowSnapshot {
   cpi: string;
-  /** Newest event time applied for this CPI in this tag: the tag's "now" in event time. */
+  /** Newest event time applied for this CPI in this tag when the snapshot was taken. */
   watermark: number;
+  /**
+   * The evaluation time: for a bucket close, the end of the bucket that closed (rules are evaluated
+   * there, so results do not depend on how events were batched); for a current read, the watermark.
+   */
+  at: number;
   count: number;
   sum: number;
   min: number | null;
@@ -90,6 +95,8 @@ export interface TagBatch {
   ops: StateOp[];
   /** Window specs of every CPI the ops touch, and of CPIs to read back even if untouched. */
   cpis: CpiWindowSpec[];
+  /** Also read every listed CPI's current window after the updates (explain, metrics, tests). */
+  readCurrent?: boolean;
 }
 
 export interface TagResult {
@@ -97,6 +104,12 @@ export interface TagResult {
   statuses: OpStatus[];
   /** Value of each duration sample resolved by an op (start or end), by op index. */
   samples: Record<number, number>;
+  /**
+   * Bucket closes, in event order: each time an op moves a CPI's watermark into a later bucket, the
+   * window as it stood just before (evaluated at the end of the closed bucket). Rules evaluate these.
+   */
+  closes: WindowSnapshot[];
+  /** Current windows after the updates, when readCurrent was set. */
   snapshots: WindowSnapshot[];
   ruleStates: Record<string, RuleState>;
 }

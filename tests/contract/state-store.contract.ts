@@ -16,7 +16,7 @@ function uniqueTag(): string {
 }
 
 function batch(tag: string, ops: StateOp[], cpis: CpiWindowSpec[] = [WAIT], source = 'events:0'): TagBatch {
-  return { tag, source, ops, cpis };
+  return { tag, source, ops, cpis, readCurrent: true };
 }
 
 function sample(offset: number, time: number, value: number, cpi = 'wait'): StateOp {
@@ -66,6 +66,18 @@ export function stateStoreContract(name: string, open: () => Promise<{ store: St
         ]);
         expect(r!.statuses).toEqual(['applied', 'applied', 'late']);
         expect(r!.snapshots[0]).toMatchObject({ count: 2, sum: 3, watermark: T0 + 10 * MIN });
+      }));
+
+    it('reports each bucket close with the window as it stood, at the end of the closed bucket', () =>
+      withStore(async (store) => {
+        const tag = uniqueTag();
+        const noCurrent = (ops: StateOp[]): TagBatch => ({ ...batch(tag, ops), readCurrent: false });
+        const [r] = await store.applyOps([noCurrent([sample(1, T0 + 1000, 1), sample(2, T0 + 2000, 3), sample(3, T0 + MIN, 10), sample(4, T0 + 30_000, 5)])]);
+        expect(r!.snapshots).toEqual([]);
+        expect(r!.closes).toHaveLength(1);
+        expect(r!.closes[0]).toMatchObject({ cpi: 'wait', at: T0 + MIN, watermark: T0 + 2000, count: 2, sum: 4, min: 1, max: 3 });
+        const [r2] = await store.applyOps([noCurrent([sample(5, T0 + 5 * MIN, 1)])]);
+        expect(r2!.closes[0]).toMatchObject({ at: T0 + 2 * MIN, watermark: T0 + MIN, count: 4, sum: 19 });
       }));
 
     it('is idempotent per source offset: a redelivered batch changes nothing', () =>
@@ -120,6 +132,7 @@ export function stateStoreContract(name: string, open: () => Promise<{ store: St
         ]);
         expect(r!.statuses).toEqual(['applied', 'unmatched']);
         expect(r!.snapshots).toEqual([]);
+        expect(r!.closes).toEqual([]);
       }));
 
     it('keeps the newest facts, en-route customers and contributors', () =>

@@ -71,28 +71,30 @@ export class MemoryStore implements StateStore {
     let appliedAfter = appliedBefore;
     const statuses: OpStatus[] = [];
     const samples: Record<number, number> = {};
+    const closes: WindowSnapshot[] = [];
+    const add: AddToWindow = (cpi, time, obs) => addToWindow(state, specs, cpi, time, obs, closes);
 
     batch.ops.forEach((op, i) => {
       if (op.offset <= appliedBefore) { statuses.push('duplicate'); return; }
       appliedAfter = Math.max(appliedAfter, op.offset);
-      statuses.push(this.applyOp(state, specs, op, (v) => { samples[i] = v; }));
+      statuses.push(this.applyOp(state, add, op, (v) => { samples[i] = v; }));
     });
     if (appliedAfter > appliedBefore) state.applied.set(batch.source, appliedAfter);
 
     const snapshots: WindowSnapshot[] = [];
-    for (const spec of batch.cpis) {
+    for (const spec of batch.readCurrent ? batch.cpis : []) {
       const w = state.windows.get(spec.cpi);
-      if (w && w.watermark !== null) snapshots.push(snapshotOf(spec, w));
+      if (w && w.watermark !== null) snapshots.push(snapshotOf(spec, w, w.watermark));
     }
-    return { tag: batch.tag, statuses, samples, snapshots, ruleStates: Object.fromEntries(state.ruleStates) };
+    return { tag: batch.tag, statuses, samples, closes, snapshots, ruleStates: Object.fromEntries(state.ruleStates) };
   }
 
-  private applyOp(state: TagState, specs: Map<string, CpiWindowSpec>, op: StateOp, onSample: (v: number) => void): OpStatus {
+  private applyOp(state: TagState, add: AddToWindow, op: StateOp, onSample: (v: number) => void): OpStatus {
     switch (op.kind) {
       case 'sample':
-        return addToWindow(state, specs, op.cpi, op.time, { value: op.value });
+        return add(op.cpi, op.time, { value: op.value });
       case 'count':
-        return addToWindow(state, specs, op.cpi, op.time, { num: op.num, den: op.den });
+        return add(op.cpi, op.time, { num: op.num, den: op.den });
       case 'start':
       case 'end': {
         const pending = state.pendingOf(op.cpi);
@@ -111,7 +113,7 @@ export class MemoryStore implements StateStore {
         const elapsed = endTime - start.time;
         if (elapsed < 0 || elapsed > op.maxPendingMs) return 'unmatched';
         const value = elapsed / start.divisorMs;
-        const status = addToWindow(state, specs, op.cpi, endTime, { value });
+        const status = add(op.cpi, endTime, { value });
         if (status === 'applied') onSample(value);
         return status;
       }
@@ -187,15 +189,21 @@ export class MemoryStore implements StateStore {
   async close(): Promise<void> {}
 }
 
+type Observation = { value: number } | { num: 0 | 1; den: 0 | 1 };
+type AddToWindow = (cpi: string, time: number, obs: Observation) => OpStatus;
+
 function addToWindow(
-  state: TagState, specs: Map<string, CpiWindowSpec>, cpi: string, time: number,
-  obs: { value: number } | { num: 0 | 1; den: 0 | 1 },
+  state: TagState, specs: Map<string, CpiWindowSpec>, cpi: string, time: number, obs: Observation,
+  closes: WindowSnapshot[],
 ): OpStatus {
   const spec = specs.get(cpi);
   if (!spec) throw new Error(`no window spec for CPI ${cpi} in batch`);
   const w = state.window(cpi);
   if (isLate(time, w.watermark, spec)) return 'late';
   const b = bucketOf(time, spec.resolutionMs);
+  if (w.watermark !== null && b > bucketOf(w.watermark, spec.resolutionMs)) {
+    closes.push(snapshotOf(spec, w, (bucketOf(w.watermark, spec.resolutionMs) + 1) * spec.resolutionMs));
+  }
   let bucket = w.buckets.get(b);
   if (!bucket) w.buckets.set(b, (bucket = emptyBucket()));
   if ('value' in obs) {
@@ -217,8 +225,8 @@ function addToWindow(
   return 'applied';
 }
 
-function snapshotOf(spec: CpiWindowSpec, w: CpiWindow): WindowSnapshot {
-  const snap: WindowSnapshot = { cpi: spec.cpi, watermark: w.watermark!, count: 0, sum: 0, min: null, max: null, num: 0, den: 0, bins: {} };
+function snapshotOf(spec: CpiWindowSpec, w: CpiWindow, at: number): WindowSnapshot {
+  const snap: WindowSnapshot = { cpi: spec.cpi, watermark: w.watermark!, at, count: 0, sum: 0, min: null, max: null, num: 0, den: 0, bins: {} };
   const { first, last } = windowBuckets(w.watermark!, spec.resolutionMs, spec.buckets);
   for (let b = first; b <= last; b++) {
     const bucket = w.buckets.get(b);

@@ -12,10 +12,30 @@ import { RedisKeys } from './keys.js';
 import { roundTrip, type Command } from './round-trip.js';
 import { defineScripts } from './script-loader.js';
 
+type RawSnapshot = Omit<WindowSnapshot, 'sum' | 'min' | 'max' | 'bins'> & {
+  sum: string; min?: string; max?: string; bins: Record<string, number> | unknown[];
+};
+
+function snapshotOf(s: RawSnapshot): WindowSnapshot {
+  return {
+    cpi: s.cpi,
+    watermark: Number(s.watermark),
+    at: Number(s.at),
+    count: s.count,
+    sum: Number(s.sum),
+    min: s.min === undefined ? null : Number(s.min),
+    max: s.max === undefined ? null : Number(s.max),
+    num: s.num,
+    den: s.den,
+    bins: record(s.bins),
+  };
+}
+
 interface ApplyReply {
   statuses: OpStatus[] | Record<string, never>;
   samples: Record<string, string> | unknown[];
-  snapshots: (Omit<WindowSnapshot, 'sum' | 'min' | 'max' | 'bins'> & { sum: string; min?: string; max?: string; bins: Record<string, number> | unknown[] })[] | Record<string, never>;
+  closes: RawSnapshot[] | Record<string, never>;
+  snapshots: RawSnapshot[] | Record<string, never>;
   rules: string[] | Record<string, never>;
 }
 
@@ -39,7 +59,7 @@ export class RedisStore implements StateStore {
   async applyOps(batches: TagBatch[]): Promise<TagResult[]> {
     const commands: Command[] = batches.map((b) => [
       'applyOps',
-      [this.keys.entity(b.tag), JSON.stringify({ source: b.source, ops: b.ops, cpis: b.cpis })],
+      [this.keys.entity(b.tag), JSON.stringify({ source: b.source, ops: b.ops, cpis: b.cpis, readCurrent: b.readCurrent === true })],
     ]);
     const replies = await roundTrip(this.client, commands);
     return replies.map((raw, i) => {
@@ -53,17 +73,8 @@ export class RedisStore implements StateStore {
         tag: batches[i]!.tag,
         statuses: list(reply.statuses),
         samples,
-        snapshots: list(reply.snapshots).map((s) => ({
-          cpi: s.cpi,
-          watermark: Number(s.watermark),
-          count: s.count,
-          sum: Number(s.sum),
-          min: s.min === undefined ? null : Number(s.min),
-          max: s.max === undefined ? null : Number(s.max),
-          num: s.num,
-          den: s.den,
-          bins: record(s.bins),
-        })),
+        closes: list(reply.closes).map(snapshotOf),
+        snapshots: list(reply.snapshots).map(snapshotOf),
         ruleStates,
       };
     });

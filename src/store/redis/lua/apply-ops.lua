@@ -3,12 +3,15 @@
   Mirrors src/store/memory/memory-store.ts; both pass tests/contract/state-store.contract.ts.
 
   KEYS[1]  entity base, e.g. {cpiwatch:storeId=S1} (suffixes: see src/store/redis/keys.ts)
-  ARGV[1]  JSON { source: "topic:partition", ops: [StateOp...], cpis: [CpiWindowSpec...] }
+  ARGV[1]  JSON { source: "topic:partition", ops: [StateOp...], cpis: [CpiWindowSpec...], readCurrent? }
 
   Returns JSON { statuses: ["applied"|"duplicate"|"late"|"unmatched"...],
-                 samples: { "<op index (1-based)>": value },
-                 snapshots: [ { cpi, watermark, count, sum (string), min, max, num, den, bins } ],
+                 samples: { "<op index (0-based)>": value },
+                 closes: [ snapshot... ]     the window just before each op that moved a watermark
+                                             into a later bucket (at = end of the closed bucket)
+                 snapshots: [ snapshot... ]  current windows, when readCurrent
                  rules: [ ruleId, stateJson, ... ] }
+  snapshot = { cpi, watermark, at, count, sum (string), min (string), max (string), num, den, bins }
 ]]
 local base = KEYS[1]
 local req = cjson.decode(ARGV[1])
@@ -49,11 +52,42 @@ local function is_late(t, wm, spec)
   return math.floor(t / spec.resolutionMs) < first_bucket(wm, spec)
 end
 
+
+local function snapshot(spec, wm, at)
+  local snap = { cpi = spec.cpi, watermark = wm, at = at, count = 0, sum = 0, num = 0, den = 0, bins = {} }
+  local last = math.floor(wm / spec.resolutionMs)
+  for b = last - spec.buckets + 1, last do
+    local fields = redis.call('HGETALL', base .. ':w:' .. spec.cpi .. ':' .. num(b))
+    for j = 1, #fields, 2 do
+      local f, v = fields[j], tonumber(fields[j + 1])
+      if f == 'c' then snap.count = snap.count + v
+      elseif f == 's' then snap.sum = snap.sum + v
+      elseif f == 'n' then snap.num = snap.num + v
+      elseif f == 'd' then snap.den = snap.den + v
+      elseif f == 'mn' then if snap.min == nil or v < snap.min then snap.min = v end
+      elseif f == 'mx' then if snap.max == nil or v > snap.max then snap.max = v end
+      else
+        local bin = string.sub(f, 2)
+        snap.bins[bin] = (snap.bins[bin] or 0) + v
+      end
+    end
+  end
+  snap.sum = num(snap.sum)
+  if snap.min then snap.min = num(snap.min) end
+  if snap.max then snap.max = num(snap.max) end
+  return snap
+end
+
+local closes = {}
+
 local function add_to_window(cpi, t, value, n, d)
   local spec = specs[cpi]
   if not spec then return redis.error_reply('no window spec for CPI ' .. cpi) end
   local wm = watermark(cpi)
   if is_late(t, wm, spec) then return 'late' end
+  if wm and math.floor(t / spec.resolutionMs) > math.floor(wm / spec.resolutionMs) then
+    closes[#closes + 1] = snapshot(spec, wm, (math.floor(wm / spec.resolutionMs) + 1) * spec.resolutionMs)
+  end
   local key = base .. ':w:' .. cpi .. ':' .. num(math.floor(t / spec.resolutionMs))
   if value then
     redis.call('HINCRBY', key, 'c', 1)
@@ -175,37 +209,17 @@ end
 if after > before then redis.call('HSET', applied_key, source, num(after)) end
 
 local snapshots = {}
-for _, spec in ipairs(req.cpis) do
-  local wm = watermark(spec.cpi)
-  if wm then
-    local snap = { cpi = spec.cpi, watermark = wm, count = 0, sum = 0, num = 0, den = 0, bins = {} }
-    local last = math.floor(wm / spec.resolutionMs)
-    for b = last - spec.buckets + 1, last do
-      local fields = redis.call('HGETALL', base .. ':w:' .. spec.cpi .. ':' .. num(b))
-      for j = 1, #fields, 2 do
-        local f, v = fields[j], tonumber(fields[j + 1])
-        if f == 'c' then snap.count = snap.count + v
-        elseif f == 's' then snap.sum = snap.sum + v
-        elseif f == 'n' then snap.num = snap.num + v
-        elseif f == 'd' then snap.den = snap.den + v
-        elseif f == 'mn' then if snap.min == nil or v < snap.min then snap.min = v end
-        elseif f == 'mx' then if snap.max == nil or v > snap.max then snap.max = v end
-        else
-          local bin = string.sub(f, 2)
-          snap.bins[bin] = (snap.bins[bin] or 0) + v
-        end
-      end
-    end
-    snap.sum = num(snap.sum)
-    if snap.min then snap.min = num(snap.min) end
-    if snap.max then snap.max = num(snap.max) end
-    snapshots[#snapshots + 1] = snap
+if req.readCurrent then
+  for _, spec in ipairs(req.cpis) do
+    local wm = watermark(spec.cpi)
+    if wm then snapshots[#snapshots + 1] = snapshot(spec, wm, wm) end
   end
 end
 
 return cjson.encode({
   statuses = statuses,
   samples = samples,
+  closes = closes,
   snapshots = snapshots,
   rules = redis.call('HGETALL', base .. ':rules'),
 })
