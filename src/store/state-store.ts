@@ -86,6 +86,8 @@ export interface RuleState {
   episode: number | null;
   /** Rule version that last wrote this state. */
   version: string;
+  /** The aggregate's value when the current episode fired. */
+  firedValue?: number;
 }
 
 export interface TagBatch {

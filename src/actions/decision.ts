@@ -1,0 +1,23 @@
+/** A decision the pipeline took for one customer under one rule: the input of every action channel. */
+import type { CompiledRule } from '../rules/compiled.js';
+import type { SuppressionReason } from '../store/state-store.js';
+
+export interface Decision {
+  offerId: string;
+  outcome: 'offered' | 'suppressed';
+  reason?: SuppressionReason;
+  rule: CompiledRule;
+  customerId: string;
+  /** The breaching scope, e.g. storeId=S1. */
+  scopeTag: string;
+  /** Event time of the decision (the bucket close that fired, or the en-route event). */
+  time: number;
+  /** Event time the breach episode began. */
+  episode: number;
+  /** The CPI aggregate's value when the rule fired. */
+  value: number;
+  /** W3C traceparent of the event that led to the decision, when it had one. */
+  traceparent?: string;
+  /** True when the ledger already held this decision (redelivery) and it is published again. */
+  replay: boolean;
+}

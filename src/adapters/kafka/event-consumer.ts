@@ -1,0 +1,110 @@
+/**
+ * Consumes customer events with kafkajs `eachBatch` and feeds each partition's batch to the pipeline.
+ * A batch that fails (Redis or Kafka down) is retried with backoff, heartbeating meanwhile, until it
+ * succeeds or the partition is taken away (rebalance) or the consumer stops: nothing is skipped, and
+ * offsets are committed only after a batch's effects are durable.
+ */
+import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { Logger } from '../../ops/logger.js';
+import type { Pipeline } from '../../pipeline/pipeline.js';
+import type { BatchResult, RawMessage } from '../../pipeline/types.js';
+
+export interface BatchMeta { topic: string; partition: number; firstOffset: string; lastOffset: string; durationMs: number; highWatermark: string }
+
+export interface EventConsumerOptions {
+  kafka: Kafka;
+  groupId: string;
+  topic: string;
+  pipeline: Pipeline;
+  log: Logger;
+  partitionsConcurrently?: number;
+  fromBeginning?: boolean;
+  onBatch?: (result: BatchResult, meta: BatchMeta) => void;
+  onBatchError?: (err: unknown, meta: { topic: string; partition: number; attempt: number }) => void;
+  onGroupJoin?: (partitions: number[]) => void;
+  onCrash?: (err: unknown) => void;
+  /** Called when a failing batch finally succeeds (the run is healthy again). */
+  onRecovered?: () => void;
+  retry?: { initialMs: number; maxMs: number };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class EventConsumer {
+  readonly consumer: Consumer;
+  private stopping = false;
+
+  constructor(private readonly options: EventConsumerOptions) {
+    this.consumer = options.kafka.consumer({
+      groupId: options.groupId,
+      sessionTimeout: 30_000,
+      rebalanceTimeout: 60_000,
+      heartbeatInterval: 3_000,
+      maxBytesPerPartition: 1_048_576,
+      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 },
+    });
+    const { GROUP_JOIN, CRASH } = this.consumer.events;
+    this.consumer.on(GROUP_JOIN, (e) => {
+      const assigned = e.payload.memberAssignment[options.topic] ?? [];
+      options.log.info({ groupId: options.groupId, partitions: assigned }, 'joined consumer group');
+      options.onGroupJoin?.(assigned);
+    });
+    this.consumer.on(CRASH, (e) => {
+      options.log.error({ err: e.payload.error, restart: e.payload.restart }, 'consumer crashed');
+      options.onCrash?.(e.payload.error);
+    });
+  }
+
+  async start(): Promise<void> {
+    const o = this.options;
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: [o.topic], fromBeginning: o.fromBeginning ?? true });
+    await this.consumer.run({
+      autoCommit: true,
+      autoCommitInterval: 1000,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: o.partitionsConcurrently ?? 2,
+      eachBatch: (payload) => this.handleBatch(payload),
+    });
+  }
+
+  private async handleBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary } = payload;
+    if (batch.messages.length === 0) return;
+    const o = this.options;
+    const source = `${batch.topic}:${batch.partition}`;
+    const messages: RawMessage[] = batch.messages.map((m) => ({
+      value: m.value,
+      headers: m.headers as RawMessage['headers'],
+      key: m.key,
+      origin: { topic: batch.topic, partition: batch.partition, offset: Number(m.offset) },
+    }));
+    const retry = o.retry ?? { initialMs: 200, maxMs: 10_000 };
+    for (let attempt = 1; ; attempt++) {
+      if (!isRunning() || isStale()) return;
+      const started = performance.now();
+      try {
+        const result = await o.pipeline.processBatch(messages, source);
+        resolveOffset(batch.lastOffset());
+        o.onBatch?.(result, {
+          topic: batch.topic, partition: batch.partition, firstOffset: batch.firstOffset() ?? '0',
+          lastOffset: batch.lastOffset(), durationMs: performance.now() - started, highWatermark: batch.highWatermark,
+        });
+        if (attempt > 1) o.onRecovered?.();
+        await commitOffsetsIfNecessary();
+        return;
+      } catch (err) {
+        o.onBatchError?.(err, { topic: batch.topic, partition: batch.partition, attempt });
+        o.log.warn({ err, topic: batch.topic, partition: batch.partition, attempt }, 'batch failed; retrying');
+        if (this.stopping) throw err;
+        await sleep(Math.min(retry.maxMs, retry.initialMs * 2 ** Math.min(attempt - 1, 10)));
+        await heartbeat().catch(() => undefined);
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.consumer.disconnect();
+  }
+}

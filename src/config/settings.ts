@@ -1,0 +1,114 @@
+/**
+ * Every setting of cpiwatch, validated with zod at start-up. Sources, later wins: defaults, an optional
+ * JSON config file (CPIWATCH_CONFIG), environment variables. Secrets may come from `<NAME>_FILE`.
+ * docs/operations.md lists each setting (a test checks that every one is documented).
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { CpiwatchError } from '../errors/cpiwatch-error.js';
+import { parseDuration } from '../rules/duration.js';
+
+const duration = (fallback: string) =>
+  z.string().default(fallback).transform((s, ctx) => {
+    const ms = parseDuration(s);
+    if (ms === undefined) {
+      ctx.addIssue({ code: 'custom', message: `expected a duration such as "30s" or "5m", got "${s}"` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+const int = (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max).default(fallback);
+const bool = (fallback: boolean) => z.enum(['true', 'false', '1', '0']).default(fallback ? 'true' : 'false').transform((v) => v === 'true' || v === '1');
+const list = (fallback: string) => z.string().default(fallback).transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
+
+/** Each setting: its environment variable, schema, whether it is a secret, and its documentation. */
+export const SETTINGS = {
+  KAFKA_BROKERS: { schema: list('127.0.0.1:19092'), secret: false, doc: 'Comma-separated Kafka bootstrap brokers.' },
+  KAFKA_CLIENT_ID: { schema: z.string().min(1).default('cpiwatch'), secret: false, doc: 'Kafka client id.' },
+  KAFKA_GROUP_ID: { schema: z.string().min(1).default('cpiwatch'), secret: false, doc: 'Consumer group of the processors; instances in one group share partitions.' },
+  EVENTS_TOPIC: { schema: z.string().min(1).default('cpiwatch.events'), secret: false, doc: 'Topic of customer events (CloudEvents).' },
+  OFFERS_TOPIC: { schema: z.string().min(1).default('cpiwatch.offers'), secret: false, doc: 'Topic offers are published to, keyed by customer id.' },
+  DECISIONS_TOPIC: { schema: z.string().min(1).default('cpiwatch.decisions'), secret: false, doc: 'Topic of every decision, offered or suppressed, with the reason.' },
+  DLQ_TOPIC: { schema: z.string().min(1).default('cpiwatch.events.dlq'), secret: false, doc: 'Dead-letter topic for events that cannot be processed.' },
+  KAFKA_SSL: { schema: bool(false), secret: false, doc: 'Connect to Kafka over TLS.' },
+  KAFKA_SSL_CA_FILE: { schema: z.string().optional(), secret: false, doc: 'PEM file of the CA that signed the brokers\' certificates.' },
+  KAFKA_SSL_REJECT_UNAUTHORIZED: { schema: bool(true), secret: false, doc: 'Verify broker certificates.' },
+  KAFKA_SASL_MECHANISM: { schema: z.enum(['none', 'plain', 'scram-sha-256', 'scram-sha-512']).default('none'), secret: false, doc: 'SASL mechanism.' },
+  KAFKA_SASL_USERNAME: { schema: z.string().optional(), secret: false, doc: 'SASL user name.' },
+  KAFKA_SASL_PASSWORD: { schema: z.string().optional(), secret: true, doc: 'SASL password (or KAFKA_SASL_PASSWORD_FILE).' },
+  REDIS_URL: { schema: z.string().default('redis://127.0.0.1:16379'), secret: true, doc: 'Redis URL (redis:// or rediss:// for TLS; user and password may be in it).' },
+  REDIS_CLUSTER_NODES: { schema: list(''), secret: false, doc: 'Comma-separated host:port seeds of a Redis Cluster; when set, REDIS_URL supplies only credentials and TLS.' },
+  REDIS_PREFIX: { schema: z.string().regex(/^[^{}]+$/).default('cpiwatch'), secret: false, doc: 'Prefix of every Redis key.' },
+  REDIS_TLS_CA_FILE: { schema: z.string().optional(), secret: false, doc: 'PEM file of the CA of the Redis server certificate.' },
+  SMTP_URL: { schema: z.string().optional(), secret: true, doc: 'SMTP server (smtp:// or smtps://, credentials may be in it); unset disables e-mail.' },
+  SMTP_PASSWORD: { schema: z.string().optional(), secret: true, doc: 'SMTP password, overriding the one in SMTP_URL (or SMTP_PASSWORD_FILE).' },
+  EMAIL_FROM: { schema: z.string().default('cpiwatch <offers@example.com>'), secret: false, doc: 'From address of offer e-mails.' },
+  EMAIL_GROUP_ID: { schema: z.string().min(1).default('cpiwatch-email'), secret: false, doc: 'Consumer group of the e-mail channel (reads the offers topic).' },
+  EMAIL_MAX_ATTEMPTS: { schema: int(8, 1, 100), secret: false, doc: 'Attempts per e-mail before it is recorded as failed.' },
+  RULES_DIR: { schema: z.string().default('rules'), secret: false, doc: 'Directory (or file) of rule files; watched for changes.' },
+  HTTP_HOST: { schema: z.string().default('127.0.0.1'), secret: false, doc: 'Address of the health and metrics endpoint.' },
+  HTTP_PORT: { schema: int(9464, 0, 65535), secret: false, doc: 'Port of /healthz, /readyz and /metrics (0 = any free port).' },
+  LOG_LEVEL: { schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'), secret: false, doc: 'pino log level.' },
+  MAX_EVENT_BYTES: { schema: int(1_048_576, 256), secret: false, doc: 'Events larger than this are dead-lettered.' },
+  MAX_FUTURE_SKEW: { schema: duration('5m'), secret: false, doc: 'Events whose time is further in the future than this are dead-lettered.' },
+  SHUTDOWN_TIMEOUT: { schema: duration('30s'), secret: false, doc: 'Deadline for a graceful shutdown on SIGTERM/SIGINT.' },
+  PARTITIONS_CONCURRENTLY: { schema: int(2, 1, 64), secret: false, doc: 'Partitions processed at the same time by one instance.' },
+  OTEL_EXPORTER_OTLP_ENDPOINT: { schema: z.string().optional(), secret: false, doc: 'OTLP endpoint for traces and metrics; unset disables export.' },
+} as const;
+
+export type SettingName = keyof typeof SETTINGS;
+export type Settings = { [K in SettingName]: z.output<(typeof SETTINGS)[K]['schema']> };
+
+const SettingsSchema = z.object(Object.fromEntries(Object.entries(SETTINGS).map(([k, v]) => [k, v.schema])) as { [K in SettingName]: (typeof SETTINGS)[K]['schema'] });
+
+/** Reads settings from a config file, the environment and `_FILE` secrets; throws CPW100 naming every bad variable. */
+export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
+  let fromFile: Record<string, unknown> = {};
+  const file = env.CPIWATCH_CONFIG;
+  if (file) {
+    try {
+      fromFile = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    } catch (err) {
+      throw new CpiwatchError('CONFIG_FILE_UNREADABLE', [file, (err as Error).message]);
+    }
+  }
+  const raw: Record<string, unknown> = {};
+  for (const name of Object.keys(SETTINGS)) {
+    const fileRef = env[`${name}_FILE`];
+    let value: unknown = env[name] ?? fromFile[name];
+    if (value === undefined && fileRef) {
+      try { value = readFileSync(fileRef, 'utf8').trim(); } catch (err) { throw new CpiwatchError('CONFIG_FILE_UNREADABLE', [fileRef, (err as Error).message]); }
+    }
+    if (value !== undefined && value !== '') raw[name] = typeof value === 'string' ? value : String(value);
+  }
+  const parsed = SettingsSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`).join('; ');
+    throw new CpiwatchError('CONFIG_INVALID', [problems]);
+  }
+  return parsed.data as Settings;
+}
+
+/** The settings with secrets (and passwords inside URLs) masked, for `cpiwatch config` and logs. */
+export function maskedSettings(settings: Settings): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(settings)) {
+    const spec = SETTINGS[name as SettingName];
+    if (value === undefined) { out[name] = undefined; continue; }
+    if (spec.secret && typeof value === 'string') out[name] = maskUrl(value);
+    else out[name] = value;
+  }
+  return out;
+}
+
+function maskUrl(value: string): string {
+  try {
+    const u = new URL(value);
+    if (!u.password && !u.username) return u.protocol.startsWith('redis') || u.protocol.startsWith('smtp') ? value : '********';
+    if (u.password) u.password = '********';
+    return u.toString();
+  } catch {
+    return '********';
+  }
+}

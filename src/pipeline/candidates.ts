@@ -1,0 +1,79 @@
+/**
+ * Step 4 of a batch: who may get an offer. When a rule fires: its audience at the fire time (customers
+ * en route to the store, or the customers whose events fed the CPI, or the scope's own customer).
+ * While it keeps firing: customers who set out for the store (or contributed) during the episode.
+ */
+import { offerIdOf } from '../actions/offer-id.js';
+import { parseTag } from '../cpis/tags.js';
+import type { AudienceQuery, StateStore, TagBatch } from '../store/state-store.js';
+import type { Episode } from './evaluate-closes.js';
+import type { PreparedEvent } from './prepare-batch.js';
+
+export interface Candidate {
+  offerId: string;
+  episode: Episode;
+  customerId: string;
+  /** Decision time (event time). */
+  time: number;
+  traceparent?: string;
+}
+
+export async function findCandidates(
+  episodes: Episode[], tagBatches: TagBatch[], events: PreparedEvent[], store: StateStore,
+): Promise<Candidate[]> {
+  const out = new Map<string, Candidate>();
+  const add = (episode: Episode, customerId: string, time: number, traceparent?: string) => {
+    const offerId = offerIdOf(episode.rule.id, customerId, episode.tag, episode.start);
+    if (!out.has(offerId)) out.set(offerId, { offerId, episode, customerId, time, ...(traceparent ? { traceparent } : {}) });
+  };
+
+  // Audiences at fire time: one round trip for all episodes that fired in this batch.
+  const queries: { episode: Episode; query: AudienceQuery }[] = [];
+  for (const ep of episodes) {
+    if (!ep.firedNow) continue;
+    const t = ep.rule.target;
+    if (t.kind === 'enRoute') queries.push({ episode: ep, query: { tag: ep.tag, kind: 'enroute', since: ep.start - t.withinMs, until: ep.start } });
+    else if (t.kind === 'contributors') queries.push({ episode: ep, query: { tag: ep.tag, kind: 'contrib', cpi: ep.rule.cpi.id, since: ep.start - t.withinMs, until: ep.start } });
+    else add(ep, parseTag(ep.tag).value, ep.start, traceOf(events, ep.tag, ep.start, tagBatches));
+  }
+  if (queries.length > 0) {
+    const audiences = await store.readAudience(queries.map((q) => q.query));
+    audiences.forEach((members, i) => {
+      const ep = queries[i]!.episode;
+      const trace = traceOf(events, ep.tag, ep.start, tagBatches);
+      for (const m of members) {
+        // skip customers who had already arrived when the breach began
+        if (m.etaMs !== undefined && m.time + m.etaMs < ep.start) continue;
+        add(ep, m.customer, ep.start, trace);
+      }
+    });
+  }
+
+  // Customers joining during an episode: en-route and contributor ops of this batch.
+  const byTag = new Map<string, Episode[]>();
+  for (const ep of episodes) byTag.set(ep.tag, [...(byTag.get(ep.tag) ?? []), ep]);
+  for (const pe of events) {
+    for (const [b, o] of pe.ops) {
+      const batch = tagBatches[b]!;
+      const op = batch.ops[o]!;
+      if (op.kind !== 'enroute' && op.kind !== 'contrib') continue;
+      for (const ep of byTag.get(batch.tag) ?? []) {
+        const kind = ep.rule.target.kind;
+        if ((kind === 'enRoute' && op.kind !== 'enroute') || (kind === 'contributors' && (op.kind !== 'contrib' || op.cpi !== ep.rule.cpi.id))) continue;
+        if (kind === 'scopeCustomer') continue;
+        if (op.time <= ep.start || (ep.end !== null && op.time >= ep.end)) continue;
+        add(ep, op.customer, op.time, pe.event.traceparent);
+      }
+    }
+  }
+  return [...out.values()];
+}
+
+/** Trace context for a fire: the first event of the scope at or after the fire time. */
+function traceOf(events: PreparedEvent[], tag: string, at: number, tagBatches: TagBatch[]): string | undefined {
+  for (const pe of events) {
+    if (pe.event.time < at || !pe.event.traceparent) continue;
+    if (pe.ops.some(([b]) => tagBatches[b]!.tag === tag)) return pe.event.traceparent;
+  }
+  return undefined;
+}

@@ -1,0 +1,56 @@
+/** What goes into and comes out of one batch of the pipeline. */
+import type { Decision } from '../actions/decision.js';
+import type { KafkaHeaders } from '../events/decode.js';
+import type { CloudEvent, EventOrigin } from '../events/cloud-event.js';
+import type { ErrorCode } from '../errors/codes.js';
+import type { Evaluation } from '../rules/evaluate.js';
+
+/** A raw message from Kafka (or a line of a backtest file). */
+export interface RawMessage {
+  value: Buffer | null;
+  headers?: KafkaHeaders;
+  key?: Buffer | null;
+  origin: EventOrigin;
+}
+
+export interface DeadLetter {
+  message: RawMessage;
+  code: ErrorCode;
+  reason: string;
+}
+
+/** What happened to each consumed event; the counts always add up to the events consumed. */
+export interface EventCounts {
+  consumed: number;
+  applied: number;
+  late: number;
+  duplicate: number;
+  /** A duration end whose start never came (or a repeated start), and no other op applied. */
+  unmatched: number;
+  deadLettered: number;
+}
+
+export interface RuleEvaluationRecord extends Evaluation {
+  ruleId: string;
+  scopeTag: string;
+}
+
+export interface BatchResult {
+  counts: EventCounts;
+  deadLetters: DeadLetter[];
+  /** Decisions published by this batch (new ones, and replays the ledger had not seen published). */
+  published: Decision[];
+  /** Decisions the ledger had already published (redelivery): not published again. */
+  skippedReplays: number;
+  evaluations: RuleEvaluationRecord[];
+  /** CPIs that could not use a valid event (missing groupBy or value field). */
+  cpiIssues: { cpi: string; field: string; eventId: string }[];
+  lateEvents: { event: CloudEvent; origin: EventOrigin }[];
+}
+
+/** Where decisions and dead letters go: Kafka in production, files or memory in backtests and tests. */
+export interface ActionSink {
+  /** Publishes offers and decisions; must throw if they are not durably written. */
+  publish(decisions: Decision[]): Promise<void>;
+  deadLetter(letters: DeadLetter[]): Promise<void>;
+}
