@@ -33,6 +33,14 @@ export const ErrorCodes = {
   RULE_AGGREGATE_KIND: { code: 'CPW311', retriable: false, message: 'aggregate %s does not apply to a %s CPI%s' },
   RULE_TARGET: { code: 'CPW312', retriable: false, message: 'target %s cannot be used here: %s' },
   RULE_NO_FILES: { code: 'CPW313', retriable: false, message: 'no rule files (*.yaml, *.yml) found in %s' },
+  RULE_UNKNOWN_EVENT_FIELD: { code: 'CPW314', retriable: false, message: 'event type %s has no field "%s"%s' },
+  RULE_TIME_ZONE: { code: 'CPW315', retriable: false, message: 'unknown time zone "%s"%s' },
+  RULE_POLICY_DUPLICATE: { code: 'CPW316', retriable: false, message: 'policy is already set at %s; at most one rule file may set it' },
+  RULE_CONDITION_NEVER_MATCHES: { code: 'CPW317', retriable: false, message: 'condition on %s can never match: %s' },
+  RULE_FIELD_NOT_NUMERIC: { code: 'CPW318', retriable: false, message: 'field "%s" of %s is %s, but a number is needed here' },
+  RULE_KILL_SWITCH_ON: { code: 'CPW319', retriable: false, message: 'kill switch is on: %s sends no offer (each decision is recorded as suppressed)' },
+  RULE_FILE_TOO_COMPLEX: { code: 'CPW320', retriable: false, message: 'rule file is too complex: %s' },
+  RULE_FILE_UNREADABLE: { code: 'CPW321', retriable: false, message: 'cannot read rule file: %s' },
 
   // State store (CPW4xx)
   STORE_UNAVAILABLE: { code: 'CPW400', retriable: true, message: 'state store unavailable: %s' },
