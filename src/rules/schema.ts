@@ -13,7 +13,7 @@ export const Duration = z
 
 const Identifier = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { message: 'lower-case letters, digits and dashes, at most 63 characters' });
+  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { message: 'an id made of lower-case letters, digits and dashes (at most 63 characters)' });
 
 /** A dotted path into the event's data (or a customer's facts), e.g. "storeId" or "address.city". */
 const FieldPath = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}(\.[A-Za-z_][A-Za-z0-9_]{0,63}){0,7}$/, {
@@ -46,7 +46,7 @@ const EventMatch = z.strictObject({
 });
 
 const CorrelatedEvent = z.strictObject({
-  event: z.string().min(1),
+  event: z.string().min(1).describe('The CloudEvents type, e.g. curbside.arrived'),
   correlate: FieldPath.describe('Field joining the start and end events, e.g. orderId'),
   where: Predicate.optional(),
 });
@@ -59,11 +59,11 @@ export const DurationMeasure = z.strictObject({
   ),
   defaultExpected: Duration.optional().describe('Expected duration when the start event lacks relativeTo.'),
   maxPending: Duration.default('2h').describe('How long a start waits for its end before it is dropped.'),
-  unit: z.enum(['seconds', 'minutes', 'hours', 'days']).default('seconds'),
+  unit: z.enum(['seconds', 'minutes', 'hours', 'days']).default('seconds').describe('Unit of the samples (ignored with relativeTo)'),
 });
 
 export const ValueMeasure = z.strictObject({
-  event: z.string().min(1),
+  event: z.string().min(1).describe('The CloudEvents type, e.g. return.completed'),
   field: FieldPath.describe('Numeric field of the event data'),
   where: Predicate.optional(),
 });
@@ -80,10 +80,10 @@ export const Measure = z.union([
 ]);
 
 export const CpiDefinition = z.strictObject({
-  id: Identifier,
+  id: Identifier.describe('Unique name of the CPI across all rule files, e.g. curbside-wait'),
   description: z.string().max(2000).optional(),
-  unit: z.string().max(64).optional(),
-  measure: Measure,
+  unit: z.string().max(64).optional().describe('Shown next to values, e.g. "minutes"'),
+  measure: Measure.describe('Exactly one of duration (between two events), value (a number from an event) or ratio (matching events over all events)'),
   groupBy: FieldPath.describe('Dimension the CPI is kept per: storeId, region, channel, customerId, ...'),
   window: Duration.describe('Sliding window size, e.g. 15m'),
   resolution: Duration.default('1m').describe('Bucket size; the window slides by this step'),
@@ -93,8 +93,14 @@ export const CpiDefinition = z.strictObject({
 export const Aggregate = z.enum(['count', 'sum', 'avg', 'min', 'max', 'p50', 'p90', 'p95', 'p99', 'ratio']);
 
 export const Threshold = z.union([
-  z.strictObject({ above: z.number(), clear: z.number().optional() }),
-  z.strictObject({ below: z.number(), clear: z.number().optional() }),
+  z.strictObject({
+    above: z.number().describe('Breach while the value is greater than this'),
+    clear: z.number().optional().describe('A firing rule clears once the value is at or below this (default: above)'),
+  }),
+  z.strictObject({
+    below: z.number().describe('Breach while the value is less than this'),
+    clear: z.number().optional().describe('A firing rule clears once the value is at or above this (default: below)'),
+  }),
 ]);
 
 export const Target = z.union([
@@ -114,8 +120,8 @@ export const Target = z.union([
 const TimeOfDay = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, { message: 'a time of day such as "21:30"' });
 
 export const QuietHours = z.strictObject({
-  from: TimeOfDay,
-  to: TimeOfDay,
+  from: TimeOfDay.describe('Start of the quiet period, e.g. "22:00"'),
+  to: TimeOfDay.describe('End of the quiet period (exclusive), e.g. "07:00"; may be past midnight'),
   timeZone: z
     .string()
     .default('scope')
@@ -123,8 +129,8 @@ export const QuietHours = z.strictObject({
 });
 
 export const Budget = z.strictObject({
-  max: z.number().int().min(0),
-  per: Duration,
+  max: z.number().int().min(0).describe('At most this many offers ...'),
+  per: Duration.describe('... per this sliding period'),
 });
 
 export const Guardrails = z.strictObject({
@@ -137,9 +143,12 @@ export const Guardrails = z.strictObject({
 
 export const Offer = z.strictObject({
   kind: Identifier.describe('e.g. complimentary-drink'),
-  code: z.string().regex(/^[A-Z0-9-]{2,32}$/, { message: 'upper-case letters, digits and dashes' }),
-  title: z.string().min(1).max(200),
-  terms: z.string().max(2000).optional(),
+  code: z
+    .string()
+    .regex(/^[A-Z0-9-]{2,32}$/, { message: 'a code made of upper-case letters, digits and dashes (2 to 32 characters)' })
+    .describe('The offer code shown and redeemed, e.g. CURBSIDE-DRINK'),
+  title: z.string().min(1).max(200).describe('One line the customer sees'),
+  terms: z.string().max(2000).optional().describe('Conditions of the offer'),
   expiresAfter: Duration.describe('The offer expires this long after it is sent'),
   redemption: z
     .strictObject({
@@ -155,18 +164,20 @@ export const EmailAction = z.strictObject({
 });
 
 export const RuleDefinition = z.strictObject({
-  id: Identifier,
+  id: Identifier.describe('Unique name of the rule across all rule files; offers carry it'),
   description: z.string().max(2000).optional(),
-  cpi: Identifier,
-  aggregate: Aggregate,
-  threshold: Threshold,
+  cpi: Identifier.describe('The id of the CPI this rule watches'),
+  aggregate: Aggregate.describe(
+    'How the window is summarised: count, sum, avg, min, max, p50/p90/p95/p99 (percentiles, 1% relative error), ratio (ratio CPIs)',
+  ),
+  threshold: Threshold.describe('above: N or below: N, optionally with a clear line (hysteresis)'),
   for: Duration.default('0s').describe('The breach must last this long before the rule fires'),
   minSamples: z.number().int().min(1).default(1).describe('Do not fire on fewer samples in the window'),
-  target: Target,
+  target: Target.describe('Who gets the offer: enRoute, contributors or scopeCustomer'),
   filter: Predicate.optional().describe("Conditions on the customer's facts, e.g. valueTier: { in: [gold, platinum] }"),
   guardrails: Guardrails.default({ holdoutPercent: 0, killSwitch: false }),
-  offer: Offer,
-  email: EmailAction.optional(),
+  offer: Offer.describe('The offer published (as a CloudEvent) for each targeted customer'),
+  email: EmailAction.optional().describe('Also send the offer by e-mail with this template'),
 });
 
 export const Policy = z.strictObject({
@@ -178,8 +189,8 @@ export const Policy = z.strictObject({
 
 export const RuleFile = z.strictObject({
   $schema: z.string().optional(),
-  cpis: z.array(CpiDefinition).max(500).default([]),
-  rules: z.array(RuleDefinition).max(500).default([]),
+  cpis: z.array(CpiDefinition).max(500).default([]).describe('Customer performance indicators: what to measure'),
+  rules: z.array(RuleDefinition).max(500).default([]).describe('When a CPI breaches, who gets which offer'),
   policy: Policy.optional().describe('Guardrails across all rules; at most one file may set it'),
 });
 
