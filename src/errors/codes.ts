@@ -17,6 +17,9 @@ export const ErrorCodes = {
   EVENT_TOO_LARGE: { code: 'CPW204', retriable: false, message: 'event is %s bytes, more than the limit of %s' },
   EVENT_TIME_INVALID: { code: 'CPW205', retriable: false, message: 'event time is unusable: %s' },
   EVENT_MISSING_FIELD: { code: 'CPW206', retriable: false, message: 'event of type %s lacks field %s needed by CPI %s' },
+  EVENT_TOO_DEEP: { code: 'CPW207', retriable: false, message: 'event JSON is nested deeper than %s levels' },
+  EVENT_CONTENT_TYPE: { code: 'CPW208', retriable: false, message: 'unsupported content type "%s": %s' },
+  EVENT_FORBIDDEN_KEY: { code: 'CPW209', retriable: false, message: 'event JSON contains the forbidden key "__proto__" at %s' },
 
   // Rule files (CPW3xx)
   RULE_YAML_SYNTAX: { code: 'CPW300', retriable: false, message: 'YAML syntax error: %s' },

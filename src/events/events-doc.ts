@@ -1,0 +1,149 @@
+/**
+ * The event type reference in docs/events.md, generated from the same JSON Schemas (and examples) as
+ * schemas/events/, between two markers. The rest of docs/events.md is written by hand.
+ * A unit test checks the committed document equals `updateEventsDoc(itself)`.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { EXAMPLE_EVENTS } from './examples.js';
+import { EVENT_TYPE_NAMES, EventTypes, type EventTypeName } from './event-types.js';
+import { eventJsonSchema } from './json-schemas.js';
+
+export const DOC_BEGIN = '<!-- BEGIN GENERATED: event types (src/events/events-doc.ts; do not edit by hand) -->';
+export const DOC_END = '<!-- END GENERATED: event types -->';
+
+interface SchemaNode {
+  type?: string;
+  enum?: unknown[];
+  const?: unknown;
+  format?: string;
+  pattern?: string;
+  minLength?: number;
+  maxLength?: number;
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: number;
+  exclusiveMaximum?: number;
+  description?: string;
+  properties?: Record<string, SchemaNode>;
+  required?: string[];
+}
+
+/**
+ * Descriptions for common fields that event-types.ts leaves undescribed (a `.describe()` there wins).
+ * Documentation only: validation comes from the schemas.
+ */
+const FIELD_NOTES: Record<string, string> = {
+  orderId: 'The order; joins the events of one order (e.g. curbside.arrived and curbside.handed-over)',
+  storeId: 'The store',
+  customerId: 'The customer; offers target customers by this id',
+  ticketId: 'The support incident; joins ticket.opened and ticket.resolved',
+  returnId: 'The return',
+  quoteId: 'The quote request; joins quote.requested and quote.answered',
+  messageId: 'The message; joins message.sent and message.engaged',
+  region: 'Sales or delivery region, a CPI grouping dimension',
+  segment: 'Customer segment, a CPI grouping dimension',
+  campaign: 'The campaign the message belongs to',
+  valueTier: 'The customer value tier, used by rule filters',
+  lifetimeValue: 'Customer lifetime value in the shop currency, used by rule filters',
+  email: 'Address for e-mail offers (personal data: redacted in logs)',
+  name: 'Display name',
+  locale: 'BCP 47 language tag for offer texts, e.g. en-US',
+  damaged: 'Whether anything arrived broken',
+  action: 'What the customer did with the message',
+};
+
+function cell(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+function typeOf(node: SchemaNode): string {
+  if (node.enum) return node.enum.map((v) => JSON.stringify(v)).join(' | ');
+  if (node.const !== undefined) return JSON.stringify(node.const);
+  const base = node.type ?? 'any';
+  if (node.format === 'email') return `${base} (e-mail address)`;
+  if (node.format) return `${base} (${node.format})`;
+  return base;
+}
+
+function constraintsOf(node: SchemaNode): string {
+  const parts: string[] = [];
+  if (node.minLength !== undefined && node.maxLength !== undefined) {
+    parts.push(`${node.minLength} to ${node.maxLength} characters`);
+  } else if (node.minLength !== undefined) {
+    parts.push(`at least ${node.minLength} character${node.minLength === 1 ? '' : 's'}`);
+  } else if (node.maxLength !== undefined) {
+    parts.push(`at most ${node.maxLength} characters`);
+  }
+  if (node.exclusiveMinimum !== undefined) parts.push(`> ${node.exclusiveMinimum}`);
+  if (node.minimum !== undefined) parts.push(`>= ${node.minimum}`);
+  if (node.exclusiveMaximum !== undefined) parts.push(`< ${node.exclusiveMaximum}`);
+  if (node.maximum !== undefined && node.maximum !== Number.MAX_SAFE_INTEGER) parts.push(`<= ${node.maximum}`);
+  if (node.pattern !== undefined && node.format === undefined) parts.push(`matches \`${node.pattern}\``);
+  return parts.join(', ');
+}
+
+function anchorOf(type: string): string {
+  return type.toLowerCase().replace(/[^a-z0-9 -]/g, '').replace(/ /g, '-');
+}
+
+function typeSection(type: EventTypeName): string {
+  const schema = eventJsonSchema(type) as { properties: { data: SchemaNode } };
+  const data = schema.properties.data;
+  const required = new Set(data.required ?? []);
+  const rows = Object.entries(data.properties ?? {}).map(
+    ([name, node]) =>
+      `| \`${name}\` | ${cell(typeOf(node))} | ${required.has(name) ? 'yes' : 'no'} | ${cell(constraintsOf(node))} | ${cell(node.description ?? FIELD_NOTES[name] ?? '')} |`,
+  );
+  return [
+    `### \`${type}\``,
+    '',
+    EventTypes[type].description ?? '',
+    '',
+    `JSON Schema: [\`schemas/events/${type}.schema.json\`](../schemas/events/${type}.schema.json)`,
+    '',
+    '| Field of `data` | Type | Required | Constraints | Description |',
+    '|---|---|---|---|---|',
+    ...rows,
+    '',
+    'Example (structured mode):',
+    '',
+    '```json',
+    JSON.stringify(EXAMPLE_EVENTS[type], null, 2),
+    '```',
+    '',
+  ].join('\n');
+}
+
+/** The generated part of docs/events.md, markers excluded. */
+export function renderEventTypesDoc(): string {
+  const index = EVENT_TYPE_NAMES.map((t) => `| [\`${t}\`](#${anchorOf(t)}) | ${cell(EventTypes[t].description ?? '')} |`);
+  return [
+    '',
+    '| Type | Meaning |',
+    '|---|---|',
+    ...index,
+    '',
+    'In every type, `data` is an open object: fields not listed are kept and passed on to rules, never rejected.',
+    '',
+    ...EVENT_TYPE_NAMES.map(typeSection),
+  ].join('\n');
+}
+
+/** Replaces the generated section of a docs/events.md text (between DOC_BEGIN and DOC_END). */
+export function updateEventsDoc(markdown: string): string {
+  const begin = markdown.indexOf(DOC_BEGIN);
+  const end = markdown.indexOf(DOC_END);
+  if (begin === -1 || end === -1 || end < begin) {
+    throw new Error(`docs/events.md must contain the markers ${DOC_BEGIN} and ${DOC_END}`);
+  }
+  return `${markdown.slice(0, begin + DOC_BEGIN.length)}\n${renderEventTypesDoc()}\n${markdown.slice(end)}`;
+}
+
+/** Regenerates the event type reference in the given docs/events.md file; true if it changed. */
+export async function writeEventsDoc(file: string): Promise<boolean> {
+  const before = await readFile(file, 'utf8');
+  const after = updateEventsDoc(before);
+  if (after === before) return false;
+  await writeFile(file, after, 'utf8');
+  return true;
+}
