@@ -70,7 +70,9 @@ export class Pipeline {
     const prepared = prepareBatch(messages, source, rules.routing, { limits: this.limits, now: this.options.clock(), maxFutureMs: this.maxFutureMs });
     if (prepared.deadLetters.length > 0) await sink.deadLetter(prepared.deadLetters);
 
+    const t0 = performance.now();
     const results = await store.applyOps(prepared.tagBatches);
+    const t1 = performance.now();
     const counts: EventCounts = { consumed: messages.length, applied: 0, late: 0, duplicate: 0, unmatched: 0, deadLettered: prepared.deadLetters.length };
     const lateEvents: BatchResult['lateEvents'] = [];
     for (const pe of prepared.events) {
@@ -85,6 +87,7 @@ export class Pipeline {
     const closes = evaluateCloses(results, rules.rulesByCpi, rules.rulesById);
     const candidates = await findCandidates(closes.episodes, prepared.tagBatches, prepared.events, store);
     const { decisions } = await decide(candidates, rules.ruleSet.policy, store);
+    const t2 = performance.now();
 
     const toPublish: Decision[] = [];
     let skippedReplays = 0;
@@ -98,6 +101,7 @@ export class Pipeline {
       await store.markPublished(toPublish.map((d) => d.offerId));
     }
     if (closes.stateUpdates.length > 0) await store.saveRuleStates(closes.stateUpdates);
+    const t3 = performance.now();
 
     return {
       counts,
@@ -107,6 +111,7 @@ export class Pipeline {
       evaluations: closes.evaluations,
       cpiIssues: prepared.cpiIssues,
       lateEvents,
+      timings: { windowUpdateMs: t1 - t0, decideMs: t2 - t1, publishMs: t3 - t2 },
     };
   }
 }

@@ -46,6 +46,8 @@ export interface BatchResult {
   /** CPIs that could not use a valid event (missing groupBy or value field). */
   cpiIssues: { cpi: string; field: string; eventId: string }[];
   lateEvents: { event: CloudEvent; origin: EventOrigin }[];
+  /** Where the batch's time went (ms). */
+  timings: { windowUpdateMs: number; decideMs: number; publishMs: number };
 }
 
 /** Where decisions and dead letters go: Kafka in production, files or memory in backtests and tests. */

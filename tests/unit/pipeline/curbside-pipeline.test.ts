@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { encodeStructured } from '../../../src/events/decode.js';
 import { isHeldOut } from '../../../src/guardrails/stateless.js';
 import { CollectingSink } from '../../../src/pipeline/collecting-sink.js';
 import { Pipeline } from '../../../src/pipeline/pipeline.js';
@@ -18,7 +17,7 @@ async function exampleRules(): Promise<RuleSet> {
 }
 
 function messagesOf(events: ReturnType<typeof curbsideScenario>['events']): RawMessage[] {
-  return events.map((e, i) => ({ value: encodeStructured(e.event as never), key: Buffer.from(e.key), origin: { topic: 'events', partition: 0, offset: i } }));
+  return events.map((e, i) => ({ value: Buffer.from(JSON.stringify(e.event)), key: Buffer.from(e.key), origin: { topic: 'events', partition: 0, offset: i } }));
 }
 
 async function run(pipeline: Pipeline, messages: RawMessage[], batchSize: number) {

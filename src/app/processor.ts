@@ -1,0 +1,137 @@
+/**
+ * One cpiwatch processor: Kafka consumer -> pipeline (Redis state) -> offers and decisions on Kafka,
+ * with health, metrics and graceful shutdown. Used by `cpiwatch run` and by the integration tests.
+ */
+import type { Cluster, Redis } from 'ioredis';
+import type { Kafka, Producer } from 'kafkajs';
+import { EmailWorker } from '../actions/email/email-worker.js';
+import { createTransport } from '../adapters/smtp/transport.js';
+import { KafkaActionSink } from '../adapters/kafka/action-sink.js';
+import { EventConsumer } from '../adapters/kafka/event-consumer.js';
+import { createKafka } from '../adapters/kafka/kafka-client.js';
+import type { Settings } from '../config/settings.js';
+import { Health } from '../ops/health.js';
+import { startHttpServer } from '../ops/http-server.js';
+import type { Logger } from '../ops/logger.js';
+import { Metrics } from '../ops/metrics.js';
+import { Pipeline } from '../pipeline/pipeline.js';
+import type { BatchResult } from '../pipeline/types.js';
+import type { RuleSet } from '../rules/compiled.js';
+import { connectRedis } from '../store/redis/connect.js';
+import { RedisStore } from '../store/redis/redis-store.js';
+
+export interface ProcessorOptions {
+  settings: Settings;
+  ruleSet: RuleSet;
+  log: Logger;
+  /** Start the HTTP endpoint (default true). */
+  http?: boolean;
+  onBatch?: (result: BatchResult) => void;
+}
+
+export class Processor {
+  readonly health = new Health();
+  readonly metrics = new Metrics();
+  readonly pipeline: Pipeline;
+  readonly kafka: Kafka;
+  readonly redis: Redis | Cluster;
+  private readonly producer: Producer;
+  private readonly consumer: EventConsumer;
+  private readonly store: RedisStore;
+  private readonly email?: EmailWorker;
+  private http?: { port: number; close: () => Promise<void> };
+  private redisTimer?: NodeJS.Timeout;
+  private stopped = false;
+
+  constructor(private readonly options: ProcessorOptions) {
+    const s = options.settings;
+    const log = options.log;
+    this.kafka = createKafka(s, log);
+    this.redis = connectRedis(s);
+    this.redis.on('error', (err: Error) => log.warn({ err: err.message }, 'redis connection error'));
+    this.store = new RedisStore(this.redis, s.REDIS_PREFIX);
+    this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 10_000 } });
+    const sink = new KafkaActionSink(this.producer, { offers: s.OFFERS_TOPIC, decisions: s.DECISIONS_TOPIC, deadLetters: s.DLQ_TOPIC });
+    this.pipeline = new Pipeline({ store: this.store, sink, clock: Date.now, limits: { maxBytes: s.MAX_EVENT_BYTES }, maxFutureMs: s.MAX_FUTURE_SKEW }, options.ruleSet);
+    this.setRules(options.ruleSet);
+    this.health.watch((ready) => this.metrics.ready.set(ready ? 1 : 0));
+    this.consumer = new EventConsumer({
+      kafka: this.kafka,
+      groupId: s.KAFKA_GROUP_ID,
+      topic: s.EVENTS_TOPIC,
+      pipeline: this.pipeline,
+      log,
+      partitionsConcurrently: s.PARTITIONS_CONCURRENTLY,
+      onGroupJoin: (partitions) => this.health.set('kafka', true, `joined ${s.KAFKA_GROUP_ID}, partitions ${partitions.join(',') || 'none'}`),
+      onCrash: (err) => this.health.set('kafka', false, `consumer crashed: ${(err as Error).message}`),
+      onBatchError: (err) => {
+        this.metrics.batchErrors.inc();
+        this.health.set('redis', false, `batch failing: ${(err as Error).message}`);
+      },
+      onRecovered: () => this.health.set('redis', true, 'recovered'),
+      onBatch: (result, meta) => {
+        this.metrics.recordBatch(result, meta.durationMs, { topic: meta.topic, partition: meta.partition, value: Number(meta.highWatermark) - Number(meta.lastOffset) - 1 });
+        for (const late of result.lateEvents) log.info({ eventId: late.event.id, topic: late.origin.topic, partition: late.origin.partition, offset: late.origin.offset }, 'late event not applied');
+        for (const dl of result.deadLetters) log.warn({ code: dl.code, reason: dl.reason, topic: dl.message.origin.topic, partition: dl.message.origin.partition, offset: dl.message.origin.offset }, 'event dead-lettered');
+        for (const d of result.published) log.info({ offerId: d.offerId, ruleId: d.rule.id, customerId: d.customerId, outcome: d.outcome, reason: d.reason }, d.outcome === 'offered' ? 'offer published' : 'offer suppressed');
+        options.onBatch?.(result);
+      },
+    });
+    const transport = createTransport(s);
+    if (transport) {
+      this.email = new EmailWorker({
+        kafka: this.kafka, groupId: s.EMAIL_GROUP_ID, offersTopic: s.OFFERS_TOPIC, transport, from: s.EMAIL_FROM,
+        store: this.store, redis: this.redis, keys: this.store.keys, log, maxAttempts: s.EMAIL_MAX_ATTEMPTS,
+        emailActions: () => this.emailActions(),
+        onResult: (result) => this.metrics.emails.inc({ result }),
+      });
+    }
+  }
+
+  private emailActions(): ReadonlyMap<string, { template: string; subject?: string }> {
+    const map = new Map<string, { template: string; subject?: string }>();
+    for (const r of this.pipeline.rules.rules) if (r.email) map.set(r.id, r.email);
+    return map;
+  }
+
+  setRules(ruleSet: RuleSet): void {
+    this.pipeline.setRules(ruleSet);
+    this.metrics.rulesLoaded.set(ruleSet.rules.length);
+    this.health.set('rules', true, `${ruleSet.rules.length} rules, version ${ruleSet.version}`);
+  }
+
+  get httpPort(): number | undefined {
+    return this.http?.port;
+  }
+
+  async start(): Promise<void> {
+    const s = this.options.settings;
+    if (this.options.http !== false) this.http = await startHttpServer(s.HTTP_HOST, s.HTTP_PORT, this.health, this.metrics);
+    const pingRedis = () =>
+      this.redis.ping().then(
+        () => { if (!this.stopped) this.health.set('redis', true, 'PONG'); },
+        (err: Error) => { if (!this.stopped) this.health.set('redis', false, err.message); },
+      );
+    await pingRedis();
+    this.redisTimer = setInterval(pingRedis, 2000);
+    this.redisTimer.unref();
+    await this.producer.connect();
+    await this.consumer.start();
+    await this.email?.start();
+    this.options.log.info({ topic: s.EVENTS_TOPIC, groupId: s.KAFKA_GROUP_ID, rules: this.pipeline.rules.rules.length }, 'processor started');
+  }
+
+  /** Graceful stop: finish the batch in flight, commit, flush the producer, close Redis. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearInterval(this.redisTimer);
+    this.health.set('kafka', false, 'stopping');
+    await this.consumer.stop().catch((err) => this.options.log.warn({ err }, 'consumer stop failed'));
+    await this.email?.stop().catch((err) => this.options.log.warn({ err }, 'e-mail worker stop failed'));
+    await this.producer.disconnect().catch((err) => this.options.log.warn({ err }, 'producer disconnect failed'));
+    await this.store.close();
+    await this.http?.close();
+    this.options.log.info('processor stopped');
+  }
+}

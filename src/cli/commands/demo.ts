@@ -1,0 +1,85 @@
+/**
+ * `cpiwatch demo`: the quick start. Runs the processor on the example rules against Kafka and Redis,
+ * replays the curbside scenario (store A's waits go bad, store B's do not) and prints the offers as
+ * they arrive on the offers topic.
+ */
+import { randomUUID } from 'node:crypto';
+import { Processor } from '../../app/processor.js';
+import { ensureTopics } from '../../adapters/kafka/topics.js';
+import { loadSettings } from '../../config/settings.js';
+import { createLogger } from '../../ops/logger.js';
+import { loadRuleSet } from '../../rules/load.js';
+import { formatRuleError } from '../../rules/rule-errors.js';
+import { curbsideScenario } from '../../samples/curbside-scenario.js';
+import { produceEvents } from '../../samples/produce.js';
+import type { OfferData, WireCloudEvent } from '../../actions/offer-event.js';
+import { type CliIo, parseArgs } from '../io.js';
+
+export const DEMO_HELP = `Usage: cpiwatch demo [--rules <dir>] [--timeout <seconds>]
+
+Runs the processor on the example rules, replays a sample curbside scenario to EVENTS_TOPIC and
+prints the offers that appear on OFFERS_TOPIC. Needs Kafka and Redis (npm run stack -- up).`;
+
+/** A fixed-offset zone where it is about noon now, so quiet hours do not hide the demo's offers. */
+function middayZone(now: number): string {
+  const offset = Math.max(-12, Math.min(14, 12 - new Date(now).getUTCHours()));
+  return offset === 0 ? 'Etc/UTC' : `Etc/GMT${offset > 0 ? '-' : '+'}${Math.abs(offset)}`;
+}
+
+export async function demoCommand(argv: string[], io: CliIo): Promise<number> {
+  const { flags } = parseArgs(argv, ['help']);
+  if (flags.help) { io.stdout(DEMO_HELP); return 0; }
+  const run = randomUUID().slice(0, 8);
+  const settings = loadSettings({
+    ...process.env,
+    EVENTS_TOPIC: process.env.EVENTS_TOPIC ?? `cpiwatch.demo.${run}.events`,
+    OFFERS_TOPIC: process.env.OFFERS_TOPIC ?? `cpiwatch.demo.${run}.offers`,
+    DECISIONS_TOPIC: process.env.DECISIONS_TOPIC ?? `cpiwatch.demo.${run}.decisions`,
+    DLQ_TOPIC: process.env.DLQ_TOPIC ?? `cpiwatch.demo.${run}.dlq`,
+    KAFKA_GROUP_ID: process.env.KAFKA_GROUP_ID ?? `cpiwatch-demo-${run}`,
+    REDIS_PREFIX: process.env.REDIS_PREFIX ?? `cpiwatch-demo-${run}`,
+    HTTP_PORT: process.env.HTTP_PORT ?? '0',
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    ...(typeof flags.rules === 'string' ? { RULES_DIR: flags.rules } : {}),
+  });
+  const timeoutMs = Number(typeof flags.timeout === 'string' ? flags.timeout : 90) * 1000;
+  const log = createLogger(settings.LOG_LEVEL);
+  const loaded = await loadRuleSet([settings.RULES_DIR]);
+  if (!loaded.ok) {
+    for (const e of loaded.errors) io.stderr(formatRuleError(e));
+    return 1;
+  }
+  const processor = new Processor({ settings, ruleSet: loaded.ruleSet, log });
+  await ensureTopics(processor.kafka, [settings.EVENTS_TOPIC, settings.OFFERS_TOPIC, settings.DECISIONS_TOPIC, settings.DLQ_TOPIC].map((topic) => ({ topic })));
+  const offers = processor.kafka.consumer({ groupId: `cpiwatch-demo-reader-${run}` });
+  const seen: WireCloudEvent<OfferData>[] = [];
+  let lastOfferAt = Date.now();
+  await offers.connect();
+  await offers.subscribe({ topic: settings.OFFERS_TOPIC, fromBeginning: true });
+  await offers.run({
+    eachMessage: async ({ message }) => {
+      const offer = JSON.parse(String(message.value)) as WireCloudEvent<OfferData>;
+      seen.push(offer);
+      lastOfferAt = Date.now();
+      const t = offer.data.trigger;
+      io.stdout(`offer ${offer.id}  ${offer.data.customerId}  "${offer.data.offer.title}"  (${t.cpi} ${t.aggregate}=${t.value} ${t.direction} ${t.threshold} at ${t.scope.dimension}=${t.scope.value})`);
+    },
+  });
+  await processor.start();
+
+  const now = Date.now();
+  const scenario = curbsideScenario({ start: now - 30 * 60_000, seed: 2026, idPrefix: `demo-${run}`, timeZone: middayZone(now), enRoutePerStore: 12 });
+  const producer = processor.kafka.producer();
+  await producer.connect();
+  io.stderr(`replaying ${scenario.events.length} curbside events for ${scenario.stores.length} stores to ${settings.EVENTS_TOPIC} ...`);
+  await produceEvents(producer, settings.EVENTS_TOPIC, scenario.events);
+  await producer.disconnect();
+
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && (seen.length === 0 || Date.now() - lastOfferAt < 5000)) await new Promise((r) => setTimeout(r, 250));
+  await offers.disconnect();
+  await processor.stop();
+  const busy = scenario.stores.filter((s) => s.busy).map((s) => s.storeId).join(', ');
+  io.stderr(`${seen.length} offer(s) published; slow store(s): ${busy}. Decisions (incl. suppressed) are on ${settings.DECISIONS_TOPIC}.`);
+  return seen.length > 0 ? 0 : 1;
+}

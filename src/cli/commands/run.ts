@@ -1,0 +1,46 @@
+/** `cpiwatch run --rules <dir>`: the stream processor, until SIGTERM/SIGINT. */
+import { Processor } from '../../app/processor.js';
+import { loadSettings } from '../../config/settings.js';
+import { createLogger } from '../../ops/logger.js';
+import { formatRuleError } from '../../rules/rule-errors.js';
+import { loadRuleSet } from '../../rules/load.js';
+import { type CliIo, parseArgs } from '../io.js';
+
+export const RUN_HELP = `Usage: cpiwatch run [--rules <dir>]
+
+Consumes customer events from Kafka (EVENTS_TOPIC), keeps CPI windows in Redis, evaluates the rules
+and publishes offers (OFFERS_TOPIC) and decisions (DECISIONS_TOPIC). Settings come from environment
+variables (see \`cpiwatch config\` and docs/operations.md). Stops gracefully on SIGTERM or SIGINT.`;
+
+export async function runCommand(argv: string[], io: CliIo): Promise<number> {
+  const { flags } = parseArgs(argv, ['help']);
+  if (flags.help) { io.stdout(RUN_HELP); return 0; }
+  const settings = loadSettings(typeof flags.rules === 'string' ? { ...process.env, RULES_DIR: flags.rules } : process.env);
+  const log = createLogger(settings.LOG_LEVEL);
+  const loaded = await loadRuleSet([settings.RULES_DIR]);
+  if (!loaded.ok) {
+    for (const e of loaded.errors) io.stderr(formatRuleError(e));
+    io.stderr(`${loaded.errors.length} error(s) in ${settings.RULES_DIR}; not starting`);
+    return 1;
+  }
+  const processor = new Processor({ settings, ruleSet: loaded.ruleSet, log });
+  const stopped = new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ signal }, 'shutting down');
+      const deadline = setTimeout(() => {
+        log.error({ timeoutMs: settings.SHUTDOWN_TIMEOUT }, 'graceful shutdown timed out');
+        resolve(1);
+      }, settings.SHUTDOWN_TIMEOUT);
+      deadline.unref();
+      processor.stop().then(() => { clearTimeout(deadline); resolve(0); }, () => resolve(1));
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  await processor.start();
+  io.stderr(`cpiwatch running: ${loaded.ruleSet.rules.length} rules from ${settings.RULES_DIR}, events from ${settings.EVENTS_TOPIC}, http://${settings.HTTP_HOST}:${processor.httpPort ?? settings.HTTP_PORT}/metrics`);
+  return stopped;
+}

@@ -1,0 +1,49 @@
+/** The `cpiwatch` command line: one sub-command per job. */
+import { readFileSync } from 'node:fs';
+import { CpiwatchError } from '../errors/cpiwatch-error.js';
+import { type CliIo, processIo } from './io.js';
+
+type Command = { summary: string; load: () => Promise<(argv: string[], io: CliIo) => Promise<number>> };
+
+const COMMANDS: Record<string, Command> = {
+  run: { summary: 'run the stream processor (Kafka in, Redis state, offers out)', load: async () => (await import('./commands/run.js')).runCommand },
+  demo: { summary: 'quick start: run the example rules on a replayed curbside scenario', load: async () => (await import('./commands/demo.js')).demoCommand },
+  validate: { summary: 'check rule files; every error with file:line:col', load: async () => (await import('./commands/validate.js')).validateCommand },
+};
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export function help(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  return [
+    'Usage: cpiwatch <command> [options]',
+    '',
+    'Real-time Customer Performance Indicators: sliding windows over customer events, YAML trigger',
+    'rules written by marketers, offers out on Kafka and by e-mail.',
+    '',
+    'Commands:',
+    ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Run `cpiwatch <command> --help` for a command\'s options. Settings: docs/operations.md.',
+  ].join('\n');
+}
+
+export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') { io.stdout(help()); return 0; }
+  if (name === '--version' || name === '-v') { io.stdout(version()); return 0; }
+  const command = COMMANDS[name];
+  if (!command) {
+    io.stderr(`cpiwatch: unknown command "${name}"\n\n${help()}`);
+    return 2;
+  }
+  try {
+    return await (await command.load())(rest, io);
+  } catch (err) {
+    if (err instanceof CpiwatchError) { io.stderr(err.message); return err.errorName === 'USAGE' ? 2 : 1; }
+    throw err;
+  }
+}
