@@ -291,7 +291,9 @@ class Compilation {
     }
     // The scope is read from every event the CPI counts, so each must carry the groupBy field.
     const groupByChecks = new EventChecks(this, file, base);
-    for (const type of new Set(groupByEvents)) groupByChecks.field(type, ['groupBy'], doc.groupBy);
+    for (const type of new Set(groupByEvents)) {
+      if (type !== undefined && !groupByChecks.field(type, ['groupBy'], doc.groupBy)) break; // once is enough
+    }
 
     if (this.errors.length > before) return undefined;
     return {

@@ -429,7 +429,7 @@ function issuesToErrors(issues: readonly Issue[], base: PathSegment[], ctx: Issu
   const out: RuleError[] = [];
   for (const d of drafts) {
     if (d.missingKey !== undefined && suggested.has(`${d.parent}\u0000${d.missingKey}`)) continue;
-    const key = `${d.error.line}:${d.error.col}:${d.error.code}:${d.error.message}`;
+    const key = `${d.error.line}:${d.error.col}:${d.error.path}:${d.error.code}:${d.error.message}`;
     if (seen.has(key)) continue;
     seen.add(key);
     out.push(d.error);
