@@ -5,53 +5,19 @@
  */
 import { parseTag } from '../cpis/tags.js';
 import type { Decision } from './decision.js';
+import { DECISION_EVENT_TYPE, OFFER_EVENT_TYPE, type DecisionDataT, type OfferDataT } from './offer-schema.js';
 
-export const OFFER_EVENT_TYPE = 'cpiwatch.offer.v1';
-export const DECISION_EVENT_TYPE = 'cpiwatch.decision.v1';
+export { DECISION_EVENT_TYPE, OFFER_EVENT_TYPE };
 export const OFFER_SCHEMA_VERSION = 1;
 const SOURCE = 'urn:cpiwatch:rules';
 
-export interface OfferData {
-  schemaVersion: 1;
-  offerId: string;
-  customerId: string;
-  rule: { id: string; version: string };
-  trigger: {
-    cpi: string;
-    aggregate: string;
-    value: number;
-    direction: 'above' | 'below';
-    threshold: number;
-    scope: { dimension: string; value: string };
-    episodeStartedAt: string;
-  };
-  offer: {
-    kind: string;
-    code: string;
-    title: string;
-    terms?: string;
-    issuedAt: string;
-    expiresAt: string;
-    redemption?: { channel: string; instructions?: string };
-  };
-  channels: { email: boolean };
-}
-
-export interface DecisionData {
-  schemaVersion: 1;
-  offerId: string;
-  outcome: 'offered' | 'suppressed';
-  reason?: string;
-  customerId: string;
-  rule: { id: string; version: string };
-  trigger: OfferData['trigger'];
-  decidedAt: string;
-}
+export type OfferData = OfferDataT;
+export type DecisionData = DecisionDataT;
 
 export interface WireCloudEvent<D> {
   specversion: '1.0';
   id: string;
-  source: string;
+  source: 'urn:cpiwatch:rules';
   type: string;
   time: string;
   subject: string;
@@ -94,7 +60,7 @@ function envelope<D>(d: Decision, type: string, schema: string, data: D): WireCl
 export function offerEventOf(d: Decision): WireCloudEvent<OfferData> {
   const o = d.rule.offer;
   return envelope(d, OFFER_EVENT_TYPE, 'urn:cpiwatch:schema:offer:v1', {
-    schemaVersion: OFFER_SCHEMA_VERSION,
+    schemaVersion: 1,
     offerId: d.offerId,
     customerId: d.customerId,
     rule: { id: d.rule.id, version: d.rule.version },
@@ -114,7 +80,7 @@ export function offerEventOf(d: Decision): WireCloudEvent<OfferData> {
 
 export function decisionEventOf(d: Decision): WireCloudEvent<DecisionData> {
   return envelope(d, DECISION_EVENT_TYPE, 'urn:cpiwatch:schema:decision:v1', {
-    schemaVersion: OFFER_SCHEMA_VERSION,
+    schemaVersion: 1,
     offerId: d.offerId,
     outcome: d.outcome,
     ...(d.reason ? { reason: d.reason } : {}),
