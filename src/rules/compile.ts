@@ -8,6 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { TEMPLATE_NAMES } from '../actions/email/templates.js';
 import { EventTypes, isKnownEventType, EVENT_TYPE_NAMES } from '../events/event-types.js';
 import type { ErrorName } from '../errors/codes.js';
 import type {
@@ -22,7 +23,7 @@ import type {
   SourcePosition,
 } from './compiled.js';
 import { parseDuration } from './duration.js';
-import { suggestionSuffix } from './did-you-mean.js';
+import { didYouMean, suggestionSuffix } from './did-you-mean.js';
 import {
   asWarning,
   describeValue,
@@ -76,6 +77,8 @@ export const DEFAULT_POLICY: CompiledPolicy = { killSwitch: false, defaultTimeZo
 
 /** The event type whose data holds a customer's facts, which rule filters test. */
 export const CUSTOMER_FACTS_EVENT = 'customer.profile';
+/** Fields of the profile that are the key, not facts: a filter on them could never match. */
+const NOT_FACTS = ['customerId'];
 
 const UNIT_MS = { seconds: 1_000, minutes: 60_000, hours: 3_600_000, days: 86_400_000 } as const;
 
@@ -178,8 +181,10 @@ class Compilation {
     return e;
   }
 
-  warn(file: ParsedRuleFile, path: PathSegment[], name: ErrorName, args: unknown[]): void {
-    this.warnings.push(asWarning(ruleError(name, { file: file.file, ...file.locate.value(path), path }, ...args)));
+  warn(file: ParsedRuleFile, path: PathSegment[], name: ErrorName, args: unknown[]): RuleError {
+    const w = asWarning(ruleError(name, { file: file.file, ...file.locate.value(path), path }, ...args));
+    this.warnings.push(w);
+    return w;
   }
 
   position(file: ParsedRuleFile, path: PathSegment[]): SourcePosition {
@@ -356,6 +361,15 @@ class Compilation {
     // Filter on customer facts
     if (doc.filter) new EventChecks(this, file, base).predicate(CUSTOMER_FACTS_EVENT, ['filter'], doc.filter, 'customer facts');
 
+    // E-mail template: an unknown one falls back to the generic template, so this only warns.
+    if (doc.email && !TEMPLATE_NAMES.includes(doc.email.template)) {
+      const w = this.warn(file, at('email', 'template'), 'EMAIL_TEMPLATE_UNKNOWN', [doc.email.template]);
+      const suggestion = didYouMean(doc.email.template, TEMPLATE_NAMES);
+      w.message += suggestion
+        ? ` (did you mean "${suggestion}"?); the generic-offer template will be used`
+        : `; known templates: ${TEMPLATE_NAMES.join(', ')}; the generic-offer template will be used`;
+    }
+
     // Checks that need the CPI
     if (cpi) {
       const cpiDoc = cpiEntry!.item.doc!;
@@ -512,11 +526,12 @@ function unwrap(schema: z.ZodType): z.ZodType {
 }
 
 /** The schema of a dotted field path in an event type's data. */
-function lookupField(type: string, dotted: string): FieldLookup {
+function lookupField(type: string, dotted: string, excluded: readonly string[] = []): FieldLookup {
   let schema: z.ZodType = EventTypes[type as keyof typeof EventTypes];
-  for (const part of dotted.split('.')) {
+  for (const [i, part] of dotted.split('.').entries()) {
     const s = unwrap(schema);
-    const shape = s instanceof z.ZodObject ? (s.shape as Record<string, z.ZodType>) : {};
+    const shape = { ...(s instanceof z.ZodObject ? (s.shape as Record<string, z.ZodType>) : {}) };
+    if (i === 0) for (const k of excluded) delete shape[k];
     const next = shape[part];
     if (!next) return { missing: part === dotted ? part : dotted, candidates: Object.keys(shape) };
     schema = next;
@@ -590,7 +605,7 @@ class EventChecks {
     if (type === undefined || predicate === undefined) return;
     for (const [field, condition] of Object.entries(predicate)) {
       const fieldPath = [...path, field];
-      const found = lookupField(type, field);
+      const found = lookupField(type, field, what ? NOT_FACTS : []);
       if (!('schema' in found)) {
         const suffix = suggestionSuffix(found.missing, found.candidates);
         const e = ruleError('RULE_UNKNOWN_EVENT_FIELD', { file: this.file.file, ...this.file.locate.key([...this.base, ...fieldPath]), path: [...this.base, ...fieldPath] }, type, field, suffix);

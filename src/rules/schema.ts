@@ -130,7 +130,7 @@ export const QuietHours = z.strictObject({
 
 export const Budget = z.strictObject({
   max: z.number().int().min(0).describe('At most this many offers ...'),
-  per: Duration.describe('... per this sliding period'),
+  per: Duration.describe('... per this period'),
 });
 
 export const Guardrails = z.strictObject({
