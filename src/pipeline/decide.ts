@@ -10,14 +10,20 @@ import type { CompiledPolicy } from '../rules/compiled.js';
 import type { FactValue, OfferCandidate, StateStore } from '../store/state-store.js';
 import type { Candidate } from './candidates.js';
 
+export interface FilteredCandidate {
+  candidate: Candidate;
+  /** The customer's facts the filter was tested on (null: no profile seen). */
+  facts: Record<string, FactValue> | null;
+}
+
 export interface DecideOutcome {
   decisions: Decision[];
   /** Candidates whose facts did not pass the rule's filter (no decision is recorded). */
-  filteredOut: number;
+  filteredOut: FilteredCandidate[];
 }
 
 export async function decide(candidates: Candidate[], policy: CompiledPolicy, store: StateStore): Promise<DecideOutcome> {
-  if (candidates.length === 0) return { decisions: [], filteredOut: 0 };
+  if (candidates.length === 0) return { decisions: [], filteredOut: [] };
   const tags = new Set<string>();
   for (const c of candidates) {
     tags.add(customerTag(c.customerId));
@@ -28,11 +34,12 @@ export async function decide(candidates: Candidate[], policy: CompiledPolicy, st
   (await store.readFacts(tagList)).forEach((f, i) => facts.set(tagList[i]!, f));
 
   const eligible: Candidate[] = [];
+  const filteredOut: FilteredCandidate[] = [];
   const requests: OfferCandidate[] = [];
   for (const c of candidates) {
     const rule = c.episode.rule;
     const customerFacts = facts.get(customerTag(c.customerId)) ?? null;
-    if (rule.filter && !predicateHolds(customerFacts ?? {}, rule.filter)) continue;
+    if (rule.filter && !predicateHolds(customerFacts ?? {}, rule.filter)) { filteredOut.push({ candidate: c, facts: customerFacts }); continue; }
     const zone = facts.get(c.episode.tag)?.timeZone;
     const presuppressed = statelessSuppression({
       rule, policy, customerId: c.customerId, time: c.time, ...(typeof zone === 'string' ? { scopeTimeZone: zone } : {}),
@@ -71,5 +78,5 @@ export async function decide(candidates: Candidate[], policy: CompiledPolicy, st
       published: v.published,
     };
   });
-  return { decisions, filteredOut: candidates.length - eligible.length };
+  return { decisions, filteredOut };
 }

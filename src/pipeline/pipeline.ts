@@ -86,7 +86,7 @@ export class Pipeline {
 
     const closes = evaluateCloses(results, rules.rulesByCpi, rules.rulesById);
     const candidates = await findCandidates(closes.episodes, prepared.tagBatches, prepared.events, store);
-    const { decisions } = await decide(candidates, rules.ruleSet.policy, store);
+    const { decisions, filteredOut } = await decide(candidates, rules.ruleSet.policy, store);
     const t2 = performance.now();
 
     const toPublish: Decision[] = [];
@@ -109,6 +109,9 @@ export class Pipeline {
       published: toPublish,
       skippedReplays,
       evaluations: closes.evaluations,
+      filteredOut: filteredOut.map(({ candidate: c, facts }) => ({
+        ruleId: c.episode.rule.id, customerId: c.customerId, scopeTag: c.episode.tag, time: c.time, episode: c.episode.start, facts,
+      })),
       cpiIssues: prepared.cpiIssues,
       lateEvents,
       timings: { windowUpdateMs: t1 - t0, decideMs: t2 - t1, publishMs: t3 - t2 },

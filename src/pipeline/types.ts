@@ -4,6 +4,7 @@ import type { KafkaHeaders } from '../events/decode.js';
 import type { CloudEvent, EventOrigin } from '../events/cloud-event.js';
 import type { ErrorCode } from '../errors/codes.js';
 import type { Evaluation } from '../rules/evaluate.js';
+import type { FactValue } from '../store/state-store.js';
 
 /** A raw message from Kafka (or a line of a backtest file). */
 export interface RawMessage {
@@ -35,6 +36,18 @@ export interface RuleEvaluationRecord extends Evaluation {
   scopeTag: string;
 }
 
+export interface FilteredOut {
+  ruleId: string;
+  customerId: string;
+  scopeTag: string;
+  /** Decision time (event time). */
+  time: number;
+  /** Event time the breach episode began. */
+  episode: number;
+  /** The facts the filter was tested on (null: no customer profile seen). */
+  facts: Record<string, FactValue> | null;
+}
+
 export interface BatchResult {
   counts: EventCounts;
   deadLetters: DeadLetter[];
@@ -43,6 +56,8 @@ export interface BatchResult {
   /** Decisions the ledger had already published (redelivery): not published again. */
   skippedReplays: number;
   evaluations: RuleEvaluationRecord[];
+  /** Candidates the rule's filter on customer facts left out (no decision is recorded for them). */
+  filteredOut: FilteredOut[];
   /** CPIs that could not use a valid event (missing groupBy or value field). */
   cpiIssues: { cpi: string; field: string; eventId: string }[];
   lateEvents: { event: CloudEvent; origin: EventOrigin }[];
