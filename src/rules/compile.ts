@@ -34,7 +34,7 @@ import {
   type PathSegment,
   type RuleError,
 } from './rule-errors.js';
-import type { ConditionDoc, CpiDefinitionDoc, PolicyDoc, PredicateDoc, RuleDefinitionDoc } from './schema.js';
+import { CpiDefinition, RuleDefinition, type ConditionDoc, type CpiDefinitionDoc, type PolicyDoc, type PredicateDoc, type RuleDefinitionDoc } from './schema.js';
 
 // ---------------------------------------------------------------------------------------------
 // What load.ts hands over
@@ -140,22 +140,17 @@ export function compileParsedFiles(files: readonly ParsedRuleFile[]): RuleSetRes
 
   const compiledCpis = new Map<string, CompiledCpi>();
   for (const [id, { file, item }] of cpiById) {
-    if (!item.doc) {
-      c.rawCpiReferences(file, item);
-      continue;
-    }
-    const cpi = c.compileCpi(file, item.index, item.doc);
+    const cpi = c.compileCpi(file, item.index, c.partial(file, 'cpis', item, CpiDefinition), item.doc !== undefined);
     if (cpi) compiledCpis.set(id, cpi);
   }
 
+  const cpiIds = [...cpiById.keys()];
   const compiledRules: CompiledRule[] = [];
   for (const { file, item } of ruleById.values()) {
-    if (!item.doc) {
-      c.rawRuleReferences(file, item, cpiById);
-      continue;
-    }
-    const cpiEntry = cpiById.get(item.doc.cpi);
-    const rule = c.compileRule(file, item.index, item.doc, cpiEntry, compiledCpis.get(item.doc.cpi), [...cpiById.keys()]);
+    const doc = c.partial(file, 'rules', item, RuleDefinition);
+    const cpiEntry = doc.cpi === undefined ? undefined : cpiById.get(doc.cpi);
+    const cpi = doc.cpi === undefined ? undefined : compiledCpis.get(doc.cpi);
+    const rule = c.compileRule(file, item.index, doc, item.doc !== undefined, cpiEntry, cpi, cpiIds);
     if (rule) compiledRules.push(rule);
   }
 
@@ -214,52 +209,69 @@ class Compilation {
     return byId;
   }
 
-  // ----- references of items with schema errors: still worth reporting in the same run
+  // ----- items with schema errors: check what is valid in them, in the same run
 
   private hasErrorAt(file: ParsedRuleFile, path: PathSegment[]): boolean {
     const p = formatPath(path);
     return file.errors.some((e) => e.path === p || e.path.startsWith(`${p}.`) || e.path.startsWith(`${p}[`));
   }
 
-  rawRuleReferences(file: ParsedRuleFile, item: ParsedItem<RuleDefinitionDoc>, cpiById: ReadonlyMap<string, unknown>): void {
-    const cpi = rawAt(item.raw, ['cpi']);
-    const path: PathSegment[] = ['rules', item.index, 'cpi'];
-    if (typeof cpi !== 'string' || cpiById.has(cpi) || this.hasErrorAt(file, path)) return;
-    this.report(file, path, 'RULE_UNKNOWN_CPI', [cpi, suggestionSuffix(cpi, [...cpiById.keys()])]);
-  }
-
-  rawCpiReferences(file: ParsedRuleFile, item: ParsedItem<CpiDefinitionDoc>): void {
-    const eventPaths: PathSegment[][] = [
-      ['duration', 'start', 'event'],
-      ['duration', 'end', 'event'],
-      ['value', 'event'],
-      ['ratio', 'numerator', 'event'],
-      ['ratio', 'denominator', 'event'],
-    ];
-    const events = new EventChecks(this, file, ['cpis', item.index, 'measure']);
-    for (const p of eventPaths) {
-      const type = rawAt(item.raw, ['measure', ...p]);
-      if (typeof type === 'string' && !this.hasErrorAt(file, ['cpis', item.index, 'measure', ...p])) events.eventType(p, type);
+  /**
+   * The fields of an item that are valid on their own (defaults applied), for an item whose other
+   * fields have errors: a rule with a misspelt field still gets its guardrails and CPI checked.
+   */
+  partial<T>(file: ParsedRuleFile, section: 'cpis' | 'rules', item: ParsedItem<T>, schema: z.ZodObject): Partial<T> {
+    if (item.doc) return item.doc;
+    const raw = item.raw;
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return {};
+    const out: Record<string, unknown> = {};
+    for (const [key, fieldSchema] of Object.entries(schema.shape as Record<string, z.ZodType>)) {
+      if (this.hasErrorAt(file, [section, item.index, key])) continue;
+      const parsed = fieldSchema.safeParse((raw as Record<string, unknown>)[key]);
+      if (parsed.success && parsed.data !== undefined) out[key] = parsed.data;
     }
+    return out as Partial<T>;
   }
 
   // ----- CPIs
 
-  compileCpi(file: ParsedRuleFile, index: number, doc: CpiDefinitionDoc): CompiledCpi | undefined {
+  /** Checks what is present of a CPI; compiles it when it is complete and nothing is wrong. */
+  compileCpi(file: ParsedRuleFile, index: number, doc: Partial<CpiDefinitionDoc>, complete: boolean): CompiledCpi | undefined {
     const base: PathSegment[] = ['cpis', index];
     const before = this.errors.length;
     const ms = (d: string) => parseDuration(d) ?? 0;
-    const windowMs = ms(doc.window);
-    const resolutionMs = ms(doc.resolution);
-    if (windowMs === 0 || resolutionMs === 0 || windowMs % resolutionMs !== 0) {
-      this.report(file, [...base, 'window'], 'RULE_WINDOW_RESOLUTION', [doc.window, doc.resolution]);
+    if (doc.window !== undefined && doc.resolution !== undefined) {
+      const windowMs = ms(doc.window);
+      const resolutionMs = ms(doc.resolution);
+      if (windowMs === 0 || resolutionMs === 0 || windowMs % resolutionMs !== 0) {
+        this.report(file, [...base, 'window'], 'RULE_WINDOW_RESOLUTION', [doc.window, doc.resolution]);
+      }
     }
+    const measure = doc.measure === undefined ? undefined : this.measure(file, base, doc.measure, doc.groupBy);
 
+    if (!complete || this.errors.length > before || !measure) return undefined;
+    const full = doc as CpiDefinitionDoc;
+    return {
+      id: full.id,
+      ...(full.description === undefined ? {} : { description: full.description }),
+      ...(full.unit === undefined ? {} : { unit: full.unit }),
+      measure,
+      groupBy: full.groupBy,
+      windowMs: ms(full.window),
+      resolutionMs: ms(full.resolution),
+      latenessMs: ms(full.allowedLateness),
+      position: this.position(file, base),
+    };
+  }
+
+  /** Event types and fields of a measure (and of groupBy, read from every event the CPI counts). */
+  private measure(file: ParsedRuleFile, base: PathSegment[], m: CpiDefinitionDoc['measure'], groupBy: string | undefined): CpiMeasure {
+    const ms = (d: string) => parseDuration(d) ?? 0;
     const events = new EventChecks(this, file, [...base, 'measure']);
-    let measure: CpiMeasure;
     const groupByEvents: Array<string | undefined> = [];
-    if ('duration' in doc.measure) {
-      const d = doc.measure.duration;
+    let measure: CpiMeasure;
+    if ('duration' in m) {
+      const d = m.duration;
       const p: PathSegment[] = ['duration'];
       const start = events.eventType([...p, 'start', 'event'], d.start.event);
       const end = events.eventType([...p, 'end', 'event'], d.end.event);
@@ -277,16 +289,16 @@ class Compilation {
         ...(d.defaultExpected === undefined ? {} : { defaultExpectedMs: ms(d.defaultExpected) }),
         maxPendingMs: ms(d.maxPending),
         unitMs: UNIT_MS[d.unit],
-      } as CpiMeasure;
-    } else if ('value' in doc.measure) {
-      const v = doc.measure.value;
+      };
+    } else if ('value' in m) {
+      const v = m.value;
       const type = events.eventType(['value', 'event'], v.event);
       events.numericField(type, ['value', 'field'], v.field);
       events.predicate(type, ['value', 'where'], v.where);
       groupByEvents.push(type);
       measure = { kind: 'value', event: v.event, field: v.field, ...(v.where === undefined ? {} : { where: v.where }) };
     } else {
-      const r = doc.measure.ratio;
+      const r = m.ratio;
       const num = events.eventType(['ratio', 'numerator', 'event'], r.numerator.event);
       const den = events.eventType(['ratio', 'denominator', 'event'], r.denominator.event);
       events.predicate(num, ['ratio', 'numerator', 'where'], r.numerator.where);
@@ -294,32 +306,23 @@ class Compilation {
       groupByEvents.push(num, den);
       measure = { kind: 'ratio', numerator: matcher(r.numerator.event, r.numerator.where), denominator: matcher(r.denominator.event, r.denominator.where) };
     }
-    // The scope is read from every event the CPI counts, so each must carry the groupBy field.
-    const groupByChecks = new EventChecks(this, file, base);
-    for (const type of new Set(groupByEvents)) {
-      if (type !== undefined && !groupByChecks.field(type, ['groupBy'], doc.groupBy)) break; // once is enough
+    if (groupBy !== undefined) {
+      const groupByChecks = new EventChecks(this, file, base);
+      for (const type of new Set(groupByEvents)) {
+        if (type !== undefined && !groupByChecks.field(type, ['groupBy'], groupBy)) break; // once is enough
+      }
     }
-
-    if (this.errors.length > before) return undefined;
-    return {
-      id: doc.id,
-      ...(doc.description === undefined ? {} : { description: doc.description }),
-      ...(doc.unit === undefined ? {} : { unit: doc.unit }),
-      measure,
-      groupBy: doc.groupBy,
-      windowMs,
-      resolutionMs,
-      latenessMs: ms(doc.allowedLateness),
-      position: this.position(file, base),
-    };
+    return measure;
   }
 
   // ----- rules
 
+  /** Checks what is present of a rule; compiles it when it is complete and nothing is wrong. */
   compileRule(
     file: ParsedRuleFile,
     index: number,
-    doc: RuleDefinitionDoc,
+    doc: Partial<RuleDefinitionDoc>,
+    complete: boolean,
     cpiEntry: Located<CpiDefinitionDoc> | undefined,
     cpi: CompiledCpi | undefined,
     cpiIds: readonly string[],
@@ -328,35 +331,39 @@ class Compilation {
     const at = (...p: PathSegment[]) => [...base, ...p];
     const before = this.errors.length;
     const ms = (d: string) => parseDuration(d) ?? 0;
+    const name = doc.id === undefined ? `rule ${index + 1}` : `rule "${doc.id}"`;
 
-    if (!cpiEntry) this.report(file, at('cpi'), 'RULE_UNKNOWN_CPI', [doc.cpi, suggestionSuffix(doc.cpi, cpiIds)]);
+    if (doc.cpi !== undefined && !cpiEntry) this.report(file, at('cpi'), 'RULE_UNKNOWN_CPI', [doc.cpi, suggestionSuffix(doc.cpi, cpiIds)]);
 
     // Threshold and hysteresis
-    const direction = 'above' in doc.threshold ? 'above' : 'below';
-    const threshold = 'above' in doc.threshold ? doc.threshold.above : doc.threshold.below;
-    const clear = doc.threshold.clear ?? threshold;
-    if (direction === 'above' ? clear > threshold : clear < threshold) {
-      const rule = direction === 'above' ? `for "above", clear must be at most ${threshold}` : `for "below", clear must be at least ${threshold}`;
-      this.report(file, at('threshold', 'clear'), 'RULE_CLEAR_WRONG_SIDE', [clear, threshold, rule]);
+    if (doc.threshold) {
+      const t = doc.threshold;
+      const direction = 'above' in t ? 'above' : 'below';
+      const threshold = 'above' in t ? t.above : t.below;
+      const clear = t.clear ?? threshold;
+      if (direction === 'above' ? clear > threshold : clear < threshold) {
+        const why = direction === 'above' ? `for "above", clear must be at most ${threshold}` : `for "below", clear must be at least ${threshold}`;
+        this.report(file, at('threshold', 'clear'), 'RULE_CLEAR_WRONG_SIDE', [clear, threshold, why]);
+      }
     }
 
     // Guardrails
     const g = doc.guardrails;
-    if (g.budget && g.budget.max === 0) {
+    if (g?.budget && g.budget.max === 0) {
       this.report(file, at('guardrails', 'budget', 'max'), 'RULE_GUARDRAIL_NEVER_ALLOWS', ['budget.max is 0, so no offer ever fits in the budget']);
     }
-    if (g.holdoutPercent >= 100) {
+    if (g && g.holdoutPercent >= 100) {
       this.report(file, at('guardrails', 'holdoutPercent'), 'RULE_GUARDRAIL_NEVER_ALLOWS', ['holdoutPercent is 100, so every customer is held out']);
     }
-    if (g.quietHours && g.quietHours.from === g.quietHours.to) {
+    if (g?.quietHours && g.quietHours.from === g.quietHours.to) {
       // [from, to) with from == to is empty. Most likely "all day" was meant, which would be the
       // opposite, so neither reading is guessed: the rule is rejected.
       this.report(file, at('guardrails', 'quietHours', 'to'), 'RULE_SCHEMA', [
         `quietHours from and to are both "${g.quietHours.from}": an empty quiet period that never silences anything; set two different times or remove quietHours (to stop the rule altogether use killSwitch)`,
       ]);
     }
-    if (g.quietHours && g.quietHours.timeZone !== 'scope') this.timeZone(file, at('guardrails', 'quietHours', 'timeZone'), g.quietHours.timeZone);
-    if (g.killSwitch) this.warn(file, at('guardrails', 'killSwitch'), 'RULE_KILL_SWITCH_ON', [`rule "${doc.id}"`]);
+    if (g?.quietHours && g.quietHours.timeZone !== 'scope') this.timeZone(file, at('guardrails', 'quietHours', 'timeZone'), g.quietHours.timeZone);
+    if (g?.killSwitch) this.warn(file, at('guardrails', 'killSwitch'), 'RULE_KILL_SWITCH_ON', [name]);
 
     // Filter on customer facts
     if (doc.filter) new EventChecks(this, file, base).predicate(CUSTOMER_FACTS_EVENT, ['filter'], doc.filter, 'customer facts');
@@ -371,72 +378,25 @@ class Compilation {
     }
 
     // Checks that need the CPI
-    if (cpi) {
-      const cpiDoc = cpiEntry!.item.doc!;
+    const cpiDoc = cpiEntry?.item.doc;
+    if (cpi && cpiDoc) {
       const kind = cpi.measure.kind;
-      if (kind === 'ratio' && doc.aggregate !== 'ratio' && doc.aggregate !== 'count') {
+      if (kind === 'ratio' && doc.aggregate !== undefined && doc.aggregate !== 'ratio' && doc.aggregate !== 'count') {
         this.report(file, at('aggregate'), 'RULE_AGGREGATE_KIND', [doc.aggregate, 'ratio', ` ("${cpi.id}"); use ratio for the share of matching events, or count`]);
       } else if (kind !== 'ratio' && doc.aggregate === 'ratio') {
         this.report(file, at('aggregate'), 'RULE_AGGREGATE_KIND', ['ratio', kind, ` ("${cpi.id}"); ratio needs a ratio CPI, here use count, sum, avg, min, max or a percentile`]);
       }
-      const forMs = ms(doc.for);
-      if (forMs > cpi.windowMs) this.report(file, at('for'), 'RULE_FOR_LONGER_THAN_WINDOW', [doc.for, cpiDoc.window]);
-      if ('enRoute' in doc.target && cpi.groupBy !== 'storeId') {
+      if (doc.for !== undefined && ms(doc.for) > cpi.windowMs) this.report(file, at('for'), 'RULE_FOR_LONGER_THAN_WINDOW', [doc.for, cpiDoc.window]);
+      if (doc.target && 'enRoute' in doc.target && cpi.groupBy !== 'storeId') {
         this.report(file, at('target', 'enRoute'), 'RULE_TARGET', ['enRoute', `it finds customers on their way to a store, so the CPI must have groupBy: storeId, but "${cpi.id}" is grouped by ${cpi.groupBy}`], 'key');
       }
-      if ('scopeCustomer' in doc.target && cpi.groupBy !== 'customerId') {
+      if (doc.target && 'scopeCustomer' in doc.target && cpi.groupBy !== 'customerId') {
         this.report(file, at('target', 'scopeCustomer'), 'RULE_TARGET', ['scopeCustomer', `the CPI must have groupBy: customerId, but "${cpi.id}" is grouped by ${cpi.groupBy}`], 'key');
       }
     }
 
-    if (this.errors.length > before || !cpi || !cpiEntry?.item.doc) return undefined;
-
-    const target: RuleTarget = 'enRoute' in doc.target
-      ? { kind: 'enRoute', withinMs: ms(doc.target.enRoute.within) }
-      : 'contributors' in doc.target
-        ? { kind: 'contributors', withinMs: doc.target.contributors.within === undefined ? cpi.windowMs : ms(doc.target.contributors.within) }
-        : { kind: 'scopeCustomer' };
-
-    const guardrails: CompiledGuardrails = {
-      ...(g.cooldown === undefined ? {} : { cooldownMs: ms(g.cooldown) }),
-      ...(g.budget === undefined ? {} : { budget: { max: g.budget.max, perMs: ms(g.budget.per) } }),
-      ...(g.quietHours === undefined
-        ? {}
-        : { quietHours: { fromMinute: minuteOfDay(g.quietHours.from), toMinute: minuteOfDay(g.quietHours.to), timeZone: g.quietHours.timeZone } }),
-      holdoutPercent: g.holdoutPercent,
-      killSwitch: g.killSwitch,
-    };
-
-    const o = doc.offer;
-    const offer: CompiledOffer = {
-      kind: o.kind,
-      code: o.code,
-      title: o.title,
-      ...(o.terms === undefined ? {} : { terms: o.terms }),
-      expiresAfterMs: ms(o.expiresAfter),
-      ...(o.redemption === undefined
-        ? {}
-        : { redemption: { channel: o.redemption.channel, ...(o.redemption.instructions === undefined ? {} : { instructions: o.redemption.instructions }) } }),
-    };
-
-    return {
-      id: doc.id,
-      version: ruleVersion(doc, cpiEntry.item.doc),
-      ...(doc.description === undefined ? {} : { description: doc.description }),
-      cpi,
-      aggregate: doc.aggregate,
-      direction,
-      threshold,
-      clear,
-      forMs: ms(doc.for),
-      minSamples: doc.minSamples,
-      target,
-      ...(doc.filter === undefined ? {} : { filter: doc.filter }),
-      guardrails,
-      offer,
-      ...(doc.email === undefined ? {} : { email: { template: doc.email.template, ...(doc.email.subject === undefined ? {} : { subject: doc.email.subject }) } }),
-      position: this.position(file, base),
-    };
+    if (!complete || this.errors.length > before || !cpi || !cpiDoc) return undefined;
+    return buildRule(doc as RuleDefinitionDoc, cpi, cpiDoc, this.position(file, base));
   }
 
   // ----- policy
@@ -476,13 +436,58 @@ class Compilation {
   }
 }
 
-function rawAt(raw: unknown, path: readonly PathSegment[]): unknown {
-  let v = raw;
-  for (const segment of path) {
-    if (typeof v !== 'object' || v === null || Array.isArray(v) || !Object.prototype.hasOwnProperty.call(v, segment)) return undefined;
-    v = (v as Record<string, unknown>)[segment as string];
-  }
-  return v;
+/** The compiled form of a valid rule whose CPI compiled. */
+function buildRule(doc: RuleDefinitionDoc, cpi: CompiledCpi, cpiDoc: CpiDefinitionDoc, position: SourcePosition): CompiledRule {
+  const ms = (d: string) => parseDuration(d) ?? 0;
+  const t = doc.threshold;
+  const threshold = 'above' in t ? t.above : t.below;
+  const target: RuleTarget = 'enRoute' in doc.target
+    ? { kind: 'enRoute', withinMs: ms(doc.target.enRoute.within) }
+    : 'contributors' in doc.target
+      ? { kind: 'contributors', withinMs: doc.target.contributors.within === undefined ? cpi.windowMs : ms(doc.target.contributors.within) }
+      : { kind: 'scopeCustomer' };
+
+  const g = doc.guardrails;
+  const guardrails: CompiledGuardrails = {
+    ...(g.cooldown === undefined ? {} : { cooldownMs: ms(g.cooldown) }),
+    ...(g.budget === undefined ? {} : { budget: { max: g.budget.max, perMs: ms(g.budget.per) } }),
+    ...(g.quietHours === undefined
+      ? {}
+      : { quietHours: { fromMinute: minuteOfDay(g.quietHours.from), toMinute: minuteOfDay(g.quietHours.to), timeZone: g.quietHours.timeZone } }),
+    holdoutPercent: g.holdoutPercent,
+    killSwitch: g.killSwitch,
+  };
+
+  const o = doc.offer;
+  const offer: CompiledOffer = {
+    kind: o.kind,
+    code: o.code,
+    title: o.title,
+    ...(o.terms === undefined ? {} : { terms: o.terms }),
+    expiresAfterMs: ms(o.expiresAfter),
+    ...(o.redemption === undefined
+      ? {}
+      : { redemption: { channel: o.redemption.channel, ...(o.redemption.instructions === undefined ? {} : { instructions: o.redemption.instructions }) } }),
+  };
+
+  return {
+    id: doc.id,
+    version: ruleVersion(doc, cpiDoc),
+    ...(doc.description === undefined ? {} : { description: doc.description }),
+    cpi,
+    aggregate: doc.aggregate,
+    direction: 'above' in t ? 'above' : 'below',
+    threshold,
+    clear: t.clear ?? threshold,
+    forMs: ms(doc.for),
+    minSamples: doc.minSamples,
+    target,
+    ...(doc.filter === undefined ? {} : { filter: doc.filter }),
+    guardrails,
+    offer,
+    ...(doc.email === undefined ? {} : { email: { template: doc.email.template, ...(doc.email.subject === undefined ? {} : { subject: doc.email.subject }) } }),
+    position,
+  };
 }
 
 function matcher(event: string, where: PredicateDoc | undefined): { event: string; where?: PredicateDoc };

@@ -208,6 +208,17 @@ describe('cross-checks across files', () => {
     ]);
   });
 
+  it('still checks the valid parts of a CPI or rule that has errors elsewhere', () => {
+    const rule = RULE.replace('threshold:', 'tresholds:').replace('cooldown: 1d', 'cooldown: 1d\n      holdoutPercent: 100');
+    const cpi = CPI.replace('window: 15m', 'window: 15 minutes').replace('curbside.arrived', 'curbside.arrival');
+    expect(errorsOf(cpi + rule)).toEqual([
+      'f0.yaml:6:25: CPW304 unknown event type "curbside.arrival" (did you mean "curbside.arrived"?) (at cpis[0].measure.duration.start.event)',
+      'f0.yaml:12:13: CPW301 expected a duration such as "90s", "15m", "2h" or "1h30m", found "15 minutes" (did you mean "15m"?) (at cpis[0].window)',
+      'f0.yaml:20:5: CPW302 unknown field "tresholds" (did you mean "threshold"?) (at rules[0].tresholds)',
+      'f0.yaml:26:23: CPW309 guardrails can never allow an offer: holdoutPercent is 100, so every customer is held out (at rules[0].guardrails.holdoutPercent)',
+    ]);
+  });
+
   it('sorts errors by file, line and column', () => {
     const errors = errorsOf(RULE.replace('curbside-wait', 'nope'), CPI.replace('storeId', 'storeID') + 'rules: 3\n');
     expect(errors.map((e) => e.split(' ')[0])).toEqual(['f0.yaml:4:10:', 'f1.yaml:11:14:', 'f1.yaml:15:8:']);
