@@ -90,7 +90,8 @@ launch() {
   shift 2
   mkdir -p "$RUN_DIR" "$LOG_DIR"
   printf '\n===== %s starting %s =====\n' "$(date -Is)" "$svc" >>"$log"
-  setsid "$@" </dev/null >>"$log" 2>&1 &
+  # fd 9 is the stack lock: the service must not inherit (and hold) it
+  setsid "$@" </dev/null >>"$log" 2>&1 9>&- &
   echo $! >"$(pid_file "$svc")"
 }
 
@@ -263,6 +264,8 @@ write_redis_conf() {
     echo "logfile \"\""
     echo "loglevel notice"
     echo "databases 16"
+    # redis rewrites its process title; keep the config path in it so stack.sh knows its own pids
+    echo "proc-title-template \"{title} {listen-addr} {server-mode} {config-file}\""
     local l
     for l in "$@"; do echo "$l"; done
   } >"$dir/redis.conf"

@@ -1,0 +1,7 @@
+// Test helpers: import from 'tests/support/index.js' (relative path from your test file).
+export { services, servicesSource, type Services } from './services.js';
+export { uniqueId, uniqueNames, type TestNames } from './names.js';
+export { kafkaClient, createTopic, deleteTopics, produce, waitForMessages, type ReadMessage, type ProduceInput } from './kafka.js';
+export { redisClient, withRedis, deleteKeys } from './redis.js';
+export { startSmtpServer, type TestSmtpServer, type CapturedMail } from './smtp.js';
+export { waitFor, sleep } from './wait.js';
