@@ -29,6 +29,7 @@ import {
   describeValue,
   formatLocation,
   formatPath,
+  isWithinPath,
   ruleError,
   sortRuleErrors,
   type PathSegment,
@@ -213,7 +214,7 @@ class Compilation {
 
   private hasErrorAt(file: ParsedRuleFile, path: PathSegment[]): boolean {
     const p = formatPath(path);
-    return file.errors.some((e) => e.path === p || e.path.startsWith(`${p}.`) || e.path.startsWith(`${p}[`));
+    return file.errors.some((e) => isWithinPath(e.path, p));
   }
 
   /**

@@ -28,15 +28,14 @@ import {
   Policy,
   RuleDefinition,
   RuleFile,
-  type CpiDefinitionDoc,
   type PolicyDoc,
-  type RuleDefinitionDoc,
 } from './schema.js';
 import { compileParsedFiles, type Locator, type ParsedItem, type ParsedRuleFile, type RuleSetResult } from './compile.js';
 import { didYouMean, suggestionSuffix } from './did-you-mean.js';
 import {
   describeValue,
   formatPath,
+  isWithinPath,
   orList,
   ruleError,
   sortRuleErrors,
@@ -260,7 +259,7 @@ function items<T>(
   return raw.map((item, index) => {
     const id = isRecord(item) && typeof item.id === 'string' ? item.id : undefined;
     let doc = parsedAll?.[index];
-    if (doc === undefined && !errors.some((e) => e.path.startsWith(`${section}[${index}]`))) {
+    if (doc === undefined && !errors.some((e) => isWithinPath(e.path, `${section}[${index}]`))) {
       const one = schema.safeParse(item);
       if (one.success) doc = one.data;
     }
@@ -271,7 +270,7 @@ function items<T>(
 function policyItem(data: unknown, parsed: PolicyDoc | undefined, errors: readonly RuleError[]): { policy?: ParsedItem<PolicyDoc> } {
   if (!isRecord(data) || data.policy === undefined) return {};
   let doc = parsed;
-  if (doc === undefined && !errors.some((e) => e.path.startsWith('policy'))) {
+  if (doc === undefined && !errors.some((e) => isWithinPath(e.path, 'policy'))) {
     const one = Policy.safeParse(data.policy);
     if (one.success) doc = one.data;
   }

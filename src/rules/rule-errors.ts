@@ -57,6 +57,13 @@ export function formatPath(path: readonly PathSegment[]): string {
   return out;
 }
 
+/** Whether a formatted path is `prefix` itself or lies inside it (`rules[1].id` is in `rules[1]`, not in `rules[10]`). */
+export function isWithinPath(path: string, prefix: string): boolean {
+  if (!path.startsWith(prefix)) return false;
+  const next = path.charAt(prefix.length);
+  return next === '' || next === '.' || next === '[';
+}
+
 /** `file:line:col` (or just `file` for whole-file problems). */
 export function formatLocation(e: { file: string; line: number; col: number }): string {
   return e.line > 0 ? `${e.file}:${e.line}:${e.col}` : e.file;

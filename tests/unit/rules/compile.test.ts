@@ -219,6 +219,13 @@ describe('cross-checks across files', () => {
     ]);
   });
 
+  it('keeps the items of a file apart (an error in rules[10] is not one in rules[1])', () => {
+    const rules = Array.from({ length: 11 }, (_, i) => RULE.replace('rules:\n', i === 0 ? 'rules:\n' : '').replace('curbside-drink', `drink-${i}`));
+    const text = CPI + rules.join('').replace(/(id: drink-10[\s\S]*?)above: 1\.5/, '$1above: high');
+    const result = compileRuleSources([{ file: 'f.yaml', text }]);
+    expect(result.ok ? [] : result.errors.map((e) => e.path)).toEqual(['rules[10].threshold.above']);
+  });
+
   it('sorts errors by file, line and column', () => {
     const errors = errorsOf(RULE.replace('curbside-wait', 'nope'), CPI.replace('storeId', 'storeID') + 'rules: 3\n');
     expect(errors.map((e) => e.split(' ')[0])).toEqual(['f0.yaml:4:10:', 'f1.yaml:11:14:', 'f1.yaml:15:8:']);
