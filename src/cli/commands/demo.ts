@@ -72,7 +72,12 @@ export async function demoCommand(argv: string[], io: CliIo): Promise<number> {
   const producer = processor.kafka.producer();
   await producer.connect();
   io.stderr(`replaying ${scenario.events.length} curbside events for ${scenario.stores.length} stores to ${settings.EVENTS_TOPIC} ...`);
-  await produceEvents(producer, settings.EVENTS_TOPIC, scenario.events);
+  // Facts first: profiles live on other partitions (keyed by customer) than the store's events, and a
+  // rule's filter can only see facts that were processed before it fires.
+  const isProfile = (e: (typeof scenario.events)[number]) => e.event.type.endsWith('.profile');
+  await produceEvents(producer, settings.EVENTS_TOPIC, scenario.events.filter(isProfile));
+  await new Promise((r) => setTimeout(r, 1500));
+  await produceEvents(producer, settings.EVENTS_TOPIC, scenario.events.filter((e) => !isProfile(e)));
   await producer.disconnect();
 
   const deadline = Date.now() + timeoutMs;
