@@ -2,6 +2,9 @@
  * Step 4 of a batch: who may get an offer. When a rule fires: its audience at the fire time (customers
  * en route to the store, or the customers whose events fed the CPI, or the scope's own customer).
  * While it keeps firing: customers who set out for the store (or contributed) during the episode.
+ * The decision time is the fire time, or when the customer joined if later. The same customers, at
+ * the same times, whatever the batching: a member joining between the fire time and the event that
+ * closes the bucket, or arriving late, is found by whichever batch sees both it and the episode.
  */
 import { offerIdOf } from '../actions/offer-id.js';
 import { parseTag } from '../cpis/tags.js';
@@ -32,8 +35,11 @@ export async function findCandidates(
   for (const ep of episodes) {
     if (!ep.firedNow) continue;
     const t = ep.rule.target;
-    if (t.kind === 'enRoute') queries.push({ episode: ep, query: { tag: ep.tag, kind: 'enroute', since: ep.start - t.withinMs, until: ep.start } });
-    else if (t.kind === 'contributors') queries.push({ episode: ep, query: { tag: ep.tag, kind: 'contrib', cpi: ep.rule.cpi.id, since: ep.start - t.withinMs, until: ep.start } });
+    // Up to the episode's end, not its start: members already applied that joined after the fire
+    // time (the bucket close is evaluated only when a later event arrives) belong to it too.
+    const until = ep.end === null ? Number.MAX_SAFE_INTEGER : ep.end - 1;
+    if (t.kind === 'enRoute') queries.push({ episode: ep, query: { tag: ep.tag, kind: 'enroute', since: ep.start - t.withinMs, until } });
+    else if (t.kind === 'contributors') queries.push({ episode: ep, query: { tag: ep.tag, kind: 'contrib', cpi: ep.rule.cpi.id, since: ep.start - t.withinMs, until } });
     else add(ep, parseTag(ep.tag).value, ep.start, traceOf(events, ep.tag, ep.start, tagBatches));
   }
   if (queries.length > 0) {
@@ -44,7 +50,7 @@ export async function findCandidates(
       for (const m of members) {
         // skip customers who had already arrived when the breach began
         if (m.etaMs !== undefined && m.time + m.etaMs < ep.start) continue;
-        add(ep, m.customer, ep.start, trace);
+        add(ep, m.customer, Math.max(ep.start, m.time), trace);
       }
     });
   }
@@ -61,8 +67,15 @@ export async function findCandidates(
         const kind = ep.rule.target.kind;
         if ((kind === 'enRoute' && op.kind !== 'enroute') || (kind === 'contributors' && (op.kind !== 'contrib' || op.cpi !== ep.rule.cpi.id))) continue;
         if (kind === 'scopeCustomer') continue;
-        if (op.time <= ep.start || (ep.end !== null && op.time >= ep.end)) continue;
-        add(ep, op.customer, op.time, pe.event.traceparent);
+        if (ep.end !== null && op.time >= ep.end) continue;
+        if (op.time <= ep.start) {
+          // A late arrival the fire-time audience would have held (an episode that fired in this
+          // batch read its audience after this batch's ops were applied).
+          const within = (ep.rule.target as { withinMs: number }).withinMs;
+          if (ep.firedNow || op.time < ep.start - within) continue;
+          if (op.kind === 'enroute' && op.time + op.etaMs < ep.start) continue;
+        }
+        add(ep, op.customer, Math.max(ep.start, op.time), pe.event.traceparent);
       }
     }
   }
