@@ -64,6 +64,7 @@ const Expected = z.strictObject({
   scope: z.string().regex(/^[A-Za-z_][A-Za-z0-9_.]*=.+$/, { message: 'a scope such as storeId=S1' }).optional(),
   value: z.union([z.number(), NumberCondition]).optional(),
   time: TimeSpec.optional(),
+  repeat: z.strictObject({ count: z.number().int().min(1).max(10_000), every: Duration.optional() }).optional(),
 });
 
 const ExpectedSuppressed = Expected.extend({ reason: z.enum(SUPPRESSION_REASONS) });
@@ -72,6 +73,7 @@ const TestCase = z.strictObject({
   name: z.string().min(1),
   start: Rfc3339.optional(),
   batchSize: z.number().int().min(1).optional(),
+  order: z.enum(['time', 'as-written']).default('time'),
   events: z.array(InputEvent).min(1),
   expect: z.strictObject({
     offers: z.array(Expected).default([]),
@@ -166,27 +168,32 @@ export function parseTestFile(file: string, text: string): LoadedTestFile {
     const start = t.start !== undefined ? (parseRfc3339(t.start) as number) : fileStart;
     const messages: RawMessage[] = [];
     const positions: Located[] = [];
+    const built: { message: RawMessage; time: number; at: Located }[] = [];
     t.events.forEach((e, ei) => {
-      const built = buildEvent(source, e, ti, ei, start, messages.length);
-      errors.push(...built.errors);
-      for (const m of built.messages) {
-        messages.push({ ...m, origin: { ...m.origin, offset: messages.length } });
-        positions.push(source.at(['tests', ti, 'events', ei]));
-      }
+      const b = buildEvent(source, e, ti, ei, start, 0);
+      errors.push(...b.errors);
+      b.messages.forEach((m, i) => built.push({ message: m, time: b.times[i]!, at: source.at(['tests', ti, 'events', ei]) }));
     });
+    // time order by default (stable: equal times keep the written order); as-written for late events
+    if (t.order === 'time') built.sort((a, b) => a.time - b.time);
+    for (const b of built) {
+      messages.push({ ...b.message, origin: { ...b.message.origin, offset: messages.length } });
+      positions.push(b.at);
+    }
     const expectations = (kind: 'offers' | 'suppressed') =>
-      (t.expect[kind] as (z.output<typeof Expected> & { reason?: SuppressionReason })[]).map((x, xi): Expectation => {
+      (t.expect[kind] as (z.output<typeof Expected> & { reason?: SuppressionReason })[]).flatMap((x, xi): Expectation[] => {
         const at = source.at(['tests', ti, 'expect', kind, xi]);
         ruleRefs.push({ rule: x.rule, at: source.at(['tests', ti, 'expect', kind, xi, 'rule']), path: `tests[${ti}].expect.${kind}[${xi}].rule` });
-        return {
+        const every = x.repeat?.every !== undefined ? parseDuration(x.repeat.every)! : 0;
+        return Array.from({ length: x.repeat?.count ?? 1 }, (_, i) => ({
           rule: x.rule,
-          customer: x.customer,
-          ...(x.scope !== undefined ? { scope: x.scope } : {}),
+          customer: String(substitute(x.customer, i + 1)),
+          ...(x.scope !== undefined ? { scope: String(substitute(x.scope, i + 1)) } : {}),
           ...(x.value !== undefined ? { value: x.value } : {}),
-          ...(x.time !== undefined ? { time: timeOf(x.time, start) } : {}),
+          ...(x.time !== undefined ? { time: timeOf(x.time, start) + i * every } : {}),
           ...(x.reason !== undefined ? { reason: x.reason } : {}),
           at,
-        };
+        }));
       });
     return {
       name: t.name,
@@ -213,18 +220,20 @@ export function parseTestFile(file: string, text: string): LoadedTestFile {
 }
 
 /** The messages of one input event (several with repeat), each checked by the event decoder. */
-function buildEvent(source: YamlSource, e: z.output<typeof InputEvent>, ti: number, ei: number, start: number, offset: number): { messages: RawMessage[]; errors: RuleError[] } {
+function buildEvent(source: YamlSource, e: z.output<typeof InputEvent>, ti: number, ei: number, start: number, offset: number): { messages: RawMessage[]; times: number[]; errors: RuleError[] } {
   const messages: RawMessage[] = [];
+  const times: number[] = [];
   const errors: RuleError[] = [];
   const count = e.repeat?.count ?? 1;
   const every = e.repeat ? parseDuration(e.repeat.every)! : 0;
   for (let n = 1; n <= count; n++) {
+    const time = timeOf(e.time, start) + (n - 1) * every;
     const wire: Record<string, unknown> = {
       specversion: '1.0',
       id: e.id !== undefined ? String(substitute(e.id, n)) : `t${ti + 1}-e${ei + 1}${count > 1 ? `-${n}` : ''}`,
       source: e.source ?? TEST_SOURCE,
       type: e.type,
-      time: formatRfc3339(timeOf(e.time, start) + (n - 1) * every),
+      time: formatRfc3339(time),
       ...(e.subject !== undefined ? { subject: e.subject } : {}),
       ...(e.traceparent !== undefined ? { traceparent: e.traceparent } : {}),
       data: substitute(e.data, n),
@@ -243,8 +252,9 @@ function buildEvent(source: YamlSource, e: z.output<typeof InputEvent>, ti: numb
       break;
     }
     messages.push({ value, origin: { topic: 'test', partition: 0, offset: offset + messages.length } });
+    times.push(time);
   }
-  return { messages, errors };
+  return { messages, times, errors };
 }
 
 /** When the file has schema errors: the event errors of every event that is itself well-formed. */
