@@ -74,7 +74,7 @@ export function curbsideScenario(o: ScenarioOptions): Scenario {
     const customerId = `${p}-cust-${++customerSeq}`;
     emit(customerId, 'customer.profile', time, {
       customerId, valueTier: tier, lifetimeValue: tier === 'platinum' ? 5200 : tier === 'gold' ? 1800 : tier === 'silver' ? 400 : 90,
-      email: `${customerId}@example.com`, name: `Customer ${customerSeq}`,
+      email: `${customerId.replace(/[^A-Za-z0-9._-]/g, "-")}@example.com`, name: `Customer ${customerSeq}`,
     });
     return customerId;
   };

@@ -1,11 +1,10 @@
 import { Redis } from 'ioredis';
 import { RedisStore } from '../../../src/store/redis/redis-store.js';
 import { stateStoreContract } from '../../contract/state-store.contract.js';
-const services = () => ({ redisUrl: process.env.REDIS_URL! });
-const uniqueName = (p: string) => `${p}-${process.pid}-${Date.now()}`;
+import { services, uniqueId } from '../../support/index.js';
 
 stateStoreContract('redis', async () => {
   const client = new Redis(services().redisUrl);
-  const store = new RedisStore(client, uniqueName('contract'));
+  const store = new RedisStore(client, uniqueId('contract'));
   return { store, done: () => store.close() };
 });
