@@ -5,7 +5,8 @@
  * quantile read from the bins is within alpha (1%) of the exact quantile's value.
  * Bins merge by adding counts, which is what makes them fit time buckets in Redis.
  *
- * Bin keys are strings: "z" for zero, "<i>" for positive values, "-<i>" for negative values.
+ * Bin keys are strings: "z" for zero, "p<i>" for positive values, "n<i>" for negative values (i may be
+ * negative itself: values below 1 have negative indices).
  */
 export const RELATIVE_ACCURACY = 0.01;
 const GAMMA = (1 + RELATIVE_ACCURACY) / (1 - RELATIVE_ACCURACY);
@@ -17,14 +18,14 @@ export function binOf(value: number): string {
   const magnitude = Math.abs(value);
   if (magnitude < MIN_MAGNITUDE) return 'z';
   const index = Math.ceil(Math.log(magnitude) / LOG_GAMMA);
-  return value > 0 ? String(index) : `-${index}`;
+  return value > 0 ? `p${index}` : `n${index}`;
 }
 
 /** The representative value of a bin (within RELATIVE_ACCURACY of every value in it). */
 export function valueOfBin(bin: string): number {
   if (bin === 'z') return 0;
-  const negative = bin.startsWith('-');
-  const index = Number(negative ? bin.slice(1) : bin);
+  const negative = bin.startsWith('n');
+  const index = Number(bin.slice(1));
   const v = (2 * Math.pow(GAMMA, index)) / (GAMMA + 1);
   return negative ? -v : v;
 }

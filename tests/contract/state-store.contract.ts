@@ -3,6 +3,7 @@
  * Redis store on a real Redis (tests/integration/store). Both must behave identically.
  */
 import { describe, expect, it } from 'vitest';
+import { binOf } from '../../src/windows/sketch.js';
 import type { CpiWindowSpec, OfferCandidate, StateOp, StateStore, TagBatch } from '../../src/store/state-store.js';
 
 const MIN = 60_000;
@@ -46,6 +47,17 @@ export function stateStoreContract(name: string, open: () => Promise<{ store: St
         const snap = r!.snapshots[0]!;
         expect(snap).toMatchObject({ cpi: 'wait', watermark: T0 + 2 * MIN, count: 3, sum: 15, min: 2, max: 9 });
         expect(Object.values(snap.bins).reduce((a, b) => a + b, 0)).toBe(3);
+      }));
+
+    it('bins samples exactly like windows/sketch.ts (values below 1, zero and negatives too)', () =>
+      withStore(async (store) => {
+        const tag = uniqueTag();
+        const values = [0.004, 0.5, 0.99, 1, 1.0201, 2.5, 300, -3, 0, 1e-10];
+        const [r] = await store.applyOps([batch(tag, values.map((v, i) => sample(i + 1, T0 + i, v)))]);
+        const expected: Record<string, number> = {};
+        for (const v of values) expected[binOf(v)] = (expected[binOf(v)] ?? 0) + 1;
+        expect(r!.snapshots[0]!.bins).toEqual(expected);
+        expect(r!.snapshots[0]).toMatchObject({ min: -3, max: 300 });
       }));
 
     it('slides: buckets older than the window no longer count', () =>

@@ -26,8 +26,8 @@ local function bin_of(v)
   local m = math.abs(v)
   if m < 1e-9 then return 'z' end
   local i = math.ceil(math.log(m) / LOG_GAMMA)
-  if v > 0 then return tostring(i) end
-  return '-' .. tostring(i)
+  if v > 0 then return 'p' .. string.format('%d', i) end
+  return 'n' .. string.format('%d', i)
 end
 
 local function num(x) return string.format('%.17g', x) end
