@@ -174,6 +174,81 @@ await check('transactions: send + sendOffsets + commit, abort; read_committed co
     throw new Error(`read_committed consumer saw ${JSON.stringify(seen)}`);
 });
 
+await check('admin offsets: fetchTopicOffsets, ByTimestamp, setOffsets, resetOffsets', async () => {
+  const offsets = await admin.fetchTopicOffsets(topic);
+  if (offsets.length !== 3 || offsets.some((o) => Number(o.high) < 10)) throw new Error(JSON.stringify(offsets));
+  const byTs = await admin.fetchTopicOffsetsByTimestamp(topic, Date.now() - 3_600_000);
+  if (byTs.length !== 3 || byTs.some((o) => o.offset !== '0')) throw new Error(`by timestamp: ${JSON.stringify(byTs)}`);
+  const groupId = `compat-g5-${run}`;
+  await admin.setOffsets({ groupId, topic, partitions: [{ partition: 0, offset: '2' }] });
+  let f = await admin.fetchOffsets({ groupId, topics: [topic] });
+  if (f[0].partitions.find((p) => p.partition === 0).offset !== '2') throw new Error(`setOffsets: ${JSON.stringify(f)}`);
+  await admin.resetOffsets({ groupId, topic, earliest: true });
+  f = await admin.fetchOffsets({ groupId, topics: [topic] });
+  // kafkajs commits the sentinel -2 (earliest) for resetOffsets({ earliest: true }) by design
+  if (f[0].partitions.some((p) => p.offset !== '0' && p.offset !== '-2')) throw new Error(`resetOffsets: ${JSON.stringify(f)}`);
+});
+
+await check('admin groups: listGroups, describeGroups, deleteGroups', async () => {
+  const groupId = `compat-g6-${run}`;
+  const c = kafka.consumer({ groupId, heartbeatInterval: 500, maxWaitTimeInMs: 100 });
+  let joined = false;
+  c.on(c.events.GROUP_JOIN, () => (joined = true));
+  await c.connect();
+  await c.subscribe({ topics: [topic], fromBeginning: true });
+  await c.run({ autoCommit: true, eachMessage: async () => {} });
+  await until(() => joined, 30_000, 'join');
+  const { groups } = await admin.listGroups();
+  if (!groups.some((g) => g.groupId === groupId)) throw new Error('listGroups misses the group');
+  const d = await admin.describeGroups([groupId]);
+  if (d.groups[0].state !== 'Stable' || d.groups[0].members.length !== 1) throw new Error(`describeGroups: ${JSON.stringify(d.groups[0])}`);
+  const own = await c.describeGroup();
+  if (own.members.length !== 1) throw new Error('consumer.describeGroup');
+  await c.disconnect();
+  await admin.deleteGroups([groupId]);
+});
+
+await check('consumer seek, pause/resume; gzip producer; auto-created topic', async () => {
+  const auto = `compat-auto-${run}`;
+  const producer = kafka.producer({ allowAutoTopicCreation: true });
+  await producer.connect();
+  await producer.send({ topic: auto, compression: kafkajs.CompressionTypes.GZIP, messages: [0, 1, 2, 3, 4].map((i) => ({ value: `g${i}` })) });
+  await producer.disconnect();
+  const seen = [];
+  let seeked = false;
+  const c = kafka.consumer({ groupId: `compat-g7-${run}`, heartbeatInterval: 500, maxWaitTimeInMs: 100 });
+  await c.connect();
+  await c.subscribe({ topics: [auto], fromBeginning: true });
+  await c.run({
+    eachMessage: async ({ message }) => {
+      seen.push(message.value.toString());
+      if (!seeked && seen.length === 5) {
+        seeked = true;
+        c.pause([{ topic: auto }]);
+        c.seek({ topic: auto, partition: 0, offset: '3' });
+        setTimeout(() => c.resume([{ topic: auto }]), 300);
+      }
+    },
+  });
+  await until(() => seen.length >= 7, 30_000, '5 messages then 2 after seek');
+  await c.disconnect();
+  if (seen.slice(0, 7).join() !== 'g0,g1,g2,g3,g4,g3,g4') throw new Error(`saw ${seen.join()}`);
+  await admin.deleteTopics({ topics: [auto] });
+});
+
+await check('admin configs and partitions: describeConfigs, alterConfigs, createPartitions', async () => {
+  await admin.alterConfigs({
+    validateOnly: false,
+    resources: [{ type: kafkajs.ConfigResourceTypes.TOPIC, name: outTopic, configEntries: [{ name: 'retention.ms', value: '3600000' }] }],
+  });
+  const d = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: kafkajs.ConfigResourceTypes.TOPIC, name: outTopic, configNames: ['retention.ms'] }] });
+  const v = d.resources[0].configEntries.find((e) => e.configName === 'retention.ms')?.configValue;
+  if (v !== '3600000') throw new Error(`retention.ms = ${v}`);
+  await admin.createPartitions({ topicPartitions: [{ topic: outTopic, count: 2 }] });
+  const md = await admin.fetchTopicMetadata({ topics: [outTopic] });
+  if (md.topics[0].partitions.length !== 2) throw new Error('createPartitions');
+});
+
 await check('admin.deleteTopics', async () => {
   await admin.deleteTopics({ topics: [topic, outTopic], timeout: 10_000 });
 });

@@ -203,7 +203,7 @@ async function checkKafka(brokers: string[], source: Source): Promise<void> {
     await new Promise((res) => setTimeout(res, 500));
   }
   throw new Error(
-    `Kafka at ${brokers.join(',')} (from ${source}) does not answer a metadata request: ${String((last as Error)?.message ?? last)}` +
+    `Kafka at ${brokers.join(',')} (from ${source}) does not answer a metadata request: ${String((last as Error)?.message ?? last).replace(/\.+$/, '')}` +
       (source === 'env' ? '. Unset KAFKA_BROKERS to let the tests start a broker themselves.' : ''),
   );
 }
@@ -217,7 +217,7 @@ async function checkRedis(url: string, source: Source): Promise<void> {
     if (pong !== 'PONG') throw new Error(`PING answered ${pong}`);
   } catch (err) {
     throw new Error(
-      `Redis at ${url} (from ${source}) does not answer PING: ${(err as Error).message}` +
+      `Redis at ${url} (from ${source}) does not answer PING: ${(err as Error).message.replace(/\.+$/, '')}` +
         (source === 'env' ? '. Unset REDIS_URL to let the tests start Redis themselves.' : ''),
     );
   } finally {
