@@ -9,6 +9,7 @@ const COMMANDS: Record<string, Command> = {
   run: { summary: 'run the stream processor (Kafka in, Redis state, offers out)', load: async () => (await import('./commands/run.js')).runCommand },
   demo: { summary: 'quick start: run the example rules on a replayed curbside scenario', load: async () => (await import('./commands/demo.js')).demoCommand },
   schemas: { summary: 'regenerate the JSON Schemas of events, rule files, offers and decisions', load: async () => (await import('./commands/schemas.js')).schemasCommand },
+  backtest: { summary: 'replay recorded events (NDJSON or a Kafka topic range) through the rules; offers on stdout', load: async () => (await import('./commands/backtest.js')).backtestCommand },
   test: { summary: 'run rule unit tests (*.test.yaml) on virtual time', load: async () => (await import('./commands/test.js')).testCommand },
   validate: { summary: 'check rule files; every error with file:line:col', load: async () => (await import('./commands/validate.js')).validateCommand },
 };

@@ -1,0 +1,36 @@
+/**
+ * The backtest: history replayed through the real engine (backtest/replay.ts) batch by batch, the
+ * decisions handed on as they are taken, and a summary per rule built from what the engine reported.
+ */
+import type { Decision } from '../actions/decision.js';
+import type { ActionSink, BatchResult, DeadLetter, RawMessage } from '../pipeline/types.js';
+import type { RuleSet } from '../rules/compiled.js';
+import { createReplay } from './replay.js';
+import { sourceOf, type EventBatches } from './ndjson-source.js';
+import { SummaryBuilder, type BacktestSummary } from './summary.js';
+
+export interface BacktestOptions {
+  ruleSet: RuleSet;
+  input: EventBatches;
+  /** The decisions of each batch, in order (offers and suppressed ones). */
+  onDecisions?: (decisions: Decision[]) => void | Promise<void>;
+  /** Every batch's result, with the messages it came from (reports, explain). */
+  onBatch?: (result: BatchResult, batch: readonly RawMessage[]) => void;
+  onProgress?: (done: number) => void;
+}
+
+export async function runBacktest(o: BacktestOptions): Promise<BacktestSummary> {
+  const summary = new SummaryBuilder(o.ruleSet);
+  const sink: ActionSink = {
+    publish: async (decisions) => { await o.onDecisions?.(decisions); },
+    deadLetter: async (letters: DeadLetter[]) => { summary.addDeadLetters(letters); },
+  };
+  const { pipeline } = createReplay(o.ruleSet, { sink });
+  for await (const batch of o.input.batches(o.onProgress)) {
+    if (batch.length === 0) continue;
+    const result = await pipeline.processBatch(batch, sourceOf(batch));
+    summary.addBatch(result);
+    o.onBatch?.(result, batch);
+  }
+  return summary.build();
+}
