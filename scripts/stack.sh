@@ -10,6 +10,7 @@
 #   scripts/stack.sh env                           export lines for KAFKA_BROKERS, REDIS_URL, SMTP_URL
 #   scripts/stack.sh cluster-up|cluster-down|cluster-status
 #                                                  a three-master Redis Cluster on loopback
+#   scripts/stack.sh cluster-env                   export line for REDIS_CLUSTER_NODES (not in `env`)
 #   scripts/stack.sh clean                         down, then delete .stack/ data (keeps the jars)
 #
 # Settings (environment):
@@ -398,6 +399,10 @@ cmd_env() {
   echo "export REDIS_URL=redis://127.0.0.1:$REDIS_PORT"
   echo "export SMTP_URL=smtp://127.0.0.1:$SMTP_PORT"
   echo "export SMTP_CATCHER_DIR=$MAIL_DIR"
+}
+
+# the cluster's seeds, separately: whoever evals `env` must keep running against the single Redis
+cmd_cluster_env() {
   echo "export REDIS_CLUSTER_NODES=127.0.0.1:$CLUSTER_PORT,127.0.0.1:$((CLUSTER_PORT + 1)),127.0.0.1:$((CLUSTER_PORT + 2))"
 }
 
@@ -478,7 +483,7 @@ cmd_clean() {
   say "removed state under $STACK_DIR (kept $STACK_DIR/kafka-jars)"
 }
 
-usage() { sed -n '2,28p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,29p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 cmd="${1:-}"
 (($#)) && shift
@@ -488,6 +493,7 @@ case "$cmd" in
   status) cmd_status ;;
   logs) cmd_logs "$@" ;;
   env) cmd_env ;;
+  cluster-env) cmd_cluster_env ;;
   cluster-up) cmd_cluster_up ;;
   cluster-down) cmd_cluster_down ;;
   cluster-status) cmd_cluster_status ;;
