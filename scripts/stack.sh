@@ -483,7 +483,7 @@ cmd_clean() {
   say "removed state under $STACK_DIR (kept $STACK_DIR/kafka-jars)"
 }
 
-usage() { sed -n '2,29p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"; }
 
 cmd="${1:-}"
 (($#)) && shift
