@@ -1,5 +1,6 @@
 /** `cpiwatch run --rules <dir>`: the stream processor, until SIGTERM/SIGINT. */
 import { Processor } from '../../app/processor.js';
+import { watchProcessorRules } from '../../app/rules-watcher.js';
 import { loadSettings } from '../../config/settings.js';
 import { createLogger } from '../../ops/logger.js';
 import { formatRuleError } from '../../rules/rule-errors.js';
@@ -10,7 +11,8 @@ export const RUN_HELP = `Usage: cpiwatch run [--rules <dir>]
 
 Consumes customer events from Kafka (EVENTS_TOPIC), keeps CPI windows in Redis, evaluates the rules
 and publishes offers (OFFERS_TOPIC) and decisions (DECISIONS_TOPIC). Settings come from environment
-variables (see \`cpiwatch config\` and docs/operations.md). Stops gracefully on SIGTERM or SIGINT.`;
+variables (see \`cpiwatch config\` and docs/operations.md). Rule files are reloaded when they change
+or on SIGHUP (an invalid change is logged and ignored). Stops gracefully on SIGTERM or SIGINT.`;
 
 export async function runCommand(argv: string[], io: CliIo): Promise<number> {
   const { flags } = parseArgs(argv, ['help']);
@@ -24,6 +26,8 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
     return 1;
   }
   const processor = new Processor({ settings, ruleSet: loaded.ruleSet, log });
+  // hot reload: the rules directory is watched, SIGHUP forces a reload (docs/rules.md)
+  const watcher = watchProcessorRules(processor, settings.RULES_DIR, log);
   const stopped = new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: string) => {
@@ -35,12 +39,13 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
         resolve(1);
       }, settings.SHUTDOWN_TIMEOUT);
       deadline.unref();
-      processor.stop().then(() => { clearTimeout(deadline); resolve(0); }, () => resolve(1));
+      watcher.stop().then(() => processor.stop()).then(() => { clearTimeout(deadline); resolve(0); }, () => resolve(1));
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
   await processor.start();
+  await watcher.start();
   io.stderr(`cpiwatch running: ${loaded.ruleSet.rules.length} rules from ${settings.RULES_DIR}, events from ${settings.EVENTS_TOPIC}, http://${settings.HTTP_HOST}:${processor.httpPort ?? settings.HTTP_PORT}/metrics`);
   return stopped;
 }

@@ -1,0 +1,97 @@
+import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { watchProcessorRules, type ReloadResult, type RulesWatcher } from '../../../src/app/rules-watcher.js';
+import { createReplay } from '../../../src/backtest/replay.js';
+import { CollectingSink } from '../../../src/pipeline/collecting-sink.js';
+import type { RuleSet } from '../../../src/rules/compiled.js';
+import { loadRuleSet } from '../../../src/rules/load.js';
+import { loadTestFile } from '../../../src/rule-tests/test-file.js';
+
+const log = pino({ level: 'silent' });
+let watcher: RulesWatcher | undefined;
+afterEach(async () => { await watcher?.stop(); watcher = undefined; });
+
+async function rulesIn(dir: string): Promise<RuleSet> {
+  const r = await loadRuleSet([dir]);
+  if (!r.ok) throw new Error(JSON.stringify(r.errors));
+  return r.ruleSet;
+}
+
+function fakeProcessor(ruleSet: RuleSet) {
+  const counts: string[] = [];
+  const p = {
+    pipeline: { rules: ruleSet },
+    setRules(r: RuleSet) { p.pipeline.rules = r; },
+    metrics: { ruleReloads: { inc: ({ result }: { result: string }) => counts.push(result) } },
+  };
+  return { p, counts };
+}
+
+describe('rules watcher (hot reload)', () => {
+  it('applies a valid edit, rejects an invalid one keeping the old rules, and reloads on SIGHUP', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cpiwatch-rules-'));
+    await cp('rules', dir, { recursive: true });
+    const original = await rulesIn(dir);
+    const { p, counts } = fakeProcessor(original);
+    const results: ReloadResult[] = [];
+    let notify: (() => void) | undefined;
+    watcher = watchProcessorRules(p, dir, log, { debounceMs: 50, onReload: (r) => { results.push(r); notify?.(); } });
+    await watcher.start();
+    const next = () => new Promise<void>((r) => { notify = r; });
+
+    const file = join(dir, 'curbside.yaml');
+    const text = await readFile(file, 'utf8');
+    let reloaded = next();
+    await writeFile(file, text.replace('threshold: { above: 1.25, clear: 1.0 }', 'threshold: { above: 1.1, clear: 1.0 }'));
+    await reloaded;
+    expect(results.at(-1)).toMatchObject({ result: 'ok', previousVersion: original.version });
+    expect(p.pipeline.rules.rules.find((r) => r.id === 'curbside-flash-drink')!.threshold).toBe(1.1);
+    const good = p.pipeline.rules;
+
+    reloaded = next();
+    await writeFile(file, text.replace('threshold: { above: 1.25, clear: 1.0 }', 'treshold: { above: 1.1 }'));
+    await reloaded;
+    const rejected = results.at(-1)!;
+    expect(rejected.result).toBe('rejected');
+    expect(rejected.result === 'rejected' && rejected.errors.map((e) => e.message).join('\n')).toContain('unknown field "treshold" (did you mean "threshold"?)');
+    expect(p.pipeline.rules).toBe(good);
+
+    reloaded = next();
+    await writeFile(file, text);
+    await reloaded;
+    expect(p.pipeline.rules.version).toBe(original.version);
+
+    reloaded = next();
+    process.kill(process.pid, 'SIGHUP');
+    await reloaded;
+    expect(results.at(-1)).toEqual({ result: 'unchanged', version: original.version });
+    expect(counts).toEqual(['ok', 'rejected', 'ok']);
+  });
+
+  it('keeps rule state across an edit: a pending `for` timer started under the old version fires on time, under the new one', async () => {
+    const tf = await loadTestFile('rules/curbside.test.yaml');
+    if (!tf.ok) throw new Error('test file');
+    const t = tf.testFile.tests[0]!;
+    const v1 = await rulesIn('rules/curbside.yaml');
+    const dir = await mkdtemp(join(tmpdir(), 'cpiwatch-rules-'));
+    const text = await readFile('rules/curbside.yaml', 'utf8');
+    await writeFile(join(dir, 'curbside.yaml'), text.replace('Busy store, long curbside waits', 'Long curbside waits at a busy store'));
+    const v2 = await rulesIn(dir);
+    expect(v2.rules[0]!.version).not.toBe(v1.rules[0]!.version);
+
+    const sink = new CollectingSink();
+    const replay = createReplay(v1, { sink, batchSize: 1 });
+    // up to +15m30s: the breach began at +14m (pending), `for` is 2m
+    const cut = t.messages.findIndex((m) => JSON.parse(String(m.value)).time >= '2026-11-23T18:15:30');
+    await replay.feed(t.messages.slice(0, cut), 'test:0');
+    expect(sink.decisions).toEqual([]);
+    replay.pipeline.setRules(v2);
+    await replay.feed(t.messages.slice(cut), 'test:0');
+    expect(sink.offers.map((d) => [d.customerId, new Date(d.time).toISOString(), d.rule.version])).toEqual([
+      ['c1', '2026-11-23T18:16:00.000Z', v2.rules[0]!.version],
+    ]);
+  });
+});
