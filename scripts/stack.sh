@@ -22,6 +22,8 @@
 #   CPIWATCH_REDIS_CLUSTER_PORT     first Redis Cluster port, uses 3 (default: 17000; bus ports +10000)
 #   CPIWATCH_KAFKA_VERSION          override the Kafka version pinned in scripts/kafka/pom.xml
 #   CPIWATCH_KAFKA_HEAP             JVM heap flags                 (default: -Xms256m -Xmx768m)
+#   CPIWATCH_KAFKA_JVM_OPTS         extra JVM flags for the broker (default: none)
+#   CPIWATCH_KAFKA_CDS              1: class-data-sharing archive, ~3x faster broker start (default: 1)
 #   CPIWATCH_STACK_TIMEOUT          seconds to wait for readiness  (default: 120)
 set -euo pipefail
 
@@ -33,6 +35,8 @@ REDIS_PORT="${CPIWATCH_REDIS_PORT:-16379}"
 SMTP_PORT="${CPIWATCH_SMTP_PORT:-12525}"
 CLUSTER_PORT="${CPIWATCH_REDIS_CLUSTER_PORT:-17000}"
 KAFKA_HEAP="${CPIWATCH_KAFKA_HEAP:--Xms256m -Xmx768m}"
+KAFKA_JVM_OPTS="${CPIWATCH_KAFKA_JVM_OPTS:-}"
+KAFKA_CDS="${CPIWATCH_KAFKA_CDS:-1}"
 TIMEOUT="${CPIWATCH_STACK_TIMEOUT:-120}"
 POM="$ROOT/scripts/kafka/pom.xml"
 PINNED_KAFKA_VERSION="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$POM" | head -n1)"
@@ -98,7 +102,7 @@ launch() {
 
 # stop <service>: TERM, wait up to 60 s, then KILL; only our own pid.
 stop() {
-  local svc="$1" pid i
+  local svc="$1" pid i killed=0
   if ! pid="$(running_pid "$svc")"; then
     rm -f "$(pid_file "$svc")"
     say "$svc: not running"
@@ -112,6 +116,7 @@ stop() {
   done
   if running_pid "$svc" >/dev/null; then
     say "$svc: pid $pid still alive after 60 s, sending KILL"
+    killed=1
     kill -KILL "$pid" 2>/dev/null || true
     for ((i = 0; i < 100; i++)); do
       running_pid "$svc" >/dev/null || break
@@ -119,6 +124,10 @@ stop() {
     done
   fi
   rm -f "$(pid_file "$svc")"
+  # the JVM writes its class-data-sharing archive when it exits; keep it only after a clean exit
+  if [[ "$svc" == kafka && -f "$JARS_DIR/kafka.jsa.new" ]]; then
+    if ((killed)); then rm -f "$JARS_DIR/kafka.jsa.new"; else mv -f "$JARS_DIR/kafka.jsa.new" "$JARS_DIR/kafka.jsa"; fi
+  fi
   say "$svc: stopped"
 }
 
@@ -195,6 +204,8 @@ render_kafka_config() {
 }
 
 kafka_ready() {
+  # cheap check first: spawning node every 250 ms would steal CPU from the booting JVM
+  port_in_use "$KAFKA_PORT" || return 1
   if [[ -f "$ROOT/node_modules/kafkajs/package.json" ]]; then
     node "$ROOT/scripts/kafka-ready.mjs" "127.0.0.1:$KAFKA_PORT"
   else
@@ -231,9 +242,20 @@ start_kafka() {
       >>"$(log_file kafka)" 2>&1 || { tail -n 20 "$(log_file kafka)" >&2; die "kafka storage format failed"; }
     echo "$KAFKA_VERSION" >"$KAFKA_DIR/data.version"
   fi
+  # Class data sharing: the first run records the loaded classes into an archive when the JVM
+  # exits (promoted by `down`); later starts map it and boot in ~2.5 s instead of ~8 s.
+  local cds=()
+  if [[ "$KAFKA_CDS" == 1 ]]; then
+    rm -f "$JARS_DIR/kafka.jsa.new"
+    if [[ -f "$JARS_DIR/kafka.jsa" ]]; then
+      cds=(-XX:SharedArchiveFile="$JARS_DIR/kafka.jsa" -Xlog:cds=off -Xlog:cds+dynamic=off)
+    else
+      cds=(-XX:ArchiveClassesAtExit="$JARS_DIR/kafka.jsa.new" -Xlog:cds=off -Xlog:cds+dynamic=off)
+    fi
+  fi
   say "kafka: starting $KAFKA_VERSION on 127.0.0.1:$KAFKA_PORT (controller $CONTROLLER_PORT)"
   # shellcheck disable=SC2086
-  launch kafka "$(log_file kafka)" "$java" $KAFKA_HEAP -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
+  launch kafka "$(log_file kafka)" "$java" $KAFKA_HEAP $KAFKA_JVM_OPTS "${cds[@]}" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
     -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true -Dcpiwatch.stack="$STACK_DIR" \
     -Dlog4j2.configurationFile="$ROOT/scripts/kafka/log4j2.xml" -Dkafka.logs.dir="$LOG_DIR" \
     -cp "$cp" kafka.Kafka "$KAFKA_DIR/server.properties"
