@@ -62,7 +62,7 @@ export async function demoCommand(argv: string[], io: CliIo): Promise<number> {
       seen.push(offer);
       lastOfferAt = Date.now();
       const t = offer.data.trigger;
-      io.stdout(`offer ${offer.id}  ${offer.data.customerId}  "${offer.data.offer.title}"  (${t.cpi} ${t.aggregate}=${t.value} ${t.direction} ${t.threshold} at ${t.scope.dimension}=${t.scope.value})`);
+      io.stdout(`offer ${offer.id}  ${offer.data.customerId}  "${offer.data.offer.title}"  (${t.cpi} ${t.aggregate}=${Number(t.value.toPrecision(3))} ${t.direction} ${t.threshold} at ${t.scope.dimension}=${t.scope.value})`);
     },
   });
   await processor.start();
