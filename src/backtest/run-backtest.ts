@@ -5,6 +5,7 @@
 import type { Decision } from '../actions/decision.js';
 import type { ActionSink, BatchResult, DeadLetter, RawMessage } from '../pipeline/types.js';
 import type { RuleSet } from '../rules/compiled.js';
+import type { StateStore } from '../store/state-store.js';
 import { createReplay } from './replay.js';
 import { sourceOf, type EventBatches } from './ndjson-source.js';
 import { SummaryBuilder, type BacktestSummary } from './summary.js';
@@ -19,18 +20,24 @@ export interface BacktestOptions {
   onProgress?: (done: number) => void;
 }
 
-export async function runBacktest(o: BacktestOptions): Promise<BacktestSummary> {
+export interface BacktestRun {
+  summary: BacktestSummary;
+  /** The in-memory state store as the replay left it (facts, windows, ledger). */
+  store: StateStore;
+}
+
+export async function runBacktest(o: BacktestOptions): Promise<BacktestRun> {
   const summary = new SummaryBuilder(o.ruleSet);
   const sink: ActionSink = {
     publish: async (decisions) => { await o.onDecisions?.(decisions); },
     deadLetter: async (letters: DeadLetter[]) => { summary.addDeadLetters(letters); },
   };
-  const { pipeline } = createReplay(o.ruleSet, { sink });
+  const { pipeline, store } = createReplay(o.ruleSet, { sink });
   for await (const batch of o.input.batches(o.onProgress)) {
     if (batch.length === 0) continue;
     const result = await pipeline.processBatch(batch, sourceOf(batch));
     summary.addBatch(result);
     o.onBatch?.(result, batch);
   }
-  return summary.build();
+  return { summary: summary.build(), store };
 }

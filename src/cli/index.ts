@@ -6,6 +6,7 @@ import { type CliIo, processIo } from './io.js';
 type Command = { summary: string; load: () => Promise<(argv: string[], io: CliIo) => Promise<number>> };
 
 const COMMANDS: Record<string, Command> = {
+  explain: { summary: 'why a customer did or did not get an offer (backtest or running system)', load: async () => (await import('./commands/explain.js')).explainCommand },
   run: { summary: 'run the stream processor (Kafka in, Redis state, offers out)', load: async () => (await import('./commands/run.js')).runCommand },
   demo: { summary: 'quick start: run the example rules on a replayed curbside scenario', load: async () => (await import('./commands/demo.js')).demoCommand },
   schemas: { summary: 'regenerate the JSON Schemas of events, rule files, offers and decisions', load: async () => (await import('./commands/schemas.js')).schemasCommand },

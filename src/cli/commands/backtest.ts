@@ -106,7 +106,7 @@ export async function backtestCommand(argv: string[], io: CliIo): Promise<number
   const progress = progressBar(`backtest ${label}`, input.total);
   let summary;
   try {
-    summary = await runBacktest({
+    ({ summary } = await runBacktest({
       ruleSet,
       input,
       onProgress: (done) => progress.update(done),
@@ -119,7 +119,7 @@ export async function backtestCommand(argv: string[], io: CliIo): Promise<number
         }
         if (lines.length > 0) io.stdout(`${lines.join('\n')}\n`);
       },
-    });
+    }));
   } catch (err) {
     progress.done();
     io.stderr(`cpiwatch backtest: ${(err as Error).message}`);

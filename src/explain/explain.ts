@@ -1,0 +1,254 @@
+/**
+ * Why a customer did or did not get an offer, rule by rule, from what the engine did in a backtest:
+ *
+ *   offered          a decision with outcome offered (when, where, the CPI value against the threshold)
+ *   suppressed       a decision with a suppression reason, and that guardrail's verdict spelled out
+ *   filtered out     a candidate the rule's filter on customer facts left out (each condition vs the fact)
+ *   not a candidate  the rule never fired where the customer was (the CPI value and threshold then),
+ *                    or fired but the customer was not in its audience (the episodes vs the customer)
+ *   not concerned    no event of the customer puts them in any scope of the rule
+ *
+ * The engine's own functions decide where each event of the customer lands (deriveOps with the rule
+ * set's routing); nothing here re-decides an offer.
+ */
+import type { Decision } from '../actions/decision.js';
+import { conditionHolds } from '../cpis/predicate.js';
+import { deriveOps } from '../cpis/derive-ops.js';
+import { getPath } from '../cpis/field-path.js';
+import { buildRouting, type Routing } from '../cpis/routing.js';
+import { customerTag } from '../cpis/tags.js';
+import { decodeEvent } from '../events/decode.js';
+import { holdoutBucket, minuteOfDay } from '../guardrails/stateless.js';
+import type { BatchResult, FilteredOut, RawMessage } from '../pipeline/types.js';
+import type { CompiledRule, RuleSet } from '../rules/compiled.js';
+import { formatDuration } from '../rules/duration.js';
+import { fmt, scopeText } from '../rule-tests/format.js';
+import type { FactValue } from '../store/state-store.js';
+
+export type Verdict = 'offered' | 'suppressed' | 'filtered-out' | 'not-a-candidate' | 'not-concerned';
+
+export interface RuleExplanation {
+  ruleId: string;
+  verdict: Verdict;
+  lines: string[];
+}
+
+interface Point { at: number; value: number | null; status: string; transition?: string }
+interface Presence { tag: string; kind: 'enroute' | 'contrib' | 'own'; cpi?: string; time: number; etaMs?: number; eventType: string }
+
+/** Collects, during a backtest, what explaining one customer needs. */
+export class ExplainCollector {
+  readonly decisions: Decision[] = [];
+  /** Every decision of every customer (cooldowns, caps and budgets depend on them). */
+  readonly allOffers: Decision[] = [];
+  readonly filteredOut: FilteredOut[] = [];
+  readonly presence: Presence[] = [];
+  /** rule id -> scope tag -> evaluations */
+  readonly series = new Map<string, Map<string, Point[]>>();
+  private readonly routing: Routing;
+  private readonly needle: Buffer;
+
+  constructor(readonly ruleSet: RuleSet, readonly customerId: string) {
+    this.routing = buildRouting(ruleSet);
+    this.needle = Buffer.from(customerId);
+  }
+
+  addBatch(result: BatchResult, batch: readonly RawMessage[]): void {
+    for (const e of result.evaluations) {
+      let byScope = this.series.get(e.ruleId);
+      if (!byScope) this.series.set(e.ruleId, (byScope = new Map()));
+      let points = byScope.get(e.scopeTag);
+      if (!points) byScope.set(e.scopeTag, (points = []));
+      points.push({ at: e.at, value: e.value, status: e.state.status, ...(e.transition ? { transition: e.transition } : {}) });
+    }
+    for (const d of result.published) {
+      if (d.outcome === 'offered') this.allOffers.push(d);
+      if (d.customerId === this.customerId) this.decisions.push(d);
+    }
+    for (const f of result.filteredOut) if (f.customerId === this.customerId) this.filteredOut.push(f);
+    const own = customerTag(this.customerId);
+    for (const m of batch) {
+      if (!m.value || !m.value.includes(this.needle)) continue;
+      const decoded = decodeEvent(m, { maxBytes: Number.MAX_SAFE_INTEGER });
+      if (!decoded.ok) continue;
+      for (const { tag, op, cpi } of deriveOps(decoded.event, m.origin.offset, this.routing).ops) {
+        const base = { tag, time: op.time, eventType: decoded.event.type };
+        if (op.kind === 'enroute' && op.customer === this.customerId) this.presence.push({ ...base, kind: 'enroute', etaMs: op.etaMs });
+        else if (op.kind === 'contrib' && op.customer === this.customerId) this.presence.push({ ...base, kind: 'contrib', cpi: op.cpi });
+        else if (tag === own && cpi !== undefined && op.kind !== 'contrib') this.presence.push({ ...base, kind: 'own', cpi });
+      }
+    }
+  }
+}
+
+const iso = (t: number) => new Date(t).toISOString().replace('.000Z', 'Z');
+
+function thresholdText(rule: CompiledRule): string {
+  return `fires ${rule.direction} ${fmt(rule.threshold)}${rule.clear !== rule.threshold ? `, clears at ${fmt(rule.clear)}` : ''}${rule.forMs > 0 ? ` after holding for ${formatDuration(rule.forMs)}` : ''}${rule.minSamples > 1 ? `, with at least ${rule.minSamples} samples` : ''}`;
+}
+
+function conditionText(c: unknown): string {
+  return typeof c === 'object' && c !== null ? JSON.stringify(c).replace(/"(\w+)":/g, '$1: ') : JSON.stringify(c);
+}
+
+/** Each filter condition against the customer's fact. */
+export function filterLines(rule: CompiledRule, facts: Record<string, FactValue> | null): string[] {
+  if (!rule.filter) return [];
+  return Object.entries(rule.filter).map(([field, condition]) => {
+    const fact = getPath(facts ?? {}, field);
+    const ok = conditionHolds(fact, condition);
+    return `${ok ? 'pass' : 'FAIL'}  ${field} ${conditionText(condition)}: the customer's ${field} is ${fact === undefined ? 'unknown (no such fact)' : JSON.stringify(fact)}`;
+  });
+}
+
+interface Context {
+  ruleSet: RuleSet;
+  customerId: string;
+  /** Facts of scopes (time zones for quiet hours), by tag. */
+  scopeFacts: (tag: string) => Record<string, FactValue> | null;
+}
+
+function guardrailLines(d: Decision, c: ExplainCollector, ctx: Context): string[] {
+  const rule = d.rule;
+  const g = rule.guardrails;
+  const policy = ctx.ruleSet.policy;
+  const before = (ms: number, pred: (o: Decision) => boolean) =>
+    c.allOffers.filter((o) => o.offerId !== d.offerId && o.time > d.time - ms && o.time <= d.time && pred(o));
+  switch (d.reason) {
+    case 'kill-switch':
+      return [policy.killSwitch ? 'the policy kill switch is on: every rule records suppressions only' : 'the rule\'s kill switch is on: it records suppressions only'];
+    case 'holdout': {
+      const bucket = holdoutBucket(rule.id, d.customerId);
+      return [`the customer is in the rule's ${g.holdoutPercent}% holdout group (control group, fixed by a hash of rule and customer: bucket ${bucket} of 10000, below ${Math.round(g.holdoutPercent * 100)})`];
+    }
+    case 'quiet-hours': {
+      const q = g.quietHours!;
+      const zone = q.timeZone === 'scope' ? String(ctx.scopeFacts(d.scopeTag)?.timeZone ?? policy.defaultTimeZone) : q.timeZone;
+      const m = minuteOfDay(d.time, zone);
+      const hhmm = (x: number) => `${String(Math.floor(x / 60)).padStart(2, '0')}:${String(x % 60).padStart(2, '0')}`;
+      return [`${iso(d.time)} is ${hhmm(m)} in ${zone}, within the quiet hours ${hhmm(q.fromMinute)}-${hhmm(q.toMinute)}`];
+    }
+    case 'cooldown': {
+      const prev = before(g.cooldownMs ?? 0, (o) => o.customerId === d.customerId && o.rule.id === rule.id);
+      return [`the rule already made this customer an offer within its cooldown of ${formatDuration(g.cooldownMs ?? 0)}${prev.length ? `: at ${iso(prev.at(-1)!.time)}` : ' (before the replayed events, or in a reload)'}`];
+    }
+    case 'customer-cooldown': {
+      const prev = before(policy.customerCooldownMs ?? 0, (o) => o.customerId === d.customerId);
+      return [`the customer had an offer within the policy's customer cooldown of ${formatDuration(policy.customerCooldownMs ?? 0)}${prev.length ? `: ${prev.at(-1)!.rule.id} at ${iso(prev.at(-1)!.time)}` : ''}`];
+    }
+    case 'frequency-cap': {
+      const cap = policy.frequencyCap!;
+      const prev = before(cap.perMs, (o) => o.customerId === d.customerId);
+      return [`the customer already had ${prev.length} offers within ${formatDuration(cap.perMs)} (frequency cap: ${cap.max})`];
+    }
+    case 'budget': {
+      const b = g.budget!;
+      const period = Math.floor(d.time / b.perMs);
+      const used = c.allOffers.filter((o) => o.rule.id === rule.id && o.scopeTag === d.scopeTag && Math.floor(o.time / b.perMs) === period).length;
+      return [`the rule's budget of ${b.max} offers per ${formatDuration(b.perMs)} in ${scopeText(d.scopeTag)} was used up (${used} offers from ${iso(period * b.perMs)})`];
+    }
+    default:
+      return [];
+  }
+}
+
+function episodesOf(points: readonly Point[]): { start: number; end: number | null; value: number | null }[] {
+  const out: { start: number; end: number | null; value: number | null }[] = [];
+  for (const p of points) {
+    if (p.transition === 'fire') out.push({ start: p.at, end: null, value: p.value });
+    else if (p.transition === 'clear' && out.length && out.at(-1)!.end === null) out.at(-1)!.end = p.at;
+  }
+  return out;
+}
+
+function valueAt(rule: CompiledRule, points: readonly Point[], time: number): string {
+  let last: Point | undefined;
+  for (const p of points) { if (p.at <= time) last = p; else break; }
+  if (!last) return `no evaluation of ${rule.cpi.id} there yet at ${iso(time)}`;
+  return `at ${iso(time)} the ${rule.aggregate} of ${rule.cpi.id} was ${last.value === null ? 'not computed (too few samples)' : fmt(last.value)} (evaluated ${iso(last.at)}; rule ${last.status})`;
+}
+
+function presenceText(p: Presence): string {
+  if (p.kind === 'enroute') return `set out for ${scopeText(p.tag)} at ${iso(p.time)} (${p.eventType}, arriving in ${formatDuration(p.etaMs ?? 0)})`;
+  return `${p.eventType} at ${iso(p.time)} fed ${p.cpi} in ${scopeText(p.tag)}`;
+}
+
+export function explainRule(rule: CompiledRule, c: ExplainCollector, ctx: Context): RuleExplanation {
+  const decisions = c.decisions.filter((d) => d.rule.id === rule.id);
+  const header = `${rule.aggregate} of ${rule.cpi.id} per ${rule.cpi.groupBy}, ${thresholdText(rule)}`;
+  if (decisions.length > 0) {
+    const lines: string[] = [header];
+    for (const d of decisions) {
+      const trigger = `${rule.aggregate} ${fmt(d.value)} ${rule.direction} ${fmt(rule.threshold)} in ${scopeText(d.scopeTag)}, episode from ${iso(d.episode)}`;
+      if (d.outcome === 'offered') lines.push(`OFFERED at ${iso(d.time)}: ${trigger}; offer ${d.offerId} (${rule.offer.code}, rule version ${rule.version})`);
+      else lines.push(`SUPPRESSED (${d.reason}) at ${iso(d.time)}: ${trigger}; decision ${d.offerId}`, ...guardrailLines(d, c, ctx).map((l) => `  ${l}`));
+    }
+    if (rule.filter) lines.push('filter on customer facts (the facts at the end of the replay):', ...filterLines(rule, factsOf(ctx, c.customerId)).map((l) => `  ${l}`));
+    return { ruleId: rule.id, verdict: decisions.some((d) => d.outcome === 'offered') ? 'offered' : 'suppressed', lines };
+  }
+
+  const filtered = c.filteredOut.filter((f) => f.ruleId === rule.id);
+  if (filtered.length > 0) {
+    const lines = [header];
+    for (const f of filtered) {
+      lines.push(`FILTERED OUT at ${iso(f.time)}: a candidate in ${scopeText(f.scopeTag)} (episode from ${iso(f.episode)}), but the rule's filter on customer facts did not hold${f.facts === null ? ' (no customer profile seen)' : ''}:`);
+      lines.push(...filterLines(rule, f.facts).map((l) => `  ${l}`));
+    }
+    return { ruleId: rule.id, verdict: 'filtered-out', lines };
+  }
+
+  const kind = rule.target.kind;
+  const relevant = c.presence.filter((p) =>
+    kind === 'enRoute' ? p.kind === 'enroute' : kind === 'contributors' ? p.kind === 'contrib' && p.cpi === rule.cpi.id : p.kind === 'own' && p.cpi === rule.cpi.id);
+  if (relevant.length === 0) {
+    const what = kind === 'enRoute' ? 'puts them en route to a store'
+      : kind === 'contributors' ? `feeds ${rule.cpi.id}`
+      : `feeds ${rule.cpi.id} in their own scope (${rule.cpi.groupBy}=${c.customerId})`;
+    return { ruleId: rule.id, verdict: 'not-concerned', lines: [`no event of the customer ${what}: never a candidate`] };
+  }
+  const lines = [header];
+  const byScope = new Map<string, Presence[]>();
+  for (const p of relevant) byScope.set(p.tag, [...(byScope.get(p.tag) ?? []), p]);
+  const audience = kind === 'enRoute' ? `customers who set out for the scope up to ${formatDuration(rule.target.withinMs)} before it fires (and not arrived by then), or while it fires`
+    : kind === 'contributors' ? `customers whose events fed the CPI in the scope up to ${formatDuration(rule.target.withinMs)} before it fires, or while it fires`
+    : 'the scope\'s own customer';
+  lines.push(`audience when it fires: ${audience}`);
+  for (const [tag, ps] of byScope) {
+    const points = c.series.get(rule.id)?.get(tag) ?? [];
+    const episodes = episodesOf(points);
+    lines.push(`in ${scopeText(tag)}:`);
+    for (const p of ps.slice(0, 5)) lines.push(`  the customer ${presenceText(p)}`);
+    if (ps.length > 5) lines.push(`  ... and ${ps.length - 5} more events`);
+    if (points.length === 0) { lines.push(`  NOT A CANDIDATE: ${rule.cpi.id} was never evaluated in ${scopeText(tag)} (no bucket closed there)`); continue; }
+    lines.push(`  ${valueAt(rule, points, ps[0]!.time)}`);
+    if (episodes.length === 0) {
+      const breaching = points.filter((p) => p.value !== null);
+      const peak = breaching.reduce<Point | undefined>((best, p) => (!best || (rule.direction === 'above' ? p.value! > best.value! : p.value! < best.value!) ? p : best), undefined);
+      lines.push(`  NOT A CANDIDATE: the rule never fired in ${scopeText(tag)}${peak ? `; its most extreme value was ${fmt(peak.value)} at ${iso(peak.at)}` : ''}`);
+    } else {
+      lines.push(`  the rule fired there: ${episodes.map((e) => `${iso(e.start)} (value ${fmt(e.value)}) until ${e.end === null ? 'the end of the replay' : iso(e.end)}`).join('; ')}`);
+      lines.push('  NOT A CANDIDATE: the customer was in none of these episodes\' audiences');
+    }
+  }
+  return { ruleId: rule.id, verdict: 'not-a-candidate', lines };
+}
+
+function factsOf(ctx: Context, customerId: string): Record<string, FactValue> | null {
+  return ctx.scopeFacts(customerTag(customerId));
+}
+
+export function formatExplanations(customerId: string, facts: Record<string, FactValue> | null, explanations: readonly RuleExplanation[]): string {
+  const out = [`customer ${customerId}: ${facts ? `facts ${Object.entries(facts).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ')}` : 'no customer profile seen'}`];
+  const label: Record<Verdict, string> = { offered: 'OFFERED', suppressed: 'SUPPRESSED', 'filtered-out': 'FILTERED OUT', 'not-a-candidate': 'NOT A CANDIDATE', 'not-concerned': 'NOT CONCERNED' };
+  const order: Verdict[] = ['offered', 'suppressed', 'filtered-out', 'not-a-candidate', 'not-concerned'];
+  const sorted = [...explanations].sort((a, b) => order.indexOf(a.verdict) - order.indexOf(b.verdict));
+  const unconcerned = sorted.filter((e) => e.verdict === 'not-concerned');
+  for (const e of sorted) {
+    if (e.verdict === 'not-concerned' && unconcerned.length > 1) continue;
+    out.push('', `${e.ruleId}: ${label[e.verdict]}`, ...e.lines.map((l) => `  ${l}`));
+  }
+  if (unconcerned.length > 1) {
+    out.push('', `NOT CONCERNED (no event of the customer puts them in any scope of these rules; never candidates): ${unconcerned.map((e) => e.ruleId).join(', ')}`);
+  }
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,59 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main } from '../../../src/cli/index.js';
+import type { CliIo } from '../../../src/cli/io.js';
+import { loadTestFile } from '../../../src/rule-tests/test-file.js';
+
+/** The input events of a rule test case, as an NDJSON file. */
+async function eventsOf(testFile: string, caseIndex: number): Promise<string> {
+  const tf = await loadTestFile(testFile);
+  if (!tf.ok) throw new Error(JSON.stringify(tf.errors));
+  const dir = await mkdtemp(join(tmpdir(), 'cpiwatch-explain-'));
+  const file = join(dir, 'events.ndjson');
+  await writeFile(file, tf.testFile.tests[caseIndex]!.messages.map((m) => String(m.value)).join('\n'));
+  return file;
+}
+
+async function explain(rules: string, events: string, customer: string, rule = 'curbside-flash-drink'): Promise<string> {
+  let out = '';
+  const io: CliIo = { stdout: (s) => { out += s; }, stderr: (s) => { out += s; } };
+  const code = await main(['explain', '--customer', customer, '--rule', rule, '--rules', rules, '--events', events], io);
+  expect(code).toBe(0);
+  return out;
+}
+
+describe('cpiwatch explain (backtest mode)', () => {
+  it('tells an offer from a candidate the filter left out, showing the facts against the filter', async () => {
+    const events = await eventsOf('rules/curbside.test.yaml', 0);
+    const offered = await explain('rules', events, 'c1');
+    expect(offered).toContain('curbside-flash-drink: OFFERED');
+    expect(offered).toMatch(/OFFERED at 2026-11-23T18:16:00Z: p90 1\.99\d* above 1\.25 in storeId=S1, episode from 2026-11-23T18:16:00Z; offer [0-9a-f-]{36} \(CURBSIDE-DRINK, rule version [0-9a-f]+\)/);
+    const filtered = await explain('rules', events, 'c2');
+    expect(filtered).toContain('curbside-flash-drink: FILTERED OUT');
+    expect(filtered).toContain('FAIL  valueTier {in: ["gold","platinum"]}: the customer\'s valueTier is "bronze"');
+    expect(filtered).toContain('customer c2: facts valueTier="bronze", lifetimeValue=90');
+  });
+
+  it('spells out the guardrail that suppressed an offer', async () => {
+    const holdout = await explain('rules', await eventsOf('rules/curbside.test.yaml', 2), 'c8');
+    expect(holdout).toContain('curbside-flash-drink: SUPPRESSED');
+    expect(holdout).toMatch(/in the rule's 10% holdout group \(control group, fixed by a hash of rule and customer: bucket \d+ of 10000, below 1000\)/);
+    const quiet = await explain('rules', await eventsOf('rules/curbside.test.yaml', 3), 'c1');
+    expect(quiet).toContain('2026-11-24T04:16:00Z is 22:16 in America/Chicago, within the quiet hours 22:00-07:00');
+    const budget = await explain('tests/unit/rule-tests/fixtures/guardrails.yaml', await eventsOf('tests/unit/rule-tests/fixtures/guardrails.test.yaml', 0), 'c3');
+    expect(budget).toMatch(/the rule's budget of 2 offers per 1h in storeId=S1 was used up \(2 offers from 2026-11-23T18:00:00Z\)/);
+    const cooldown = await explain('rules', await eventsOf('rules/engagement.test.yaml', 2), 'c1', 're-engage-quiet-customers');
+    expect(cooldown).toMatch(/the rule already made this customer an offer within its cooldown of 60d: at 2026-11-12T00:00:00Z/);
+  });
+
+  it('shows the CPI value and threshold where the customer was when the rule never fired there', async () => {
+    const out = await explain('rules', await eventsOf('rules/curbside.test.yaml', 1), 'c1');
+    expect(out).toContain('curbside-flash-drink: NOT A CANDIDATE');
+    expect(out).toContain('the customer set out for storeId=S1 at 2026-11-23T18:02:00Z (customer.en-route, arriving in 25m)');
+    expect(out).toMatch(/NOT A CANDIDATE: the rule never fired in storeId=S1; its most extreme value was 0\.\d+ at /);
+    const other = await explain('rules', await eventsOf('rules/curbside.test.yaml', 1), 'c1', 'slow-shipping-voucher');
+    expect(other).toContain('slow-shipping-voucher: NOT CONCERNED');
+  });
+});
