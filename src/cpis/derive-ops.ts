@@ -93,7 +93,12 @@ function opFor(route: Route, event: CloudEvent, offset: number, issues: CpiIssue
   if (m.relativeTo !== undefined) {
     const expected = getPath(data, m.relativeTo);
     if (typeof expected === 'number' && Number.isFinite(expected) && expected > 0) divisorMs = expected * 1000;
-    else if (m.defaultExpectedMs !== undefined) divisorMs = m.defaultExpectedMs;
+    else if (m.expectedFromScope !== undefined) {
+      return {
+        kind: 'start', offset, time, cpi, key: String(key), divisorMs: null, divisorFact: m.expectedFromScope,
+        ...(m.defaultExpectedMs !== undefined ? { fallbackDivisorMs: m.defaultExpectedMs } : {}), maxPendingMs: m.maxPendingMs,
+      };
+    } else if (m.defaultExpectedMs !== undefined) divisorMs = m.defaultExpectedMs;
     else { issues.push({ cpi, field: m.relativeTo }); return undefined; }
   }
   return { kind: 'start', offset, time, cpi, key: String(key), divisorMs, maxPendingMs: m.maxPendingMs };

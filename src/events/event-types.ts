@@ -38,6 +38,7 @@ export const EventTypes = {
   'store.profile': z.looseObject({
     storeId: Id,
     timeZone: z.string().min(1).max(64).describe('IANA time zone, e.g. America/Chicago'),
+    promisedWaitSeconds: Seconds.positive().optional().describe('The curbside wait this store promises by default'),
     region: z.string().max(64).optional(),
     name: z.string().max(200).optional(),
   }).describe('Facts about a store (its time zone drives quiet hours).'),

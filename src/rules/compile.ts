@@ -287,6 +287,7 @@ class Compilation {
         start: matcher(d.start.event, d.start.where, d.start.correlate),
         end: matcher(d.end.event, d.end.where, d.end.correlate),
         ...(d.relativeTo === undefined ? {} : { relativeTo: d.relativeTo }),
+        ...(d.expectedFromScope === undefined ? {} : { expectedFromScope: d.expectedFromScope }),
         ...(d.defaultExpected === undefined ? {} : { defaultExpectedMs: ms(d.defaultExpected) }),
         maxPendingMs: ms(d.maxPending),
         unitMs: UNIT_MS[d.unit],
@@ -504,6 +505,8 @@ export function minuteOfDay(time: string): number {
 }
 
 export function isTimeZone(zone: string): boolean {
+  // IANA names are short; ICU takes seconds to refuse a 200 kB one
+  if (zone.length > 64) return false;
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: zone });
     return true;

@@ -18,6 +18,8 @@ export type CpiMeasure =
       end: CorrelatedMatcher;
       /** Field of the start event with the expected duration in seconds. */
       relativeTo?: string;
+      /** Fact of the scope entity with the expected duration in seconds (fallback for relativeTo). */
+      expectedFromScope?: string;
       defaultExpectedMs?: number;
       maxPendingMs: number;
       /** Divisor turning milliseconds into the CPI's unit (1000 for seconds); ignored when relative. */

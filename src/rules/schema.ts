@@ -57,7 +57,10 @@ export const DurationMeasure = z.strictObject({
   relativeTo: FieldPath.optional().describe(
     'Field of the start event holding the expected duration in seconds; the sample becomes actual / expected.',
   ),
-  defaultExpected: Duration.optional().describe('Expected duration when the start event lacks relativeTo.'),
+  expectedFromScope: FieldPath.optional().describe(
+    "Fact of the scope (e.g. the store's promisedWaitSeconds from store.profile) holding the expected duration in seconds, used when the start event lacks relativeTo.",
+  ),
+  defaultExpected: Duration.optional().describe('Expected duration when neither the start event nor the scope has one.'),
   maxPending: Duration.default('2h').describe('How long a start waits for its end before it is dropped.'),
   unit: z.enum(['seconds', 'minutes', 'hours', 'days']).default('seconds').describe('Unit of the samples (ignored with relativeTo)'),
 });

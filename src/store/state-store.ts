@@ -37,7 +37,12 @@ export interface CountOp extends OpBase { kind: 'count'; cpi: string; num: 0 | 1
  * end's time. divisorMs is the expected duration for CPIs relative to an expectation, else the unit.
  */
 export interface StartOp extends OpBase {
-  kind: 'start'; cpi: string; key: string; divisorMs: number; maxPendingMs: number;
+  kind: 'start'; cpi: string; key: string;
+  /** null: take the expected duration (seconds) from the tag's fact `divisorFact`, else fallbackDivisorMs. */
+  divisorMs: number | null;
+  divisorFact?: string;
+  fallbackDivisorMs?: number;
+  maxPendingMs: number;
 }
 /** End of a correlated duration (see StartOp). */
 export interface EndOp extends OpBase { kind: 'end'; cpi: string; key: string; maxPendingMs: number }

@@ -133,6 +133,23 @@ export function stateStoreContract(name: string, open: () => Promise<{ store: St
         expect(r2!.statuses).toEqual(['unmatched']);
       }));
 
+    it('takes the expected duration from the scope\'s facts when the start has none', () =>
+      withStore(async (store) => {
+        const tag = uniqueTag();
+        const start = (offset: number, key: string, fallback?: number): StateOp => ({
+          kind: 'start', cpi: 'wait', key, offset, time: T0 + offset, divisorMs: null, divisorFact: 'promisedWaitSeconds',
+          ...(fallback ? { fallbackDivisorMs: fallback } : {}), maxPendingMs: 60 * MIN,
+        });
+        const end = (offset: number, key: string): StateOp => ({ kind: 'end', cpi: 'wait', key, offset, time: T0 + 10 * MIN + offset, maxPendingMs: 60 * MIN });
+        const [r] = await store.applyOps([batch(tag, [start(1, 'a'), start(2, 'b', 300_000)])]);
+        expect(r!.statuses).toEqual(['unmatched', 'applied']);
+        const [r2] = await store.applyOps([batch(tag, [
+          { kind: 'fact', offset: 3, time: T0, facts: { promisedWaitSeconds: 600 } }, start(4, 'c', 300_000), end(5, 'b'), end(6, 'c'),
+        ])]);
+        expect(r2!.statuses).toEqual(['applied', 'applied', 'applied', 'applied']);
+        expect(Object.values(r2!.samples).map((v) => Number(v.toFixed(3)))).toEqual([2, 1]);
+      }));
+
     it('drops a duration whose end came later than maxPending', () =>
       withStore(async (store) => {
         const tag = uniqueTag();

@@ -6,7 +6,7 @@ import { bucketOf, isLate, windowBuckets } from '../../windows/buckets.js';
 import { binOf } from '../../windows/sketch.js';
 import type {
   AudienceMember, AudienceQuery, CpiWindowSpec, FactValue, LedgerVerdict, OfferCandidate, OpStatus,
-  RuleState, StateOp, StateStore, TagBatch, TagResult, WindowSnapshot,
+  RuleState, StartOp, StateOp, StateStore, TagBatch, TagResult, WindowSnapshot,
 } from '../state-store.js';
 import { decideCandidate, type DecisionState } from './decide.js';
 
@@ -34,6 +34,14 @@ class TagState {
     if (!p) this.pending.set(cpi, (p = new Map()));
     return p;
   }
+}
+
+/** The divisor of a start: its own, else the tag's fact (seconds), else the fallback; undefined: none. */
+function divisorOf(op: StartOp, facts: Record<string, FactValue> | undefined): number | undefined {
+  if (op.divisorMs !== null) return op.divisorMs;
+  const fact = op.divisorFact !== undefined ? facts?.[op.divisorFact] : undefined;
+  if (typeof fact === 'number' && Number.isFinite(fact) && fact > 0) return fact * 1000;
+  return op.fallbackDivisorMs;
 }
 
 /** Drops halves that waited far longer than any partner could need (oldest first, at most 50). */
@@ -98,17 +106,19 @@ export class MemoryStore implements StateStore {
       case 'start':
       case 'end': {
         const pending = state.pendingOf(op.cpi);
+        const divisorMs = op.kind === 'start' ? divisorOf(op, state.facts?.values) : 0;
+        if (divisorMs === undefined) return 'unmatched';
         evictStale(pending, op.time - 2 * op.maxPendingMs);
         const other = pending.get(op.key);
         if (!other) {
           pending.set(op.key, op.kind === 'start'
-            ? { side: 'start', time: op.time, divisorMs: op.divisorMs, maxPendingMs: op.maxPendingMs }
+            ? { side: 'start', time: op.time, divisorMs, maxPendingMs: op.maxPendingMs }
             : { side: 'end', time: op.time, maxPendingMs: op.maxPendingMs });
           return 'applied';
         }
         if (other.side === op.kind) return 'unmatched';
         pending.delete(op.key);
-        const start = op.kind === 'start' ? { time: op.time, divisorMs: op.divisorMs } : (other as { time: number; divisorMs: number });
+        const start = op.kind === 'start' ? { time: op.time, divisorMs } : (other as { time: number; divisorMs: number });
         const endTime = op.kind === 'end' ? op.time : other.time;
         const elapsed = endTime - start.time;
         if (elapsed < 0 || elapsed > op.maxPendingMs) return 'unmatched';

@@ -120,11 +120,22 @@ local function join(op, samples, index)
     redis.call('HDEL', pend, k)
     redis.call('ZREM', pendt, k)
   end
+  local divisor_ms = op.divisorMs
+  if op.kind == 'start' and divisor_ms == cjson.null then
+    divisor_ms = nil
+    if op.divisorFact then
+      local f = redis.call('HGET', base .. ':facts', op.divisorFact)
+      local v = f and tonumber(f)
+      if v and v > 0 then divisor_ms = v * 1000 end
+    end
+    if not divisor_ms then divisor_ms = op.fallbackDivisorMs end
+    if not divisor_ms then return 'unmatched' end
+  end
   local other = redis.call('HGET', pend, op.key)
   local ttl = 3 * op.maxPendingMs
   if not other then
     if op.kind == 'start' then
-      redis.call('HSET', pend, op.key, 's|' .. num(op.time) .. '|' .. num(op.divisorMs))
+      redis.call('HSET', pend, op.key, 's|' .. num(op.time) .. '|' .. num(divisor_ms))
     else
       redis.call('HSET', pend, op.key, 'e|' .. num(op.time))
     end
@@ -139,7 +150,7 @@ local function join(op, samples, index)
   redis.call('ZREM', pendt, op.key)
   local start_time, end_time, divisor
   if op.kind == 'start' then
-    start_time, end_time, divisor = op.time, tonumber(t1), op.divisorMs
+    start_time, end_time, divisor = op.time, tonumber(t1), divisor_ms
   else
     start_time, end_time, divisor = tonumber(t1), op.time, tonumber(div)
   end
