@@ -25,10 +25,34 @@ export async function findCandidates(
   episodes: Episode[], tagBatches: TagBatch[], events: PreparedEvent[], store: StateStore,
 ): Promise<Candidate[]> {
   const out = new Map<string, Candidate>();
-  const add = (episode: Episode, customerId: string, time: number, traceparent?: string) => {
+  // Each candidate's place in the event stream: the index (in this batch) of the event that made
+  // it a candidate. The stateful guardrails (cooldowns, caps, budgets) take candidates in that
+  // order, so a batch decides in the order events arrive one by one, whatever the batching.
+  const seq = new Map<string, number>();
+  const add = (episode: Episode, customerId: string, time: number, at: number, traceparent?: string) => {
     const offerId = offerIdOf(episode.rule.id, customerId, episode.tag, episode.start);
-    if (!out.has(offerId)) out.set(offerId, { offerId, episode, customerId, time, ...(traceparent ? { traceparent } : {}) });
+    if (!out.has(offerId)) { out.set(offerId, { offerId, episode, customerId, time, ...(traceparent ? { traceparent } : {}) }); seq.set(offerId, at); }
   };
+  const eventAt = new Map<string, number>();
+  const lastJoin = new Map<string, number>();
+  events.forEach((pe, i) => {
+    for (const [b, o] of pe.ops) {
+      eventAt.set(`${b}:${o}`, i);
+      const op = tagBatches[b]!.ops[o]!;
+      if (op.kind === 'enroute' || op.kind === 'contrib') lastJoin.set(`${tagBatches[b]!.tag}\u0000${op.customer}`, i);
+    }
+  });
+  /** The event whose observation closed the bucket that fired (the first at or after the fire time). */
+  const triggerOf = (ep: Episode): number => {
+    const b = tagBatches.findIndex((tb) => tb.tag === ep.tag);
+    const ops = b < 0 ? [] : tagBatches[b]!.ops;
+    for (let o = 0; o < ops.length; o++) {
+      const op = ops[o]!;
+      if ((op.kind === 'sample' || op.kind === 'count' || op.kind === 'end') && op.cpi === ep.rule.cpi.id && op.time >= ep.start) return eventAt.get(`${b}:${o}`) ?? events.length;
+    }
+    return events.length;
+  };
+  const joinedAt = (ep: Episode, customer: string, fired: number) => Math.max(fired, lastJoin.get(`${ep.tag}\u0000${customer}`) ?? -1);
 
   // Audiences at fire time: one round trip for all episodes that fired in this batch.
   const queries: { episode: Episode; query: AudienceQuery }[] = [];
@@ -40,17 +64,18 @@ export async function findCandidates(
     const until = ep.end === null ? Number.MAX_SAFE_INTEGER : ep.end - 1;
     if (t.kind === 'enRoute') queries.push({ episode: ep, query: { tag: ep.tag, kind: 'enroute', since: ep.start - t.withinMs, until } });
     else if (t.kind === 'contributors') queries.push({ episode: ep, query: { tag: ep.tag, kind: 'contrib', cpi: ep.rule.cpi.id, since: ep.start - t.withinMs, until } });
-    else add(ep, parseTag(ep.tag).value, ep.start, traceOf(events, ep.tag, ep.start, tagBatches));
+    else add(ep, parseTag(ep.tag).value, ep.start, triggerOf(ep), traceOf(events, ep.tag, ep.start, tagBatches));
   }
   if (queries.length > 0) {
     const audiences = await store.readAudience(queries.map((q) => q.query));
     audiences.forEach((members, i) => {
       const ep = queries[i]!.episode;
       const trace = traceOf(events, ep.tag, ep.start, tagBatches);
+      const fired = triggerOf(ep);
       for (const m of members) {
         // skip customers who had already arrived when the breach began
         if (m.etaMs !== undefined && m.time + m.etaMs < ep.start) continue;
-        add(ep, m.customer, Math.max(ep.start, m.time), trace);
+        add(ep, m.customer, Math.max(ep.start, m.time), joinedAt(ep, m.customer, fired), trace);
       }
     });
   }
@@ -75,11 +100,12 @@ export async function findCandidates(
           if (ep.firedNow || op.time < ep.start - within) continue;
           if (op.kind === 'enroute' && op.time + op.etaMs < ep.start) continue;
         }
-        add(ep, op.customer, Math.max(ep.start, op.time), pe.event.traceparent);
+        add(ep, op.customer, Math.max(ep.start, op.time), eventAt.get(`${b}:${o}`)!, pe.event.traceparent);
       }
     }
   }
-  return [...out.values()];
+  // stable: candidates of one event keep their order (episodes, then audience by time and customer)
+  return [...out.values()].sort((a, b) => seq.get(a.offerId)! - seq.get(b.offerId)!);
 }
 
 /** Trace context for a fire: the first event of the scope at or after the fire time. */
