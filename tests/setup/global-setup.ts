@@ -10,6 +10,7 @@
 // test workers. The local stack is left running afterwards (scripts/stack.sh down stops it);
 // containers are stopped.
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -84,6 +85,7 @@ async function startContainers(r: Resolved, needKafka: boolean, needRedis: boole
         log(`starting ${image} (KRaft) on ${host}:${port}`);
         const kafka = await new GenericContainer(image)
           .withEnvironment({
+            CLUSTER_ID: randomBytes(16).toString('base64url'),
             KAFKA_NODE_ID: '1',
             KAFKA_PROCESS_ROLES: 'broker,controller',
             KAFKA_CONTROLLER_QUORUM_VOTERS: '1@localhost:9093',
