@@ -46,7 +46,10 @@ export function didYouMean(input: string, candidates: Iterable<string>): string 
   for (const candidate of candidates) {
     if (candidate === input) continue;
     const hay = candidate.toLowerCase();
-    let score = editDistance(needle, hay);
+    // the distance is at least the difference in length: skip the O(n*m) table when it cannot
+    // be close enough (a 200 kB unknown name must not cost seconds per candidate)
+    const close = Math.abs(needle.length - hay.length) <= maxDistanceFor(Math.max(needle.length, hay.length));
+    let score = close ? editDistance(needle, hay) : Number.POSITIVE_INFINITY;
     if (score > maxDistanceFor(Math.max(needle.length, hay.length))) {
       const shorter = Math.min(needle.length, hay.length);
       const prefix = shorter >= 4 && (hay.startsWith(needle) || needle.startsWith(hay));

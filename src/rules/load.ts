@@ -636,8 +636,8 @@ function step(schema: z.ZodType, segment: PathSegment): z.ZodType | undefined {
 }
 
 function unknownKey(key: string, objectPath: PathSegment[], ctx: IssueContext): Draft {
-  const present = Object.keys((valueAt(ctx.data, objectPath) as Record<string, unknown> | undefined) ?? {});
-  const allowed = allowedKeysAt(objectPath).filter((k) => !present.includes(k) || k === key);
+  const object = (valueAt(ctx.data, objectPath) as Record<string, unknown> | undefined) ?? {};
+  const allowed = allowedKeysAt(objectPath).filter((k) => !Object.hasOwn(object, k) || k === key);
   const suggestion = didYouMean(key, allowed);
   const path = [...objectPath, key];
   const suffix = suggestion !== undefined

@@ -36,8 +36,16 @@ export function ruleError(
     col: at.col,
     path: typeof at.path === 'string' ? at.path : formatPath(at.path ?? []),
     code: ErrorCodes[name].code,
-    message: messageOf(name, ...args),
+    message: messageOf(name, ...args.map(clip)),
   };
+}
+
+const MAX_ARG_CHARS = 400;
+
+/** A hostile file's 200 kB value is not echoed back whole (logs, terminals): its head and its length are. */
+function clip(arg: unknown): unknown {
+  if (typeof arg !== 'string' || arg.length <= MAX_ARG_CHARS) return arg;
+  return `${arg.slice(0, 80)}... (${arg.length} characters)`;
 }
 
 export function asWarning(error: RuleError): RuleError {

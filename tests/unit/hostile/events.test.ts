@@ -1,0 +1,281 @@
+/**
+ * Hostile input through the whole pipeline (decode -> ops -> windows -> rules -> guardrails ->
+ * ledger), on the in-memory store and the example rules: whatever arrives, processBatch never
+ * throws, and every consumed message ends up counted exactly once as applied, late, duplicate,
+ * unmatched or dead-lettered, with a CPW2xx code and a reason for each dead letter.
+ *
+ * Inputs mix well-formed curbside events (so windows fill and rules fire) with: malformed JSON,
+ * wrong JSON types, missing and extra fields, huge values and payloads, deep nesting, timestamps
+ * far in the past or future, repeated ids and redelivered offsets, odd Unicode (lone surrogates,
+ * NUL, RTL marks, astral characters) in ids and keys, binary-mode headers and raw bytes.
+ */
+import fc from 'fast-check';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ErrorCodes } from '../../../src/errors/codes.js';
+import { EXAMPLE_EVENTS } from '../../../src/events/examples.js';
+import { EVENT_TYPE_NAMES } from '../../../src/events/event-types.js';
+import { CollectingSink } from '../../../src/pipeline/collecting-sink.js';
+import { Pipeline } from '../../../src/pipeline/pipeline.js';
+import type { BatchResult, RawMessage } from '../../../src/pipeline/types.js';
+import type { RuleSet } from '../../../src/rules/compiled.js';
+import { loadRuleSet } from '../../../src/rules/load.js';
+import { curbsideScenario } from '../../../src/samples/curbside-scenario.js';
+import { MemoryStore } from '../../../src/store/memory/memory-store.js';
+
+const NOW = Date.UTC(2026, 10, 23, 18, 30, 0); // the pipeline's wall clock: 12:30 in Chicago
+const START = NOW - 30 * 60_000;
+const LIMITS = { maxBytes: 64 * 1024 };
+const RUNS = Number(process.env.CPIWATCH_FUZZ_RUNS ?? 60);
+const EVENT_CODES = new Set(Object.values(ErrorCodes).map((e) => e.code as string).filter((c) => c.startsWith('CPW2')));
+
+let rules: RuleSet;
+beforeAll(async () => {
+  const loaded = await loadRuleSet(['rules']);
+  if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
+  rules = loaded.ruleSet;
+});
+
+// ---------------------------------------------------------------------------------------------
+// Arbitraries
+
+/** Strings a careless or hostile producer sends: lone surrogates, NUL, bidi marks, emoji, huge. */
+const oddString = fc.oneof(
+  fc.string({ unit: 'binary', maxLength: 20 }),
+  fc.string({ unit: 'grapheme', maxLength: 20 }),
+  fc.constantFrom('', ' ', '\u0000', '\uD800', '\uDFFF\uD800', '\u202E\u202Dstore', '🧋'.repeat(40), 'store-A\u0000x',
+    '__proto__', 'constructor', 'toString', 'hasOwnProperty', 'storeId=S1', '{cpiwatch:d}', 'a|b|c', '%s%d', 'x'.repeat(129),
+    'ｓｔｏｒｅ', 'e\u0301', 'ﬀ', '\r\n', '\\"'),
+);
+
+const anyJson: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
+  value: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    fc.constant(null), fc.boolean(), fc.double(), fc.integer(), oddString,
+    fc.constantFrom(1e308, -1e308, 5e-324, -0, Number.MAX_SAFE_INTEGER + 2),
+    fc.array(tie('value'), { maxLength: 4 }),
+    fc.dictionary(oddString, tie('value'), { maxKeys: 4 }),
+  ),
+})).value;
+
+const times = fc.oneof(
+  { weight: 6, arbitrary: fc.integer({ min: START, max: NOW }).map((t) => new Date(t).toISOString()) },
+  fc.constantFrom(
+    '0001-01-01T00:00:00Z', '1970-01-01T00:00:00Z', '1969-12-31T23:59:59.999Z', '9999-12-31T23:59:59Z',
+    '2026-11-23T18:30:00+14:00', '2026-11-23T18:30:00-12:00', '2026-02-30T00:00:00Z', '2026-11-23T24:00:00Z',
+    '2026-11-23T18:30:00', '2026-11-23 18:30:00Z', '2026-11-23T18:30:60Z', '+002026-11-23T18:30:00Z', 'yesterday', '',
+    new Date(NOW + 4 * 60_000).toISOString(), new Date(NOW + 6 * 60_000).toISOString(), new Date(NOW - 365 * 86_400_000).toISOString(),
+  ),
+  fc.integer(), fc.constant(null),
+);
+
+/** A curbside-flavoured event: real types and ids from a small pool, so windows, joins and dedup get exercised. */
+const plausibleEvent = fc.record({
+  type: fc.constantFrom('curbside.arrived', 'curbside.handed-over', 'customer.en-route', 'customer.profile', 'store.profile', ...EVENT_TYPE_NAMES),
+  id: fc.oneof(fc.constantFrom('e1', 'e2', 'e3'), fc.uuid(), oddString),
+  time: times,
+  store: fc.constantFrom('S1', 'S2', 'S1', 'fz-store-A', 'fz-store-B'),
+  order: fc.integer({ min: 1, max: 12 }).map((n) => `o${n}`),
+  customer: fc.oneof(fc.integer({ min: 1, max: 6 }).map((n) => `c${n}`), oddString),
+  promised: fc.oneof(fc.constantFrom(300, 60, 0.001, 1e9), fc.double(), fc.constant(undefined)),
+  eta: fc.oneof(fc.integer({ min: 0, max: 7200 }), fc.constantFrom(1e308, 0, -1, 1e15)),
+  tier: fc.constantFrom('gold', 'platinum', 'bronze', 'silver', 'GOLD', ''),
+}).map((e) => ({
+  specversion: '1.0',
+  id: e.id,
+  source: 'urn:fuzz',
+  type: e.type,
+  time: e.time,
+  data: {
+    orderId: e.order, storeId: e.store, customerId: e.customer, promisedWaitSeconds: e.promised,
+    etaSeconds: e.eta, valueTier: e.tier, lifetimeValue: 1000, timeZone: 'America/Chicago',
+    channel: 'app', region: 'north', ticketId: e.order, quoteId: e.order, returnId: e.order, messageId: e.order,
+    campaign: 'c', action: 'opened', segment: 's', damaged: false, contacts: 1, steps: 2, durationSeconds: 60,
+  },
+}));
+
+type Mutation = (o: Record<string, unknown>) => unknown;
+const mutation: fc.Arbitrary<Mutation> = fc.oneof(
+  { weight: 8, arbitrary: fc.constant<Mutation>((o) => o) },
+  fc.constantFrom('specversion', 'id', 'source', 'type', 'time', 'data').map((k): Mutation => (o) => { const c = { ...o }; delete c[k]; return c; }),
+  fc.tuple(fc.constantFrom('specversion', 'id', 'source', 'type', 'time', 'data', 'subject', 'datacontenttype', 'traceparent', 'data_base64'), anyJson)
+    .map(([k, v]): Mutation => (o) => ({ ...o, [k]: v })),
+  fc.tuple(fc.constantFrom('orderId', 'storeId', 'customerId', 'promisedWaitSeconds', 'etaSeconds', 'valueTier', 'lifetimeValue', 'email'), anyJson)
+    .map(([k, v]): Mutation => (o) => ({ ...o, data: { ...(o.data as object), [k]: v } })),
+  fc.dictionary(oddString, anyJson, { maxKeys: 5 }).map((extra): Mutation => (o) => ({ ...extra, ...o, data: { ...(o.data as object), ...extra } })),
+  fc.integer({ min: 2, max: 300 }).map((depth): Mutation => (o) => {
+    let nest: unknown = 'bottom';
+    for (let i = 0; i < depth; i++) nest = i % 2 ? [nest] : { n: nest };
+    return { ...o, data: { ...(o.data as object), nest } };
+  }),
+  fc.integer({ min: 1, max: 200 }).map((kb): Mutation => (o) => ({ ...o, data: { ...(o.data as object), blob: 'x'.repeat(kb * 512) } })),
+  fc.constant<Mutation>((o) => [o]),
+  fc.constant<Mutation>(() => null),
+);
+
+/** How the (possibly mutated) object goes on the wire. */
+const wire = (obj: unknown): fc.Arbitrary<Pick<RawMessage, 'value' | 'headers'>> => {
+  const json = JSON.stringify(obj) ?? 'undefined';
+  return fc.oneof(
+    { weight: 8, arbitrary: fc.constant({ value: Buffer.from(json), headers: { 'content-type': 'application/cloudevents+json; charset=UTF-8' } }) },
+    fc.constant({ value: Buffer.from(json) }),
+    fc.integer({ min: 0, max: Math.max(0, json.length - 1) }).map((cut) => ({ value: Buffer.from(json.slice(0, cut)) })),
+    fc.constant({ value: Buffer.from(json, 'utf16le') }),
+    fc.constant({ value: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(json)]) }),
+    fc.constant({ value: Buffer.from(json.replace(/"/g, "'")) }),
+    // binary mode: attributes in headers, the data in the value
+    fc.constant(() => {
+      const o = (obj && typeof obj === 'object' && !Array.isArray(obj) ? obj : {}) as Record<string, unknown>;
+      const headers: Record<string, string> = {};
+      for (const k of ['specversion', 'id', 'source', 'type', 'time', 'subject']) {
+        if (typeof o[k] === 'string') headers[`ce_${k}`] = o[k] as string;
+      }
+      return { value: Buffer.from(JSON.stringify(o.data ?? null) ?? ''), headers: { ...headers, 'content-type': 'application/json' } };
+    }).map((f) => f()),
+    fc.constantFrom<Pick<RawMessage, 'value' | 'headers'>>(
+      { value: null },
+      { value: Buffer.alloc(0) },
+      { value: Buffer.from(json), headers: { 'content-type': 'text/xml' } },
+      { value: Buffer.from(json), headers: { 'content-type': ['application/cloudevents+json', 'application/json'] } },
+      { value: Buffer.from(json), headers: { 'content-type': Buffer.from([0xff, 0xfe]) } },
+      { value: Buffer.from(json), headers: { ce_specversion: '1.0', ce_type: 'curbside.arrived' } },
+    ),
+    fc.uint8Array({ maxLength: 200 }).map((b) => ({ value: Buffer.from(b) })),
+  );
+};
+
+const message: fc.Arbitrary<Pick<RawMessage, 'value' | 'headers'>> = fc.oneof(
+  { weight: 10, arbitrary: fc.tuple(plausibleEvent, mutation).chain(([e, m]) => wire(m(e as Record<string, unknown>))) },
+  { weight: 1, arbitrary: anyJson.chain((v) => wire(v)) },
+);
+
+/** The well-formed curbside scenario as raw messages (so rules fire and offers flow while fuzz arrives). */
+function scenarioMessages(): Pick<RawMessage, 'value' | 'headers' | 'key'>[] {
+  const s = curbsideScenario({ start: START, minutes: 12, arrivalsPerMinute: 6, enRoutePerStore: 8, idPrefix: 'fz' });
+  return s.events.map((e) => ({ value: Buffer.from(JSON.stringify(e.event)), key: Buffer.from(e.key) }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The property
+
+function checkCounts(result: BatchResult, consumed: number, sink: CollectingSink, dlBefore: number): void {
+  const c = result.counts;
+  expect(c.consumed).toBe(consumed);
+  expect(c.applied + c.late + c.duplicate + c.unmatched + c.deadLettered).toBe(consumed);
+  for (const n of Object.values(c)) expect(Number.isInteger(n) && n >= 0).toBe(true);
+  expect(result.deadLetters.length).toBe(c.deadLettered);
+  expect(sink.deadLetters.length - dlBefore).toBe(c.deadLettered);
+  for (const dl of result.deadLetters) {
+    expect(EVENT_CODES).toContain(dl.code);
+    expect(dl.reason.length).toBeGreaterThan(0);
+  }
+}
+
+describe('hostile events through the pipeline (memory store, example rules)', () => {
+  it('never throws; every input is applied, late, duplicate, unmatched or dead-lettered, and the counts add up', async () => {
+    const base = scenarioMessages();
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(message, { minLength: 20, maxLength: 300, size: 'max' }),
+        fc.integer({ min: 1, max: 50 }),
+        fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+        async (fuzz, batchSize, seed) => {
+          const sink = new CollectingSink();
+          const pipeline = new Pipeline({ store: new MemoryStore(), sink, clock: () => NOW, limits: LIMITS }, rules);
+          // interleave: the scenario in order, fuzz spliced in at seeded places
+          const all: RawMessage[] = [];
+          let f = 0;
+          let r = seed;
+          for (const m of base) {
+            r = (Math.imul(r, 1103515245) + 12345) >>> 0;
+            if (f < fuzz.length && r % 3 === 0) all.push({ ...fuzz[f++]!, origin: { topic: 'events', partition: 0, offset: all.length } });
+            all.push({ ...m, origin: { topic: 'events', partition: 0, offset: all.length } });
+          }
+          while (f < fuzz.length) all.push({ ...fuzz[f++]!, origin: { topic: 'events', partition: 0, offset: all.length } });
+
+          const totals = { consumed: 0, applied: 0, late: 0, duplicate: 0, unmatched: 0, deadLettered: 0 };
+          for (let i = 0; i < all.length; i += batchSize) {
+            const batch = all.slice(i, i + batchSize);
+            const dlBefore = sink.deadLetters.length;
+            const result = await pipeline.processBatch(batch, 'events:0');
+            checkCounts(result, batch.length, sink, dlBefore);
+            for (const k of Object.keys(totals) as (keyof typeof totals)[]) totals[k] += result.counts[k];
+          }
+          expect(totals.consumed).toBe(all.length);
+
+          // a redelivery of everything (same offsets) applies nothing twice and publishes nothing new
+          const offersBefore = sink.offers.length;
+          const decisionsBefore = sink.decisions.length;
+          for (let i = 0; i < all.length; i += batchSize) {
+            const batch = all.slice(i, i + batchSize);
+            const dlBefore = sink.deadLetters.length;
+            const result = await pipeline.processBatch(batch, 'events:0');
+            checkCounts(result, batch.length, sink, dlBefore);
+            expect(result.published).toEqual([]);
+          }
+          expect(sink.offers.length).toBe(offersBefore);
+          expect(sink.decisions.length).toBe(decisionsBefore);
+          // no offer id published twice, whatever came in
+          const ids = sink.decisions.map((d) => d.offerId);
+          expect(new Set(ids).size).toBe(ids.length);
+        },
+      ),
+      { numRuns: RUNS, seed: Number(process.env.CPIWATCH_FUZZ_SEED ?? 20260515) },
+    );
+  }, 120_000);
+
+  it('the well-formed part still gets its offers when hostile events are mixed in', async () => {
+    const base = scenarioMessages();
+    const clean = new CollectingSink();
+    const p1 = new Pipeline({ store: new MemoryStore(), sink: clean, clock: () => NOW, limits: LIMITS }, rules);
+    await p1.processBatch(base.map((m, i) => ({ ...m, origin: { topic: 'events', partition: 0, offset: i } })), 'events:0');
+    expect(clean.offers.length).toBeGreaterThan(0);
+
+    // hostile messages that cannot touch the scenario's stores or customers (other ids), every third slot
+    const hostile = fc.sample(message, { numRuns: base.length, seed: 7 }).map((m) => ({
+      ...m, value: m.value && Buffer.from(m.value.toString('latin1').replace(/\bfz-/g, 'zz-'), 'latin1'),
+    }));
+    const mixed: RawMessage[] = [];
+    base.forEach((m, i) => {
+      if (i % 3 === 0) mixed.push({ ...hostile[i]!, origin: { topic: 'events', partition: 0, offset: mixed.length } });
+      mixed.push({ ...m, origin: { topic: 'events', partition: 0, offset: mixed.length } });
+    });
+    const sink = new CollectingSink();
+    const p2 = new Pipeline({ store: new MemoryStore(), sink, clock: () => NOW, limits: LIMITS }, rules);
+    for (let i = 0; i < mixed.length; i += 37) await p2.processBatch(mixed.slice(i, i + 37), 'events:0');
+    const scenarioOffers = (s: CollectingSink) => s.offers.filter((d) => d.customerId.startsWith('fz-')).map((d) => d.offerId).sort();
+    expect(scenarioOffers(sink)).toEqual(scenarioOffers(clean));
+  });
+
+  it('dead-letters huge, deep, far-future and malformed events with the right codes, and applies far-past ones as late', async () => {
+    const sink = new CollectingSink();
+    const pipeline = new Pipeline({ store: new MemoryStore(), sink, clock: () => NOW, limits: { maxBytes: 1_048_576 } }, rules);
+    const ev = (over: Record<string, unknown> = {}, data: Record<string, unknown> = {}) => {
+      const e = EXAMPLE_EVENTS['curbside.arrived'];
+      return Buffer.from(JSON.stringify({ ...e, time: new Date(NOW - 60_000).toISOString(), ...over, data: { ...e.data, ...data } }));
+    };
+    const cases: [string, Buffer | null, string | 'ok'][] = [
+      ['2 MiB payload', ev({}, { blob: 'x'.repeat(2 * 1024 * 1024) }), 'CPW204'],
+      ['100k-deep nesting', Buffer.from(`{"specversion":"1.0","data":${'['.repeat(100_000)}${']'.repeat(100_000)}}`), 'CPW207'],
+      ['truncated JSON', ev().subarray(0, 40), 'CPW200'],
+      ['not UTF-8', Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), 'CPW200'],
+      ['JSON array', Buffer.from('[1,2,3]'), 'CPW201'],
+      ['__proto__ key', Buffer.from(ev().toString().replace('"spot"', '"__proto__"')), 'CPW209'],
+      ['future time', ev({ time: new Date(NOW + 3_600_000).toISOString() }), 'CPW205'],
+      ['time is a number', ev({ time: NOW }), 'CPW205'],
+      ['unknown type', ev({ type: 'curbside.exploded' }), 'CPW202'],
+      ['storeId a number', ev({}, { storeId: 42 }), 'CPW203'],
+      ['1e400 in an open field', Buffer.from(ev().toString().replace('"B4"', '1e400')), 'CPW203'],
+      ['null value', null, 'CPW200'],
+      ['far past time', ev({ time: '0001-01-01T00:00:00Z' }), 'ok'],
+    ];
+    const messages: RawMessage[] = cases.map(([, value], i) => ({ value, origin: { topic: 'events', partition: 0, offset: i } }));
+    const t0 = performance.now();
+    const result = await pipeline.processBatch(messages, 'events:0');
+    expect(performance.now() - t0).toBeLessThan(2000);
+    expect(result.counts.consumed).toBe(cases.length);
+    const byOffset = new Map(result.deadLetters.map((d) => [d.message.origin.offset, d.code]));
+    cases.forEach(([what, , code], i) => {
+      expect({ what, code: byOffset.get(i) ?? 'ok' }).toEqual({ what, code });
+    });
+  });
+});
