@@ -1,0 +1,92 @@
+// One engine: the offers a running processor publishes (real Kafka, Redis) are exactly the offers
+// `cpiwatch backtest` writes for the same events, ids and content, on a scenario with several
+// stores, out-of-order events and every guardrail in play. Also the suppressed decisions.
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../../src/cli/index.js';
+import type { CliIo } from '../../../src/cli/io.js';
+import { deleteKeys, produce, waitFor, waitForMessages, withRedis } from '../../support/index.js';
+import { exampleRules, startProcessor, testSettings, type RunningProcessor } from '../../support/processor.js';
+import { scenarioEvents, writeScenarioRules } from './scenario.js';
+
+interface Wire { id: string; type: string; data: { outcome?: string; reason?: string } }
+
+async function cli(argv: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const io: CliIo = { stdout: (s) => { out += s; }, stderr: (s) => { err += `${s}\n`; } };
+  const saved = { ...process.env };
+  Object.assign(process.env, env);
+  try {
+    return { code: await main(argv, io), out, err };
+  } finally {
+    for (const k of Object.keys(env)) if (saved[k] === undefined) delete process.env[k]; else process.env[k] = saved[k];
+  }
+}
+
+const lines = (text: string) => text.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Wire);
+const byId = (a: Wire, b: Wire) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+describe('run and backtest take the same decisions', () => {
+  let running: RunningProcessor;
+  let rulesDir: string;
+  let eventsFile: string;
+  const { settings, topics } = testSettings('run-vs-backtest');
+  const events = scenarioEvents(settings.KAFKA_GROUP_ID.slice(-12));
+
+  beforeAll(async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cpiwatch-run-vs-backtest-'));
+    rulesDir = join(dir, 'rules');
+    await writeScenarioRules(rulesDir);
+    eventsFile = join(dir, 'events.ndjson');
+    await writeFile(eventsFile, events.map((e) => JSON.stringify(e.event)).join('\n'));
+    running = await startProcessor({ settings, topics, ruleSet: await exampleRules([rulesDir]) });
+    // in chunks while the processor runs, so it sees batches of many sizes
+    for (let i = 0; i < events.length; i += 97) {
+      await produce(topics.events, events.slice(i, i + 97).map((e) => ({ key: e.key, value: e.event as unknown as Record<string, unknown> })));
+    }
+  });
+
+  afterAll(async () => {
+    await running?.stop();
+    await withRedis((r) => deleteKeys(r, settings.REDIS_PREFIX));
+  });
+
+  it('publishes exactly the offers and suppressions the backtest writes, from a file and from the topic', async () => {
+    const fromFile = await cli(['backtest', '--rules', rulesDir, '--events', eventsFile, '--decisions']);
+    expect(fromFile.code, fromFile.err).toBe(0);
+    const expected = lines(fromFile.out);
+    const expectedOffers = expected.filter((e) => e.type === 'cpiwatch.offer.v1').sort(byId);
+    const expectedSuppressed = expected.filter((e) => e.type !== 'cpiwatch.offer.v1').sort(byId);
+    const reasons = new Set(expectedSuppressed.map((e) => e.data.reason));
+    expect([...reasons].sort()).toEqual(['budget', 'cooldown', 'customer-cooldown', 'holdout', 'kill-switch', 'quiet-hours']);
+    expect(expectedOffers.length).toBeGreaterThan(10);
+
+    await waitFor(async () => (await running.processor.metrics.eventsConsumed.get()).values[0]?.value === events.length, { timeoutMs: 40_000, what: `${events.length} events consumed` });
+    const offers = (await waitForMessages(topics.offers, expectedOffers.length, { timeoutMs: 20_000, settleMs: 500 })).map((m) => m.json as Wire).sort(byId);
+    const decisions = (await waitForMessages(topics.decisions, expectedOffers.length + expectedSuppressed.length, { timeoutMs: 20_000, settleMs: 500 })).map((m) => m.json as Wire);
+    expect(offers).toEqual(expectedOffers);
+    expect(decisions.filter((d) => d.data.outcome === 'suppressed').sort(byId)).toEqual(expectedSuppressed);
+    expect(decisions.filter((d) => d.data.outcome === 'offered').map((d) => d.id).sort()).toEqual(expectedOffers.map((o) => o.id));
+
+    const fromTopic = await cli(['backtest', '--rules', rulesDir, '--topic', topics.events], { KAFKA_BROKERS: settings.KAFKA_BROKERS.join(',') });
+    expect(fromTopic.code, fromTopic.err).toBe(0);
+    expect(lines(fromTopic.out).sort(byId)).toEqual(expectedOffers);
+    expect(fromTopic.err).toContain(`partition 0 offsets 0..${events.length - 1}`);
+  });
+
+  it('explains a running system\'s decision from the decisions topic and the Redis ledger', async () => {
+    const decided = (await waitForMessages(topics.decisions, 1)).map((m) => m.json as Wire & { subject: string; data: { rule: { id: string } } });
+    const held = decided.find((d) => d.data.reason === 'holdout') ?? decided[0]!;
+    const env = {
+      KAFKA_BROKERS: settings.KAFKA_BROKERS.join(','), REDIS_URL: settings.REDIS_URL, REDIS_PREFIX: settings.REDIS_PREFIX, DECISIONS_TOPIC: topics.decisions,
+    };
+    const { code, out, err } = await cli(['explain', '--customer', held.subject, '--rules', rulesDir], env);
+    expect(code, err).toBe(0);
+    if (process.env.SHOW_EXPLAIN) console.log(out);
+    expect(out).toContain(`customer ${held.subject} (running system: ${topics.decisions} and the Redis ledger)`);
+    expect(out).toMatch(new RegExp(`${held.data.rule.id}:\\n  (OFFERED|SUPPRESSED \\(\\w[\\w-]*\\)) at .*ledger: published; id ${held.id}`));
+  });
+});
