@@ -4,16 +4,16 @@
  *
  * Keys carry a hash tag so every key of one entity lands in one Redis Cluster slot:
  *   {<prefix>:<tag>}                 entity base, e.g. {cpiwatch:storeId=S1}
- *     :applied                       hash  source (topic:partition) -> last applied offset
+ *     :applied                       hash  source (topic:partition) -> last applied offset (TTL 30 d)
  *     :wm                            hash  cpi -> watermark (newest event time applied, ms)
  *     :w:<cpi>:<bucket>              hash  c, s, mn, mx, n, d, b<bin>: one time bucket of a window
  *     :pend:<cpi>                    hash  correlation key -> pending start or end of a duration
  *     :pendt:<cpi>                   zset  correlation key by event time (eviction order)
- *     :facts                         hash  fact -> JSON value; __t = event time of the newest facts
+ *     :facts                         hash  fact -> JSON value; __t = event time of the newest facts (TTL 90 d)
  *     :enroute                       zset  customer by event time of their en-route event
  *     :eta                           hash  customer -> ETA in ms
  *     :contrib:<cpi>                 zset  customer by event time of their latest contribution
- *     :rules                         hash  rule id -> JSON rule state
+ *     :rules                         hash  rule id -> JSON rule state (TTL 30 d)
  *   {<prefix>:d}                     decisions base (one slot: decisions are rare)
  *     :offer:<offerId>               hash  outcome, reason, published: the offer ledger
  *     :hist:<customer>               zset  "<offerId>|<ruleId>" by offer time: contact history

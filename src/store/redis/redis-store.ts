@@ -48,6 +48,9 @@ function record<T>(v: Record<string, T> | unknown[] | undefined): Record<string,
   return v && !Array.isArray(v) ? v : {};
 }
 
+/** Rule states expire when a scope has been quiet this long (refreshed on every change). */
+const RULE_STATE_TTL_MS = 30 * 86_400_000;
+
 export class RedisStore implements StateStore {
   readonly keys: RedisKeys;
 
@@ -90,7 +93,7 @@ export class RedisStore implements StateStore {
         if (s === null) del.push(rule);
         else set.push(rule, JSON.stringify(s));
       }
-      if (set.length > 0) commands.push(['hset', [key, ...set]]);
+      if (set.length > 0) commands.push(['hset', [key, ...set]], ['pexpire', [key, RULE_STATE_TTL_MS]]);
       if (del.length > 0) commands.push(['hdel', [key, ...del]]);
     }
     await roundTrip(this.client, commands);

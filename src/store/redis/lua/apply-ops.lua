@@ -15,6 +15,9 @@
 ]]
 local base = KEYS[1]
 local req = cjson.decode(ARGV[1])
+-- memory bound of keys without a natural expiry (refreshed on every write)
+local FACTS_TTL_MS = 90 * 86400000
+local STATE_TTL_MS = 30 * 86400000
 local source = req.source
 
 local specs = {}
@@ -189,6 +192,7 @@ for i, op in ipairs(req.ops) do
       else
         for field, value in pairs(op.facts) do redis.call('HSET', fkey, field, cjson.encode(value)) end
         redis.call('HSET', fkey, '__t', num(op.time))
+        redis.call('PEXPIRE', fkey, FACTS_TTL_MS)
         status = 'applied'
       end
     elseif kind == 'enroute' then
@@ -217,7 +221,10 @@ for i, op in ipairs(req.ops) do
   end
   statuses[i] = status
 end
-if after > before then redis.call('HSET', applied_key, source, num(after)) end
+if after > before then
+  redis.call('HSET', applied_key, source, num(after))
+  redis.call('PEXPIRE', applied_key, STATE_TTL_MS)
+end
 
 local snapshots = {}
 if req.readCurrent then
