@@ -108,7 +108,8 @@ local function add_to_window(cpi, t, value, n, d)
   if not wm or t > wm then
     watermarks[cpi] = t
     redis.call('HSET', wm_key, cpi, num(t))
-    redis.call('PEXPIRE', wm_key, spec.ttlMs)
+    -- one hash for every CPI of the entity: keep the longest TTL any of them needs
+    if redis.call('PTTL', wm_key) < spec.ttlMs then redis.call('PEXPIRE', wm_key, spec.ttlMs) end
   end
   return 'applied'
 end
