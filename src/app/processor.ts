@@ -42,6 +42,11 @@ export class Processor {
   private http?: { port: number; close: () => Promise<void> };
   private redisTimer?: NodeJS.Timeout;
   private stopped = false;
+  private stopSignal?: () => void;
+  private readonly stopRequested = new Promise<void>((resolve) => { this.stopSignal = resolve; });
+  /** Last time the broker answered the consumer (fetch, heartbeat, join). */
+  private lastKafkaContact = 0;
+  private joined = false;
 
   constructor(private readonly options: ProcessorOptions) {
     const s = options.settings;
@@ -62,8 +67,19 @@ export class Processor {
       pipeline: this.pipeline,
       log,
       partitionsConcurrently: s.PARTITIONS_CONCURRENTLY,
-      onGroupJoin: (partitions) => this.health.set('kafka', true, `joined ${s.KAFKA_GROUP_ID}, partitions ${partitions.join(',') || 'none'}`),
-      onCrash: (err) => this.health.set('kafka', false, `consumer crashed: ${(err as Error).message}`),
+      sessionTimeoutMs: s.KAFKA_SESSION_TIMEOUT,
+      onContact: () => {
+        this.lastKafkaContact = Date.now();
+        if (this.joined && !this.stopped && !this.health.report().checks.kafka.ok) this.health.set('kafka', true, `broker answering again, member of ${s.KAFKA_GROUP_ID}`);
+      },
+      onGroupJoin: (partitions) => {
+        this.joined = true;
+        this.health.set('kafka', true, `joined ${s.KAFKA_GROUP_ID}, partitions ${partitions.join(',') || 'none'}`);
+      },
+      onCrash: (err) => {
+        this.joined = false;
+        this.health.set('kafka', false, `consumer crashed: ${(err as Error).message}`);
+      },
       onBatchError: (err) => {
         this.metrics.batchErrors.inc();
         this.health.set('redis', false, `batch failing: ${(err as Error).message}`);
@@ -71,6 +87,7 @@ export class Processor {
       onRecovered: () => this.health.set('redis', true, 'recovered'),
       onBatch: (result, meta) => {
         this.metrics.recordBatch(result, meta.durationMs, { topic: meta.topic, partition: meta.partition, value: Number(meta.highWatermark) - Number(meta.lastOffset) - 1 });
+        this.lastKafkaContact = Date.now();
         for (const late of result.lateEvents) log.info({ eventId: late.event.id, topic: late.origin.topic, partition: late.origin.partition, offset: late.origin.offset }, 'late event not applied');
         for (const dl of result.deadLetters) log.warn({ code: dl.code, reason: dl.reason, topic: dl.message.origin.topic, partition: dl.message.origin.partition, offset: dl.message.origin.offset }, 'event dead-lettered');
         for (const d of result.published) log.info({ offerId: d.offerId, ruleId: d.rule.id, customerId: d.customerId, outcome: d.outcome, reason: d.reason }, d.outcome === 'offered' ? 'offer published' : 'offer suppressed');
@@ -104,27 +121,64 @@ export class Processor {
     return this.http?.port;
   }
 
+  /**
+   * Starts the HTTP endpoint at once (alive, not ready), then waits for Redis and Kafka, retrying with
+   * backoff (logged, reported on /readyz) for as long as it takes or until stop() is called. Resolves
+   * when the consumer runs; resolves early, without starting, if stopped meanwhile.
+   */
   async start(): Promise<void> {
     const s = this.options.settings;
     if (this.options.http !== false) this.http = await startHttpServer(s.HTTP_HOST, s.HTTP_PORT, this.health, this.metrics);
     const pingRedis = () =>
       this.redis.ping().then(
         () => { if (!this.stopped) this.health.set('redis', true, 'PONG'); },
-        (err: Error) => { if (!this.stopped) this.health.set('redis', false, err.message); },
+        (err: Error) => {
+          if (!this.stopped) this.health.set('redis', false, err.message);
+          throw err;
+        },
       );
-    await pingRedis();
-    this.redisTimer = setInterval(pingRedis, 2000);
+    const watch = () => {
+      pingRedis().catch(() => undefined);
+      const silentMs = Date.now() - this.lastKafkaContact;
+      if (this.joined && !this.stopped && silentMs > s.KAFKA_SESSION_TIMEOUT && this.health.report().checks.kafka.ok) {
+        this.health.set('kafka', false, `no answer from the broker for ${Math.round(silentMs / 1000)}s`);
+        this.options.log.warn({ silentMs }, 'Kafka not answering; not ready');
+      }
+    };
+    this.redisTimer = setInterval(watch, 2000);
     this.redisTimer.unref();
-    await this.producer.connect();
-    await this.consumer.start();
-    await this.email?.start();
+    if (!(await this.untilUp('redis', pingRedis))) return;
+    if (!(await this.untilUp('kafka', () => this.producer.connect()))) return;
+    if (!(await this.untilUp('kafka', () => this.consumer.start()))) return;
+    if (this.email && !(await this.untilUp('kafka', () => this.email!.start()))) return;
     this.options.log.info({ topic: s.EVENTS_TOPIC, groupId: s.KAFKA_GROUP_ID, rules: this.pipeline.rules.rules.length }, 'processor started');
+  }
+
+  /** Retries `attempt` with backoff until it succeeds (true) or stop() is called (false). */
+  private async untilUp(check: 'kafka' | 'redis', attempt: () => Promise<unknown>): Promise<boolean> {
+    const maxMs = this.options.settings.STARTUP_RETRY_MAX;
+    for (let n = 1; !this.stopped; n++) {
+      try {
+        await attempt();
+        return !this.stopped;
+      } catch (err) {
+        if (this.stopped) return false;
+        const retryInMs = Math.min(maxMs, 500 * 2 ** Math.min(n - 1, 10));
+        const message = (err as Error).message;
+        this.health.set(check, false, `unavailable (attempt ${n}): ${message}; retrying in ${retryInMs} ms`);
+        this.metrics.startupRetries.inc({ dependency: check });
+        this.options.log.warn({ dependency: check, attempt: n, retryInMs, err: message }, `${check} unavailable at start; retrying`);
+        await Promise.race([new Promise((r) => setTimeout(r, retryInMs).unref()), this.stopRequested]);
+      }
+    }
+    return false;
   }
 
   /** Graceful stop: finish the batch in flight, commit, flush the producer, close Redis. */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.stopSignal?.();
     clearInterval(this.redisTimer);
     this.health.set('kafka', false, 'stopping');
     await this.consumer.stop().catch((err) => this.options.log.warn({ err }, 'consumer stop failed'));

@@ -12,6 +12,8 @@ const COMMANDS: Record<string, Command> = {
   schemas: { summary: 'regenerate the JSON Schemas of events, rule files, offers and decisions', load: async () => (await import('./commands/schemas.js')).schemasCommand },
   backtest: { summary: 'replay recorded events (NDJSON or a Kafka topic range) through the rules; offers on stdout', load: async () => (await import('./commands/backtest.js')).backtestCommand },
   test: { summary: 'run rule unit tests (*.test.yaml) on virtual time', load: async () => (await import('./commands/test.js')).testCommand },
+  config: { summary: 'print the effective configuration (environment, CPIWATCH_CONFIG file), secrets masked', load: async () => (await import('./commands/config.js')).configCommand },
+  dlq: { summary: 'list dead letters, or re-publish them after a fix (list|replay)', load: async () => (await import('./commands/dlq.js')).dlqCommand },
   validate: { summary: 'check rule files; every error with file:line:col', load: async () => (await import('./commands/validate.js')).validateCommand },
 };
 

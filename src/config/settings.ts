@@ -39,6 +39,7 @@ export const SETTINGS = {
   KAFKA_SASL_PASSWORD: { schema: z.string().optional(), secret: true, doc: 'SASL password (or KAFKA_SASL_PASSWORD_FILE).' },
   REDIS_URL: { schema: z.string().default('redis://127.0.0.1:16379'), secret: true, doc: 'Redis URL (redis:// or rediss:// for TLS; user and password may be in it).' },
   REDIS_CLUSTER_NODES: { schema: list(''), secret: false, doc: 'Comma-separated host:port seeds of a Redis Cluster; when set, REDIS_URL supplies only credentials and TLS.' },
+  REDIS_PASSWORD: { schema: z.string().optional(), secret: true, doc: 'Redis (ACL user\'s) password, overriding the one in REDIS_URL (or REDIS_PASSWORD_FILE).' },
   REDIS_PREFIX: { schema: z.string().regex(/^[^{}]+$/).default('cpiwatch'), secret: false, doc: 'Prefix of every Redis key.' },
   REDIS_TLS_CA_FILE: { schema: z.string().optional(), secret: false, doc: 'PEM file of the CA of the Redis server certificate.' },
   SMTP_URL: { schema: z.string().optional(), secret: true, doc: 'SMTP server (smtp:// or smtps://, credentials may be in it); unset disables e-mail.' },
@@ -53,8 +54,11 @@ export const SETTINGS = {
   MAX_EVENT_BYTES: { schema: int(1_048_576, 256), secret: false, doc: 'Events larger than this are dead-lettered.' },
   MAX_FUTURE_SKEW: { schema: duration('5m'), secret: false, doc: 'Events whose time is further in the future than this are dead-lettered.' },
   SHUTDOWN_TIMEOUT: { schema: duration('30s'), secret: false, doc: 'Deadline for a graceful shutdown on SIGTERM/SIGINT.' },
+  KAFKA_SESSION_TIMEOUT: { schema: duration('30s'), secret: false, doc: 'Consumer group session timeout: how long the partitions of an instance that died without leaving wait before another instance takes them (the broker allows 6s to 5m by default).' },
   PARTITIONS_CONCURRENTLY: { schema: int(2, 1, 64), secret: false, doc: 'Partitions processed at the same time by one instance.' },
-  OTEL_EXPORTER_OTLP_ENDPOINT: { schema: z.string().optional(), secret: false, doc: 'OTLP endpoint for traces and metrics; unset disables export.' },
+  OTEL_EXPORTER_OTLP_ENDPOINT: { schema: z.string().url().optional(), secret: false, doc: 'OTLP/HTTP endpoint of a collector (e.g. http://otel-collector:4318); spans go to <endpoint>/v1/traces. Unset disables tracing export.' },
+  OTEL_SERVICE_NAME: { schema: z.string().min(1).default('cpiwatch'), secret: false, doc: 'service.name of exported spans.' },
+  STARTUP_RETRY_MAX: { schema: duration('30s'), secret: false, doc: 'Longest pause between attempts to reach Kafka and Redis at start-up (the process keeps trying, not ready meanwhile).' },
 } as const;
 
 export type SettingName = keyof typeof SETTINGS;
@@ -82,7 +86,12 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     }
     if (value !== undefined && value !== '') raw[name] = typeof value === 'string' ? value : String(value);
   }
-  const parsed = SettingsSchema.safeParse(raw);
+  const parsed = SettingsSchema.superRefine((v, ctx) => {
+    if (v.KAFKA_SASL_MECHANISM === 'none') return;
+    for (const name of ['KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD'] as const) {
+      if (!v[name]) ctx.addIssue({ code: 'custom', path: [name], message: `required with KAFKA_SASL_MECHANISM=${v.KAFKA_SASL_MECHANISM} (or ${name}_FILE)` });
+    }
+  }).safeParse(raw);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`).join('; ');
     throw new CpiwatchError('CONFIG_INVALID', [problems]);
@@ -93,20 +102,25 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
 /** The settings with secrets (and passwords inside URLs) masked, for `cpiwatch config` and logs. */
 export function maskedSettings(settings: Settings): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(settings)) {
-    const spec = SETTINGS[name as SettingName];
+  for (const name of Object.keys(SETTINGS) as SettingName[]) {
+    const value = settings[name];
+    const spec = SETTINGS[name];
     if (value === undefined) { out[name] = undefined; continue; }
-    if (spec.secret && typeof value === 'string') out[name] = maskUrl(value);
+    if (spec.secret && typeof value === 'string') out[name] = name.endsWith('_URL') ? maskUrl(value) : '********';
     else out[name] = value;
   }
   return out;
 }
 
-function maskUrl(value: string): string {
+/** A URL with its password (and any query parameter that looks like one) masked; not a URL: all masked. */
+export function maskUrl(value: string): string {
   try {
     const u = new URL(value);
-    if (!u.password && !u.username) return u.protocol.startsWith('redis') || u.protocol.startsWith('smtp') ? value : '********';
+    if (!/^(redis|rediss|smtp|smtps):$/.test(u.protocol)) return '********';
     if (u.password) u.password = '********';
+    for (const key of [...u.searchParams.keys()]) {
+      if (/pass|secret|token|auth/i.test(key)) u.searchParams.set(key, '********');
+    }
     return u.toString();
   } catch {
     return '********';

@@ -11,6 +11,19 @@ export const REDACTED_PATHS = [
   'data.email', 'data.name', 'event.data.email', 'event.data.name',
 ];
 
+const EMAIL = /[^\s@<>"'(),;:]+@[^\s@<>"'(),;:]+\.[a-z]{2,}/gi;
+
+/** E-mail addresses inside any string field (error messages of SMTP servers quote them) become [email]. */
+export function scrubEmails<T>(value: T, depth = 0): T {
+  if (typeof value === 'string') return value.replace(EMAIL, '[email]') as T;
+  if (depth > 5 || value === null || typeof value !== 'object') return value;
+  if (value instanceof Error) return { type: value.name, message: scrubEmails(value.message), ...(value.stack ? { stack: scrubEmails(value.stack) } : {}) } as T;
+  if (Array.isArray(value)) return value.map((v) => scrubEmails(v, depth + 1)) as T;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = scrubEmails(v, depth + 1);
+  return out as T;
+}
+
 export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
   return pino(
     {
@@ -18,7 +31,13 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream)
       base: { service: 'cpiwatch' },
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.isoTime,
-      formatters: { level: (label) => ({ level: label }) },
+      formatters: { level: (label) => ({ level: label }), log: (obj) => scrubEmails(obj) },
+      hooks: {
+        // the message too: a caller may have interpolated a value into it
+        logMethod(args, method) {
+          method.apply(this, args.map((a) => (typeof a === 'string' ? scrubEmails(a) : a)) as Parameters<typeof method>);
+        },
+      },
     },
     destination as pino.DestinationStream | undefined,
   );

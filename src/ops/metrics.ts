@@ -24,6 +24,7 @@ export class Metrics {
   readonly rulesLoaded = new Gauge({ name: 'cpiwatch_rules_loaded', help: 'Rules in the active rule set', registers: [this.registry] });
   readonly ruleReloads = new Counter({ name: 'cpiwatch_rule_reloads_total', help: 'Rule reloads by result: ok, rejected', labelNames: ['result'], registers: [this.registry] });
   readonly batchErrors = new Counter({ name: 'cpiwatch_batch_errors_total', help: 'Batches that failed and were retried', registers: [this.registry] });
+  readonly startupRetries = new Counter({ name: 'cpiwatch_startup_retries_total', help: 'Failed attempts to reach a dependency at start-up, by dependency: kafka, redis', labelNames: ['dependency'], registers: [this.registry] });
   readonly ready = new Gauge({ name: 'cpiwatch_ready', help: '1 when ready (Kafka joined, Redis reachable, rules loaded)', registers: [this.registry] });
 
   constructor(options: { defaultMetrics?: boolean } = {}) {

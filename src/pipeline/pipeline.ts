@@ -114,6 +114,7 @@ export class Pipeline {
       })),
       cpiIssues: prepared.cpiIssues,
       lateEvents,
+      traceparents: prepared.events.flatMap((pe) => (pe.event.traceparent ? [pe.event.traceparent] : [])),
       timings: { windowUpdateMs: t1 - t0, decideMs: t2 - t1, publishMs: t3 - t2 },
     };
   }

@@ -61,6 +61,8 @@ export interface BatchResult {
   /** CPIs that could not use a valid event (missing groupBy or value field). */
   cpiIssues: { cpi: string; field: string; eventId: string }[];
   lateEvents: { event: CloudEvent; origin: EventOrigin }[];
+  /** W3C traceparents of the batch's valid events (for the batch span's links). */
+  traceparents: string[];
   /** Where the batch's time went (ms). */
   timings: { windowUpdateMs: number; decideMs: number; publishMs: number };
 }

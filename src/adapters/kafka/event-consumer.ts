@@ -6,6 +6,7 @@
  */
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Logger } from '../../ops/logger.js';
+import { endBatchSpan, startBatchSpan } from '../../ops/tracing.js';
 import type { Pipeline } from '../../pipeline/pipeline.js';
 import type { BatchResult, RawMessage } from '../../pipeline/types.js';
 
@@ -26,6 +27,10 @@ export interface EventConsumerOptions {
   /** Called when a failing batch finally succeeds (the run is healthy again). */
   onRecovered?: () => void;
   retry?: { initialMs: number; maxMs: number };
+  /** Consumer group session timeout (ms, default 30 s): how long a dead member keeps its partitions. */
+  sessionTimeoutMs?: number;
+  /** Called on every fetch and heartbeat: the broker answers (readiness). */
+  onContact?: () => void;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -37,16 +42,21 @@ export class EventConsumer {
   constructor(private readonly options: EventConsumerOptions) {
     this.consumer = options.kafka.consumer({
       groupId: options.groupId,
-      sessionTimeout: 30_000,
+      sessionTimeout: options.sessionTimeoutMs ?? 30_000,
       rebalanceTimeout: 60_000,
-      heartbeatInterval: 3_000,
+      heartbeatInterval: Math.min(3_000, Math.floor((options.sessionTimeoutMs ?? 30_000) / 3)),
       maxBytesPerPartition: 1_048_576,
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 },
     });
-    const { GROUP_JOIN, CRASH } = this.consumer.events;
+    const { GROUP_JOIN, CRASH, FETCH, HEARTBEAT } = this.consumer.events;
+    if (options.onContact) {
+      this.consumer.on(FETCH, () => options.onContact!());
+      this.consumer.on(HEARTBEAT, () => options.onContact!());
+    }
     this.consumer.on(GROUP_JOIN, (e) => {
       const assigned = e.payload.memberAssignment[options.topic] ?? [];
       options.log.info({ groupId: options.groupId, partitions: assigned }, 'joined consumer group');
+      options.onContact?.();
       options.onGroupJoin?.(assigned);
     });
     this.consumer.on(CRASH, (e) => {
@@ -83,8 +93,19 @@ export class EventConsumer {
     for (let attempt = 1; ; attempt++) {
       if (!isRunning() || isStale()) return;
       const started = performance.now();
+      const span = startBatchSpan({
+        topic: batch.topic, partition: batch.partition, groupId: o.groupId, messages: messages.length,
+        firstOffset: batch.firstOffset() ?? '0', lastOffset: batch.lastOffset(), attempt,
+      });
       try {
-        const result = await o.pipeline.processBatch(messages, source);
+        let result: BatchResult;
+        try {
+          result = await o.pipeline.processBatch(messages, source);
+        } catch (err) {
+          endBatchSpan(span, { error: err });
+          throw err;
+        }
+        endBatchSpan(span, { traceparents: result.traceparents, counts: { ...result.counts }, offers: result.published.filter((d) => d.outcome === 'offered').length });
         resolveOffset(batch.lastOffset());
         o.onBatch?.(result, {
           topic: batch.topic, partition: batch.partition, firstOffset: batch.firstOffset() ?? '0',

@@ -1,8 +1,9 @@
 /** `cpiwatch run --rules <dir>`: the stream processor, until SIGTERM/SIGINT. */
 import { Processor } from '../../app/processor.js';
 import { watchProcessorRules } from '../../app/rules-watcher.js';
-import { loadSettings } from '../../config/settings.js';
+import { loadSettings, maskedSettings } from '../../config/settings.js';
 import { createLogger } from '../../ops/logger.js';
+import { startTracingSdk } from '../../ops/otel-sdk.js';
 import { formatRuleError } from '../../rules/rule-errors.js';
 import { loadRuleSet } from '../../rules/load.js';
 import { type CliIo, parseArgs } from '../io.js';
@@ -25,6 +26,9 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
     io.stderr(`${loaded.errors.length} error(s) in ${settings.RULES_DIR}; not starting`);
     return 1;
   }
+  log.info({ settings: maskedSettings(settings) }, 'effective configuration');
+  // the OpenTelemetry SDK only here, at the entry point, and only when an endpoint is configured
+  const tracing = await startTracingSdk(settings, log);
   const processor = new Processor({ settings, ruleSet: loaded.ruleSet, log });
   // hot reload: the rules directory is watched, SIGHUP forces a reload (docs/rules.md)
   const watcher = watchProcessorRules(processor, settings.RULES_DIR, log);
@@ -34,12 +38,23 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
       if (stopping) return;
       stopping = true;
       log.info({ signal }, 'shutting down');
+      // whatever still holds the event loop after the outcome is known, the process exits by then
+      const exitSoon = (code: number) => {
+        resolve(code);
+        setTimeout(() => process.exit(code), 2000).unref();
+      };
       const deadline = setTimeout(() => {
         log.error({ timeoutMs: settings.SHUTDOWN_TIMEOUT }, 'graceful shutdown timed out');
-        resolve(1);
+        exitSoon(1);
       }, settings.SHUTDOWN_TIMEOUT);
       deadline.unref();
-      watcher.stop().then(() => processor.stop()).then(() => { clearTimeout(deadline); resolve(0); }, () => resolve(1));
+      watcher.stop()
+        .then(() => processor.stop())
+        .then(() => tracing?.shutdown())
+        .then(() => { clearTimeout(deadline); log.info({ signal }, 'shut down cleanly'); exitSoon(0); }, (err: unknown) => {
+          log.error({ err }, 'shutdown failed');
+          exitSoon(1);
+        });
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));

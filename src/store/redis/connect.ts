@@ -3,14 +3,14 @@ import { readFileSync } from 'node:fs';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { Settings } from '../../config/settings.js';
 
-export type RedisSettings = Pick<Settings, 'REDIS_URL' | 'REDIS_CLUSTER_NODES' | 'REDIS_TLS_CA_FILE'>;
+export type RedisSettings = Pick<Settings, 'REDIS_URL' | 'REDIS_CLUSTER_NODES' | 'REDIS_TLS_CA_FILE'> & Partial<Pick<Settings, 'REDIS_PASSWORD'>>;
 
 export function connectRedis(s: RedisSettings): Redis | Cluster {
   const url = new URL(s.REDIS_URL);
   const tls = url.protocol === 'rediss:' ? { ...(s.REDIS_TLS_CA_FILE ? { ca: readFileSync(s.REDIS_TLS_CA_FILE, 'utf8') } : {}) } : undefined;
   const common: RedisOptions = {
     ...(url.username ? { username: decodeURIComponent(url.username) } : {}),
-    ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
+    ...(s.REDIS_PASSWORD ? { password: s.REDIS_PASSWORD } : url.password ? { password: decodeURIComponent(url.password) } : {}),
     ...(tls ? { tls } : {}),
     maxRetriesPerRequest: 2,
     enableOfflineQueue: true,
@@ -26,5 +26,9 @@ export function connectRedis(s: RedisSettings): Redis | Cluster {
       { redisOptions: common, clusterRetryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 7), 5000), enableReadyCheck: true },
     );
   }
-  return new Redis(s.REDIS_URL, common);
+  // credentials come from `common` (ioredis would let the URL's win over REDIS_PASSWORD)
+  const bare = new URL(s.REDIS_URL);
+  bare.username = '';
+  bare.password = '';
+  return new Redis(bare.toString(), common);
 }

@@ -1,0 +1,129 @@
+/**
+ * Reading and re-publishing dead letters (the `cpiwatch dlq` command). A dead letter is the original
+ * message (key, bytes, headers) plus `cpiwatch-dlq-*` headers written by KafkaActionSink: code,
+ * reason, topic, partition, offset and time.
+ *
+ * The dead-letter topic is read up to the end offsets it had when the read started. Listing uses a
+ * throw-away consumer group that never commits (kafkajs 2 has no group-less consumer); replaying
+ * uses a named group and commits after each re-published batch, so a second replay with the same
+ * group continues where the first stopped and no letter is replayed twice.
+ */
+import { randomBytes } from 'node:crypto';
+import type { IHeaders, Kafka, KafkaMessage } from 'kafkajs';
+
+export const DLQ_HEADER_PREFIX = 'cpiwatch-dlq-';
+
+export interface DeadLetterRecord {
+  partition: number;
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  /** Original headers, without the cpiwatch-dlq-* ones. */
+  headers: IHeaders;
+  code: string;
+  reason: string;
+  origin: { topic: string; partition: number; offset: number } | undefined;
+  time: string | undefined;
+}
+
+const text = (v: IHeaders[string]): string | undefined => {
+  if (v === undefined) return undefined;
+  const one = Array.isArray(v) ? v[0] : v;
+  return one === undefined ? undefined : Buffer.isBuffer(one) ? one.toString('utf8') : String(one);
+};
+
+export function deadLetterOf(partition: number, m: KafkaMessage): DeadLetterRecord {
+  const all = m.headers ?? {};
+  const headers: IHeaders = {};
+  for (const [k, v] of Object.entries(all)) if (!k.startsWith(DLQ_HEADER_PREFIX) && v !== undefined) headers[k] = v;
+  const topic = text(all[`${DLQ_HEADER_PREFIX}topic`]);
+  return {
+    partition,
+    offset: m.offset,
+    key: m.key,
+    value: m.value,
+    headers,
+    code: text(all[`${DLQ_HEADER_PREFIX}code`]) ?? 'unknown',
+    reason: text(all[`${DLQ_HEADER_PREFIX}reason`]) ?? '',
+    origin: topic === undefined ? undefined : {
+      topic,
+      partition: Number(text(all[`${DLQ_HEADER_PREFIX}partition`])),
+      offset: Number(text(all[`${DLQ_HEADER_PREFIX}offset`])),
+    },
+    time: text(all[`${DLQ_HEADER_PREFIX}time`]),
+  };
+}
+
+export interface ReadOptions {
+  /** Consumer group; default a throw-away one that never commits. */
+  groupId?: string;
+  /** Commit after each batch (only with groupId). */
+  commit?: boolean;
+  /**
+   * Called per batch in offset order. Returns how many of the letters it took (all when it returns
+   * nothing); fewer than all stops the read, and only the letters taken are committed.
+   */
+  onBatch: (letters: DeadLetterRecord[]) => Promise<number | void>;
+  timeoutMs?: number;
+}
+
+/** Reads the topic from the group's position (or the beginning) up to its current end. */
+export async function readDeadLetters(kafka: Kafka, topic: string, o: ReadOptions): Promise<void> {
+  const groupId = o.groupId ?? `cpiwatch-dlq-reader-${randomBytes(6).toString('hex')}`;
+  const admin = kafka.admin();
+  await admin.connect();
+  let remaining: Map<number, bigint>;
+  try {
+    const ends = await admin.fetchTopicOffsets(topic);
+    const [committed] = o.groupId ? await admin.fetchOffsets({ groupId, topics: [topic] }) : [undefined];
+    remaining = new Map();
+    for (const e of ends) {
+      const low = BigInt(e.low);
+      const high = BigInt(e.high);
+      const c = committed?.partitions.find((p) => p.partition === e.partition)?.offset;
+      const from = c !== undefined && c !== '-1' ? BigInt(c) : low;
+      if (from < high) remaining.set(e.partition, high);
+    }
+  } finally {
+    await admin.disconnect();
+  }
+  if (remaining.size === 0) return;
+
+  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 200, sessionTimeout: 10_000, heartbeatInterval: 1_000, allowAutoTopicCreation: false });
+  let finish!: (err?: unknown) => void;
+  const done = new Promise<void>((resolve, reject) => { finish = (err) => (err ? reject(err) : resolve()); });
+  let stopped = false;
+  const timer = setTimeout(() => finish(new Error(`reading ${topic} did not reach its end in ${o.timeoutMs ?? 60_000} ms`)), o.timeoutMs ?? 60_000);
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
+        if (stopped) return;
+        const end = remaining.get(batch.partition);
+        if (end === undefined) return;
+        const inRange = batch.messages.filter((m) => BigInt(m.offset) < end);
+        if (inRange.length > 0) {
+          const taken = Math.min(inRange.length, (await o.onBatch(inRange.map((m) => deadLetterOf(batch.partition, m)))) ?? inRange.length);
+          if (taken > 0) {
+            const last = inRange[taken - 1]!.offset;
+            resolveOffset(last);
+            if (o.groupId && o.commit) await consumer.commitOffsets([{ topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
+          }
+          await heartbeat();
+          if (taken < inRange.length) { stopped = true; finish(); return; }
+          if (BigInt(inRange.at(-1)!.offset) + 1n >= end) remaining.delete(batch.partition);
+        } else if (batch.messages.length > 0) {
+          remaining.delete(batch.partition);
+        }
+        if (remaining.size === 0) { stopped = true; finish(); }
+      },
+    });
+    await done;
+  } finally {
+    clearTimeout(timer);
+    await consumer.disconnect().catch(() => undefined);
+  }
+}
