@@ -68,12 +68,24 @@ function chart(rule: CompiledRule, scope: string, raw: SeriesPoint[]): string {
     const cy = y(p.value ?? rule.threshold).toFixed(1);
     return `<g class="${fire ? 'fire' : 'clear'}"><line x1="${cx}" x2="${cx}" y1="${PAD.top}" y2="${H - PAD.bottom}"/><circle cx="${cx}" cy="${cy}" r="4"/><title>${fire ? 'fired' : 'cleared'} at ${iso(p.at)}, value ${fmt(p.value)}</title></g>`;
   });
-  const ticks = [lo + margin, (lo + hi) / 2, hi - margin].map((v) => `<text x="${PAD.left - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end">${esc(fmt(v))}</text>`);
+  const tick = (v: number) => String(Number(v.toPrecision(3)));
+  const ticks = [lo + margin, (lo + hi) / 2, hi - margin].map((v) => `<text x="${PAD.left - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end">${esc(tick(v))}</text>`);
+  // firing episodes, shaded from fire to clear (or to the end of the replay)
+  const shades: string[] = [];
+  let firedAt: number | undefined;
+  for (const p of points) {
+    if (p.transition === 'fire') firedAt = p.at;
+    else if (p.transition === 'clear' && firedAt !== undefined) { shades.push(shade(firedAt, p.at)); firedAt = undefined; }
+  }
+  if (firedAt !== undefined) shades.push(shade(firedAt, t1));
+  function shade(from: number, to: number): string {
+    return `<rect class="episode" x="${x(from).toFixed(1)}" y="${PAD.top}" width="${Math.max(1, x(to) - x(from)).toFixed(1)}" height="${H - PAD.top - PAD.bottom}"/>`;
+  }
   const line = (v: number, cls: string, label: string) => `<line class="${cls}" x1="${PAD.left}" x2="${W - PAD.right}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}"/><text class="${cls}" x="${W - PAD.right}" y="${(y(v) - 3).toFixed(1)}" text-anchor="end">${label} ${esc(fmt(v))}</text>`;
   return `<figure><figcaption>${esc(scope)} <span>${points.length} evaluations, ${iso(t0)} to ${iso(t1)}</span></figcaption>
 <svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(rule.cpi.id)} in ${esc(scope)}">
 <rect class="frame" x="${PAD.left}" y="${PAD.top}" width="${W - PAD.left - PAD.right}" height="${H - PAD.top - PAD.bottom}"/>
-${ticks.join('')}
+${shades.join('')}${ticks.join('')}
 <text x="${PAD.left}" y="${H - 8}">${iso(t0)}</text><text x="${W - PAD.right}" y="${H - 8}" text-anchor="end">${iso(t1)}</text>
 ${line(rule.threshold, 'threshold', `fires ${rule.direction}`)}${rule.clear !== rule.threshold ? line(rule.clear, 'clearline', 'clears at') : ''}
 ${paths.map((d) => `<path class="value" d="${d}"/>`).join('')}
@@ -107,7 +119,7 @@ h1{font-size:22px}h2{font-size:18px;margin:28px 0 4px;border-top:1px solid #dde2
 .what{color:#4a5566;margin:0 0 6px}.none{color:#6b7686;font-style:italic}
 figure{margin:10px 0}figcaption{font-weight:600}figcaption span{font-weight:400;color:#6b7686;font-size:12px;margin-left:8px}
 svg{max-width:100%;height:auto;font-size:11px;fill:#4a5566}
-.frame{fill:#fafbfc;stroke:#dde2ea}.value{fill:none;stroke:#2563eb;stroke-width:1.5}
+.frame{fill:#fafbfc;stroke:#dde2ea}.episode{fill:#dc2626;fill-opacity:.07}.value{fill:none;stroke:#2563eb;stroke-width:1.5}
 line.threshold{stroke:#dc2626;stroke-dasharray:6 4}text.threshold{fill:#dc2626}
 line.clearline{stroke:#16a34a;stroke-dasharray:2 4}text.clearline{fill:#16a34a}
 .fire line{stroke:#dc2626;stroke-opacity:.35}.fire circle{fill:#dc2626}
@@ -116,7 +128,7 @@ table{border-collapse:collapse}td,th{padding:2px 10px 2px 0;text-align:left}
 </style></head><body>
 <h1>${esc(title)}</h1>
 <p>${t.consumed} events replayed (${t.applied} applied, ${t.late} late, ${t.duplicate} duplicate, ${t.unmatched} unmatched, ${t.deadLettered} dead-lettered)${summary.from !== null ? `, evaluations from ${iso(summary.from)} to ${iso(summary.to!)}` : ''}.
-Blue: the CPI value at each bucket close. Red dashes: the fire threshold; green dots: where a firing rule clears. Red marks: the rule fired; green marks: it cleared.</p>
+Blue: the CPI value at each bucket close. Red dashes: the fire threshold; green dots: where a firing rule clears. Red marks: the rule fired (shaded while it kept firing); green marks: it cleared.</p>
 ${sections.join('\n')}
 </body></html>
 `;

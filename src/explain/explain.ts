@@ -227,7 +227,18 @@ export function explainRule(rule: CompiledRule, c: ExplainCollector, ctx: Contex
       lines.push(`  NOT A CANDIDATE: the rule never fired in ${scopeText(tag)}${peak ? `; its most extreme value was ${fmt(peak.value)} at ${iso(peak.at)}` : ''}`);
     } else {
       lines.push(`  the rule fired there: ${episodes.map((e) => `${iso(e.start)} (value ${fmt(e.value)}) until ${e.end === null ? 'the end of the replay' : iso(e.end)}`).join('; ')}`);
-      lines.push('  NOT A CANDIDATE: the customer was in none of these episodes\' audiences');
+      lines.push('  NOT A CANDIDATE: the customer was in none of these episodes\' audiences:');
+      const within = rule.target.kind === 'scopeCustomer' ? 0 : rule.target.withinMs;
+      for (const e of episodes) {
+        const p = ps.reduce((a, b) => (Math.abs(b.time - e.start) < Math.abs(a.time - e.start) ? b : a));
+        const what = p.kind === 'enroute' ? 'set out' : 'last fed the CPI';
+        let why: string;
+        if (p.time < e.start - within) why = `${what} at ${iso(p.time)}, ${formatDuration(e.start - p.time)} before it fired; the audience looks back ${formatDuration(within)}`;
+        else if (p.kind === 'enroute' && p.time + (p.etaMs ?? 0) < e.start) why = `set out at ${iso(p.time)} and was due to arrive at ${iso(p.time + (p.etaMs ?? 0))}, before it fired`;
+        else if (e.end !== null && p.time >= e.end) why = `${what} at ${iso(p.time)}, after it cleared`;
+        else why = `${what} at ${iso(p.time)}, within the episode's reach: a newer event of the customer may have replaced this one`;
+        lines.push(`    episode from ${iso(e.start)}: ${why}`);
+      }
     }
   }
   return { ruleId: rule.id, verdict: 'not-a-candidate', lines };

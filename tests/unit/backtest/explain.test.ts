@@ -56,4 +56,18 @@ describe('cpiwatch explain (backtest mode)', () => {
     const other = await explain('rules', await eventsOf('rules/curbside.test.yaml', 1), 'c1', 'slow-shipping-voucher');
     expect(other).toContain('slow-shipping-voucher: NOT CONCERNED');
   });
+
+  it('says why a customer was in none of the audiences of a rule that fired where they were', async () => {
+    const tf = await loadTestFile('rules/curbside.test.yaml');
+    if (!tf.ok) throw new Error('test file');
+    const lines = tf.testFile.tests[0]!.messages.map((m) => JSON.parse(String(m.value)) as { type: string; time: string; data: Record<string, unknown> });
+    // c1 set out an hour before the breach, with a 25-minute trip: long arrived when the rule fired
+    for (const l of lines) if (l.type === 'customer.en-route' && l.data.customerId === 'c1') l.time = '2026-11-23T17:10:00Z';
+    const dir = await mkdtemp(join(tmpdir(), 'cpiwatch-explain-'));
+    const file = join(dir, 'events.ndjson');
+    await writeFile(file, lines.map((l) => JSON.stringify(l)).join('\n'));
+    const out = await explain('rules', file, 'c1');
+    expect(out).toContain('the rule fired there: 2026-11-23T18:16:00Z');
+    expect(out).toContain('episode from 2026-11-23T18:16:00Z: set out at 2026-11-23T17:10:00Z, 1h6m before it fired; the audience looks back 45m');
+  });
 });
