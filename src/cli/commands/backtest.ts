@@ -92,7 +92,7 @@ export async function backtestCommand(argv: string[], io: CliIo): Promise<number
       const settings = loadSettings(process.env);
       const kafka = createKafka(settings, createLogger('warn'));
       const ranges = await resolveRanges(kafka, topic!, bounds[0], bounds[1]);
-      io.stderr(`reading ${topic}: ${ranges.map((r) => `partition ${r.partition} offsets ${r.start}..${r.end - 1}`).join(', ')}`);
+      io.stderr(`reading ${topic}: ${ranges.map((r) => `partition ${r.partition} ${r.end > r.start ? `offsets ${r.start}..${r.end - 1}` : 'nothing in range'}`).join(', ')}`);
       input = await kafkaRangeSource(kafka, topic!, ranges);
       label = topic!;
     }

@@ -89,4 +89,18 @@ describe('run and backtest take the same decisions', () => {
     expect(out).toContain(`customer ${held.subject} (running system: ${topics.decisions} and the Redis ledger)`);
     expect(out).toMatch(new RegExp(`${held.data.rule.id}:\\n  (OFFERED|SUPPRESSED \\(\\w[\\w-]*\\)) at .*ledger: published; id ${held.id}`));
   });
+
+  it('backtests a range of the topic, by offsets or by time', async () => {
+    const env = { KAFKA_BROKERS: settings.KAFKA_BROKERS.join(',') };
+    const some = await cli(['backtest', '--rules', rulesDir, '--topic', topics.events, '--from', '100', '--to', '300'], env);
+    expect(some.code, some.err).toBe(0);
+    expect(some.err).toContain('partition 0 offsets 100..299');
+    expect(some.err).toMatch(/backtest: 200 events \(/);
+    const later = await cli(['backtest', '--rules', rulesDir, '--topic', topics.events, '--from', new Date(Date.now() + 3_600_000).toISOString()], env);
+    expect(later.code, later.err).toBe(0);
+    expect(later.err).toContain('partition 0 nothing in range');
+    expect(later.out).toBe('');
+    const all = await cli(['backtest', '--rules', rulesDir, '--topic', topics.events, '--from', new Date(Date.now() - 3_600_000).toISOString()], env);
+    expect(all.err).toMatch(new RegExp(`backtest: ${events.length} events \\(`));
+  });
 });
