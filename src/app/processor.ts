@@ -3,12 +3,12 @@
  * with health, metrics and graceful shutdown. Used by `cpiwatch run` and by the integration tests.
  */
 import type { Cluster, Redis } from 'ioredis';
-import type { Kafka, Producer } from 'kafkajs';
+import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { EmailWorker } from '../actions/email/email-worker.js';
 import { createTransport } from '../adapters/smtp/transport.js';
 import { KafkaActionSink } from '../adapters/kafka/action-sink.js';
 import { EventConsumer } from '../adapters/kafka/event-consumer.js';
-import { createKafka } from '../adapters/kafka/kafka-client.js';
+import { createKafka, kafkaConfig } from '../adapters/kafka/kafka-client.js';
 import type { Settings } from '../config/settings.js';
 import { Health } from '../ops/health.js';
 import { startHttpServer } from '../ops/http-server.js';
@@ -148,10 +148,23 @@ export class Processor {
     this.redisTimer = setInterval(watch, 2000);
     this.redisTimer.unref();
     if (!(await this.untilUp('redis', pingRedis))) return;
+    // a quick probe first: the clients' own connect retries would hide the first failure for a minute
+    if (!(await this.untilUp('kafka', () => this.probeKafka()))) return;
     if (!(await this.untilUp('kafka', () => this.producer.connect()))) return;
     if (!(await this.untilUp('kafka', () => this.consumer.start()))) return;
     if (this.email && !(await this.untilUp('kafka', () => this.email!.start()))) return;
     this.options.log.info({ topic: s.EVENTS_TOPIC, groupId: s.KAFKA_GROUP_ID, rules: this.pipeline.rules.rules.length }, 'processor started');
+  }
+
+  private async probeKafka(): Promise<void> {
+    // its own client without retries (kafkajs retries a connect from the client's settings)
+    const admin = new Kafka({ ...kafkaConfig(this.options.settings, this.options.log), retry: { retries: 0 }, logLevel: logLevel.NOTHING }).admin();
+    try {
+      await admin.connect();
+      await admin.describeCluster();
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
   }
 
   /** Retries `attempt` with backoff until it succeeds (true) or stop() is called (false). */

@@ -9,7 +9,7 @@ import { createTopic, produce, waitFor, waitForMessages, type ProduceInput, type
 import { exampleRules, startProcessor, testSettings, type RunningProcessor } from '../../support/processor.js';
 import { asProduced, opsScenario, uninterrupted } from './scenario.js';
 
-interface Bad { input: ProduceInput & { key: string; value: string }; code: string }
+interface Bad { input: { key: string; value: string; headers: Record<string, string> }; code: string }
 
 function badEvents(prefix: string): Bad[] {
   const ce = (type: string, data: unknown, id: string) => JSON.stringify({ specversion: '1.0', id: `${prefix}-${id}`, source: 'urn:test', type, time: new Date(Date.now() - 60_000).toISOString(), data });
