@@ -10,7 +10,7 @@ export const REDIS_ACL_COMMANDS = [
   // the Lua scripts (src/store/redis/lua), run by EVALSHA with EVAL as the fallback after a restart
   'evalsha', 'eval',
   // called inside the scripts
-  'get', 'set', 'incr', 'pexpire', 'pttl',
+  'get', 'set', 'incr', 'del', 'pexpire', 'pttl', 'lrange', 'rpush',
   'hget', 'hmget', 'hgetall', 'hset', 'hdel', 'hincrby', 'hincrbyfloat',
   'zadd', 'zcount', 'zrangebyscore', 'zrem', 'zremrangebyscore', 'zscore',
   // Redis Cluster topology (ioredis Cluster)

@@ -109,3 +109,17 @@ describe('HTTP endpoint', () => {
     expect(down.checks.redis.detail).toBe('ECONNREFUSED');
   });
 });
+
+describe('the Redis ACL rule', () => {
+  it('allows every command the Lua scripts call, and is the one in docs/operations.md', async () => {
+    const { REDIS_ACL_COMMANDS, aclRule } = await import('../../../src/ops/redis-acl.js');
+    const dir = join(ROOT, 'src/store/redis/lua');
+    const called = new Set<string>();
+    for (const f of readdirSync(dir).filter((n) => n.endsWith('.lua'))) {
+      for (const m of readFileSync(join(dir, f), 'utf8').matchAll(/redis\.(?:p?call)\(\s*'([A-Za-z]+)'/g)) called.add(m[1]!.toLowerCase());
+    }
+    expect(called.size).toBeGreaterThan(10);
+    expect([...called].filter((c) => !(REDIS_ACL_COMMANDS as readonly string[]).includes(c))).toEqual([]);
+    expect(readFileSync(join(ROOT, 'docs/operations.md'), 'utf8')).toContain(aclRule());
+  });
+});
