@@ -1,0 +1,68 @@
+// `node bin/cpiwatch.js run` as a child process with a test's settings, for the shutdown and
+// scale-out tests: its pino lines are collected, and it can be stopped by signal.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import type { Kafka } from 'kafkajs';
+import { waitFor } from '../../support/index.js';
+
+export const ROOT = join(import.meta.dirname, '..', '..', '..');
+
+export interface Child {
+  process: ChildProcess;
+  logs: Record<string, unknown>[];
+  stderr: string[];
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
+  waitForLog(msg: string, timeoutMs?: number): Promise<Record<string, unknown>>;
+}
+
+export function startChild(env: Record<string, string>): Child {
+  const child = spawn(process.execPath, [join(ROOT, 'bin/cpiwatch.js'), 'run', '--rules', join(ROOT, 'rules')], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', KAFKAJS_NO_PARTITIONER_WARNING: '1', LOG_LEVEL: 'info', HTTP_PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: Record<string, unknown>[] = [];
+  const stderr: string[] = [];
+  let buffer = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    buffer += d.toString();
+    const lines = buffer.split('\n');
+    buffer = lines.pop()!;
+    for (const l of lines) {
+      try { logs.push(JSON.parse(l) as Record<string, unknown>); } catch { stderr.push(l); }
+    }
+  });
+  child.stderr!.on('data', (d: Buffer) => stderr.push(d.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal, at: Date.now() }));
+  });
+  return {
+    process: child,
+    logs,
+    stderr,
+    exited,
+    waitForLog: (msg, timeoutMs = 30_000) => waitFor(() => logs.find((l) => l.msg === msg), { timeoutMs, what: `log "${msg}" (stderr: ${stderr.join('').slice(-500)})` }),
+  };
+}
+
+/** True once the group has committed every partition of the topic up to its end. */
+export async function caughtUp(kafka: Kafka, groupId: string, topic: string): Promise<boolean> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    const ends = await admin.fetchTopicOffsets(topic);
+    return ends.every((e) => offsets!.partitions.find((p) => p.partition === e.partition)?.offset === e.high);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** The environment of `cpiwatch run` for a test's settings. */
+export function childEnv(s: { KAFKA_BROKERS: string[]; REDIS_URL: string; REDIS_PREFIX: string; KAFKA_GROUP_ID: string; EMAIL_GROUP_ID: string; EVENTS_TOPIC: string; OFFERS_TOPIC: string; DECISIONS_TOPIC: string; DLQ_TOPIC: string }, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    KAFKA_BROKERS: s.KAFKA_BROKERS.join(','), REDIS_URL: s.REDIS_URL, REDIS_PREFIX: s.REDIS_PREFIX, KAFKA_GROUP_ID: s.KAFKA_GROUP_ID,
+    EMAIL_GROUP_ID: s.EMAIL_GROUP_ID, EVENTS_TOPIC: s.EVENTS_TOPIC, OFFERS_TOPIC: s.OFFERS_TOPIC, DECISIONS_TOPIC: s.DECISIONS_TOPIC, DLQ_TOPIC: s.DLQ_TOPIC,
+    ...extra,
+  };
+}
