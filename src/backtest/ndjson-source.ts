@@ -23,27 +23,31 @@ export interface EventBatches {
   batches(onProgress?: (done: number) => void): AsyncIterable<RawMessage[]>;
 }
 
-export async function ndjsonSource(path: string, batchSize: number): Promise<EventBatches> {
-  const info = await stat(path);
+/** `path` "-" reads standard input (no progress total). */
+export async function ndjsonSource(path: string, batchSize: number, stdin: NodeJS.ReadableStream = process.stdin): Promise<EventBatches> {
+  const size = path === '-' ? 0 : (await stat(path)).size;
+  const name = path === '-' ? 'stdin' : path;
   return {
-    total: info.size,
+    total: size,
     async *batches(onProgress) {
-      const input = createReadStream(path);
+      const input: NodeJS.ReadableStream = path === '-' ? stdin : createReadStream(path);
+      let bytes = 0;
+      if (path === '-') stdin.on('data', (chunk: Buffer | string) => { bytes += chunk.length; });
       const lines = createInterface({ input, crlfDelay: Infinity });
       let batch: RawMessage[] = [];
       let line = -1;
       for await (const text of lines) {
         line += 1;
         if (text.trim() === '') continue;
-        batch.push({ value: Buffer.from(text, 'utf8'), origin: { topic: `file:${path}`, partition: 0, offset: line } });
+        batch.push({ value: Buffer.from(text, 'utf8'), origin: { topic: `file:${name}`, partition: 0, offset: line } });
         if (batch.length >= batchSize) {
-          onProgress?.(input.bytesRead);
+          onProgress?.(path === '-' ? bytes : (input as ReturnType<typeof createReadStream>).bytesRead);
           yield batch;
           batch = [];
         }
       }
       if (batch.length > 0) yield batch;
-      onProgress?.(info.size);
+      onProgress?.(size);
     },
   };
 }

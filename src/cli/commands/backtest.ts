@@ -25,8 +25,8 @@ Replays recorded events through the same engine as \`cpiwatch run\`, with an in-
 and shows what the rules would have done. Nothing is published and no Redis is used.
 
 Input:
-  --events <file>     NDJSON: one structured CloudEvent (JSON) per line; invalid lines are counted
-                      as dead letters, not fatal
+  --events <file>     NDJSON: one structured CloudEvent (JSON) per line ("-": standard input);
+                      invalid lines are counted as dead letters, not fatal
   --topic <topic>     a Kafka topic (brokers from KAFKA_BROKERS and the other KAFKA_* settings)
   --from, --to        range of the topic: an offset (digits, every partition) or an RFC 3339 time
                       (Kafka timestamps); from inclusive (default: start), to exclusive (default: end)
