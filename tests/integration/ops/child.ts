@@ -1,7 +1,9 @@
 // `node bin/cpiwatch.js run` as a child process with a test's settings, for the shutdown and
 // scale-out tests: its pino lines are collected, and it can be stopped by signal.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import type { Kafka } from 'kafkajs';
 import { waitFor } from '../../support/index.js';
 
@@ -65,4 +67,11 @@ export function childEnv(s: { KAFKA_BROKERS: string[]; REDIS_URL: string; REDIS_
     EMAIL_GROUP_ID: s.EMAIL_GROUP_ID, EVENTS_TOPIC: s.EVENTS_TOPIC, OFFERS_TOPIC: s.OFFERS_TOPIC, DECISIONS_TOPIC: s.DECISIONS_TOPIC, DLQ_TOPIC: s.DLQ_TOPIC,
     ...extra,
   };
+}
+
+/** `npm run build`, one at a time across test files (two tsc runs must not write dist/ at once). */
+export async function build(): Promise<void> {
+  // CPIWATCH_TEST_NO_BUILD=1 runs the dist/ already there (e.g. while a shared tree does not compile)
+  if (process.env.CPIWATCH_TEST_NO_BUILD === '1') return;
+  await promisify(execFile)('flock', [join(tmpdir(), 'cpiwatch-build.lock'), 'npm', 'run', 'build'], { cwd: ROOT, timeout: 150_000 });
 }

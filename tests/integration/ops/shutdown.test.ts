@@ -1,12 +1,10 @@
 // Graceful shutdown of the real command: `node bin/cpiwatch.js run` (built with `npm run build`)
 // gets SIGTERM while events are flowing, exits 0 well within SHUTDOWN_TIMEOUT, is restarted, and
 // in the end the offers topic holds exactly the offers of an uninterrupted run, each once.
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kafkaClient, produce, sleep, waitFor, waitForMessages } from '../../support/index.js';
 import { createProcessorTopics, exampleRules, testSettings } from '../../support/processor.js';
-import { caughtUp, childEnv, ROOT, startChild, type Child } from './child.js';
+import { build, caughtUp, childEnv, startChild, type Child } from './child.js';
 import { asProduced, opsScenario, uninterrupted } from './scenario.js';
 
 const SHUTDOWN_TIMEOUT_MS = 15_000;
@@ -15,7 +13,7 @@ describe('SIGTERM mid-stream', () => {
   const children: Child[] = [];
 
   beforeAll(async () => {
-    await promisify(execFile)('npm', ['run', 'build'], { cwd: ROOT, timeout: 120_000 });
+    await build();
   }, 150_000);
 
   afterAll(async () => {
@@ -49,14 +47,15 @@ describe('SIGTERM mid-stream', () => {
     await waitFor(() => sent >= rest.length / 3, { timeoutMs: 30_000, what: 'a third of the stream produced' });
     await waitFor(() => first.logs.some((l) => l.msg === 'offer published'), { timeoutMs: 20_000, what: 'the first offers' }).catch(() => undefined);
     const signalledAt = Date.now();
+    const sentAtSignal = sent;
     first.process.kill('SIGTERM');
     const exit = await first.exited;
     const shutdownMs = exit.at - signalledAt;
     expect(exit.code, first.stderr.join('')).toBe(0);
     expect(shutdownMs).toBeLessThan(SHUTDOWN_TIMEOUT_MS);
     expect(first.logs.some((l) => l.msg === 'shut down cleanly')).toBe(true);
-    expect(sent, 'the stream was still flowing when the process stopped').toBeLessThan(rest.length);
-    console.log(`[shutdown] SIGTERM after ${sent}/${rest.length} events produced; exit 0 in ${shutdownMs} ms`);
+    expect(sentAtSignal, 'the stream was still flowing when the process stopped').toBeLessThan(rest.length);
+    console.log(`[shutdown] SIGTERM after ${sentAtSignal}/${rest.length} events produced; exit 0 in ${shutdownMs} ms`);
 
     const second = startChild(env);
     children.push(second);
