@@ -25,6 +25,9 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
  && npm cache clean --force
 USER node
 EXPOSE 9464
+# liveness only: a container waiting for Kafka or Redis stays healthy and reports not-ready on /readyz
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:9464/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+# node is PID 1's child under `docker run --init` / compose `init: true`; either way SIGTERM reaches it
+STOPSIGNAL SIGTERM
 CMD ["node", "bin/cpiwatch.js", "run", "--rules", "/app/rules"]

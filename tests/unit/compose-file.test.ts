@@ -111,6 +111,12 @@ describe('docker-compose.yml', () => {
     expect(c.volumes).toContain('./rules:/app/rules:ro');
   });
 
+  it('gives the processor more time to stop than its own shutdown deadline', () => {
+    const seconds = (d: string) => Number(/^(\d+)s$/.exec(d)?.[1] ?? NaN);
+    const c = svc('cpiwatch') as Service & { stop_grace_period?: string };
+    expect(seconds(c.stop_grace_period ?? '10s')).toBeGreaterThan(seconds(env('cpiwatch').SHUTDOWN_TIMEOUT ?? '30s'));
+  });
+
   it('gives every long-running service a health check', () => {
     for (const name of Object.keys(compose.services)) {
       const hc = svc(name).healthcheck;
@@ -159,6 +165,12 @@ describe('Dockerfile', () => {
     expect(users.at(-1)!.trim().split(/\s+/)[1]).not.toMatch(/^(root|0)(:.*)?$/);
     expect(finalStage).toMatch(/^HEALTHCHECK /m);
     expect(finalStage).toContain('http://127.0.0.1:9464/healthz');
+    expect(finalStage).toMatch(/^ENV [\s\S]*HTTP_HOST=0\.0\.0\.0/m);
+  });
+
+  it('is documented in docs/operations.md, with compose and Prometheus', () => {
+    const docs = read('docs/operations.md');
+    for (const s of ['Dockerfile', 'docker-compose.yml', 'HEALTHCHECK', 'deploy/prometheus.yml', 'stop_grace_period']) expect(docs).toContain(s);
   });
 
   it('keeps local state out of the build context', () => {
