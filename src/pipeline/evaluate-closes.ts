@@ -59,7 +59,9 @@ export function evaluateCloses(results: TagResult[], rulesByCpi: ReadonlyMap<str
         states[rule.id] = ev.state;
       }
     }
-    if (Object.keys(changed).length > 0) stateUpdates.push({ tag: result.tag, states: changed });
+    // every tag with closes is saved (even with no change): the save clears the store's journal of
+    // closes, which a crash before this point leaves for the redelivered batch to evaluate
+    if (Object.keys(changed).length > 0 || result.closes.length > 0) stateUpdates.push({ tag: result.tag, states: changed });
   }
   return { evaluations, episodes, stateUpdates };
 }

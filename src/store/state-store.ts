@@ -50,7 +50,10 @@ export interface EndOp extends OpBase { kind: 'end'; cpi: string; key: string; m
 export interface FactOp extends OpBase { kind: 'fact'; facts: Record<string, FactValue> }
 /** A customer heading to this tag's store, kept for `keepMs`. */
 export interface EnRouteOp extends OpBase { kind: 'enroute'; customer: string; etaMs: number; keepMs: number }
-/** A customer whose event fed a CPI of this tag (audience of `contributors` targets). */
+/**
+ * A customer whose event fed a CPI of this tag (audience of `contributors` targets). `cpi` names the
+ * audience index: the CPI id, or "<cpi>.<rule>" when the rule counts only some events (`where`).
+ */
 export interface ContributorOp extends OpBase { kind: 'contrib'; cpi: string; customer: string; keepMs: number }
 
 export type StateOp = SampleOp | CountOp | StartOp | EndOp | FactOp | EnRouteOp | ContributorOp;
@@ -114,6 +117,7 @@ export interface TagResult {
   /**
    * Bucket closes, in event order: each time an op moves a CPI's watermark into a later bucket, the
    * window as it stood just before (evaluated at the end of the closed bucket). Rules evaluate these.
+   * Closes of earlier calls whose rule states were never saved (the process died) come first.
    */
   closes: WindowSnapshot[];
   /** Current windows after the updates, when readCurrent was set. */
@@ -171,7 +175,10 @@ export interface LedgerVerdict {
 export interface StateStore {
   /** Applies every tag's ops (idempotently per source offset) and reads back windows and rule states. */
   applyOps(batches: TagBatch[]): Promise<TagResult[]>;
-  /** Replaces rule states (null deletes). */
+  /**
+   * Replaces rule states (null deletes) and acknowledges the closes applyOps returned for these tags:
+   * until then applyOps keeps returning them (first), so a crash between the two loses no close.
+   */
   saveRuleStates(updates: { tag: string; states: Record<string, RuleState | null> }[]): Promise<void>;
   readAudience(queries: AudienceQuery[]): Promise<AudienceMember[][]>;
   readFacts(tags: string[]): Promise<(Record<string, FactValue> | null)[]>;

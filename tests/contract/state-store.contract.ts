@@ -88,8 +88,27 @@ export function stateStoreContract(name: string, open: () => Promise<{ store: St
         expect(r!.snapshots).toEqual([]);
         expect(r!.closes).toHaveLength(1);
         expect(r!.closes[0]).toMatchObject({ cpi: 'wait', at: T0 + MIN, watermark: T0 + 2000, count: 2, sum: 4, min: 1, max: 3 });
+        await store.saveRuleStates([{ tag, states: {} }]);
         const [r2] = await store.applyOps([noCurrent([sample(5, T0 + 5 * MIN, 1)])]);
+        expect(r2!.closes).toHaveLength(1);
         expect(r2!.closes[0]).toMatchObject({ at: T0 + 2 * MIN, watermark: T0 + MIN, count: 4, sum: 19 });
+      }));
+
+    it('returns closes again, first, until their rule states are saved (a crash in between loses none)', () =>
+      withStore(async (store) => {
+        const tag = uniqueTag();
+        const ops = [sample(1, T0 + 1000, 1), sample(2, T0 + MIN, 10)];
+        const [r] = await store.applyOps([batch(tag, ops)]);
+        expect(r!.closes).toHaveLength(1);
+        // the process died before saving rule states: the redelivered batch closes nothing itself
+        const [again] = await store.applyOps([batch(tag, [...ops, sample(3, T0 + 2 * MIN, 5)])]);
+        expect(again!.statuses).toEqual(['duplicate', 'duplicate', 'applied']);
+        expect(again!.closes.map((c) => c.at)).toEqual([T0 + MIN, T0 + 2 * MIN]);
+        expect(again!.closes[0]).toEqual(r!.closes[0]);
+        await store.saveRuleStates([{ tag, states: { r1: { status: 'pending', since: T0 + 2 * MIN, episode: null, version: 'v1' } } }]);
+        const [after] = await store.applyOps([batch(tag, [])]);
+        expect(after!.closes).toEqual([]);
+        expect(after!.ruleStates.r1).toMatchObject({ status: 'pending' });
       }));
 
     it('is idempotent per source offset: a redelivered batch changes nothing', () =>

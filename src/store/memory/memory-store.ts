@@ -22,6 +22,8 @@ class TagState {
   enRoute = new Map<string, { time: number; etaMs: number }>();
   contributors = new Map<string, Map<string, number>>();
   ruleStates = new Map<string, RuleState>();
+  /** Closes whose rule states are not saved yet (mirrors the Redis crash journal :pclose). */
+  pendingCloses: WindowSnapshot[] = [];
 
   window(cpi: string): CpiWindow {
     let w = this.windows.get(cpi);
@@ -94,7 +96,9 @@ export class MemoryStore implements StateStore {
       const w = state.windows.get(spec.cpi);
       if (w && w.watermark !== null) snapshots.push(snapshotOf(spec, w, w.watermark));
     }
-    return { tag: batch.tag, statuses, samples, closes, snapshots, ruleStates: Object.fromEntries(state.ruleStates) };
+    const pending = state.pendingCloses;
+    state.pendingCloses = [...pending, ...closes];
+    return { tag: batch.tag, statuses, samples, closes: [...pending, ...closes], snapshots, ruleStates: Object.fromEntries(state.ruleStates) };
   }
 
   private applyOp(state: TagState, add: AddToWindow, op: StateOp, onSample: (v: number) => void): OpStatus {
@@ -150,6 +154,7 @@ export class MemoryStore implements StateStore {
   async saveRuleStates(updates: { tag: string; states: Record<string, RuleState | null> }[]): Promise<void> {
     for (const u of updates) {
       const t = this.tag(u.tag);
+      t.pendingCloses = [];
       for (const [rule, s] of Object.entries(u.states)) {
         if (s === null) t.ruleStates.delete(rule);
         else t.ruleStates.set(rule, { ...s });

@@ -14,6 +14,7 @@
  *     :eta                           hash  customer -> ETA in ms
  *     :contrib:<cpi>                 zset  customer by event time of their latest contribution
  *     :rules                         hash  rule id -> JSON rule state (TTL 30 d)
+ *     :pclose                        list  bucket closes whose rule states are not saved yet (crash journal)
  *   {<prefix>:d}                     decisions base (one slot: decisions are rare)
  *     :offer:<offerId>               hash  outcome, reason, published: the offer ledger
  *     :hist:<customer>               zset  "<offerId>|<ruleId>" by offer time: contact history

@@ -84,18 +84,16 @@ export class RedisStore implements StateStore {
   }
 
   async saveRuleStates(updates: { tag: string; states: Record<string, RuleState | null> }[]): Promise<void> {
-    const commands: Command[] = [];
-    for (const u of updates) {
-      const key = this.keys.rules(u.tag);
-      const set: string[] = [];
+    // one script per entity: the states and the clearing of its journal of closes, atomically
+    const commands: Command[] = updates.map((u) => {
+      const set: Record<string, string> = {};
       const del: string[] = [];
       for (const [rule, s] of Object.entries(u.states)) {
         if (s === null) del.push(rule);
-        else set.push(rule, JSON.stringify(s));
+        else set[rule] = JSON.stringify(s);
       }
-      if (set.length > 0) commands.push(['hset', [key, ...set]], ['pexpire', [key, RULE_STATE_TTL_MS]]);
-      if (del.length > 0) commands.push(['hdel', [key, ...del]]);
-    }
+      return ['saveRuleStates', [this.keys.entity(u.tag), JSON.stringify({ set, del, ttlMs: RULE_STATE_TTL_MS })]];
+    });
     await roundTrip(this.client, commands);
   }
 

@@ -12,6 +12,7 @@ const LUA_DIR = fileURLToPath(new URL('../../../src/store/redis/lua/', import.me
 export const SCRIPTS = {
   applyOps: { file: 'apply-ops.lua', keys: 1 },
   decideOffers: { file: 'decide-offers.lua', keys: 1 },
+  saveRuleStates: { file: 'save-rule-states.lua', keys: 1 },
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;

@@ -135,9 +135,23 @@ describe('hostile rule files are rejected quickly with a clear error', () => {
     }
   });
 
-  it('thousands of unknown long field names (did-you-mean on each) stay fast', () => {
-    const keys = Array.from({ length: 3000 }, (_, i) => `    ${'x'.repeat(250)}${i}: 1`).join('\n');
-    rejectQuickly(CURBSIDE.replace('    minSamples: 5', `    minSamples: 5\n${keys}`), 'CPW302');
+  it('many unknown (long) field names: did-you-mean and positions stay linear, mappings are capped', () => {
+    const keys = (n: number, len: number) => Array.from({ length: n }, (_, i) => `    ${'x'.repeat(len)}${i}: 1`).join('\n');
+    rejectQuickly(CURBSIDE.replace('    minSamples: 5', `    minSamples: 5\n${keys(900, 250)}`), 'CPW302');
+    // 20,000 keys in one mapping: the yaml package's own duplicate check was quadratic (9 s)
+    const errors = rejectQuickly(`cpis:\n  - id: a\n${keys(20_000, 1)}\n`, 'CPW320');
+    expect(errors[0]!.message).toMatch(/a mapping with 20001 fields \(at most 1000\)/);
+    // a megabyte of mappings just under the cap: 84,000 problems, the first 200 reported
+    let many = 'cpis:\n';
+    for (let m = 0; many.length < RULE_FILE_LIMITS.maxBytes - 20_000; m++) many += `  - id: a${m}\n${keys(990, 1)}\n`;
+    const capped = rejectQuickly(many, 'CPW302', 'hostile.yaml', 4 * BOUND_MS); // 1 MB: ~1 s of it is the yaml parser
+    expect(capped.length).toBeLessThanOrEqual(RULE_FILE_LIMITS.maxErrors + 1);
+    expect(capped.some((e) => /^\d+ more problems not shown/.test(e.message))).toBe(true);
+  });
+
+  it('a key given twice is still reported, with its position', () => {
+    const errors = rejectQuickly(CURBSIDE.replace('    minSamples: 5', '    minSamples: 5\n    minSamples: 6'), 'CPW300');
+    expect(formatRuleError(errors[0]!)).toMatch(/^hostile\.yaml:\d+:5: CPW300 YAML syntax error: field "minSamples" appears twice in the same mapping/);
   });
 
   it('YAML tags, merge keys, anchors on keys, documents streams, BOMs and binary garbage', () => {

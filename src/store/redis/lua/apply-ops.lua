@@ -12,6 +12,11 @@
                  snapshots: [ snapshot... ]  current windows, when readCurrent
                  rules: [ ruleId, stateJson, ... ] }
   snapshot = { cpi, watermark, at, count, sum (string), min (string), max (string), num, den, bins }
+
+  Closes are journalled in :pclose until the rule states they lead to are saved (save-rule-states.lua
+  clears it): a process that dies between this script and that save leaves them there, and the next
+  call (the redelivered batch, whose ops are now duplicates and close nothing) returns them first,
+  so no rule transition is lost to a crash.
 ]]
 local base = KEYS[1]
 local req = cjson.decode(ARGV[1])
@@ -166,6 +171,9 @@ local function join(op, samples, index)
   return status
 end
 
+local pclose_key = base .. ':pclose'
+local pending_closes = redis.call('LRANGE', pclose_key, 0, -1)
+
 local applied_key = base .. ':applied'
 local before = tonumber(redis.call('HGET', applied_key, source) or '-1')
 local after = before
@@ -233,6 +241,23 @@ if req.readCurrent then
     local wm = watermark(spec.cpi)
     if wm then snapshots[#snapshots + 1] = snapshot(spec, wm, wm) end
   end
+end
+
+if #closes > 0 then
+  local ttl = 0
+  for _, spec in ipairs(req.cpis) do if spec.ttlMs > ttl then ttl = spec.ttlMs end end
+  for i = 1, #closes, 100 do
+    local chunk = {}
+    for j = i, math.min(i + 99, #closes) do chunk[#chunk + 1] = cjson.encode(closes[j]) end
+    redis.call('RPUSH', pclose_key, unpack(chunk))
+  end
+  redis.call('PEXPIRE', pclose_key, ttl)
+end
+if #pending_closes > 0 then
+  local all = {}
+  for _, c in ipairs(pending_closes) do all[#all + 1] = cjson.decode(c) end
+  for _, c in ipairs(closes) do all[#all + 1] = c end
+  closes = all
 end
 
 return cjson.encode({
