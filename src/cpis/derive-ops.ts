@@ -59,10 +59,11 @@ export function deriveOps(event: CloudEvent, offset: number, routing: Routing): 
     if (group === undefined) { issues.push({ cpi: cpi.id, field: cpi.groupBy }); continue; }
     const tag = tagOf(cpi.groupBy, group);
     ops.push({ tag, op, cpi: cpi.id });
-    const keep = routing.contributorKeepMs.get(cpi.id);
     const customer = scalar(data.customerId);
-    if (keep !== undefined && customer !== undefined) {
-      ops.push({ tag, op: { kind: 'contrib', offset, time, cpi: cpi.id, customer: String(customer), keepMs: keep }, cpi: cpi.id });
+    if (customer === undefined) continue;
+    for (const a of routing.contributors.get(cpi.id) ?? []) {
+      if (!predicateHolds(data, a.where)) continue;
+      ops.push({ tag, op: { kind: 'contrib', offset, time, cpi: a.audience, customer: String(customer), keepMs: a.keepMs }, cpi: cpi.id });
     }
   }
   return { ops, issues };

@@ -2,7 +2,7 @@
  * The routing table of a rule set: for each event type, which CPIs it feeds and how. Built once per
  * (re)load so the hot path does a single map lookup per event.
  */
-import type { CompiledCpi, EventMatcher, RuleSet } from '../rules/compiled.js';
+import type { CompiledCpi, EventMatcher, Predicate, RuleSet } from '../rules/compiled.js';
 import type { CpiWindowSpec } from '../store/state-store.js';
 import { windowSpecOf } from '../windows/buckets.js';
 
@@ -13,11 +13,17 @@ export interface Route {
   role: RouteRole;
 }
 
+export interface ContributorAudience {
+  audience: string;
+  keepMs: number;
+  where?: Predicate;
+}
+
 export interface Routing {
   byEventType: ReadonlyMap<string, readonly Route[]>;
   specs: ReadonlyMap<string, CpiWindowSpec>;
-  /** CPIs whose contributing customers are kept (some rule targets `contributors`), with how long. */
-  contributorKeepMs: ReadonlyMap<string, number>;
+  /** Per CPI, the contributor audiences some rule targets: which events count, kept how long. */
+  contributors: ReadonlyMap<string, readonly ContributorAudience[]>;
   /** How long en-route customers are kept (longest enRoute.within of any rule). */
   enRouteKeepMs: number;
 }
@@ -39,14 +45,19 @@ export function buildRouting(ruleSet: RuleSet): Routing {
     else if (m.kind === 'ratio') { add(m.numerator, { cpi, role: 'ratio' }); add(m.denominator, { cpi, role: 'ratio' }); }
     else { add(m.start, { cpi, role: 'start' }); add(m.end, { cpi, role: 'end' }); }
   }
-  const contributorKeepMs = new Map<string, number>();
+  const contributors = new Map<string, ContributorAudience[]>();
   let enRouteKeepMs = 0;
   for (const rule of ruleSet.rules) {
-    if (rule.target.kind === 'contributors') {
-      contributorKeepMs.set(rule.cpi.id, Math.max(contributorKeepMs.get(rule.cpi.id) ?? 0, rule.target.withinMs));
+    const t = rule.target;
+    if (t.kind === 'contributors') {
+      const list = contributors.get(rule.cpi.id) ?? [];
+      const same = list.find((a) => a.audience === t.audience);
+      if (same) same.keepMs = Math.max(same.keepMs, t.withinMs);
+      else list.push({ audience: t.audience, keepMs: t.withinMs, ...(t.where ? { where: t.where } : {}) });
+      contributors.set(rule.cpi.id, list);
     } else if (rule.target.kind === 'enRoute') {
       enRouteKeepMs = Math.max(enRouteKeepMs, rule.target.withinMs);
     }
   }
-  return { byEventType, specs, contributorKeepMs, enRouteKeepMs: enRouteKeepMs || DEFAULT_EN_ROUTE_KEEP_MS };
+  return { byEventType, specs, contributors, enRouteKeepMs: enRouteKeepMs || DEFAULT_EN_ROUTE_KEEP_MS };
 }

@@ -199,7 +199,7 @@ export function explainRule(rule: CompiledRule, c: ExplainCollector, ctx: Contex
 
   const kind = rule.target.kind;
   const relevant = c.presence.filter((p) =>
-    kind === 'enRoute' ? p.kind === 'enroute' : kind === 'contributors' ? p.kind === 'contrib' && p.cpi === rule.cpi.id : p.kind === 'own' && p.cpi === rule.cpi.id);
+    kind === 'enRoute' ? p.kind === 'enroute' : rule.target.kind === 'contributors' ? p.kind === 'contrib' && p.cpi === rule.target.audience : p.kind === 'own' && p.cpi === rule.cpi.id);
   if (relevant.length === 0) {
     const what = kind === 'enRoute' ? 'puts them en route to a store'
       : kind === 'contributors' ? `feeds ${rule.cpi.id}`

@@ -63,7 +63,7 @@ export async function findCandidates(
     // time (the bucket close is evaluated only when a later event arrives) belong to it too.
     const until = ep.end === null ? Number.MAX_SAFE_INTEGER : ep.end - 1;
     if (t.kind === 'enRoute') queries.push({ episode: ep, query: { tag: ep.tag, kind: 'enroute', since: ep.start - t.withinMs, until } });
-    else if (t.kind === 'contributors') queries.push({ episode: ep, query: { tag: ep.tag, kind: 'contrib', cpi: ep.rule.cpi.id, since: ep.start - t.withinMs, until } });
+    else if (t.kind === 'contributors') queries.push({ episode: ep, query: { tag: ep.tag, kind: 'contrib', cpi: t.audience, since: ep.start - t.withinMs, until } });
     else add(ep, parseTag(ep.tag).value, ep.start, triggerOf(ep), traceOf(events, ep.tag, ep.start, tagBatches));
   }
   if (queries.length > 0) {
@@ -90,7 +90,7 @@ export async function findCandidates(
       if (op.kind !== 'enroute' && op.kind !== 'contrib') continue;
       for (const ep of byTag.get(batch.tag) ?? []) {
         const kind = ep.rule.target.kind;
-        if ((kind === 'enRoute' && op.kind !== 'enroute') || (kind === 'contributors' && (op.kind !== 'contrib' || op.cpi !== ep.rule.cpi.id))) continue;
+        if ((kind === 'enRoute' && op.kind !== 'enroute') || (ep.rule.target.kind === 'contributors' && (op.kind !== 'contrib' || op.cpi !== ep.rule.target.audience))) continue;
         if (kind === 'scopeCustomer') continue;
         if (ep.end !== null && op.time >= ep.end) continue;
         if (op.time <= ep.start) {

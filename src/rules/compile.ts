@@ -78,6 +78,13 @@ export const DEFAULT_POLICY: CompiledPolicy = { killSwitch: false, defaultTimeZo
 
 /** The event type whose data holds a customer's facts, which rule filters test. */
 export const CUSTOMER_FACTS_EVENT = 'customer.profile';
+
+/** The event types a CPI reads, in the order its measure names them. */
+function cpiEventTypes(cpi: CompiledCpi): string[] {
+  const m = cpi.measure;
+  const types = m.kind === 'value' ? [m.event] : m.kind === 'ratio' ? [m.numerator.event, m.denominator.event] : [m.end.event, m.start.event];
+  return [...new Set(types)];
+}
 /** Fields of the profile that are the key, not facts: a filter on them could never match. */
 const NOT_FACTS = ['customerId'];
 
@@ -370,6 +377,14 @@ class Compilation {
     // Filter on customer facts
     if (doc.filter) new EventChecks(this, file, base).predicate(CUSTOMER_FACTS_EVENT, ['filter'], doc.filter, 'customer facts');
 
+    // Contributors counted only for some events: the fields must exist in an event type the CPI reads
+    const contributorsWhere = doc.target && 'contributors' in doc.target ? doc.target.contributors.where : undefined;
+    if (contributorsWhere && cpi) {
+      const types = cpiEventTypes(cpi);
+      const fits = types.find((t) => Object.keys(contributorsWhere).every((f) => 'schema' in lookupField(t, f)));
+      new EventChecks(this, file, base).predicate(fits ?? types[0], ['target', 'contributors', 'where'], contributorsWhere);
+    }
+
     // E-mail template: an unknown one falls back to the generic template, so this only warns.
     if (doc.email && !TEMPLATE_NAMES.includes(doc.email.template)) {
       const w = this.warn(file, at('email', 'template'), 'EMAIL_TEMPLATE_UNKNOWN', [doc.email.template]);
@@ -446,7 +461,12 @@ function buildRule(doc: RuleDefinitionDoc, cpi: CompiledCpi, cpiDoc: CpiDefiniti
   const target: RuleTarget = 'enRoute' in doc.target
     ? { kind: 'enRoute', withinMs: ms(doc.target.enRoute.within) }
     : 'contributors' in doc.target
-      ? { kind: 'contributors', withinMs: doc.target.contributors.within === undefined ? cpi.windowMs : ms(doc.target.contributors.within) }
+      ? {
+          kind: 'contributors',
+          withinMs: doc.target.contributors.within === undefined ? cpi.windowMs : ms(doc.target.contributors.within),
+          ...(doc.target.contributors.where ? { where: doc.target.contributors.where } : {}),
+          audience: doc.target.contributors.where ? `${cpi.id}.${doc.id}` : cpi.id,
+        }
       : { kind: 'scopeCustomer' };
 
   const g = doc.guardrails;

@@ -43,7 +43,13 @@ export interface CompiledCpi {
 
 export type RuleTarget =
   | { kind: 'enRoute'; withinMs: number }
-  | { kind: 'contributors'; withinMs: number }
+  | {
+      kind: 'contributors';
+      withinMs: number;
+      where?: Predicate;
+      /** Name of the audience index: the CPI id, or "<cpi>.<rule>" for a rule with its own `where`. */
+      audience: string;
+    }
   | { kind: 'scopeCustomer' };
 
 export interface CompiledGuardrails {

@@ -115,6 +115,7 @@ export const Target = z.union([
   z.strictObject({
     contributors: z.strictObject({
       within: Duration.optional().describe('Customers whose own events fed the CPI this recently (default: the window)'),
+      where: Predicate.optional().describe('Only events matching this count, e.g. { damaged: true }: the customers who had the bad experience'),
     }),
   }),
   z.strictObject({ scopeCustomer: z.literal(true).describe('The scope is a customer (groupBy: customerId)') }),

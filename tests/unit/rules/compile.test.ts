@@ -102,7 +102,12 @@ describe('compile', () => {
 
   it('lets a contributors target default to the CPI window', () => {
     const rule = RULE.replace('target: { enRoute: { within: 45m } }', 'target: { contributors: {} }');
-    expect(compile(CPI + rule).rules[0]!.target).toEqual({ kind: 'contributors', withinMs: 900_000 });
+    expect(compile(CPI + rule).rules[0]!.target).toEqual({ kind: 'contributors', withinMs: 900_000, audience: 'curbside-wait' });
+  });
+
+  it('gives a contributors target with its own where an audience of its own', () => {
+    const rule = RULE.replace('target: { enRoute: { within: 45m } }', 'target: { contributors: { where: { customerId: { exists: true } } } }');
+    expect(compile(CPI + rule).rules[0]!.target).toMatchObject({ kind: 'contributors', audience: `curbside-wait.${compile(CPI + rule).rules[0]!.id}` });
   });
 
   it('resolves CPIs defined in another file', () => {
