@@ -17,6 +17,8 @@
 #   CPIWATCH_STACK_DIR              state folder                   (default: <repo>/.stack)
 #   CPIWATCH_KAFKA_PORT             Kafka client listener          (default: 19092)
 #   CPIWATCH_KAFKA_CONTROLLER_PORT  KRaft controller listener      (default: 19093)
+#   CPIWATCH_KAFKA_SASL_PORT        SASL_PLAINTEXT listener, SCRAM-SHA-256/512 (default: 19094;
+#                                   users: scripts/ops/kafka-scram.sh)
 #   CPIWATCH_REDIS_PORT             Redis                          (default: 16379)
 #   CPIWATCH_SMTP_PORT              SMTP catcher                   (default: 12525)
 #   CPIWATCH_REDIS_CLUSTER_PORT     first Redis Cluster port, uses 3 (default: 17000; bus ports +10000)
@@ -31,6 +33,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 STACK_DIR="${CPIWATCH_STACK_DIR:-$ROOT/.stack}"
 KAFKA_PORT="${CPIWATCH_KAFKA_PORT:-19092}"
 CONTROLLER_PORT="${CPIWATCH_KAFKA_CONTROLLER_PORT:-19093}"
+SASL_PORT="${CPIWATCH_KAFKA_SASL_PORT:-19094}"
 REDIS_PORT="${CPIWATCH_REDIS_PORT:-16379}"
 SMTP_PORT="${CPIWATCH_SMTP_PORT:-12525}"
 CLUSTER_PORT="${CPIWATCH_REDIS_CLUSTER_PORT:-17000}"
@@ -199,6 +202,7 @@ render_kafka_config() {
   mkdir -p "$KAFKA_DIR"
   sed -e "s|@KAFKA_PORT@|$KAFKA_PORT|g" \
     -e "s|@CONTROLLER_PORT@|$CONTROLLER_PORT|g" \
+    -e "s|@SASL_PORT@|$SASL_PORT|g" \
     -e "s|@DATA_DIR@|$KAFKA_DIR/data|g" \
     "$ROOT/scripts/kafka/server.properties.template" >"$KAFKA_DIR/server.properties"
 }
@@ -222,6 +226,7 @@ start_kafka() {
   fi
   port_in_use "$KAFKA_PORT" && die "port $KAFKA_PORT is taken by another process (set CPIWATCH_KAFKA_PORT)"
   port_in_use "$CONTROLLER_PORT" && die "port $CONTROLLER_PORT is taken by another process (set CPIWATCH_KAFKA_CONTROLLER_PORT)"
+  port_in_use "$SASL_PORT" && die "port $SASL_PORT is taken by another process (set CPIWATCH_KAFKA_SASL_PORT)"
   mkdir -p "$LOG_DIR"
   java="$(find_java)"
   resolve_kafka_jars
@@ -384,7 +389,7 @@ cmd_status() {
   local s pid ok=0 where
   for s in "${ALL_SERVICES[@]}"; do
     case "$s" in
-      kafka) where="127.0.0.1:$KAFKA_PORT (Kafka $KAFKA_VERSION, KRaft; controller :$CONTROLLER_PORT)" ;;
+      kafka) where="127.0.0.1:$KAFKA_PORT (Kafka $KAFKA_VERSION, KRaft; controller :$CONTROLLER_PORT; SASL/SCRAM :$SASL_PORT)" ;;
       redis) where="127.0.0.1:$REDIS_PORT" ;;
       smtp) where="127.0.0.1:$SMTP_PORT (mail in $MAIL_DIR)" ;;
     esac

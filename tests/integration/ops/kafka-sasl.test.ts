@@ -1,0 +1,91 @@
+// Kafka over SASL/SCRAM on the local broker's SASL_PLAINTEXT listener (scripts/stack.sh; users from
+// scripts/ops/kafka-scram.sh): the processor consumes and publishes as a SCRAM user with the
+// password from a file, SCRAM-SHA-512 works too, and a wrong password leaves it alive, not ready,
+// saying why. TLS to Kafka is not tested (no TLS listener on the local broker).
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import kafkajs from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Processor } from '../../../src/app/processor.js';
+import { createLogger } from '../../../src/ops/logger.js';
+import { produce, services, servicesSource, uniqueId, waitFor, waitForMessages } from '../../support/index.js';
+import { createProcessorTopics, exampleRules, startProcessor, testSettings, type RunningProcessor } from '../../support/processor.js';
+import { ROOT } from './child.js';
+import { asProduced, opsScenario, uninterrupted } from './scenario.js';
+
+const user = uniqueId('cpw-sasl');
+const password = randomBytes(12).toString('hex');
+let sasl: Record<string, string> = {};
+
+beforeAll(async () => {
+  if (!servicesSource().includes('kafka=local-stack')) {
+    throw new Error(`this test needs the SASL/SCRAM listener of scripts/stack.sh's broker; Kafka here comes from ${servicesSource()} (${services().kafkaBrokers.join(',')})`);
+  }
+  const { stdout } = await promisify(execFile)('bash', [join(ROOT, 'scripts/ops/kafka-scram.sh'), user, password], { cwd: ROOT, timeout: 60_000 });
+  sasl = Object.fromEntries([...stdout.matchAll(/^export (\w+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!]));
+  expect(sasl.KAFKA_BROKERS).toMatch(/^127\.0\.0\.1:\d+$/);
+}, 90_000);
+
+function passwordFile(pw: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'cpiwatch-sasl-'));
+  writeFileSync(join(dir, 'kafka-password'), `${pw}\n`);
+  return join(dir, 'kafka-password');
+}
+
+describe('Kafka SASL/SCRAM', () => {
+  let running: RunningProcessor | undefined;
+  afterAll(async () => {
+    await running?.stop();
+  });
+
+  it('runs the processor as a SCRAM-SHA-256 user: events in, offers out', async () => {
+    const { settings, topics } = testSettings('sasl', {
+      KAFKA_BROKERS: sasl.KAFKA_BROKERS!, KAFKA_SASL_MECHANISM: 'scram-sha-256', KAFKA_SASL_USERNAME: user, KAFKA_SASL_PASSWORD_FILE: passwordFile(password),
+    });
+    running = await startProcessor({ settings, topics, ruleSet: await exampleRules() });
+    await waitFor(() => running!.processor.health.ready, { timeoutMs: 30_000, what: 'ready over SASL' });
+    const scenario = opsScenario(settings.REDIS_PREFIX);
+    await produce(topics.events, asProduced(scenario.profiles));
+    await produce(topics.events, asProduced(scenario.rest));
+    const expected = (await uninterrupted(running.processor.pipeline.rules, scenario)).offered.map((d) => d.offerId).sort();
+    const offers = await waitForMessages(topics.offers, expected.length, { timeoutMs: 30_000, settleMs: 500 });
+    expect(offers.map((m) => (m.json as { id: string }).id).sort()).toEqual(expected);
+  });
+
+  it('authenticates with SCRAM-SHA-512 too', async () => {
+    const admin = new kafkajs.Kafka({ brokers: [sasl.KAFKA_BROKERS!], sasl: { mechanism: 'scram-sha-512', username: user, password }, logLevel: kafkajs.logLevel.NOTHING }).admin();
+    await admin.connect();
+    try {
+      expect((await admin.describeCluster()).brokers.map((b) => b.port)).toContain(Number(sasl.KAFKA_BROKERS!.split(':')[1]));
+    } finally {
+      await admin.disconnect();
+    }
+  });
+
+  it('with a wrong password: alive, not ready, and the reason on /readyz', async () => {
+    const { settings, topics } = testSettings('sasl-bad', {
+      KAFKA_BROKERS: sasl.KAFKA_BROKERS!, KAFKA_SASL_MECHANISM: 'scram-sha-256', KAFKA_SASL_USERNAME: user, KAFKA_SASL_PASSWORD: 'not-the-password', STARTUP_RETRY_MAX: '1s',
+    });
+    await createProcessorTopics(topics);
+    const processor = new Processor({ settings, ruleSet: await exampleRules(), log: createLogger('silent') });
+    const starting = processor.start();
+    try {
+      await waitFor(() => processor.httpPort, { what: 'the HTTP endpoint' });
+      const body = await waitFor(async () => {
+        const res = await fetch(`http://127.0.0.1:${processor.httpPort}/readyz`);
+        const b = (await res.json()) as { ready: boolean; checks: { kafka: { detail: string } } };
+        return res.status === 503 && /SASL.*authentication failed/i.test(b.checks.kafka.detail) ? b : undefined;
+      }, { timeoutMs: 20_000, what: 'the SASL failure on /readyz' });
+      expect(body.ready).toBe(false);
+      expect(JSON.stringify(body)).not.toContain('not-the-password');
+      expect((await fetch(`http://127.0.0.1:${processor.httpPort}/healthz`)).status).toBe(200);
+    } finally {
+      await processor.stop();
+      await starting;
+    }
+  });
+});
