@@ -17,8 +17,8 @@
 #   CPIWATCH_STACK_DIR              state folder                   (default: <repo>/.stack)
 #   CPIWATCH_KAFKA_PORT             Kafka client listener          (default: 19092)
 #   CPIWATCH_KAFKA_CONTROLLER_PORT  KRaft controller listener      (default: 19093)
-#   CPIWATCH_KAFKA_SASL_PORT        SASL_PLAINTEXT listener, SCRAM-SHA-256/512 (default: 19094;
-#                                   users: scripts/ops/kafka-scram.sh)
+#   CPIWATCH_KAFKA_SASL_PORT        SASL_PLAINTEXT listener, SCRAM-SHA-256/512 (default: Kafka
+#                                   port + 2, i.e. 19094; users: scripts/ops/kafka-scram.sh)
 #   CPIWATCH_REDIS_PORT             Redis                          (default: 16379)
 #   CPIWATCH_SMTP_PORT              SMTP catcher                   (default: 12525)
 #   CPIWATCH_REDIS_CLUSTER_PORT     first Redis Cluster port, uses 3 (default: 17000; bus ports +10000)
@@ -33,7 +33,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 STACK_DIR="${CPIWATCH_STACK_DIR:-$ROOT/.stack}"
 KAFKA_PORT="${CPIWATCH_KAFKA_PORT:-19092}"
 CONTROLLER_PORT="${CPIWATCH_KAFKA_CONTROLLER_PORT:-19093}"
-SASL_PORT="${CPIWATCH_KAFKA_SASL_PORT:-19094}"
+SASL_PORT="${CPIWATCH_KAFKA_SASL_PORT:-$((KAFKA_PORT + 2))}"
 REDIS_PORT="${CPIWATCH_REDIS_PORT:-16379}"
 SMTP_PORT="${CPIWATCH_SMTP_PORT:-12525}"
 CLUSTER_PORT="${CPIWATCH_REDIS_CLUSTER_PORT:-17000}"

@@ -21,13 +21,24 @@ const user = uniqueId('cpw-sasl');
 const password = randomBytes(12).toString('hex');
 let sasl: Record<string, string> = {};
 
-beforeAll(async () => {
-  if (!servicesSource().includes('kafka=local-stack')) {
-    throw new Error(`this test needs the SASL/SCRAM listener of scripts/stack.sh's broker; Kafka here comes from ${servicesSource()} (${services().kafkaBrokers.join(',')})`);
+async function clusterId(brokers: string[], saslOptions?: kafkajs.SASLOptions): Promise<string> {
+  const admin = new kafkajs.Kafka({ brokers, ...(saslOptions ? { sasl: saslOptions } : {}), logLevel: kafkajs.logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    return (await admin.describeCluster()).clusterId;
+  } finally {
+    await admin.disconnect();
   }
-  const { stdout } = await promisify(execFile)('bash', [join(ROOT, 'scripts/ops/kafka-scram.sh'), user, password], { cwd: ROOT, timeout: 60_000 });
+}
+
+beforeAll(async () => {
+  const { stdout } = await promisify(execFile)('bash', [join(ROOT, 'scripts/ops/kafka-scram.sh'), user, password], { cwd: ROOT, timeout: 60_000 }).catch((err: Error & { stderr?: string }) => {
+    throw new Error(`scripts/ops/kafka-scram.sh failed (this test needs the SASL listener of scripts/stack.sh's broker; Kafka here: ${servicesSource()}): ${err.stderr ?? err.message}`);
+  });
   sasl = Object.fromEntries([...stdout.matchAll(/^export (\w+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!]));
   expect(sasl.KAFKA_BROKERS).toMatch(/^127\.0\.0\.1:\d+$/);
+  // the SASL listener must belong to the broker the other tests use
+  expect(await clusterId([sasl.KAFKA_BROKERS!], { mechanism: 'scram-sha-256', username: user, password })).toBe(await clusterId(services().kafkaBrokers));
 }, 90_000);
 
 function passwordFile(pw: string): string {
