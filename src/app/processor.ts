@@ -8,6 +8,7 @@ import { EmailWorker } from '../actions/email/email-worker.js';
 import { createTransport } from '../adapters/smtp/transport.js';
 import { KafkaActionSink } from '../adapters/kafka/action-sink.js';
 import { EventConsumer } from '../adapters/kafka/event-consumer.js';
+import { ExactlyOnce, KafkaTransactions, transactionalIdFor } from '../adapters/kafka/exactly-once.js';
 import { createKafka, kafkaConfig } from '../adapters/kafka/kafka-client.js';
 import type { Settings } from '../config/settings.js';
 import { Health } from '../ops/health.js';
@@ -18,6 +19,7 @@ import { Pipeline } from '../pipeline/pipeline.js';
 import type { BatchResult } from '../pipeline/types.js';
 import type { RuleSet } from '../rules/compiled.js';
 import { connectRedis } from '../store/redis/connect.js';
+import { PublishJournal } from '../store/redis/publish-journal.js';
 import { RedisStore } from '../store/redis/redis-store.js';
 
 export interface ProcessorOptions {
@@ -36,6 +38,8 @@ export class Processor {
   readonly kafka: Kafka;
   readonly redis: Redis | Cluster;
   private readonly producer: Producer;
+  /** The consumer's output: offers, decisions and dead letters in one transaction with the batch's offset. */
+  private readonly transactions: KafkaTransactions;
   private readonly consumer: EventConsumer;
   private readonly store: RedisStore;
   private readonly email?: EmailWorker;
@@ -60,7 +64,22 @@ export class Processor {
     this.pipeline = new Pipeline({ store: this.store, sink, clock: Date.now, limits: { maxBytes: s.MAX_EVENT_BYTES }, maxFutureMs: s.MAX_FUTURE_SKEW }, options.ruleSet);
     this.setRules(options.ruleSet);
     this.health.watch((ready) => this.metrics.ready.set(ready ? 1 : 0));
+    // the transaction timeout stays below the session timeout: a process stalled mid-transaction
+    // until its partitions moved has it aborted by the coordinator (exactly-once.ts)
+    this.transactions = new KafkaTransactions(this.kafka, {
+      transactionalId: transactionalIdFor(s.KAFKA_CLIENT_ID, s.KAFKA_GROUP_ID), groupId: s.KAFKA_GROUP_ID,
+      transactionTimeoutMs: Math.max(1000, Math.min(60_000, s.KAFKA_SESSION_TIMEOUT - 1000)), log,
+    });
+    const exactlyOnce = new ExactlyOnce({
+      pipeline: this.pipeline,
+      journal: new PublishJournal(this.redis, this.store.keys),
+      transactions: this.transactions,
+      topics: { offers: s.OFFERS_TOPIC, decisions: s.DECISIONS_TOPIC, deadLetters: s.DLQ_TOPIC },
+      committedOffset: (topic, partition) => this.committedOffset(topic, partition),
+      log,
+    });
     this.consumer = new EventConsumer({
+      exactlyOnce,
       kafka: this.kafka,
       groupId: s.KAFKA_GROUP_ID,
       topic: s.EVENTS_TOPIC,
@@ -102,6 +121,19 @@ export class Processor {
         emailActions: () => this.emailActions(),
         onResult: (result) => this.metrics.emails.inc({ result }),
       });
+    }
+  }
+
+  /** The group's committed offset of a partition (the next offset it reads), from the broker. */
+  private async committedOffset(topic: string, partition: number): Promise<number> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const [offsets] = await admin.fetchOffsets({ groupId: this.options.settings.KAFKA_GROUP_ID, topics: [topic] });
+      const p = offsets?.partitions.find((x) => x.partition === partition);
+      return p && Number(p.offset) >= 0 ? Number(p.offset) : 0;
+    } finally {
+      await admin.disconnect().catch(() => undefined);
     }
   }
 
@@ -151,6 +183,7 @@ export class Processor {
     // a quick probe first: the clients' own connect retries would hide the first failure for a minute
     if (!(await this.untilUp('kafka', () => this.probeKafka()))) return;
     if (!(await this.untilUp('kafka', () => this.producer.connect()))) return;
+    if (!(await this.untilUp('kafka', () => this.transactions.connect()))) return;
     if (!(await this.untilUp('kafka', () => this.consumer.start()))) return;
     if (this.email && !(await this.untilUp('kafka', () => this.email!.start()))) return;
     this.options.log.info({ topic: s.EVENTS_TOPIC, groupId: s.KAFKA_GROUP_ID, rules: this.pipeline.rules.rules.length }, 'processor started');
@@ -196,6 +229,7 @@ export class Processor {
     this.health.set('kafka', false, 'stopping');
     await this.consumer.stop().catch((err) => this.options.log.warn({ err }, 'consumer stop failed'));
     await this.email?.stop().catch((err) => this.options.log.warn({ err }, 'e-mail worker stop failed'));
+    await this.transactions.disconnect();
     await this.producer.disconnect().catch((err) => this.options.log.warn({ err }, 'producer disconnect failed'));
     await this.store.close();
     await this.http?.close();

@@ -64,9 +64,14 @@ export class Pipeline {
     this.active = activate(ruleSet);
   }
 
-  async processBatch(messages: RawMessage[], source: string): Promise<BatchResult> {
+  /**
+   * `options.sink` replaces the pipeline's sink for this batch: the Kafka consumer passes one that
+   * stages the batch's output for a transaction with its consumer offset (adapters/kafka/exactly-once.ts).
+   */
+  async processBatch(messages: RawMessage[], source: string, options: { sink?: ActionSink } = {}): Promise<BatchResult> {
     const rules = this.active;
-    const { store, sink } = this.options;
+    const { store } = this.options;
+    const sink = options.sink ?? this.options.sink;
     const prepared = prepareBatch(messages, source, rules.routing, { limits: this.limits, now: this.options.clock(), maxFutureMs: this.maxFutureMs });
     if (prepared.deadLetters.length > 0) await sink.deadLetter(prepared.deadLetters);
 

@@ -87,6 +87,7 @@ export async function readDeadLetters(kafka: Kafka, topic: string, o: ReadOption
   } finally {
     await admin.disconnect();
   }
+  if (process.env.DBG) console.error('DBG remaining', [...remaining], groupId);
   if (remaining.size === 0) return;
 
   const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 200, sessionTimeout: 10_000, heartbeatInterval: 1_000, allowAutoTopicCreation: false });
@@ -95,12 +96,20 @@ export async function readDeadLetters(kafka: Kafka, topic: string, o: ReadOption
   let stopped = false;
   const timer = setTimeout(() => finish(new Error(`reading ${topic} did not reach its end in ${o.timeoutMs ?? 60_000} ms`)), o.timeoutMs ?? 60_000);
   try {
+    // a fetch of nothing but transaction markers never reaches eachBatch; it still moves the position
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      const end = remaining.get(payload.partition);
+      if (stopped || end === undefined || payload.topic !== topic) return;
+      if (BigInt(payload.lastOffset) + 1n >= end) remaining.delete(payload.partition);
+      if (remaining.size === 0) { stopped = true; finish(); }
+    });
     await consumer.connect();
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
+        if (process.env.DBG) console.error('DBG batch', batch.partition, batch.messages.length, stopped);
         if (stopped) return;
         const end = remaining.get(batch.partition);
         if (end === undefined) return;
@@ -114,7 +123,9 @@ export async function readDeadLetters(kafka: Kafka, topic: string, o: ReadOption
           }
           await heartbeat();
           if (taken < inRange.length) { stopped = true; finish(); return; }
-          if (BigInt(inRange.at(-1)!.offset) + 1n >= end) remaining.delete(batch.partition);
+          // lastOffset() counts the transaction markers after the last letter (the processor writes
+          // dead letters in transactions): the end offset may be a marker, never a letter
+          if (BigInt(batch.lastOffset()) + 1n >= end) remaining.delete(batch.partition);
         } else if (batch.messages.length > 0) {
           remaining.delete(batch.partition);
         }

@@ -9,6 +9,7 @@ import type { Logger } from '../../ops/logger.js';
 import { endBatchSpan, startBatchSpan } from '../../ops/tracing.js';
 import type { Pipeline } from '../../pipeline/pipeline.js';
 import type { BatchResult, RawMessage } from '../../pipeline/types.js';
+import type { ExactlyOnce } from './exactly-once.js';
 
 export interface BatchMeta { topic: string; partition: number; firstOffset: string; lastOffset: string; durationMs: number; highWatermark: string }
 
@@ -31,6 +32,12 @@ export interface EventConsumerOptions {
   sessionTimeoutMs?: number;
   /** Called on every fetch and heartbeat: the broker answers (readiness). */
   onContact?: () => void;
+  /**
+   * Transactional output (exactly-once.ts): each batch's output and offset commit in one Kafka
+   * transaction, offsets committed per batch and partition. Without it: the pipeline's own sink and
+   * auto-commit (at-least-once; the offer ledger skips most replays).
+   */
+  exactlyOnce?: ExactlyOnce;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -57,6 +64,7 @@ export class EventConsumer {
       const assigned = e.payload.memberAssignment[options.topic] ?? [];
       options.log.info({ groupId: options.groupId, partitions: assigned }, 'joined consumer group');
       options.onContact?.();
+      options.exactlyOnce?.assigned(options.topic, assigned);
       options.onGroupJoin?.(assigned);
     });
     this.consumer.on(CRASH, (e) => {
@@ -70,7 +78,9 @@ export class EventConsumer {
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: [o.topic], fromBeginning: o.fromBeginning ?? true });
     await this.consumer.run({
-      autoCommit: true,
+      // exactly-once: each batch commits its own partition's offset (in its transaction, or right
+      // after it); an auto-commit of all partitions could move one back behind a transaction's
+      autoCommit: !o.exactlyOnce,
       autoCommitInterval: 1000,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: o.partitionsConcurrently ?? 2,
@@ -100,7 +110,19 @@ export class EventConsumer {
       try {
         let result: BatchResult;
         try {
-          result = await o.pipeline.processBatch(messages, source);
+          if (o.exactlyOnce) {
+            const last = Number(batch.lastOffset());
+            const out = await o.exactlyOnce.process({ topic: batch.topic, partition: batch.partition, messages, firstOffset: Number(batch.firstOffset() ?? last), lastOffset: last });
+            if (out === 'committed-earlier') {
+              endBatchSpan(span, { traceparents: [], counts: {}, offers: 0 });
+              resolveOffset(batch.lastOffset());
+              return;
+            }
+            result = out.result;
+            if (!out.committed) await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: String(last + 1) }]);
+          } else {
+            result = await o.pipeline.processBatch(messages, source);
+          }
         } catch (err) {
           endBatchSpan(span, { error: err });
           throw err;

@@ -20,6 +20,8 @@
  *     :hist:<customer>               zset  "<offerId>|<ruleId>" by offer time: contact history
  *     :budget:<rule>:<tag>:<period>  string counter of offers in one budget period
  *     :email:<offerId>               string e-mail delivery state of an offer (actions/email)
+ *     :pub:<topic:partition>         string JSON {last, offers, messages}: decisions a batch marked
+ *                                    published, with their Kafka messages, until its transaction commits
  */
 export class RedisKeys {
   constructor(readonly prefix: string) {
@@ -61,6 +63,11 @@ export class RedisKeys {
 
   email(offerId: string): string {
     return `${this.decisions()}:email:${offerId}`;
+  }
+
+  /** Publish journal of one source partition (store/redis/publish-journal.ts). */
+  publishJournal(source: string): string {
+    return `${this.decisions()}:pub:${source}`;
   }
 
   /** Pattern matching every key of this prefix (for an ACL rule such as ~{cpiwatch:*). */

@@ -1,0 +1,250 @@
+/**
+ * Exactly-once output of the stream processor: a batch's offers, decisions and dead letters reach
+ * Kafka in one transaction together with the batch's consumer offset, and the offer ledger's
+ * "published" marks never get ahead of what Kafka readers can see.
+ *
+ * Per batch of one partition (offsets first..last):
+ *  1. recovery, if the partition was just (re)assigned or its last attempt failed: the publish
+ *     journal (store/redis/publish-journal.ts) holds the decisions a batch marked published, with
+ *     their messages. If that batch's transaction did not commit (the committed offset is not past
+ *     its last offset), they are carried over into this batch's transaction; else the entry is dropped;
+ *  2. the pipeline runs with a BatchOutbox as its sink: dead letters and decisions are staged, and
+ *     the journal is written (carried-over decisions included) before the pipeline marks the
+ *     decisions published in the ledger;
+ *  3. if anything is staged: one Kafka transaction sends it all with the consumer offset last+1
+ *     (sendOffsets) and commits. A crash before the commit aborts it (readers of the offers topic
+ *     read committed) and the next batch carries the journal over; a crash after it leaves all done;
+ *  4. otherwise the offset is committed plainly.
+ * Window updates and rule states are idempotent by themselves (per source offset, journalled closes);
+ * a redelivered decision the ledger holds as published is not published again by the pipeline.
+ *
+ * Zombies: transactional ids are unique per process; the transaction timeout is kept below the
+ * consumer session timeout, so a process that stalls mid-transaction until its partitions move has
+ * its transaction aborted by the coordinator. See docs/performance.md, "Crash safety".
+ */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Kafka, Producer, TopicMessages } from 'kafkajs';
+import type { Decision } from '../../actions/decision.js';
+import type { Logger } from '../../ops/logger.js';
+import type { Pipeline } from '../../pipeline/pipeline.js';
+import type { ActionSink, BatchResult, DeadLetter, RawMessage } from '../../pipeline/types.js';
+import type { JournalEntry, JournalMessage } from '../../store/redis/publish-journal.js';
+import { deadLetterMessages, decisionMessages, type SinkTopics } from './action-sink.js';
+
+/** What the protocol needs of the publish journal (store/redis/publish-journal.ts). */
+export interface JournalPort {
+  record(source: string, entry: JournalEntry): Promise<void>;
+  read(source: string): Promise<JournalEntry | null>;
+  clear(source: string): Promise<void>;
+}
+
+/** What the protocol needs of Kafka transactions (KafkaTransactions below; tests use a model). */
+export interface TransactionPort {
+  /** One transaction: the messages and the consumer offset (the next offset to read), committed. */
+  commit(messages: TopicMessages[], offset: { topic: string; partition: number; offset: number }): Promise<void>;
+  /** After a failed commit: no transaction of ours may stay open (a new producer epoch). */
+  reset(): Promise<void>;
+}
+
+function journalMessages(topicMessages: TopicMessages[]): JournalEntry['messages'] {
+  return topicMessages.map((t) => ({
+    topic: t.topic,
+    messages: t.messages.map((m): JournalMessage => ({
+      key: m.key == null ? null : String(m.key),
+      value: String(m.value),
+      headers: Object.fromEntries(Object.entries(m.headers ?? {}).map(([k, v]) => [k, String(v)])),
+    })),
+  }));
+}
+
+/** An ActionSink that stages a batch's output for its transaction and journals what it marks published. */
+export class BatchOutbox implements ActionSink {
+  private readonly decisions: JournalEntry['messages'];
+  private readonly offerIds: string[];
+  private readonly deadLetters: TopicMessages[] = [];
+
+  constructor(
+    private readonly topics: SinkTopics, private readonly journal: JournalPort, private readonly source: string,
+    private readonly lastOffset: number, carried?: JournalEntry,
+  ) {
+    this.decisions = [...(carried?.messages ?? [])];
+    this.offerIds = [...(carried?.offerIds ?? [])];
+  }
+
+  async publish(all: Decision[]): Promise<void> {
+    // a carried-over decision the crashed batch journalled but had not marked yet comes again: once is enough
+    const staged = new Set(this.offerIds);
+    const decisions = all.filter((d) => !staged.has(d.offerId));
+    const messages = journalMessages(decisionMessages(decisions, this.topics));
+    const offerIds = decisions.map((d) => d.offerId);
+    // before the pipeline marks them published (it does so right after this returns)
+    await this.journal.record(this.source, { last: this.lastOffset, offerIds: [...this.offerIds, ...offerIds], messages: [...this.decisions, ...messages] });
+    this.decisions.push(...messages);
+    this.offerIds.push(...offerIds);
+  }
+
+  async deadLetter(letters: DeadLetter[]): Promise<void> {
+    this.deadLetters.push(...deadLetterMessages(letters, this.topics));
+  }
+
+  /** Everything staged: carried-over and new decisions, then dead letters. */
+  get messages(): TopicMessages[] {
+    return [...this.decisions, ...this.deadLetters];
+  }
+}
+
+export interface PartitionBatch {
+  topic: string;
+  partition: number;
+  messages: RawMessage[];
+  firstOffset: number;
+  lastOffset: number;
+}
+
+export interface ExactlyOnceOptions {
+  pipeline: Pipeline;
+  journal: JournalPort;
+  transactions: TransactionPort;
+  topics: SinkTopics;
+  /** The group's committed offset of a partition, from the broker (only after a failed commit). */
+  committedOffset: (topic: string, partition: number) => Promise<number>;
+  log: Logger;
+}
+
+type Unsure = 'assigned' | 'failed' | 'commit-failed';
+
+export class ExactlyOnce {
+  private readonly unsure = new Map<string, Unsure>();
+
+  constructor(private readonly o: ExactlyOnceOptions) {}
+
+  /** Partitions (re)assigned to this process: their journals are checked before their next batch. */
+  assigned(topic: string, partitions: number[]): void {
+    for (const p of partitions) this.unsure.set(`${topic}:${p}`, 'assigned');
+  }
+
+  /**
+   * Processes one batch. Returns 'committed-earlier' when an earlier attempt of it committed (its
+   * commit call failed after the broker had committed); `committed` tells whether the offset was
+   * committed by a transaction (else the caller commits it).
+   */
+  async process(batch: PartitionBatch): Promise<{ result: BatchResult; committed: boolean } | 'committed-earlier'> {
+    const o = this.o;
+    const source = `${batch.topic}:${batch.partition}`;
+    const state = this.unsure.get(source);
+    let carried: JournalEntry | undefined;
+    if (state) {
+      // after an assignment the fetch starts at the committed offset; after a failed attempt nothing
+      // of this batch committed, except when the failure was the commit itself: ask the broker
+      const committed = state === 'commit-failed' ? await o.committedOffset(batch.topic, batch.partition) : batch.firstOffset;
+      if (committed > batch.lastOffset) {
+        this.unsure.delete(source);
+        await o.journal.clear(source).catch(() => undefined);
+        return 'committed-earlier';
+      }
+      const entry = await o.journal.read(source);
+      if (entry && entry.last >= committed) {
+        carried = { ...entry, last: batch.lastOffset };
+        // from now on the entry belongs to this batch (a crash before its commit carries it on again)
+        await o.journal.record(source, carried);
+        o.log.warn({ source, committed, decisions: entry.offerIds.length }, 'decisions of an uncommitted batch carried into the next transaction');
+      } else if (entry) {
+        await o.journal.clear(source);
+      }
+      this.unsure.delete(source);
+    }
+    const outbox = new BatchOutbox(o.topics, o.journal, source, batch.lastOffset, carried);
+    let result: BatchResult;
+    try {
+      result = await o.pipeline.processBatch(batch.messages, source, { sink: outbox });
+    } catch (err) {
+      this.unsure.set(source, 'failed');
+      throw err;
+    }
+    const messages = outbox.messages;
+    if (messages.length === 0) return { result, committed: false };
+    try {
+      await o.transactions.commit(messages, { topic: batch.topic, partition: batch.partition, offset: batch.lastOffset + 1 });
+    } catch (err) {
+      this.unsure.set(source, 'commit-failed');
+      await o.transactions.reset().catch((e: Error) => o.log.warn({ err: e.message }, 'transactional producer reset failed'));
+      throw err;
+    }
+    // the journal has served its purpose; if this fails, recovery finds the offset committed
+    o.journal.clear(source).catch((err: Error) => o.log.debug({ err: err.message, source }, 'publish journal not cleared'));
+    return { result, committed: true };
+  }
+}
+
+/** A process-unique transactional id (no two live processes may share one: they would fence each other). */
+export function transactionalIdFor(clientId: string, groupId: string): string {
+  return `${clientId}-${groupId}-${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
+}
+
+/** Kafka transactions on one transactional producer, one at a time (partitions run concurrently). */
+export class KafkaTransactions implements TransactionPort {
+  private producer?: Producer;
+  private connected?: Promise<void>;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly kafka: Kafka, private readonly o: { transactionalId: string; groupId: string; transactionTimeoutMs: number; log: Logger }) {}
+
+  private create(): Producer {
+    return this.kafka.producer({
+      transactionalId: this.o.transactionalId,
+      transactionTimeout: this.o.transactionTimeoutMs,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 5_000 },
+    });
+  }
+
+  /** Connects (and initialises the transactional id, which fences an earlier epoch of it). */
+  async connect(): Promise<void> {
+    if (!this.producer) this.producer = this.create();
+    this.connected ??= this.producer.connect();
+    try {
+      await this.connected;
+    } catch (err) {
+      this.connected = undefined;
+      throw err;
+    }
+  }
+
+  async commit(messages: TopicMessages[], offset: { topic: string; partition: number; offset: number }): Promise<void> {
+    const run = this.queue.then(async () => {
+      await this.connect();
+      const tx = await this.producer!.transaction();
+      try {
+        await tx.sendBatch({ acks: -1, topicMessages: messages });
+        await tx.sendOffsets({ consumerGroupId: this.o.groupId, topics: [{ topic: offset.topic, partitions: [{ partition: offset.partition, offset: String(offset.offset) }] }] });
+        await tx.commit();
+      } catch (err) {
+        if (tx.isActive()) await tx.abort().catch(() => undefined);
+        throw err;
+      }
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async reset(): Promise<void> {
+    const run = this.queue.then(async () => {
+      const old = this.producer;
+      this.producer = undefined;
+      this.connected = undefined;
+      await old?.disconnect().catch(() => undefined);
+      await this.connect();
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async disconnect(): Promise<void> {
+    await this.queue.catch(() => undefined);
+    await this.producer?.disconnect().catch(() => undefined);
+    this.producer = undefined;
+    this.connected = undefined;
+  }
+}
