@@ -44,6 +44,7 @@ export const SETTINGS = {
   REDIS_TLS_CA_FILE: { schema: z.string().optional(), secret: false, doc: 'PEM file of the CA of the Redis server certificate.' },
   SMTP_URL: { schema: z.string().optional(), secret: true, doc: 'SMTP server (smtp:// or smtps://, credentials may be in it); unset disables e-mail.' },
   SMTP_PASSWORD: { schema: z.string().optional(), secret: true, doc: 'SMTP password, overriding the one in SMTP_URL (or SMTP_PASSWORD_FILE).' },
+  SMTP_TLS_CA_FILE: { schema: z.string().optional(), secret: false, doc: 'PEM file of the CA of the SMTP server certificate (smtps://, or STARTTLS on smtp://).' },
   EMAIL_FROM: { schema: z.string().default('cpiwatch <offers@example.com>'), secret: false, doc: 'From address of offer e-mails.' },
   EMAIL_GROUP_ID: { schema: z.string().min(1).default('cpiwatch-email'), secret: false, doc: 'Consumer group of the e-mail channel (reads the offers topic).' },
   EMAIL_MAX_ATTEMPTS: { schema: int(8, 1, 100), secret: false, doc: 'Attempts per e-mail before it is recorded as failed.' },

@@ -87,7 +87,6 @@ export async function readDeadLetters(kafka: Kafka, topic: string, o: ReadOption
   } finally {
     await admin.disconnect();
   }
-  if (process.env.DBG) console.error('DBG remaining', [...remaining], groupId);
   if (remaining.size === 0) return;
 
   const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 200, sessionTimeout: 10_000, heartbeatInterval: 1_000, allowAutoTopicCreation: false });
@@ -96,11 +95,12 @@ export async function readDeadLetters(kafka: Kafka, topic: string, o: ReadOption
   let stopped = false;
   const timer = setTimeout(() => finish(new Error(`reading ${topic} did not reach its end in ${o.timeoutMs ?? 60_000} ms`)), o.timeoutMs ?? 60_000);
   try {
-    // a fetch of nothing but transaction markers never reaches eachBatch; it still moves the position
+    // a partition is read once the consumer is past its end offset; batches of transaction markers
+    // only (offers and dead letters are written in transactions) never reach eachBatch, but end here
     consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
       const end = remaining.get(payload.partition);
-      if (stopped || end === undefined || payload.topic !== topic) return;
-      if (BigInt(payload.lastOffset) + 1n >= end) remaining.delete(payload.partition);
+      if (stopped || end === undefined || BigInt(payload.lastOffset) + 1n < end) return;
+      remaining.delete(payload.partition);
       if (remaining.size === 0) { stopped = true; finish(); }
     });
     await consumer.connect();
@@ -109,7 +109,6 @@ export async function readDeadLetters(kafka: Kafka, topic: string, o: ReadOption
       autoCommit: false,
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
-        if (process.env.DBG) console.error('DBG batch', batch.partition, batch.messages.length, stopped);
         if (stopped) return;
         const end = remaining.get(batch.partition);
         if (end === undefined) return;
@@ -117,19 +116,14 @@ export async function readDeadLetters(kafka: Kafka, topic: string, o: ReadOption
         if (inRange.length > 0) {
           const taken = Math.min(inRange.length, (await o.onBatch(inRange.map((m) => deadLetterOf(batch.partition, m)))) ?? inRange.length);
           if (taken > 0) {
-            const last = inRange[taken - 1]!.offset;
+            // all taken: past the batch's end, transaction markers included
+            const last = taken === inRange.length && inRange.length === batch.messages.length ? batch.lastOffset() : inRange[taken - 1]!.offset;
             resolveOffset(last);
             if (o.groupId && o.commit) await consumer.commitOffsets([{ topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
           }
           await heartbeat();
-          if (taken < inRange.length) { stopped = true; finish(); return; }
-          // lastOffset() counts the transaction markers after the last letter (the processor writes
-          // dead letters in transactions): the end offset may be a marker, never a letter
-          if (BigInt(batch.lastOffset()) + 1n >= end) remaining.delete(batch.partition);
-        } else if (batch.messages.length > 0) {
-          remaining.delete(batch.partition);
+          if (taken < inRange.length) { stopped = true; finish(); }
         }
-        if (remaining.size === 0) { stopped = true; finish(); }
       },
     });
     await done;

@@ -62,7 +62,7 @@ describe('log redaction', () => {
 const SAFE_FIELDS = new Set([
   'eventId', 'ruleId', 'offerId', 'customerId', 'topic', 'partition', 'offset', 'code', 'reason', 'err', 'errors', 'groupId', 'partitions',
   'restart', 'attempt', 'attempts', 'rules', 'outcome', 'signal', 'timeoutMs', 'dependency', 'retryInMs', 'silentMs', 'url', 'settings',
-  'version', 'activeVersion', 'previousVersion', 'trigger', 'file', 'path', 'line', 'col',
+  'version', 'activeVersion', 'previousVersion', 'trigger', 'file', 'path', 'line', 'col', 'source', 'committed', 'decisions',
 ]);
 
 function srcFiles(dir: string): string[] {
