@@ -9,7 +9,7 @@ import type {
   StateStore, TagBatch, TagResult, WindowSnapshot,
 } from '../state-store.js';
 import { RedisKeys } from './keys.js';
-import { roundTrip, type Command } from './round-trip.js';
+import { isCluster, roundTrip, type Command } from './round-trip.js';
 import { defineScripts } from './script-loader.js';
 
 type RawSnapshot = Omit<WindowSnapshot, 'sum' | 'min' | 'max' | 'bins'> & {
@@ -32,12 +32,15 @@ function snapshotOf(s: RawSnapshot): WindowSnapshot {
 }
 
 interface ApplyReply {
-  statuses: OpStatus[] | Record<string, never>;
+  /** One letter per op: a(pplied), d(uplicate), l(ate), u(nmatched). */
+  statuses: string;
   samples: Record<string, string> | unknown[];
   closes: RawSnapshot[] | Record<string, never>;
   snapshots: RawSnapshot[] | Record<string, never>;
   rules: string[] | Record<string, never>;
 }
+
+const STATUS_OF: Record<number, OpStatus> = { 97: 'applied', 100: 'duplicate', 108: 'late', 117: 'unmatched' };
 
 /** cjson encodes an empty Lua table as {}: read it as an empty list. */
 function list<T>(v: T[] | Record<string, never> | undefined): T[] {
@@ -60,21 +63,30 @@ export class RedisStore implements StateStore {
   }
 
   async applyOps(batches: TagBatch[]): Promise<TagResult[]> {
-    const commands: Command[] = batches.map((b) => [
-      'applyOps',
-      [this.keys.entity(b.tag), JSON.stringify({ source: b.source, ops: b.ops, cpis: b.cpis, readCurrent: b.readCurrent === true })],
-    ]);
-    const replies = await roundTrip(this.client, commands);
-    return replies.map((raw, i) => {
-      const reply = JSON.parse(String(raw)) as ApplyReply;
+    if (batches.length === 0) return [];
+    const keys = batches.map((b) => this.keys.entity(b.tag));
+    const args = batches.map((b) => JSON.stringify({ source: b.source, ops: b.ops, cpis: b.cpis, readCurrent: b.readCurrent === true }));
+    let replies: ApplyReply[];
+    if (batches.length > 1 && !isCluster(this.client)) {
+      // standalone: every entity in one script call (one call per entity costs ~15 us of Redis each)
+      const [raw] = await roundTrip(this.client, [['applyOpsMany', [keys.length, ...keys, ...args]]]);
+      replies = JSON.parse(String(raw)) as ApplyReply[];
+    } else {
+      // a cluster: one call per entity (each lives in its own slot)
+      const raw = await roundTrip(this.client, keys.map((k, i) => ['applyOps', [k, args[i]!]] as Command));
+      replies = raw.map((r) => JSON.parse(String(r)) as ApplyReply);
+    }
+    return replies.map((reply, i) => {
       const rules = list(reply.rules);
       const ruleStates: Record<string, RuleState> = {};
       for (let j = 0; j + 1 < rules.length; j += 2) ruleStates[rules[j]!] = JSON.parse(rules[j + 1]!) as RuleState;
       const samples: Record<number, number> = {};
       for (const [k, v] of Object.entries(record(reply.samples))) samples[Number(k)] = Number(v);
+      const statuses = new Array<OpStatus>(reply.statuses.length);
+      for (let j = 0; j < statuses.length; j++) statuses[j] = STATUS_OF[reply.statuses.charCodeAt(j)]!;
       return {
         tag: batches[i]!.tag,
-        statuses: list(reply.statuses),
+        statuses,
         samples,
         closes: list(reply.closes).map(snapshotOf),
         snapshots: list(reply.snapshots).map(snapshotOf),

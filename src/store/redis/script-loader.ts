@@ -11,6 +11,8 @@ const LUA_DIR = fileURLToPath(new URL('../../../src/store/redis/lua/', import.me
 
 export const SCRIPTS = {
   applyOps: { file: 'apply-ops.lua', keys: 1 },
+  /** The same script over many entities at once (standalone Redis): the key count comes first. */
+  applyOpsMany: { file: 'apply-ops.lua', keys: null },
   decideOffers: { file: 'decide-offers.lua', keys: 1 },
   saveRuleStates: { file: 'save-rule-states.lua', keys: 1 },
 } as const;
@@ -23,6 +25,7 @@ export function readScript(name: ScriptName): string {
 
 export function defineScripts(client: Redis | Cluster): void {
   for (const name of Object.keys(SCRIPTS) as ScriptName[]) {
-    client.defineCommand(name, { numberOfKeys: SCRIPTS[name].keys, lua: readScript(name) });
+    const keys = SCRIPTS[name].keys;
+    client.defineCommand(name, { ...(keys === null ? {} : { numberOfKeys: keys }), lua: readScript(name) });
   }
 }

@@ -2,10 +2,12 @@
   Applies one entity's ops of one batch, idempotently, and reads back its windows and rule states.
   Mirrors src/store/memory/memory-store.ts; both pass tests/contract/state-store.contract.ts.
 
-  KEYS[1]  entity base, e.g. {cpiwatch:storeId=S1} (suffixes: see src/store/redis/keys.ts)
-  ARGV[1]  JSON { source: "topic:partition", ops: [StateOp...], cpis: [CpiWindowSpec...], readCurrent? }
+  KEYS[i]  entity base, e.g. {cpiwatch:storeId=S1} (suffixes: see src/store/redis/keys.ts)
+  ARGV[i]  JSON { source: "topic:partition", ops: [StateOp...], cpis: [CpiWindowSpec...], readCurrent? }
+  One entity per key: with one key the reply is one result, with several (standalone Redis: every
+  entity of a batch in one call, which saves the fixed cost of a call per entity) a JSON list of them.
 
-  Returns JSON { statuses: ["applied"|"duplicate"|"late"|"unmatched"...],
+  Returns JSON { statuses: "adlu..." one letter per op: applied, duplicate, late, unmatched,
                  samples: { "<op index (0-based)>": value },
                  closes: [ snapshot... ]     the window just before each op that moved a watermark
                                              into a later bucket (at = end of the closed bucket)
@@ -18,15 +20,10 @@
   call (the redelivered batch, whose ops are now duplicates and close nothing) returns them first,
   so no rule transition is lost to a crash.
 ]]
-local base = KEYS[1]
-local req = cjson.decode(ARGV[1])
 -- memory bound of keys without a natural expiry (refreshed on every write)
 local FACTS_TTL_MS = 90 * 86400000
 local STATE_TTL_MS = 30 * 86400000
-local source = req.source
-
-local specs = {}
-for _, s in ipairs(req.cpis) do specs[s.cpi] = s end
+local STATUS_LETTER = { applied = 'a', duplicate = 'd', late = 'l', unmatched = 'u' }
 
 local GAMMA = (1 + 0.01) / (1 - 0.01)
 local LOG_GAMMA = math.log(GAMMA)
@@ -40,16 +37,6 @@ end
 
 local function num(x) return string.format('%.17g', x) end
 
-local wm_key = base .. ':wm'
-local watermarks = {}
-local function watermark(cpi)
-  if watermarks[cpi] == nil then
-    local v = redis.call('HGET', wm_key, cpi)
-    watermarks[cpi] = v and tonumber(v) or false
-  end
-  return watermarks[cpi]
-end
-
 local function first_bucket(now, spec)
   return math.floor(now / spec.resolutionMs) - spec.buckets + 1
 end
@@ -60,31 +47,78 @@ local function is_late(t, wm, spec)
   return math.floor(t / spec.resolutionMs) < first_bucket(wm, spec)
 end
 
+local function apply_one(base, req)
+local source = req.source
+local specs = {}
+for _, s in ipairs(req.cpis) do specs[s.cpi] = s end
+
+local wm_key = base .. ':wm'
+local watermarks = {}
+local function watermark(cpi)
+  if watermarks[cpi] == nil then
+    local v = redis.call('HGET', wm_key, cpi)
+    watermarks[cpi] = v and tonumber(v) or false
+  end
+  return watermarks[cpi]
+end
+
+
+-- Window buckets are read at most once per call and written once at its end (flush_buckets): a
+-- batch of hundreds of ops on one entity touches a handful of buckets, and closes re-read the window.
+local buckets = {}
+local SCALAR = { c = true, s = true, n = true, d = true, mn = true, mx = true }
+local function bucket(key)
+  local b = buckets[key]
+  if not b then
+    local flat = redis.call('HGETALL', key)
+    b = { bins = {}, dirty = {}, ttl = false }
+    for j = 1, #flat, 2 do
+      local f, v = flat[j], tonumber(flat[j + 1])
+      if SCALAR[f] then b[f] = v else b.bins[string.sub(f, 2)] = v end
+    end
+    buckets[key] = b
+  end
+  return b
+end
 
 local function snapshot(spec, wm, at)
   local snap = { cpi = spec.cpi, watermark = wm, at = at, count = 0, sum = 0, num = 0, den = 0, bins = {} }
+  local bins = snap.bins
   local last = math.floor(wm / spec.resolutionMs)
-  for b = last - spec.buckets + 1, last do
-    local fields = redis.call('HGETALL', base .. ':w:' .. spec.cpi .. ':' .. num(b))
-    for j = 1, #fields, 2 do
-      local f, v = fields[j], tonumber(fields[j + 1])
-      if f == 'c' then snap.count = snap.count + v
-      elseif f == 's' then snap.sum = snap.sum + v
-      elseif f == 'n' then snap.num = snap.num + v
-      elseif f == 'd' then snap.den = snap.den + v
-      elseif f == 'mn' then if snap.min == nil or v < snap.min then snap.min = v end
-      elseif f == 'mx' then if snap.max == nil or v > snap.max then snap.max = v end
-      else
-        local bin = string.sub(f, 2)
-        snap.bins[bin] = (snap.bins[bin] or 0) + v
-      end
-    end
+  local prefix = base .. ':w:' .. spec.cpi .. ':'
+  for i = last - spec.buckets + 1, last do
+    local b = bucket(prefix .. num(i))
+    if b.c then snap.count = snap.count + b.c end
+    if b.s then snap.sum = snap.sum + b.s end
+    if b.n then snap.num = snap.num + b.n end
+    if b.d then snap.den = snap.den + b.d end
+    if b.mn and (snap.min == nil or b.mn < snap.min) then snap.min = b.mn end
+    if b.mx and (snap.max == nil or b.mx > snap.max) then snap.max = b.mx end
+    for bin, v in pairs(b.bins) do bins[bin] = (bins[bin] or 0) + v end
   end
   snap.sum = num(snap.sum)
   if snap.min then snap.min = num(snap.min) end
   if snap.max then snap.max = num(snap.max) end
   return snap
 end
+
+-- only the fields this call changed are written
+local function flush_buckets()
+  for key, b in pairs(buckets) do
+    if b.ttl then
+      local args = {}
+      for f in pairs(b.dirty) do
+        args[#args + 1] = f
+        if SCALAR[f] then args[#args + 1] = num(b[f]) else args[#args + 1] = num(b.bins[string.sub(f, 2)]) end
+      end
+      redis.call('HSET', key, unpack(args))
+      redis.call('PEXPIRE', key, b.ttl)
+    end
+  end
+end
+
+-- watermarks advanced by this call: written once at the end, with the longest TTL they need
+local wm_ttl = false
 
 local closes = {}
 
@@ -96,38 +130,138 @@ local function add_to_window(cpi, t, value, n, d)
   if wm and math.floor(t / spec.resolutionMs) > math.floor(wm / spec.resolutionMs) then
     closes[#closes + 1] = snapshot(spec, wm, (math.floor(wm / spec.resolutionMs) + 1) * spec.resolutionMs)
   end
-  local key = base .. ':w:' .. cpi .. ':' .. num(math.floor(t / spec.resolutionMs))
+  local b = bucket(base .. ':w:' .. cpi .. ':' .. num(math.floor(t / spec.resolutionMs)))
+  local dirty = b.dirty
   if value then
-    redis.call('HINCRBY', key, 'c', 1)
-    redis.call('HINCRBYFLOAT', key, 's', num(value))
-    local mn = redis.call('HGET', key, 'mn')
-    if not mn or value < tonumber(mn) then redis.call('HSET', key, 'mn', num(value)) end
-    local mx = redis.call('HGET', key, 'mx')
-    if not mx or value > tonumber(mx) then redis.call('HSET', key, 'mx', num(value)) end
-    redis.call('HINCRBY', key, 'b' .. bin_of(value), 1)
+    b.c = (b.c or 0) + 1
+    b.s = (b.s or 0) + value
+    dirty.c, dirty.s = true, true
+    if b.mn == nil or value < b.mn then b.mn = value; dirty.mn = true end
+    if b.mx == nil or value > b.mx then b.mx = value; dirty.mx = true end
+    local bin = bin_of(value)
+    b.bins[bin] = (b.bins[bin] or 0) + 1
+    dirty['b' .. bin] = true
   else
-    if n > 0 then redis.call('HINCRBY', key, 'n', n) end
-    if d > 0 then redis.call('HINCRBY', key, 'd', d) end
+    if n > 0 then b.n = (b.n or 0) + n; dirty.n = true end
+    if d > 0 then b.d = (b.d or 0) + d; dirty.d = true end
   end
-  redis.call('PEXPIRE', key, spec.ttlMs)
+  b.ttl = spec.ttlMs
   if not wm or t > wm then
     watermarks[cpi] = t
-    redis.call('HSET', wm_key, cpi, num(t))
     -- one hash for every CPI of the entity: keep the longest TTL any of them needs
-    if redis.call('PTTL', wm_key) < spec.ttlMs then redis.call('PEXPIRE', wm_key, spec.ttlMs) end
+    if not wm_ttl or wm_ttl < spec.ttlMs then wm_ttl = spec.ttlMs end
   end
   return 'applied'
 end
 
+local function flush_watermarks()
+  if not wm_ttl then return end
+  local args = {}
+  for cpi, wm in pairs(watermarks) do
+    if wm then
+      args[#args + 1] = cpi
+      args[#args + 1] = num(wm)
+    end
+  end
+  redis.call('HSET', wm_key, unpack(args))
+  if redis.call('PTTL', wm_key) < wm_ttl then redis.call('PEXPIRE', wm_key, wm_ttl) end
+end
+
 -- Pending halves of correlated durations: "s|time|divisorMs" or "e|time".
+-- per CPI: the oldest pending time known (false: none), and the expiry to set at the end
+-- Pending halves are read once (HMGET of every key the call's ops name, prefetch_pending) and
+-- written once at the end (flush_pending): per CPI the value of each key as this call sees it
+-- (false: none), as it is stored, and the event time of values this call wrote.
+local pend_val = {}
+local pend_stored = {}
+local pend_time = {}
+-- per CPI: the oldest pending time known (false: none), and the expiry to set at the end
+local pend_oldest = {}
+local pend_ttl = {}
+local function oldest_pending(pendt)
+  local first = redis.call('ZRANGE', pendt, 0, 0, 'WITHSCORES')
+  return first[2] and tonumber(first[2]) or false
+end
+
+local function pend_tables(cpi)
+  if not pend_val[cpi] then
+    pend_val[cpi], pend_stored[cpi], pend_time[cpi] = {}, {}, {}
+  end
+  return pend_val[cpi], pend_stored[cpi], pend_time[cpi]
+end
+
+local function prefetch_pending(keys_by_cpi)
+  for cpi, keys in pairs(keys_by_cpi) do
+    local vals, stored = pend_tables(cpi)
+    for i = 1, #keys, 500 do
+      local chunk = {}
+      for j = i, math.min(i + 499, #keys) do chunk[#chunk + 1] = keys[j] end
+      local got = redis.call('HMGET', base .. ':pend:' .. cpi, unpack(chunk))
+      for j, k in ipairs(chunk) do
+        vals[k] = got[j] or false
+        stored[k] = vals[k]
+      end
+    end
+  end
+end
+
+local function pend_get(cpi, key)
+  local vals, stored = pend_tables(cpi)
+  local v = vals[key]
+  if v == nil then
+    v = redis.call('HGET', base .. ':pend:' .. cpi, key) or false
+    vals[key] = v
+    stored[key] = v
+  end
+  return v
+end
+
+local function flush_pending(cpi)
+  local vals, stored, times = pend_tables(cpi)
+  local pend = base .. ':pend:' .. cpi
+  local pendt = base .. ':pendt:' .. cpi
+  local set, zadd, del = {}, {}, {}
+  for k, v in pairs(vals) do
+    if v ~= stored[k] then
+      if v then
+        set[#set + 1] = k
+        set[#set + 1] = v
+        zadd[#zadd + 1] = num(times[k])
+        zadd[#zadd + 1] = k
+      else
+        del[#del + 1] = k
+      end
+      stored[k] = v
+    end
+  end
+  for i = 1, #set, 1000 do redis.call('HSET', pend, unpack(set, i, math.min(i + 999, #set))) end
+  for i = 1, #zadd, 1000 do redis.call('ZADD', pendt, unpack(zadd, i, math.min(i + 999, #zadd))) end
+  for i = 1, #del, 500 do
+    local last = math.min(i + 499, #del)
+    redis.call('HDEL', pend, unpack(del, i, last))
+    redis.call('ZREM', pendt, unpack(del, i, last))
+  end
+end
+
 local function join(op, samples, index)
   local pend = base .. ':pend:' .. op.cpi
   local pendt = base .. ':pendt:' .. op.cpi
-  -- evict halves that waited far longer than any partner could need (event time)
-  local stale = redis.call('ZRANGEBYSCORE', pendt, '-inf', '(' .. num(op.time - 2 * op.maxPendingMs), 'LIMIT', 0, 50)
-  for _, k in ipairs(stale) do
-    redis.call('HDEL', pend, k)
-    redis.call('ZREM', pendt, k)
+  -- evict halves that waited far longer than any partner could need (event time); the query runs
+  -- only when the oldest pending half is that old (it finds nothing otherwise)
+  if pend_oldest[op.cpi] == nil then pend_oldest[op.cpi] = oldest_pending(pendt) end
+  local threshold = op.time - 2 * op.maxPendingMs
+  if pend_oldest[op.cpi] and pend_oldest[op.cpi] < threshold then
+    -- rare: write what this call changed so far, so the query sees exactly what it would have
+    flush_pending(op.cpi)
+    local vals, stored = pend_tables(op.cpi)
+    local stale = redis.call('ZRANGEBYSCORE', pendt, '-inf', '(' .. num(threshold), 'LIMIT', 0, 50)
+    for _, k in ipairs(stale) do
+      redis.call('HDEL', pend, k)
+      redis.call('ZREM', pendt, k)
+      vals[k] = false
+      stored[k] = false
+    end
+    pend_oldest[op.cpi] = oldest_pending(pendt)
   end
   local divisor_ms = op.divisorMs
   if op.kind == 'start' and divisor_ms == cjson.null then
@@ -140,23 +274,23 @@ local function join(op, samples, index)
     if not divisor_ms then divisor_ms = op.fallbackDivisorMs end
     if not divisor_ms then return 'unmatched' end
   end
-  local other = redis.call('HGET', pend, op.key)
+  local other = pend_get(op.cpi, op.key)
   local ttl = 3 * op.maxPendingMs
   if not other then
+    local vals, _, times = pend_tables(op.cpi)
     if op.kind == 'start' then
-      redis.call('HSET', pend, op.key, 's|' .. num(op.time) .. '|' .. num(divisor_ms))
+      vals[op.key] = 's|' .. num(op.time) .. '|' .. num(divisor_ms)
     else
-      redis.call('HSET', pend, op.key, 'e|' .. num(op.time))
+      vals[op.key] = 'e|' .. num(op.time)
     end
-    redis.call('ZADD', pendt, num(op.time), op.key)
-    redis.call('PEXPIRE', pend, ttl)
-    redis.call('PEXPIRE', pendt, ttl)
+    times[op.key] = op.time
+    if not pend_oldest[op.cpi] or op.time < pend_oldest[op.cpi] then pend_oldest[op.cpi] = op.time end
+    pend_ttl[op.cpi] = ttl
     return 'applied'
   end
   local side, t1, div = string.match(other, '^(%a)|([^|]+)|?(.*)$')
   if (side == 's' and op.kind == 'start') or (side == 'e' and op.kind == 'end') then return 'unmatched' end
-  redis.call('HDEL', pend, op.key)
-  redis.call('ZREM', pendt, op.key)
+  pend_val[op.cpi][op.key] = false
   local start_time, end_time, divisor
   if op.kind == 'start' then
     start_time, end_time, divisor = op.time, tonumber(t1), divisor_ms
@@ -180,6 +314,16 @@ local after = before
 local statuses = {}
 local samples = {}
 
+local join_keys = {}
+for _, op in ipairs(req.ops) do
+  if (op.kind == 'start' or op.kind == 'end') and op.offset > before then
+    join_keys[op.cpi] = join_keys[op.cpi] or {}
+    local keys = join_keys[op.cpi]
+    keys[#keys + 1] = op.key
+  end
+end
+prefetch_pending(join_keys)
+
 for i, op in ipairs(req.ops) do
   local status
   if op.offset <= before then
@@ -199,8 +343,12 @@ for i, op in ipairs(req.ops) do
       if op.time < t then
         status = 'late'
       else
-        for field, value in pairs(op.facts) do redis.call('HSET', fkey, field, cjson.encode(value)) end
-        redis.call('HSET', fkey, '__t', num(op.time))
+        local args = { '__t', num(op.time) }
+        for field, value in pairs(op.facts) do
+          args[#args + 1] = field
+          args[#args + 1] = cjson.encode(value)
+        end
+        redis.call('HSET', fkey, unpack(args))
         redis.call('PEXPIRE', fkey, FACTS_TTL_MS)
         status = 'applied'
       end
@@ -228,7 +376,15 @@ for i, op in ipairs(req.ops) do
       return redis.error_reply('unknown op kind ' .. tostring(kind))
     end
   end
-  statuses[i] = status
+  if type(status) == 'table' then return status end -- an error reply
+  statuses[i] = STATUS_LETTER[status]
+end
+flush_buckets()
+flush_watermarks()
+for cpi in pairs(pend_val) do flush_pending(cpi) end
+for cpi, ttl in pairs(pend_ttl) do
+  redis.call('PEXPIRE', base .. ':pend:' .. cpi, ttl)
+  redis.call('PEXPIRE', base .. ':pendt:' .. cpi, ttl)
 end
 if after > before then
   redis.call('HSET', applied_key, source, num(after))
@@ -260,10 +416,24 @@ if #pending_closes > 0 then
   closes = all
 end
 
-return cjson.encode({
-  statuses = statuses,
+return {
+  statuses = table.concat(statuses),
   samples = samples,
   closes = closes,
   snapshots = snapshots,
   rules = redis.call('HGETALL', base .. ':rules'),
-})
+}
+end
+
+if #KEYS == 1 then
+  local r = apply_one(KEYS[1], cjson.decode(ARGV[1]))
+  if r.err then return r end
+  return cjson.encode(r)
+end
+local out = {}
+for i = 1, #KEYS do
+  local r = apply_one(KEYS[i], cjson.decode(ARGV[i]))
+  if r.err then return r end
+  out[i] = r
+end
+return cjson.encode(out)
