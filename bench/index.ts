@@ -23,6 +23,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
+import { toWireEvent } from '../src/events/encode.js';
 import { curbsideScenario, type ScenarioEvent } from '../src/samples/curbside-scenario.js';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -357,6 +358,20 @@ async function latency(brokers: string[], redis: RedisServer, kafka: Kafka): Pro
   await createTopics(kafka, [{ topic, numPartitions: PARTITIONS }, { topic: offers, numPartitions: 1 }, { topic: `${offers}.decisions`, numPartitions: 1 }, { topic: `${topic}.dlq`, numPartitions: 1 }]);
   const start = Date.now() - 45 * 60_000;
   const sc = scenario(total, start, `lat${id.slice(-6)}`);
+  // gold customers setting out for the busy stores late in their breach: each one's own en-route
+  // event triggers its offer (the scenario's en-route customers mostly set out before the rule fires)
+  const late: ScenarioEvent[] = [];
+  for (const s of sc.stores.filter((x) => x.busy)) {
+    for (let i = 0; i < 6; i++) {
+      const customerId = `${s.storeId}-late-${i}`;
+      const t = start + 19 * 60_000 + i * 20_000;
+      late.push({ key: customerId, event: toWireEvent({ specversion: '1.0', id: `${customerId}-p`, source: 'urn:bench', type: 'customer.profile', time: start + i, data: { customerId, valueTier: 'gold', lifetimeValue: 1800 } }) });
+      late.push({ key: s.storeId, event: toWireEvent({ specversion: '1.0', id: `${customerId}-e`, source: 'urn:bench', type: 'customer.en-route', time: t, data: { customerId, storeId: s.storeId, etaSeconds: 900 } }) });
+      sc.enRoute.push({ customerId, storeId: s.storeId, valueTier: 'gold', time: t });
+    }
+  }
+  sc.events.push(...late);
+  sc.events.sort((a, b) => Date.parse(a.event.time) - Date.parse(b.event.time));
   const enRoute = new Map(sc.enRoute.map((c) => [c.customerId, c.time]));
   const child = await startCpiwatch(cpiwatchEnv(brokers, redis.url, { topic, group: `bench-${id}-latency`, prefix: 'lat', offers }), 'latency');
   const arrivals = new Map<string, { at: number; episode: number }>();
@@ -415,6 +430,10 @@ async function latency(brokers: string[], redis: RedisServer, kafka: Kafka): Pro
       if (joined !== undefined && sent !== undefined && joined > a.episode) samples.push(a.at - sent);
     }
     samples.sort((a, b) => a - b);
+    const batches = (await child.metric('cpiwatch_batch_duration_seconds_count')) ?? 0;
+    const batchSeconds = (await child.metric('cpiwatch_batch_duration_seconds_sum')) ?? 0;
+    const batchEvents = (await child.metric('cpiwatch_batch_events_sum')) ?? 0;
+    log(`processor: ${batches} batches, ${(batchEvents / batches).toFixed(0)} events and ${((batchSeconds / batches) * 1000).toFixed(1)} ms each on average`);
     return {
       offeredRate: RATE, achievedRate: sc.events.length / seconds, seconds, events: sc.events.length, offers: arrivals.size, samples: samples.length,
       p50Ms: quantile(samples, 0.5), p90Ms: quantile(samples, 0.9), p99Ms: quantile(samples, 0.99), maxMs: samples.at(-1)!,

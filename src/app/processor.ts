@@ -66,7 +66,10 @@ export class Processor {
     this.health.watch((ready) => this.metrics.ready.set(ready ? 1 : 0));
     // the transaction timeout stays below the session timeout: a process stalled mid-transaction
     // until its partitions moved has it aborted by the coordinator (exactly-once.ts)
-    this.transactions = new KafkaTransactions(this.kafka, {
+    // its own client: the coordinator answers CONCURRENT_TRANSACTIONS for a few ms after a commit,
+    // and kafkajs retries that with the client's backoff (300 ms here, 20 ms in the Java client)
+    const txKafka = new Kafka({ ...kafkaConfig(s, log), retry: { initialRetryTime: 10, maxRetryTime: 1000, retries: 12 } });
+    this.transactions = new KafkaTransactions(txKafka, {
       transactionalId: transactionalIdFor(s.KAFKA_CLIENT_ID, s.KAFKA_GROUP_ID), groupId: s.KAFKA_GROUP_ID,
       transactionTimeoutMs: Math.max(1000, Math.min(60_000, s.KAFKA_SESSION_TIMEOUT - 1000)), log,
     });

@@ -182,11 +182,25 @@ export function transactionalIdFor(clientId: string, groupId: string): string {
   return `${clientId}-${groupId}-${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
 }
 
-/** Kafka transactions on one transactional producer, one at a time (partitions run concurrently). */
+interface CommitRequest {
+  messages: TopicMessages[];
+  offset: { topic: string; partition: number; offset: number };
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * Kafka transactions on one transactional producer. One transaction at a time; the batches of other
+ * partitions that finish meanwhile go together into the next one (group commit: one transaction's
+ * round trips for many batches, instead of a queue of transactions in a burst of offers).
+ */
 export class KafkaTransactions implements TransactionPort {
   private producer?: Producer;
   private connected?: Promise<void>;
-  private queue: Promise<unknown> = Promise.resolve();
+  private pending: CommitRequest[] = [];
+  private draining?: Promise<void>;
+  private inFlight?: Promise<void>;
+  private resetting?: Promise<void>;
 
   constructor(private readonly kafka: Kafka, private readonly o: { transactionalId: string; groupId: string; transactionTimeoutMs: number; log: Logger }) {}
 
@@ -196,7 +210,8 @@ export class KafkaTransactions implements TransactionPort {
       transactionTimeout: this.o.transactionTimeoutMs,
       idempotent: true,
       maxInFlightRequests: 1,
-      retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 5_000 },
+      // quick: right after a commit the coordinator answers CONCURRENT_TRANSACTIONS for a few ms
+      retry: { retries: 12, initialRetryTime: 10, maxRetryTime: 1_000 },
     });
   }
 
@@ -212,37 +227,59 @@ export class KafkaTransactions implements TransactionPort {
     }
   }
 
-  async commit(messages: TopicMessages[], offset: { topic: string; partition: number; offset: number }): Promise<void> {
-    const run = this.queue.then(async () => {
-      await this.connect();
-      const tx = await this.producer!.transaction();
-      try {
-        await tx.sendBatch({ acks: -1, topicMessages: messages });
-        await tx.sendOffsets({ consumerGroupId: this.o.groupId, topics: [{ topic: offset.topic, partitions: [{ partition: offset.partition, offset: String(offset.offset) }] }] });
-        await tx.commit();
-      } catch (err) {
-        if (tx.isActive()) await tx.abort().catch(() => undefined);
-        throw err;
-      }
+  commit(messages: TopicMessages[], offset: { topic: string; partition: number; offset: number }): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ messages, offset, resolve, reject });
+      this.draining ??= this.drain().finally(() => { this.draining = undefined; });
     });
-    this.queue = run.catch(() => undefined);
-    return run;
   }
 
-  async reset(): Promise<void> {
-    const run = this.queue.then(async () => {
+  private async drain(): Promise<void> {
+    while (this.pending.length > 0) {
+      await this.resetting;
+      const group = this.pending.splice(0);
+      this.inFlight = this.transaction(group);
+      try {
+        await this.inFlight;
+        for (const r of group) r.resolve();
+      } catch (err) {
+        for (const r of group) r.reject(err);
+      } finally {
+        this.inFlight = undefined;
+      }
+    }
+  }
+
+  private async transaction(group: CommitRequest[]): Promise<void> {
+    await this.connect();
+    const tx = await this.producer!.transaction();
+    try {
+      await tx.sendBatch({ acks: -1, topicMessages: group.flatMap((r) => r.messages) });
+      const byTopic = new Map<string, { partition: number; offset: string }[]>();
+      for (const { offset: o } of group) byTopic.set(o.topic, [...(byTopic.get(o.topic) ?? []), { partition: o.partition, offset: String(o.offset) }]);
+      await tx.sendOffsets({ consumerGroupId: this.o.groupId, topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) });
+      await tx.commit();
+    } catch (err) {
+      if (tx.isActive()) await tx.abort().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** A new producer epoch (after a failed commit); concurrent calls share one reset. */
+  reset(): Promise<void> {
+    this.resetting ??= (async () => {
+      await this.inFlight?.catch(() => undefined);
       const old = this.producer;
       this.producer = undefined;
       this.connected = undefined;
       await old?.disconnect().catch(() => undefined);
       await this.connect();
-    });
-    this.queue = run.catch(() => undefined);
-    return run;
+    })().finally(() => { this.resetting = undefined; });
+    return this.resetting;
   }
 
   async disconnect(): Promise<void> {
-    await this.queue.catch(() => undefined);
+    await this.draining?.catch(() => undefined);
     await this.producer?.disconnect().catch(() => undefined);
     this.producer = undefined;
     this.connected = undefined;
