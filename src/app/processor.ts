@@ -164,16 +164,26 @@ export class Processor {
   async start(): Promise<void> {
     const s = this.options.settings;
     if (this.options.http !== false) this.http = await startHttpServer(s.HTTP_HOST, s.HTTP_PORT, this.health, this.metrics);
-    const pingRedis = () =>
-      this.redis.ping().then(
+    // a PING still unanswered at the next tick (Redis stalled: a slow script, DEBUG SLEEP, a full
+    // network buffer) makes the processor not ready, as an error would
+    let pingSince = 0;
+    const pingRedis = () => {
+      pingSince = Date.now();
+      return this.redis.ping().then(
         () => { if (!this.stopped) this.health.set('redis', true, 'PONG'); },
         (err: Error) => {
           if (!this.stopped) this.health.set('redis', false, err.message);
           throw err;
         },
-      );
+      ).finally(() => { pingSince = 0; });
+    };
     const watch = () => {
-      pingRedis().catch(() => undefined);
+      const waitingMs = pingSince > 0 ? Date.now() - pingSince : 0;
+      if (waitingMs > 1000) {
+        if (!this.stopped && this.health.report().checks.redis.ok) this.health.set('redis', false, `no answer to PING for ${waitingMs} ms`);
+      } else if (waitingMs === 0) {
+        pingRedis().catch(() => undefined);
+      }
       const silentMs = Date.now() - this.lastKafkaContact;
       if (this.joined && !this.stopped && silentMs > s.KAFKA_SESSION_TIMEOUT && this.health.report().checks.kafka.ok) {
         this.health.set('kafka', false, `no answer from the broker for ${Math.round(silentMs / 1000)}s`);

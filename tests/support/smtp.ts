@@ -42,7 +42,8 @@ function parse(raw: string): { headers: Record<string, string>; body: string } {
   return { headers, body };
 }
 
-export async function startSmtpServer(): Promise<TestSmtpServer> {
+/** `port`: a fixed port (e.g. to come back on the same port after stop()); default any free port. */
+export async function startSmtpServer(options: { port?: number } = {}): Promise<TestSmtpServer> {
   const messages: CapturedMail[] = [];
   let failures = 0;
   let failCode = 451;
@@ -83,7 +84,7 @@ export async function startSmtpServer(): Promise<TestSmtpServer> {
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
   });
   server.on('error', () => undefined);
   const port = (server.server.address() as AddressInfo).port;

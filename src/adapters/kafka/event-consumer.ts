@@ -42,6 +42,16 @@ export interface EventConsumerOptions {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Errors that mean this member lost its place in the group: kafkajs rejoins when they reach it. */
+const MEMBERSHIP_ERRORS = new Set(['UNKNOWN_MEMBER_ID', 'REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'NOT_COORDINATOR', 'NOT_COORDINATOR_FOR_GROUP', 'FENCED_INSTANCE_ID']);
+
+function membershipError(err: unknown): unknown {
+  const e = err as { type?: string; cause?: { type?: string } };
+  if (e?.type && MEMBERSHIP_ERRORS.has(e.type)) return err;
+  if (e?.cause?.type && MEMBERSHIP_ERRORS.has(e.cause.type)) return e.cause;
+  return undefined;
+}
+
 export class EventConsumer {
   readonly consumer: Consumer;
   private stopping = false;
@@ -107,6 +117,9 @@ export class EventConsumer {
         topic: batch.topic, partition: batch.partition, groupId: o.groupId, messages: messages.length,
         firstOffset: batch.firstOffset() ?? '0', lastOffset: batch.lastOffset(), attempt,
       });
+      // a batch held up by a slow store keeps the membership alive (heartbeat() sends at most one
+      // per heartbeat interval): without it a stall longer than the session timeout loses the partitions
+      const keepAlive = setInterval(() => { heartbeat().catch(() => undefined); }, 1000);
       try {
         let result: BatchResult;
         try {
@@ -126,6 +139,8 @@ export class EventConsumer {
         } catch (err) {
           endBatchSpan(span, { error: err });
           throw err;
+        } finally {
+          clearInterval(keepAlive);
         }
         endBatchSpan(span, { traceparents: result.traceparents, counts: { ...result.counts }, offers: result.published.filter((d) => d.outcome === 'offered').length });
         resolveOffset(batch.lastOffset());
@@ -137,6 +152,13 @@ export class EventConsumer {
         await commitOffsetsIfNecessary();
         return;
       } catch (err) {
+        const lost = membershipError(err);
+        if (lost) {
+          // the group moved on (this member timed out or a rebalance began): give the batch up;
+          // kafkajs rejoins, and whoever gets the partition redelivers it from the committed offset
+          o.log.warn({ err, topic: batch.topic, partition: batch.partition }, 'group membership lost during a batch; rejoining');
+          throw lost;
+        }
         o.onBatchError?.(err, { topic: batch.topic, partition: batch.partition, attempt });
         o.log.warn({ err, topic: batch.topic, partition: batch.partition, attempt }, 'batch failed; retrying');
         if (this.stopping) throw err;
