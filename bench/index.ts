@@ -36,7 +36,11 @@ const RATE = Number(process.env.BENCH_RATE ?? 5000);
 const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 60);
 const NAIVE_MAX_SECONDS = Number(process.env.BENCH_NAIVE_MAX_SECONDS ?? 120);
 const SKIP = new Set((process.env.BENCH_SKIP ?? '').split(',').filter(Boolean)); // throughput,naive,latency
-const CPIWATCH_ENV = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('BENCH_CPIWATCH_')).map(([k, v]) => [k.slice('BENCH_CPIWATCH_'.length), v!]));
+/** The processor's settings: every partition of an instance processed at once (the default is 2). BENCH_CPIWATCH_<SETTING> overrides. */
+const CPIWATCH_ENV: Record<string, string> = {
+  PARTITIONS_CONCURRENTLY: String(PARTITIONS),
+  ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('BENCH_CPIWATCH_')).map(([k, v]) => [k.slice('BENCH_CPIWATCH_'.length), v!])),
+};
 const id = `${new Date().toISOString().slice(0, 19).replace(/[-:T]/g, '')}-${randomBytes(3).toString('hex')}`;
 const log = (msg: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}`);
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -313,7 +317,8 @@ async function naive(brokers: string[], redis: RedisServer, topic: string, total
   await redis.client.flushall();
   const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'naive-baseline.ts')], {
     cwd: ROOT,
-    env: { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1', KAFKA_BROKERS: brokers.join(','), REDIS_URL: redis.url, EVENTS_TOPIC: topic, OFFERS_TOPIC: `bench.${id}.naive-offers`, GROUP_ID: `bench-${id}-naive`, PREFIX: 'naive' },
+    // the same partition concurrency as cpiwatch
+    env: { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1', KAFKA_BROKERS: brokers.join(','), REDIS_URL: redis.url, EVENTS_TOPIC: topic, OFFERS_TOPIC: `bench.${id}.naive-offers`, GROUP_ID: `bench-${id}-naive`, PREFIX: 'naive', CONCURRENCY: CPIWATCH_ENV.PARTITIONS_CONCURRENTLY },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let stats = { consumed: 0, offers: 0, firstAt: 0, lastAt: 0, rss: 0 };
@@ -375,8 +380,10 @@ async function latency(brokers: string[], redis: RedisServer, kafka: Kafka): Pro
   const enRoute = new Map(sc.enRoute.map((c) => [c.customerId, c.time]));
   const child = await startCpiwatch(cpiwatchEnv(brokers, redis.url, { topic, group: `bench-${id}-latency`, prefix: 'lat', offers }), 'latency');
   const arrivals = new Map<string, { at: number; episode: number }>();
-  const reader = kafka.consumer({ groupId: `bench-${id}-latency-reader`, maxWaitTimeInMs: 20, readUncommitted: false });
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const reader = kafka.consumer({ groupId: `bench-${id}-latency-reader`, maxWaitTimeInMs: 5, readUncommitted: false });
+  // sends in parallel: a producer waiting for each acknowledgement before the next send would queue
+  // events behind each other and count that queue as the processor's latency
+  const producer = kafka.producer();
   try {
     for (let i = 0; !(await child.ready()); i++) {
       if (i > 600) throw new Error('cpiwatch did not become ready');

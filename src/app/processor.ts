@@ -79,6 +79,7 @@ export class Processor {
       transactions: this.transactions,
       topics: { offers: s.OFFERS_TOPIC, decisions: s.DECISIONS_TOPIC, deadLetters: s.DLQ_TOPIC },
       committedOffset: (topic, partition) => this.committedOffset(topic, partition),
+      settled: (topic, partition) => this.consumer.settled(topic, partition),
       log,
     });
     this.consumer = new EventConsumer({

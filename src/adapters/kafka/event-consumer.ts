@@ -55,6 +55,8 @@ function membershipError(err: unknown): unknown {
 export class EventConsumer {
   readonly consumer: Consumer;
   private stopping = false;
+  /** Plain offset commits in flight, by partition (exactly-once mode: not awaited by the batch). */
+  private readonly plainCommits = new Map<string, Promise<void>>();
 
   constructor(private readonly options: EventConsumerOptions) {
     this.consumer = options.kafka.consumer({
@@ -132,7 +134,7 @@ export class EventConsumer {
               return;
             }
             result = out.result;
-            if (!out.committed) await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: String(last + 1) }]);
+            if (!out.committed) this.commitPlain(batch.topic, batch.partition, last + 1);
           } else {
             result = await o.pipeline.processBatch(messages, source);
           }
@@ -168,8 +170,30 @@ export class EventConsumer {
     }
   }
 
+  /**
+   * Commits a batch's offset without holding up the next batch: the commit of a partition's next
+   * transaction waits for it (ExactlyOnce's `settled`), so a plain commit never lands after, and
+   * rewinds, a transaction's offset. A failed one is only logged: a later commit covers it, and a
+   * lost membership shows in the next batch.
+   */
+  private commitPlain(topic: string, partition: number, offset: number): void {
+    const key = `${topic}:${partition}`;
+    const previous = this.plainCommits.get(key) ?? Promise.resolve();
+    const next = previous.then(() => this.consumer.commitOffsets([{ topic, partition, offset: String(offset) }])).catch((err: Error) => {
+      this.options.log.warn({ err: err.message, topic, partition, offset }, 'offset commit failed; the next commit covers it');
+    });
+    this.plainCommits.set(key, next);
+    void next.then(() => { if (this.plainCommits.get(key) === next) this.plainCommits.delete(key); });
+  }
+
+  /** Resolves once the partition's plain commits in flight have landed. */
+  settled(topic: string, partition: number): Promise<void> {
+    return this.plainCommits.get(`${topic}:${partition}`) ?? Promise.resolve();
+  }
+
   async stop(): Promise<void> {
     this.stopping = true;
+    await Promise.all(this.plainCommits.values());
     await this.consumer.disconnect();
   }
 }

@@ -109,6 +109,8 @@ export interface ExactlyOnceOptions {
   topics: SinkTopics;
   /** The group's committed offset of a partition, from the broker (only after a failed commit). */
   committedOffset: (topic: string, partition: number) => Promise<number>;
+  /** Waits for the partition's plain offset commit still in flight (it must land before a transaction's). */
+  settled?: (topic: string, partition: number) => Promise<void>;
   log: Logger;
 }
 
@@ -165,6 +167,7 @@ export class ExactlyOnce {
     const messages = outbox.messages;
     if (messages.length === 0) return { result, committed: false };
     try {
+      await o.settled?.(batch.topic, batch.partition);
       await o.transactions.commit(messages, { topic: batch.topic, partition: batch.partition, offset: batch.lastOffset + 1 });
     } catch (err) {
       this.unsure.set(source, 'commit-failed');
