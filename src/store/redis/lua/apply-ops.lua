@@ -179,7 +179,7 @@ local pend_time = {}
 local pend_oldest = {}
 local pend_ttl = {}
 local function oldest_pending(pendt)
-  local first = redis.call('ZRANGE', pendt, 0, 0, 'WITHSCORES')
+  local first = redis.call('ZRANGEBYSCORE', pendt, '-inf', '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
   return first[2] and tonumber(first[2]) or false
 end
 
