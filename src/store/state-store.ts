@@ -122,6 +122,11 @@ export interface TagResult {
   closes: WindowSnapshot[];
   /** Current windows after the updates, when readCurrent was set. */
   snapshots: WindowSnapshot[];
+  /**
+   * The entity's rule states. A call whose ops (one or more) are all facts, without readCurrent, returns none and
+   * no closes: it cannot close a bucket or add a customer to an audience, and the journalled closes
+   * of an earlier call wait for the entity's next call with window ops.
+   */
   ruleStates: Record<string, RuleState>;
 }
 

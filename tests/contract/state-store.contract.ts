@@ -111,6 +111,27 @@ export function stateStoreContract(name: string, open: () => Promise<{ store: St
         expect(after!.ruleStates.r1).toMatchObject({ status: 'pending' });
       }));
 
+    it('answers a call of facts alone without closes or rule states, and keeps its journal of closes for the next window op', () =>
+      withStore(async (store) => {
+        const tag = uniqueTag();
+        const ops = [sample(1, T0 + 1000, 1), sample(2, T0 + MIN, 10)];
+        await store.saveRuleStates([{ tag, states: { r1: { status: 'firing', since: T0, episode: T0, version: 'v1' } } }]);
+        const [r] = await store.applyOps([batch(tag, ops)]);
+        expect(r!.closes).toHaveLength(1);
+        // died before the save; the redelivery's first batch for this entity holds only facts
+        const fact = (offset: number, time: number, facts: Record<string, string>): StateOp => ({ kind: 'fact', offset, time, facts });
+        const factsOnly = (ops: StateOp[]): TagBatch => ({ tag, source: 'events:0', ops, cpis: [] });
+        const [facts] = await store.applyOps([factsOnly([fact(3, T0, { tier: 'gold' }), fact(3, T0, { tier: 'gold' }), fact(4, T0 - 1, { tier: 'bronze' }), fact(5, T0 + 5, {})])]);
+        expect(facts).toMatchObject({ statuses: ['applied', 'applied', 'late', 'applied'], closes: [], ruleStates: {}, snapshots: [] });
+        const [again] = await store.applyOps([factsOnly([fact(3, T0, { tier: 'gold' }), fact(6, T0 + 4, { tier: 'silver' })])]);
+        expect(again!.statuses).toEqual(['duplicate', 'late']);
+        expect(await store.readFacts([tag])).toEqual([{ tier: 'gold' }]);
+        const [next] = await store.applyOps([batch(tag, [...ops, sample(7, T0 + MIN + 1, 3)])]);
+        expect(next!.statuses).toEqual(['duplicate', 'duplicate', 'applied']);
+        expect(next!.closes).toEqual(r!.closes);
+        expect(next!.ruleStates.r1).toMatchObject({ status: 'firing' });
+      }));
+
     it('is idempotent per source offset: a redelivered batch changes nothing', () =>
       withStore(async (store) => {
         const tag = uniqueTag();

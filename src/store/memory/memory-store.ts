@@ -96,6 +96,8 @@ export class MemoryStore implements StateStore {
       const w = state.windows.get(spec.cpi);
       if (w && w.watermark !== null) snapshots.push(snapshotOf(spec, w, w.watermark));
     }
+    // facts only: no closes, no rule states (see TagResult); the journal waits for a window op
+    if (!batch.readCurrent && batch.ops.length > 0 && batch.ops.every((op) => op.kind === 'fact')) return { tag: batch.tag, statuses, samples, closes: [], snapshots, ruleStates: {} };
     const pending = state.pendingCloses;
     state.pendingCloses = [...pending, ...closes];
     return { tag: batch.tag, statuses, samples, closes: [...pending, ...closes], snapshots, ruleStates: Object.fromEntries(state.ruleStates) };

@@ -6,6 +6,7 @@
   ARGV[i]  JSON { source: "topic:partition", ops: [StateOp...], cpis: [CpiWindowSpec...], readCurrent? }
   One entity per key: with one key the reply is one result, with several (standalone Redis: every
   entity of a batch in one call, which saves the fixed cost of a call per entity) a JSON list of them.
+  An entity whose ops are all facts takes a short path (apply_facts): no closes, no rule states.
 
   Returns JSON { statuses: "adlu..." one letter per op: applied, duplicate, late, unmatched,
                  samples: { "<op index (0-based)>": value },
@@ -425,14 +426,72 @@ return {
 }
 end
 
+-- An entity whose ops are all facts (customer profiles, mostly) cannot close a bucket and has no
+-- window to read: only the offsets and the facts hash are touched. Closes journalled by an earlier
+-- call stay in :pclose for the entity's next call with window ops; its rule states are not read
+-- (no candidate comes of a facts-only entity).
+local NO_RESULT = { samples = {}, closes = {}, snapshots = {}, rules = {} }
+local function facts_only(req)
+  if req.readCurrent or #req.ops == 0 then return false end
+  for _, op in ipairs(req.ops) do
+    if op.kind ~= 'fact' then return false end
+  end
+  return true
+end
+
+local function apply_facts(base, req)
+  local applied_key = base .. ':applied'
+  local fkey = base .. ':facts'
+  local before = tonumber(redis.call('HGET', applied_key, req.source) or '-1')
+  local after = before
+  local t = false
+  local set, wrote = {}, false
+  local statuses = {}
+  for i, op in ipairs(req.ops) do
+    if op.offset <= before then
+      statuses[i] = 'd'
+    else
+      if op.offset > after then after = op.offset end
+      if t == false then t = tonumber(redis.call('HGET', fkey, '__t') or '-1') end
+      if op.time < t then
+        statuses[i] = 'l'
+      else
+        t, wrote = op.time, true
+        for field, value in pairs(op.facts) do set[field] = cjson.encode(value) end
+        statuses[i] = 'a'
+      end
+    end
+  end
+  if wrote then
+    local args = { '__t', num(t) }
+    for field, value in pairs(set) do
+      args[#args + 1] = field
+      args[#args + 1] = value
+    end
+    redis.call('HSET', fkey, unpack(args))
+    redis.call('PEXPIRE', fkey, FACTS_TTL_MS)
+  end
+  if after > before then
+    redis.call('HSET', applied_key, req.source, num(after))
+    redis.call('PEXPIRE', applied_key, STATE_TTL_MS)
+  end
+  return { statuses = table.concat(statuses), samples = NO_RESULT.samples, closes = NO_RESULT.closes,
+           snapshots = NO_RESULT.snapshots, rules = NO_RESULT.rules }
+end
+
+local function apply(base, req)
+  if facts_only(req) then return apply_facts(base, req) end
+  return apply_one(base, req)
+end
+
 if #KEYS == 1 then
-  local r = apply_one(KEYS[1], cjson.decode(ARGV[1]))
+  local r = apply(KEYS[1], cjson.decode(ARGV[1]))
   if r.err then return r end
   return cjson.encode(r)
 end
 local out = {}
 for i = 1, #KEYS do
-  local r = apply_one(KEYS[i], cjson.decode(ARGV[i]))
+  local r = apply(KEYS[i], cjson.decode(ARGV[i]))
   if r.err then return r end
   out[i] = r
 end
