@@ -138,7 +138,10 @@ async function deleteTopics(kafka: Kafka, topics: string[]): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await admin.deleteTopics({ topics, timeout: 30_000 });
+    // only those that exist: kafkajs retries an unknown topic for minutes
+    const existing = new Set(await admin.listTopics());
+    const present = topics.filter((t) => existing.has(t));
+    if (present.length > 0) await admin.deleteTopics({ topics: present, timeout: 30_000 });
   } catch (err) {
     log(`could not delete topics: ${(err as Error).message}`);
   } finally {
