@@ -56,7 +56,7 @@ export const SETTINGS = {
   MAX_FUTURE_SKEW: { schema: duration('5m'), secret: false, doc: 'Events whose time is further in the future than this are dead-lettered.' },
   SHUTDOWN_TIMEOUT: { schema: duration('30s'), secret: false, doc: 'Deadline for a graceful shutdown on SIGTERM/SIGINT.' },
   KAFKA_SESSION_TIMEOUT: { schema: duration('30s'), secret: false, doc: 'Consumer group session timeout: how long the partitions of an instance that died without leaving wait before another instance takes them (the broker allows 6s to 5m by default).' },
-  PARTITIONS_CONCURRENTLY: { schema: int(2, 1, 64), secret: false, doc: 'Partitions processed at the same time by one instance.' },
+  PARTITIONS_CONCURRENTLY: { schema: int(16, 1, 256), secret: false, doc: 'Partitions processed at the same time by one instance; at least the partitions one instance holds, so each fetch\'s batches run at once (fewer doubled the event-to-offer latency in the benchmark).' },
   OTEL_EXPORTER_OTLP_ENDPOINT: { schema: z.string().url().optional(), secret: false, doc: 'OTLP/HTTP endpoint of a collector (e.g. http://otel-collector:4318); spans go to <endpoint>/v1/traces. Unset disables tracing export.' },
   OTEL_SERVICE_NAME: { schema: z.string().min(1).default('cpiwatch'), secret: false, doc: 'service.name of exported spans.' },
   STARTUP_RETRY_MAX: { schema: duration('30s'), secret: false, doc: 'Longest pause between attempts to reach Kafka and Redis at start-up (the process keeps trying, not ready meanwhile).' },
