@@ -4,7 +4,7 @@
  * the lowest for `below`). Built from BatchResults only, so it reports what the engine did.
  */
 import type { Decision } from '../actions/decision.js';
-import type { BatchResult, DeadLetter } from '../pipeline/types.js';
+import type { BatchResult, DeadLetter, EventCounts } from '../pipeline/types.js';
 import type { CompiledRule, RuleSet } from '../rules/compiled.js';
 import { fmt, scopeText } from '../rule-tests/format.js';
 
@@ -21,14 +21,8 @@ export interface RuleSummary {
   peak: { value: number; scope: string; at: number } | null;
 }
 
-export interface BacktestTotals {
-  consumed: number;
-  applied: number;
-  late: number;
-  duplicate: number;
-  unmatched: number;
-  deadLettered: number;
-}
+/** What happened to the events replayed: the pipeline's per-batch counts, summed. */
+export type BacktestTotals = EventCounts;
 
 export interface BacktestSummary {
   totals: BacktestTotals;

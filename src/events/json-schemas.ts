@@ -51,21 +51,15 @@ function attributes() {
   };
 }
 
+/** The CloudEvents attributes, in wire order, around a type and a data schema. */
+function envelope<T extends z.ZodType, D extends z.ZodType>(type: T, data: D) {
+  const { specversion, id, source, time, subject, datacontenttype, traceparent } = attributes();
+  return z.looseObject({ specversion, id, source, type, time, subject, datacontenttype, traceparent, data });
+}
+
 /** zod schema of a whole structured-mode event of one type, wire form (time as a string). */
 export function wireEventSchema(type: EventTypeName) {
-  const { specversion, id, source, time, subject, datacontenttype, traceparent } = attributes();
-  return z
-    .looseObject({
-      specversion,
-      id,
-      source,
-      type: z.literal(type).describe('The event type.'),
-      time,
-      subject,
-      datacontenttype,
-      traceparent,
-      data: EventTypes[type],
-    })
+  return envelope(z.literal(type).describe('The event type.'), EventTypes[type])
     .meta({
       title: `cpiwatch event ${type}`,
       description: `${EventTypes[type].description ?? type} A CloudEvents 1.0 event in JSON (structured mode); in Kafka binary mode the same attributes travel as ce_* headers and data is the message value. Attributes not listed here are CloudEvents extensions and are ignored.`,
@@ -75,19 +69,10 @@ export function wireEventSchema(type: EventTypeName) {
 
 /** zod schema of any cpiwatch event: the envelope, data only checked to be an object. */
 export function wireEnvelopeSchema() {
-  const { specversion, id, source, time, subject, datacontenttype, traceparent } = attributes();
-  return z
-    .looseObject({
-      specversion,
-      id,
-      source,
-      type: z.enum(EVENT_TYPE_NAMES).describe('The event type; see schemas/events/<type>.schema.json for its data.'),
-      time,
-      subject,
-      datacontenttype,
-      traceparent,
-      data: z.looseObject({}).describe('The event data; its schema depends on type.'),
-    })
+  return envelope(
+    z.enum(EVENT_TYPE_NAMES).describe('The event type; see schemas/events/<type>.schema.json for its data.'),
+    z.looseObject({}).describe('The event data; its schema depends on type.'),
+  )
     .meta({
       title: 'cpiwatch event envelope',
       description:
