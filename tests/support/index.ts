@@ -5,3 +5,5 @@ export { kafkaClient, createTopic, deleteTopics, produce, waitForMessages, type 
 export { redisClient, withRedis, deleteKeys } from './redis.js';
 export { startSmtpServer, type TestSmtpServer, type CapturedMail } from './smtp.js';
 export { waitFor, sleep } from './wait.js';
+export { freePort } from './ports.js';
+export { makeTestTls, type TestTls } from './tls.js';

@@ -1,39 +1,28 @@
 // SMTP with implicit TLS and password authentication, as configured from settings: the certificate
 // is checked against SMTP_TLS_CA_FILE, the password comes from SMTP_PASSWORD (not the URL), and a
 // wrong password or an unknown CA fails. The server is an in-process smtp-server with a certificate
-// made by openssl for 127.0.0.1.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+// for 127.0.0.1 that a test CA made by openssl signed (tests/support/tls.ts).
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTransport } from '../../../src/adapters/smtp/transport.js';
 import { loadSettings } from '../../../src/config/settings.js';
+import { makeTestTls } from '../../support/index.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'cpiwatch-smtp-tls-'));
+const tls = makeTestTls('smtp-tls');
 const PASSWORD = 'smtp-s3cret';
-
-function selfSigned(name: string): { key: string; cert: string } {
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
-    '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, `${name}.key`), '-out', join(dir, `${name}.pem`)], { stdio: 'ignore' });
-  return { key: readFileSync(join(dir, `${name}.key`), 'utf8'), cert: join(dir, `${name}.pem`) };
-}
 
 describe('SMTP over TLS with authentication', () => {
   let server: SMTPServer;
   let port: number;
   const received: { user?: string; to: string[] }[] = [];
-  let certFile: string;
-  let otherCa: string;
+  const caFile = tls.caFile;
+  const otherCa = tls.otherCaFile;
 
   beforeAll(async () => {
-    const { key, cert } = selfSigned('server');
-    certFile = cert;
-    otherCa = selfSigned('other').cert;
     server = new SMTPServer({
-      secure: true, key, cert: readFileSync(cert), logger: false, authMethods: ['PLAIN', 'LOGIN'],
+      secure: true, key: readFileSync(tls.keyFile), cert: readFileSync(tls.certFile), logger: false, authMethods: ['PLAIN', 'LOGIN'],
       onAuth(auth, _session, cb) {
         if (auth.username === 'mailer' && auth.password === PASSWORD) cb(null, { user: 'mailer' });
         else cb(new Error('Invalid username or password'));
@@ -51,7 +40,10 @@ describe('SMTP over TLS with authentication', () => {
     port = (server.server.address() as AddressInfo).port;
   });
 
-  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+  afterAll(async () => {
+    await new Promise<void>((r) => server.close(() => r()));
+    tls.remove();
+  });
 
   const send = (env: Record<string, string>) => {
     const transport = createTransport(loadSettings(env))!;
@@ -59,13 +51,13 @@ describe('SMTP over TLS with authentication', () => {
   };
 
   it('sends with the password from SMTP_PASSWORD, verifying the server against SMTP_TLS_CA_FILE', async () => {
-    const info = await send({ SMTP_URL: `smtps://mailer@127.0.0.1:${port}`, SMTP_PASSWORD: PASSWORD, SMTP_TLS_CA_FILE: certFile });
+    const info = await send({ SMTP_URL: `smtps://mailer@127.0.0.1:${port}`, SMTP_PASSWORD: PASSWORD, SMTP_TLS_CA_FILE: caFile });
     expect(info.accepted).toEqual(['customer@example.com']);
     expect(received.at(-1)).toEqual({ user: 'mailer', to: ['customer@example.com'] });
   });
 
   it('fails with a wrong password', async () => {
-    await expect(send({ SMTP_URL: `smtps://mailer:wrong@127.0.0.1:${port}`, SMTP_TLS_CA_FILE: certFile })).rejects.toThrow(/Invalid username or password|auth/i);
+    await expect(send({ SMTP_URL: `smtps://mailer:wrong@127.0.0.1:${port}`, SMTP_TLS_CA_FILE: caFile })).rejects.toThrow(/Invalid username or password|auth/i);
   });
 
   it('refuses a server whose certificate the CA did not sign', async () => {
