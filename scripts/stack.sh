@@ -11,6 +11,8 @@
 #   scripts/stack.sh cluster-up|cluster-down|cluster-status
 #                                                  a three-master Redis Cluster on loopback
 #   scripts/stack.sh cluster-env                   export line for REDIS_CLUSTER_NODES (not in `env`)
+#   scripts/stack.sh kafka-tls-env                 export lines for the broker's TLS listener (CA
+#                                                  file, PLAIN user and password file)
 #   scripts/stack.sh clean                         down, then delete .stack/ data (keeps the jars)
 #
 # Settings (environment):
@@ -19,6 +21,9 @@
 #   CPIWATCH_KAFKA_CONTROLLER_PORT  KRaft controller listener      (default: 19093)
 #   CPIWATCH_KAFKA_SASL_PORT        SASL_PLAINTEXT listener, SCRAM-SHA-256/512 (default: Kafka
 #                                   port + 2, i.e. 19094; users: scripts/ops/kafka-scram.sh)
+#   CPIWATCH_KAFKA_SSL_PORT         SASL_SSL listener: TLS with a CA made in .stack/kafka/tls/,
+#                                   PLAIN and SCRAM (default: Kafka port + 3, i.e. 19095;
+#                                   client settings: scripts/stack.sh kafka-tls-env)
 #   CPIWATCH_REDIS_PORT             Redis                          (default: 16379)
 #   CPIWATCH_SMTP_PORT              SMTP catcher                   (default: 12525)
 #   CPIWATCH_REDIS_CLUSTER_PORT     first Redis Cluster port, uses 3 (default: 17000; bus ports +10000)
@@ -34,6 +39,7 @@ STACK_DIR="${CPIWATCH_STACK_DIR:-$ROOT/.stack}"
 KAFKA_PORT="${CPIWATCH_KAFKA_PORT:-19092}"
 CONTROLLER_PORT="${CPIWATCH_KAFKA_CONTROLLER_PORT:-19093}"
 SASL_PORT="${CPIWATCH_KAFKA_SASL_PORT:-$((KAFKA_PORT + 2))}"
+SSL_PORT="${CPIWATCH_KAFKA_SSL_PORT:-$((KAFKA_PORT + 3))}"
 REDIS_PORT="${CPIWATCH_REDIS_PORT:-16379}"
 SMTP_PORT="${CPIWATCH_SMTP_PORT:-12525}"
 CLUSTER_PORT="${CPIWATCH_REDIS_CLUSTER_PORT:-17000}"
@@ -49,6 +55,8 @@ RUN_DIR="$STACK_DIR/run"
 LOG_DIR="$STACK_DIR/logs"
 JARS_DIR="$STACK_DIR/kafka-jars/$KAFKA_VERSION"
 KAFKA_DIR="$STACK_DIR/kafka"
+KAFKA_TLS_DIR="$KAFKA_DIR/tls"
+PLAIN_USER="cpiwatch-plain"
 REDIS_DIR="$STACK_DIR/redis"
 MAIL_DIR="$STACK_DIR/mail"
 CLUSTER_DIR="$STACK_DIR/redis-cluster"
@@ -198,11 +206,43 @@ resolve_kafka_jars() {
   say "kafka: $(ls "$JARS_DIR"/*.jar | wc -l) jars in $JARS_DIR ($(($(now) - t0))s)"
 }
 
+# The TLS listener's files, made once per .stack/ (kept across restarts, so clients keep trusting
+# the same CA): a private CA, the broker's key and certificate for 127.0.0.1 and localhost in one
+# PEM file (what Kafka's PEM keystore reads), and the PLAIN user's random password.
+make_kafka_tls() {
+  [[ -f "$KAFKA_TLS_DIR/.complete" ]] && return 0
+  command -v openssl >/dev/null 2>&1 || die "openssl is needed for the broker's TLS listener (apt-get install -y openssl)"
+  local d="$KAFKA_TLS_DIR" key=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
+  rm -rf "$d"
+  mkdir -p "$d"
+  chmod 700 "$d"
+  {
+    openssl req -x509 "${key[@]}" -days 3650 -subj "/CN=cpiwatch local stack CA" \
+      -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+      -keyout "$d/ca.key" -out "$d/ca.pem"
+    openssl req "${key[@]}" -subj "/CN=127.0.0.1" -keyout "$d/broker.key" -out "$d/broker.csr"
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' >"$d/broker.ext"
+    openssl x509 -req -in "$d/broker.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial \
+      -days 3650 -extfile "$d/broker.ext" -out "$d/broker.crt"
+  } >"$d/openssl.log" 2>&1 || { cat "$d/openssl.log" >&2; die "openssl could not make the broker's TLS certificate"; }
+  cat "$d/broker.key" "$d/broker.crt" >"$d/broker.pem"
+  chmod 600 "$d"/*.key "$d/broker.pem"
+  openssl rand -hex 16 >"$d/plain.password"
+  chmod 600 "$d/plain.password"
+  touch "$d/.complete"
+  say "kafka: TLS listener certificate (test CA $d/ca.pem)"
+}
+
 render_kafka_config() {
   mkdir -p "$KAFKA_DIR"
+  make_kafka_tls
   sed -e "s|@KAFKA_PORT@|$KAFKA_PORT|g" \
     -e "s|@CONTROLLER_PORT@|$CONTROLLER_PORT|g" \
     -e "s|@SASL_PORT@|$SASL_PORT|g" \
+    -e "s|@SSL_PORT@|$SSL_PORT|g" \
+    -e "s|@TLS_DIR@|$KAFKA_TLS_DIR|g" \
+    -e "s|@PLAIN_USER@|$PLAIN_USER|g" \
+    -e "s|@PLAIN_PASSWORD@|$(cat "$KAFKA_TLS_DIR/plain.password")|g" \
     -e "s|@DATA_DIR@|$KAFKA_DIR/data|g" \
     "$ROOT/scripts/kafka/server.properties.template" >"$KAFKA_DIR/server.properties"
 }
@@ -227,6 +267,7 @@ start_kafka() {
   port_in_use "$KAFKA_PORT" && die "port $KAFKA_PORT is taken by another process (set CPIWATCH_KAFKA_PORT)"
   port_in_use "$CONTROLLER_PORT" && die "port $CONTROLLER_PORT is taken by another process (set CPIWATCH_KAFKA_CONTROLLER_PORT)"
   port_in_use "$SASL_PORT" && die "port $SASL_PORT is taken by another process (set CPIWATCH_KAFKA_SASL_PORT)"
+  port_in_use "$SSL_PORT" && die "port $SSL_PORT is taken by another process (set CPIWATCH_KAFKA_SSL_PORT)"
   mkdir -p "$LOG_DIR"
   java="$(find_java)"
   resolve_kafka_jars
@@ -389,7 +430,7 @@ cmd_status() {
   local s pid ok=0 where
   for s in "${ALL_SERVICES[@]}"; do
     case "$s" in
-      kafka) where="127.0.0.1:$KAFKA_PORT (Kafka $KAFKA_VERSION, KRaft; controller :$CONTROLLER_PORT; SASL/SCRAM :$SASL_PORT)" ;;
+      kafka) where="127.0.0.1:$KAFKA_PORT (Kafka $KAFKA_VERSION, KRaft; controller :$CONTROLLER_PORT; SASL/SCRAM :$SASL_PORT; SASL_SSL :$SSL_PORT)" ;;
       redis) where="127.0.0.1:$REDIS_PORT" ;;
       smtp) where="127.0.0.1:$SMTP_PORT (mail in $MAIL_DIR)" ;;
     esac
@@ -426,6 +467,19 @@ cmd_env() {
   echo "export REDIS_URL=redis://127.0.0.1:$REDIS_PORT"
   echo "export SMTP_URL=smtp://127.0.0.1:$SMTP_PORT"
   echo "export SMTP_CATCHER_DIR=$MAIL_DIR"
+}
+
+# the TLS listener (SASL_SSL) as the PLAIN user; SCRAM users: scripts/ops/kafka-scram.sh
+cmd_kafka_tls_env() {
+  [[ -f "$KAFKA_TLS_DIR/.complete" ]] || die "no TLS files in $KAFKA_TLS_DIR: scripts/stack.sh up kafka first"
+  grep -q "SASL_SSL://127.0.0.1:$SSL_PORT" "$KAFKA_DIR/server.properties" 2>/dev/null ||
+    die "the broker's configuration has no TLS listener on $SSL_PORT (started before it had one?): scripts/stack.sh down kafka && scripts/stack.sh up kafka"
+  echo "export KAFKA_BROKERS=127.0.0.1:$SSL_PORT"
+  echo "export KAFKA_SSL=true"
+  echo "export KAFKA_SSL_CA_FILE=$KAFKA_TLS_DIR/ca.pem"
+  echo "export KAFKA_SASL_MECHANISM=plain"
+  echo "export KAFKA_SASL_USERNAME=$PLAIN_USER"
+  echo "export KAFKA_SASL_PASSWORD_FILE=$KAFKA_TLS_DIR/plain.password"
 }
 
 # the cluster's seeds, separately: whoever evals `env` must keep running against the single Redis
@@ -521,6 +575,7 @@ case "$cmd" in
   logs) cmd_logs "$@" ;;
   env) cmd_env ;;
   cluster-env) cmd_cluster_env ;;
+  kafka-tls-env) cmd_kafka_tls_env ;;
   cluster-up) cmd_cluster_up ;;
   cluster-down) cmd_cluster_down ;;
   cluster-status) cmd_cluster_status ;;

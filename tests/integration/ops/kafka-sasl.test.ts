@@ -1,7 +1,7 @@
 // Kafka over SASL/SCRAM on the local broker's SASL_PLAINTEXT listener (scripts/stack.sh; users from
 // scripts/ops/kafka-scram.sh): the processor consumes and publishes as a SCRAM user with the
 // password from a file, SCRAM-SHA-512 works too, and a wrong password leaves it alive, not ready,
-// saying why. TLS to Kafka is not tested (no TLS listener on the local broker).
+// saying why. TLS (with PLAIN and SCRAM over it) is in kafka-tls.test.ts.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';

@@ -1,0 +1,117 @@
+// Kafka over TLS, configured as production would be: KAFKA_SSL=true, the private CA in
+// KAFKA_SSL_CA_FILE and SASL on the same connection (SASL_SSL), on the SASL_SSL listener of
+// scripts/stack.sh's broker (a certificate for 127.0.0.1 signed by a CA the stack makes in
+// .stack/kafka/tls/; settings from `scripts/stack.sh kafka-tls-env`). The processor runs as the
+// PLAIN user (password from a file) and as a SCRAM-SHA-512 user; a client that trusts another CA,
+// or a wrong PLAIN password, leaves it alive and not ready, saying why on /readyz.
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import kafkajs from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Processor } from '../../../src/app/processor.js';
+import { createLogger } from '../../../src/ops/logger.js';
+import { makeTestTls, produce, services, servicesSource, uniqueId, waitFor, waitForMessages } from '../../support/index.js';
+import { createProcessorTopics, exampleRules, startProcessor, testSettings, type RunningProcessor } from '../../support/processor.js';
+import { ROOT } from './child.js';
+import { asProduced, opsScenario, uninterrupted } from './scenario.js';
+
+const run = promisify(execFile);
+const otherCa = makeTestTls('kafka-tls-other');
+let tlsEnv: Record<string, string> = {};
+
+const exportsOf = (stdout: string) => Object.fromEntries([...stdout.matchAll(/^export (\w+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!]));
+
+async function describeCluster(config: Omit<kafkajs.KafkaConfig, 'logLevel'>): Promise<{ clusterId: string; ports: number[] }> {
+  const admin = new kafkajs.Kafka({ ...config, logLevel: kafkajs.logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const c = await admin.describeCluster();
+    return { clusterId: c.clusterId, ports: c.brokers.map((b) => b.port) };
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+const tlsBrokers = () => [tlsEnv.KAFKA_BROKERS!];
+const caPem = () => readFileSync(tlsEnv.KAFKA_SSL_CA_FILE!, 'utf8');
+const plain = () => ({ mechanism: 'plain' as const, username: tlsEnv.KAFKA_SASL_USERNAME!, password: readFileSync(tlsEnv.KAFKA_SASL_PASSWORD_FILE!, 'utf8').trim() });
+
+beforeAll(async () => {
+  const { stdout } = await run('bash', [join(ROOT, 'scripts/stack.sh'), 'kafka-tls-env'], { cwd: ROOT, timeout: 30_000 }).catch((err: Error & { stderr?: string }) => {
+    throw new Error(`scripts/stack.sh kafka-tls-env failed (this test needs the SASL_SSL listener of scripts/stack.sh's broker; Kafka here: ${servicesSource()}): ${err.stderr ?? err.message}`);
+  });
+  tlsEnv = exportsOf(stdout);
+  expect(tlsEnv.KAFKA_BROKERS).toMatch(/^127\.0\.0\.1:\d+$/);
+  // the TLS listener must belong to the broker the other tests use
+  const overTls = await describeCluster({ brokers: tlsBrokers(), ssl: { ca: [caPem()] }, sasl: plain() });
+  const plainText = await describeCluster({ brokers: services().kafkaBrokers });
+  expect(overTls.clusterId).toBe(plainText.clusterId);
+}, 60_000);
+
+afterAll(() => otherCa.remove());
+
+/** Starts a processor that must not get ready; returns the kafka check's detail on /readyz once it says `pattern`. */
+async function notReadyBecause(name: string, env: Record<string, string>, pattern: RegExp, secret?: string): Promise<string> {
+  const { settings, topics } = testSettings(name, { ...tlsEnv, STARTUP_RETRY_MAX: '1s', ...env });
+  await createProcessorTopics(topics);
+  const processor = new Processor({ settings, ruleSet: await exampleRules(), log: createLogger('silent') });
+  const starting = processor.start();
+  try {
+    await waitFor(() => processor.httpPort, { what: 'the HTTP endpoint' });
+    const body = await waitFor(async () => {
+      const res = await fetch(`http://127.0.0.1:${processor.httpPort}/readyz`);
+      const b = (await res.json()) as { ready: boolean; checks: { kafka: { detail: string } } };
+      return res.status === 503 && pattern.test(b.checks.kafka.detail) ? b : undefined;
+    }, { timeoutMs: 30_000, what: `${pattern} on /readyz` });
+    expect(body.ready).toBe(false);
+    if (secret) expect(JSON.stringify(body)).not.toContain(secret);
+    expect((await fetch(`http://127.0.0.1:${processor.httpPort}/healthz`)).status).toBe(200);
+    return body.checks.kafka.detail;
+  } finally {
+    await processor.stop();
+    await starting;
+  }
+}
+
+describe('Kafka over TLS (SASL_SSL)', () => {
+  let running: RunningProcessor | undefined;
+  afterAll(async () => {
+    await running?.stop();
+  });
+
+  it('runs the processor over TLS as a PLAIN user with the password from a file: events in, offers out', async () => {
+    const { settings, topics } = testSettings('kafka-tls', tlsEnv);
+    expect(settings.KAFKA_SSL).toBe(true);
+    expect(settings.KAFKA_SASL_MECHANISM).toBe('plain');
+    running = await startProcessor({ settings, topics, ruleSet: await exampleRules() });
+    await waitFor(() => running!.processor.health.ready, { timeoutMs: 30_000, what: 'ready over TLS' });
+    const scenario = opsScenario(settings.REDIS_PREFIX);
+    await produce(topics.events, asProduced(scenario.profiles));
+    await produce(topics.events, asProduced(scenario.rest));
+    const expected = (await uninterrupted(running.processor.pipeline.rules, scenario)).offered.map((d) => d.offerId).sort();
+    expect(expected.length).toBeGreaterThan(0);
+    const offers = await waitForMessages(topics.offers, expected.length, { timeoutMs: 30_000, settleMs: 500 });
+    expect(offers.map((m) => (m.json as { id: string }).id).sort()).toEqual(expected);
+  });
+
+  it('authenticates a SCRAM-SHA-512 user over TLS too', async () => {
+    const user = uniqueId('cpw-tls-scram');
+    const password = randomBytes(12).toString('hex');
+    await run('bash', [join(ROOT, 'scripts/ops/kafka-scram.sh'), user, password], { cwd: ROOT, timeout: 60_000 });
+    const cluster = await describeCluster({ brokers: tlsBrokers(), ssl: { ca: [caPem()] }, sasl: { mechanism: 'scram-sha-512', username: user, password } });
+    expect(cluster.ports).toContain(Number(tlsEnv.KAFKA_BROKERS!.split(':')[1]));
+  });
+
+  it('refuses a broker whose certificate the configured CA did not sign: alive, not ready, the reason on /readyz', async () => {
+    const detail = await notReadyBecause('kafka-tls-other-ca', { KAFKA_SSL_CA_FILE: otherCa.otherCaFile }, /certificate/i);
+    expect(detail).toMatch(/self[- ]signed|unable to (get|verify)|certificate/i);
+  });
+
+  it('with a wrong PLAIN password over TLS: alive, not ready, the reason on /readyz, the password never shown', async () => {
+    const wrong = `not-the-password-${randomBytes(4).toString('hex')}`;
+    await notReadyBecause('kafka-tls-bad-password', { KAFKA_SASL_PASSWORD: wrong, KAFKA_SASL_PASSWORD_FILE: '' }, /SASL.*authentication failed/i, wrong);
+  });
+});
