@@ -18,6 +18,7 @@ export class Metrics {
   readonly ruleTransitions = new Counter({ name: 'cpiwatch_rule_transitions_total', help: 'Rule state transitions', labelNames: ['rule', 'transition'], registers: [this.registry] });
   readonly offers = new Counter({ name: 'cpiwatch_offers_total', help: 'Offers published', labelNames: ['rule'], registers: [this.registry] });
   readonly suppressed = new Counter({ name: 'cpiwatch_offers_suppressed_total', help: 'Offers suppressed by a guardrail', labelNames: ['rule', 'reason'], registers: [this.registry] });
+  readonly filtered = new Counter({ name: 'cpiwatch_candidates_filtered_total', help: 'Candidates a rule\'s filter on customer facts left out, by whether the customer had facts (present) or no profile yet (missing)', labelNames: ['rule', 'facts'], registers: [this.registry] });
   readonly replaysSkipped = new Counter({ name: 'cpiwatch_decisions_replay_skipped_total', help: 'Redelivered decisions the ledger had already published', registers: [this.registry] });
   readonly emails = new Counter({ name: 'cpiwatch_emails_total', help: 'Offer e-mails by result: sent, failed (will retry), gave_up, duplicate', labelNames: ['result'], registers: [this.registry] });
   readonly lag = new Gauge({ name: 'cpiwatch_consumer_lag', help: 'Messages behind the partition end after the last batch', labelNames: ['topic', 'partition'], registers: [this.registry] });
@@ -50,6 +51,7 @@ export class Metrics {
       if (d.outcome === 'offered') this.offers.inc({ rule: d.rule.id });
       else this.suppressed.inc({ rule: d.rule.id, reason: d.reason ?? 'unknown' });
     }
+    for (const f of result.filteredOut) this.filtered.inc({ rule: f.ruleId, facts: f.facts === null ? 'missing' : 'present' });
     if (result.skippedReplays > 0) this.replaysSkipped.inc(result.skippedReplays);
     if (lag) this.lag.set({ topic: lag.topic, partition: String(lag.partition) }, Math.max(0, lag.value));
   }

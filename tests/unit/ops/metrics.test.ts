@@ -1,0 +1,59 @@
+// The processor's metrics from real batch results: the curbside scenario through the pipeline
+// (in-memory store), once with every customer profile and once with the profiles of some
+// high-value customers held back, as when profiles sit on a partition processed later.
+import { describe, expect, it } from 'vitest';
+import { Metrics } from '../../../src/ops/metrics.js';
+import { CollectingSink } from '../../../src/pipeline/collecting-sink.js';
+import { Pipeline } from '../../../src/pipeline/pipeline.js';
+import { loadRuleSet } from '../../../src/rules/load.js';
+import { curbsideScenario, type ScenarioEvent } from '../../../src/samples/curbside-scenario.js';
+import { MemoryStore } from '../../../src/store/memory/memory-store.js';
+
+const START = Date.UTC(2026, 10, 23, 18, 0, 0); // 12:00 in Chicago: outside quiet hours
+
+async function metricsOf(events: ScenarioEvent[]): Promise<{ metrics: Metrics; offers: number }> {
+  const loaded = await loadRuleSet(['rules']);
+  if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
+  const sink = new CollectingSink();
+  const pipeline = new Pipeline({ store: new MemoryStore(), sink, clock: () => Number.MAX_SAFE_INTEGER }, loaded.ruleSet);
+  const metrics = new Metrics({ defaultMetrics: false });
+  const messages = events.map((e, i) => ({ value: Buffer.from(JSON.stringify(e.event)), key: Buffer.from(e.key), origin: { topic: 'events', partition: 0, offset: i } }));
+  for (let i = 0; i < messages.length; i += 50) {
+    metrics.recordBatch(await pipeline.processBatch(messages.slice(i, i + 50), 'events:0'), 1);
+  }
+  return { metrics, offers: sink.offers.length };
+}
+
+async function filtered(metrics: Metrics, facts: 'missing' | 'present'): Promise<number> {
+  const m = await metrics.filtered.get();
+  return m.values.filter((v) => v.labels.facts === facts && v.labels.rule === 'curbside-flash-drink').reduce((a, v) => a + v.value, 0);
+}
+
+describe('metrics of the pipeline', () => {
+  const scenario = curbsideScenario({ start: START, seed: 7, enRoutePerStore: 16 });
+  const busy = scenario.stores.find((s) => s.busy)!.storeId;
+  const toBusy = scenario.enRoute.filter((c) => c.storeId === busy);
+  const regular = toBusy.filter((c) => c.valueTier !== 'gold' && c.valueTier !== 'platinum');
+  const highValue = toBusy.filter((c) => c.valueTier === 'gold' || c.valueTier === 'platinum');
+
+  it('counts the candidates the filter left out, with their facts present', async () => {
+    const { metrics, offers } = await metricsOf(scenario.events);
+    expect(offers).toBeGreaterThan(0);
+    expect(regular.length).toBeGreaterThan(0);
+    expect(await filtered(metrics, 'present')).toBe(regular.length);
+    expect(await filtered(metrics, 'missing')).toBe(0);
+    const applied = (await metrics.events.get()).values.find((v) => v.labels.outcome === 'applied')?.value;
+    expect(applied).toBe(scenario.events.length);
+  });
+
+  it('counts candidates without a profile yet as facts="missing", and they get no offer', async () => {
+    const late = new Set(highValue.slice(0, 3).map((c) => c.customerId));
+    expect(late.size).toBe(3);
+    const withoutSome = scenario.events.filter((e) => !(e.event.type === 'customer.profile' && late.has((e.event.data as { customerId: string }).customerId)));
+    const all = await metricsOf(scenario.events);
+    const { metrics, offers } = await metricsOf(withoutSome);
+    expect(await filtered(metrics, 'missing')).toBe(3);
+    expect(await filtered(metrics, 'present')).toBe(regular.length);
+    expect(offers).toBeLessThan(all.offers);
+  });
+});
