@@ -10,11 +10,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import kafkajs from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Processor } from '../../../src/app/processor.js';
-import { createLogger } from '../../../src/ops/logger.js';
 import { produce, services, servicesSource, uniqueId, waitFor, waitForMessages } from '../../support/index.js';
-import { createProcessorTopics, exampleRules, startProcessor, testSettings, type RunningProcessor } from '../../support/processor.js';
+import { exampleRules, startProcessor, testSettings, type RunningProcessor } from '../../support/processor.js';
 import { ROOT } from './child.js';
+import { expectKafkaNotReady } from './kafka-not-ready.js';
 import { asProduced, opsScenario, uninterrupted } from './scenario.js';
 
 const user = uniqueId('cpw-sasl');
@@ -78,25 +77,8 @@ describe('Kafka SASL/SCRAM', () => {
   });
 
   it('with a wrong password: alive, not ready, and the reason on /readyz', async () => {
-    const { settings, topics } = testSettings('sasl-bad', {
-      KAFKA_BROKERS: sasl.KAFKA_BROKERS!, KAFKA_SASL_MECHANISM: 'scram-sha-256', KAFKA_SASL_USERNAME: user, KAFKA_SASL_PASSWORD: 'not-the-password', STARTUP_RETRY_MAX: '1s',
-    });
-    await createProcessorTopics(topics);
-    const processor = new Processor({ settings, ruleSet: await exampleRules(), log: createLogger('silent') });
-    const starting = processor.start();
-    try {
-      await waitFor(() => processor.httpPort, { what: 'the HTTP endpoint' });
-      const body = await waitFor(async () => {
-        const res = await fetch(`http://127.0.0.1:${processor.httpPort}/readyz`);
-        const b = (await res.json()) as { ready: boolean; checks: { kafka: { detail: string } } };
-        return res.status === 503 && /SASL.*authentication failed/i.test(b.checks.kafka.detail) ? b : undefined;
-      }, { timeoutMs: 20_000, what: 'the SASL failure on /readyz' });
-      expect(body.ready).toBe(false);
-      expect(JSON.stringify(body)).not.toContain('not-the-password');
-      expect((await fetch(`http://127.0.0.1:${processor.httpPort}/healthz`)).status).toBe(200);
-    } finally {
-      await processor.stop();
-      await starting;
-    }
+    await expectKafkaNotReady('sasl-bad', {
+      KAFKA_BROKERS: sasl.KAFKA_BROKERS!, KAFKA_SASL_MECHANISM: 'scram-sha-256', KAFKA_SASL_USERNAME: user, KAFKA_SASL_PASSWORD: 'not-the-password',
+    }, /SASL.*authentication failed/i, 'not-the-password');
   });
 });

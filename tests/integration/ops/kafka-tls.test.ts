@@ -11,11 +11,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import kafkajs from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Processor } from '../../../src/app/processor.js';
-import { createLogger } from '../../../src/ops/logger.js';
 import { makeTestTls, produce, services, servicesSource, uniqueId, waitFor, waitForMessages } from '../../support/index.js';
-import { createProcessorTopics, exampleRules, startProcessor, testSettings, type RunningProcessor } from '../../support/processor.js';
+import { exampleRules, startProcessor, testSettings, type RunningProcessor } from '../../support/processor.js';
 import { ROOT } from './child.js';
+import { expectKafkaNotReady } from './kafka-not-ready.js';
 import { asProduced, opsScenario, uninterrupted } from './scenario.js';
 
 const run = promisify(execFile);
@@ -53,29 +52,6 @@ beforeAll(async () => {
 
 afterAll(() => otherCa.remove());
 
-/** Starts a processor that must not get ready; returns the kafka check's detail on /readyz once it says `pattern`. */
-async function notReadyBecause(name: string, env: Record<string, string>, pattern: RegExp, secret?: string): Promise<string> {
-  const { settings, topics } = testSettings(name, { ...tlsEnv, STARTUP_RETRY_MAX: '1s', ...env });
-  await createProcessorTopics(topics);
-  const processor = new Processor({ settings, ruleSet: await exampleRules(), log: createLogger('silent') });
-  const starting = processor.start();
-  try {
-    await waitFor(() => processor.httpPort, { what: 'the HTTP endpoint' });
-    const body = await waitFor(async () => {
-      const res = await fetch(`http://127.0.0.1:${processor.httpPort}/readyz`);
-      const b = (await res.json()) as { ready: boolean; checks: { kafka: { detail: string } } };
-      return res.status === 503 && pattern.test(b.checks.kafka.detail) ? b : undefined;
-    }, { timeoutMs: 30_000, what: `${pattern} on /readyz` });
-    expect(body.ready).toBe(false);
-    if (secret) expect(JSON.stringify(body)).not.toContain(secret);
-    expect((await fetch(`http://127.0.0.1:${processor.httpPort}/healthz`)).status).toBe(200);
-    return body.checks.kafka.detail;
-  } finally {
-    await processor.stop();
-    await starting;
-  }
-}
-
 describe('Kafka over TLS (SASL_SSL)', () => {
   let running: RunningProcessor | undefined;
   afterAll(async () => {
@@ -106,12 +82,12 @@ describe('Kafka over TLS (SASL_SSL)', () => {
   });
 
   it('refuses a broker whose certificate the configured CA did not sign: alive, not ready, the reason on /readyz', async () => {
-    const detail = await notReadyBecause('kafka-tls-other-ca', { KAFKA_SSL_CA_FILE: otherCa.otherCaFile }, /certificate/i);
+    const detail = await expectKafkaNotReady('kafka-tls-other-ca', { ...tlsEnv, KAFKA_SSL_CA_FILE: otherCa.otherCaFile }, /certificate/i);
     expect(detail).toMatch(/self[- ]signed|unable to (get|verify)|certificate/i);
   });
 
   it('with a wrong PLAIN password over TLS: alive, not ready, the reason on /readyz, the password never shown', async () => {
     const wrong = `not-the-password-${randomBytes(4).toString('hex')}`;
-    await notReadyBecause('kafka-tls-bad-password', { KAFKA_SASL_PASSWORD: wrong, KAFKA_SASL_PASSWORD_FILE: '' }, /SASL.*authentication failed/i, wrong);
+    await expectKafkaNotReady('kafka-tls-bad-password', { ...tlsEnv, KAFKA_SASL_PASSWORD: wrong, KAFKA_SASL_PASSWORD_FILE: '' }, /SASL.*authentication failed/i, wrong);
   });
 });
