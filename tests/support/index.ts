@@ -7,3 +7,4 @@ export { startSmtpServer, type TestSmtpServer, type CapturedMail } from './smtp.
 export { waitFor, sleep } from './wait.js';
 export { freePort } from './ports.js';
 export { makeTestTls, type TestTls } from './tls.js';
+export { runCli, type CliRun } from './cli.js';

@@ -37,6 +37,9 @@ export async function demoCommand(argv: string[], io: CliIo): Promise<number> {
     DECISIONS_TOPIC: process.env.DECISIONS_TOPIC ?? `cpiwatch.demo.${run}.decisions`,
     DLQ_TOPIC: process.env.DLQ_TOPIC ?? `cpiwatch.demo.${run}.dlq`,
     KAFKA_GROUP_ID: process.env.KAFKA_GROUP_ID ?? `cpiwatch-demo-${run}`,
+    // its own e-mail group too: joining the shared default group would wait for the members an
+    // earlier demo left behind (up to the session timeout) before any e-mail goes out
+    EMAIL_GROUP_ID: process.env.EMAIL_GROUP_ID ?? `cpiwatch-demo-${run}-email`,
     REDIS_PREFIX: process.env.REDIS_PREFIX ?? `cpiwatch-demo-${run}`,
     HTTP_PORT: process.env.HTTP_PORT ?? '0',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
@@ -81,10 +84,19 @@ export async function demoCommand(argv: string[], io: CliIo): Promise<number> {
   await producer.disconnect();
 
   const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline && (seen.length === 0 || Date.now() - lastOfferAt < 5000)) await new Promise((r) => setTimeout(r, 250));
+  const pause = () => new Promise((r) => setTimeout(r, 250));
+  while (Date.now() < deadline && (seen.length === 0 || Date.now() - lastOfferAt < 5000)) await pause();
+  // the e-mail channel reads the offers topic on its own: wait until it has handled every offer that asks for an e-mail
+  const emailsHandled = async () => (await processor.metrics.emails.get()).values.reduce((n, v) => n + (v.labels.result === 'failed' ? 0 : v.value), 0);
+  const emailsWanted = seen.filter((o) => o.data.channels.email).length;
+  if (settings.SMTP_URL) while (Date.now() < deadline && (await emailsHandled()) < emailsWanted) await pause();
+  const emails = Object.fromEntries((await processor.metrics.emails.get()).values.map((v) => [v.labels.result, v.value]));
   await offers.disconnect();
   await processor.stop();
   const busy = scenario.stores.filter((s) => s.busy).map((s) => s.storeId).join(', ');
   io.stderr(`${seen.length} offer(s) published; slow store(s): ${busy}. Decisions (incl. suppressed) are on ${settings.DECISIONS_TOPIC}.`);
+  io.stderr(settings.SMTP_URL
+    ? `${emails.sent ?? 0} of ${emailsWanted} offer e-mail(s) sent over SMTP${emails.gave_up ? ` (${emails.gave_up} given up)` : ''}; the local stack's catcher writes them to .stack/mail/.`
+    : 'No e-mails: SMTP_URL is not set.');
   return seen.length > 0 ? 0 : 1;
 }

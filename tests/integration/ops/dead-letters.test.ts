@@ -4,8 +4,7 @@
 // with their headers and the reason, the counts on /metrics add up, and `cpiwatch dlq` lists them
 // and re-publishes them without the dead-letter headers, once per replay group.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../../src/cli/index.js';
-import { createTopic, produce, waitFor, waitForMessages, type ProduceInput, type ReadMessage } from '../../support/index.js';
+import { createTopic, produce, runCli, waitFor, waitForMessages, type ProduceInput, type ReadMessage } from '../../support/index.js';
 import { exampleRules, startProcessor, testSettings, type RunningProcessor } from '../../support/processor.js';
 import { asProduced, opsScenario, uninterrupted } from './scenario.js';
 
@@ -33,12 +32,7 @@ function metric(text: string, name: string, labels = ''): number {
   return line ? Number(line.split(' ').at(-1)) : 0;
 }
 
-async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(argv, { stdout: (s) => (out += `${s}\n`), stderr: (s) => (err += `${s}\n`) });
-  return { code, out, err };
-}
+const cli = (argv: string[]) => runCli(argv);
 
 describe('dead letters on the real broker', () => {
   let running: RunningProcessor;

@@ -5,26 +5,13 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../../src/cli/index.js';
-import type { CliIo } from '../../../src/cli/io.js';
-import { deleteKeys, produce, waitFor, waitForMessages, withRedis } from '../../support/index.js';
+import { deleteKeys, produce, runCli, waitFor, waitForMessages, withRedis } from '../../support/index.js';
 import { exampleRules, startProcessor, testSettings, type RunningProcessor } from '../../support/processor.js';
 import { scenarioEvents, writeScenarioRules } from './scenario.js';
 
 interface Wire { id: string; type: string; data: { outcome?: string; reason?: string } }
 
-async function cli(argv: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: CliIo = { stdout: (s) => { out += s; }, stderr: (s) => { err += `${s}\n`; } };
-  const saved = { ...process.env };
-  Object.assign(process.env, env);
-  try {
-    return { code: await main(argv, io), out, err };
-  } finally {
-    for (const k of Object.keys(env)) if (saved[k] === undefined) delete process.env[k]; else process.env[k] = saved[k];
-  }
-}
+const cli = runCli;
 
 const lines = (text: string) => text.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Wire);
 const byId = (a: Wire, b: Wire) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);

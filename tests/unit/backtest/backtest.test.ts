@@ -3,8 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { offerEventOf } from '../../../src/actions/offer-event.js';
-import { main } from '../../../src/cli/index.js';
-import type { CliIo } from '../../../src/cli/io.js';
+import { runCli } from '../../support/cli.js';
 import { CollectingSink } from '../../../src/pipeline/collecting-sink.js';
 import { Pipeline } from '../../../src/pipeline/pipeline.js';
 import { loadRuleSet } from '../../../src/rules/load.js';
@@ -16,13 +15,7 @@ let dir: string;
 let events: string;
 let scenario: ReturnType<typeof curbsideScenario>;
 
-async function cli(...argv: string[]) {
-  let out = '';
-  let err = '';
-  const io: CliIo = { stdout: (s) => { out += s; }, stderr: (s) => { err += s.endsWith('\n') ? s : `${s}\n`; } };
-  const code = await main(argv, io);
-  return { code, out, err };
-}
+const cli = (...argv: string[]) => runCli(argv);
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'cpiwatch-backtest-'));

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { main } from '../../../src/cli/index.js';
+import { runCli } from '../../support/cli.js';
 import { loadSettings, maskedSettings, maskUrl, SETTINGS } from '../../../src/config/settings.js';
 import { CpiwatchError } from '../../../src/errors/cpiwatch-error.js';
 
@@ -99,12 +99,7 @@ describe('cpiwatch config', () => {
     Object.assign(process.env, saved);
   });
 
-  async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-    let out = '';
-    let err = '';
-    const code = await main(argv, { stdout: (s) => (out += `${s}\n`), stderr: (s) => (err += `${s}\n`) });
-    return { code, out, err };
-  }
+  const run = (argv: string[]) => runCli(argv);
 
   it('prints the effective configuration as JSON with secrets masked', async () => {
     Object.assign(process.env, secrets(), { EVENTS_TOPIC: 'shop.events' });

@@ -1,18 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { main } from '../../../src/cli/index.js';
-import type { CliIo } from '../../../src/cli/io.js';
+import { runCli } from '../../support/cli.js';
 import { parseTestFile } from '../../../src/rule-tests/test-file.js';
 import { runTestFile } from '../../../src/rule-tests/runner.js';
 
 const FIXTURES = 'tests/unit/rule-tests/fixtures';
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: CliIo = { stdout: (s) => { out += s.endsWith('\n') ? s : `${s}\n`; }, stderr: (s) => { err += s.endsWith('\n') ? s : `${s}\n`; } };
-  const code = await main(argv, io);
-  return { code, out, err };
-}
+const cli = (...argv: string[]) => runCli(argv);
 
 describe('cpiwatch test', () => {
   it('passes every rule unit test of the example rules (rules/*.test.yaml)', async () => {
