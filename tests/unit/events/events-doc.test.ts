@@ -7,29 +7,10 @@ import { describe, expect, it } from 'vitest';
 import { decodeEvent, type KafkaHeaders } from '../../../src/events/decode.js';
 import { EVENT_TYPE_NAMES } from '../../../src/events/event-types.js';
 import { updateEventsDoc } from '../../../src/events/events-doc.js';
+import { fencedBlocks } from '../../support/markdown.js';
 
 const DOC = readFileSync(new URL('../../../docs/events.md', import.meta.url), 'utf8');
 const LIMITS = { maxBytes: 1_048_576 };
-
-interface Block {
-  info: string;
-  body: string;
-  line: number;
-}
-
-function fencedBlocks(markdown: string): Block[] {
-  const blocks: Block[] = [];
-  const lines = markdown.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const open = /^```(\S.*)?$/.exec(lines[i]!);
-    if (!open) continue;
-    const start = i;
-    const body: string[] = [];
-    for (i++; i < lines.length && lines[i] !== '```'; i++) body.push(lines[i]!);
-    blocks.push({ info: (open[1] ?? '').trim(), body: body.join('\n'), line: start + 1 });
-  }
-  return blocks;
-}
 
 const blocks = fencedBlocks(DOC);
 

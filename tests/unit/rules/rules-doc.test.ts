@@ -1,0 +1,77 @@
+/**
+ * docs/rules.md is tested: its YAML examples are valid rule language. The CPI, rule and policy
+ * examples load together as one rule set; the fragments (a ratio measure, `where` and `filter`
+ * predicates) load once put where they belong in those examples; the rule test example is the
+ * start of rules/curbside.test.yaml, which `cpiwatch test rules/` runs.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { loadRuleSet } from '../../../src/rules/load.js';
+import { fencedBlocks } from '../../support/markdown.js';
+
+const DOC = readFileSync(new URL('../../../docs/rules.md', import.meta.url), 'utf8');
+const yamlBlocks = fencedBlocks(DOC).filter((b) => b.info === 'yaml');
+
+type Doc = Record<string, unknown> & {
+  cpis: Array<Record<string, unknown> & { measure: Record<string, unknown> }>;
+  rules: Array<Record<string, unknown>>;
+  policy?: Record<string, unknown>;
+};
+
+/** The one YAML example whose text starts with `start`. */
+function example(start: string): string {
+  const found = yamlBlocks.filter((b) => b.body.startsWith(start));
+  expect(found.map((b) => b.line), `one yaml example of docs/rules.md starting with ${JSON.stringify(start)}`).toHaveLength(1);
+  return found[0]!.body;
+}
+
+/** The rule file the CPI, rule and policy examples make together. */
+function documented(): Doc {
+  return { ...parse(example('cpis:')), ...parse(example('rules:')), ...parse(example('policy:')) } as Doc;
+}
+
+async function errorsOf(doc: Doc): Promise<string[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'cpiwatch-rules-doc-'));
+  writeFileSync(join(dir, 'example.yaml'), stringify(doc));
+  const loaded = await loadRuleSet([dir]);
+  return loaded.ok ? [] : loaded.errors.map((e) => `${e.path ?? ''} ${e.message}`);
+}
+
+describe('docs/rules.md', () => {
+  it('has YAML examples that all parse', () => {
+    expect(yamlBlocks.length).toBeGreaterThanOrEqual(8);
+    for (const b of yamlBlocks) expect(() => parse(b.body), `docs/rules.md:${b.line}`).not.toThrow();
+  });
+
+  it('its CPI, rule and policy examples load as one valid rule set', async () => {
+    const doc = documented();
+    expect(await errorsOf(doc)).toEqual([]);
+    expect(doc.rules.map((r) => r.cpi)).toEqual(doc.cpis.map((c) => c.id));
+  });
+
+  it('its ratio measure and `where` predicate are valid in a CPI', async () => {
+    const doc: Doc = { cpis: documented().cpis, rules: [] }; // the example rule watches a p90, which a ratio has not
+    const ratio = parse(example('measure:\n  ratio:')) as { measure: { ratio: { numerator: Record<string, unknown> } } };
+    const { where } = parse(example('where:')) as { where: unknown };
+    ratio.measure.ratio.numerator.where = where;
+    doc.cpis[0] = { ...doc.cpis[0]!, measure: ratio.measure, groupBy: 'region' };
+    delete doc.cpis[0].unit;
+    expect(await errorsOf(doc)).toEqual([]);
+  });
+
+  it('its `filter` examples are valid in a rule', async () => {
+    for (const source of [example('where:'), example('filter:')]) {
+      const doc = documented();
+      doc.rules[0] = { ...doc.rules[0]!, filter: (parse(source) as { filter: unknown }).filter };
+      expect(await errorsOf(doc), source).toEqual([]);
+    }
+  });
+
+  it('its rule test example is the start of rules/curbside.test.yaml, which passes in `cpiwatch test rules/`', () => {
+    const file = readFileSync('rules/curbside.test.yaml', 'utf8').replace(/^(#.*\n)+/, ''); // after its header comment
+    expect(file.startsWith(example('ruleFiles:'))).toBe(true);
+  });
+});
