@@ -381,7 +381,7 @@ async function latency(brokers: string[], redis: RedisServer, kafka: Kafka): Pro
   }
   sc.events.push(...late);
   sc.events.sort((a, b) => Date.parse(a.event.time) - Date.parse(b.event.time));
-  const enRoute = new Map(sc.enRoute.map((c) => [c.customerId, c.time]));
+  const enRoute = new Set(sc.enRoute.map((c) => c.customerId));
   const child = await startCpiwatch(cpiwatchEnv(brokers, redis.url, { topic, group: `bench-${id}-latency`, prefix: 'lat', offers }), 'latency');
   const arrivals = new Map<string, { at: number; episode: string }>();
   const reader = kafka.consumer({ groupId: `bench-${id}-latency-reader`, maxWaitTimeInMs: 5, readUncommitted: false });
