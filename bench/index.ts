@@ -452,7 +452,13 @@ async function latency(brokers: string[], redis: RedisServer, kafka: Kafka): Pro
     const batches = (await child.metric('cpiwatch_batch_duration_seconds_count')) ?? 0;
     const batchSeconds = (await child.metric('cpiwatch_batch_duration_seconds_sum')) ?? 0;
     const batchEvents = (await child.metric('cpiwatch_batch_events_sum')) ?? 0;
-    log(`processor: ${batches} batches, ${(batchEvents / batches).toFixed(0)} events and ${((batchSeconds / batches) * 1000).toFixed(1)} ms each on average`);
+    const windowSeconds = (await child.metric('cpiwatch_window_update_seconds_sum')) ?? 0;
+    const transactions = (await child.metric('cpiwatch_kafka_transaction_seconds_count')) ?? 0;
+    const transactionSeconds = (await child.metric('cpiwatch_kafka_transaction_seconds_sum')) ?? 0;
+    const transactionBatches = (await child.metric('cpiwatch_kafka_transaction_batches_sum')) ?? 0;
+    log(`processor: ${batches} batches, ${(batchEvents / batches).toFixed(0)} events and ${((batchSeconds / batches) * 1000).toFixed(1)} ms each on average`
+      + ` (window update ${((windowSeconds / batches) * 1000).toFixed(1)} ms); ${transactions} transactions of ${(transactionBatches / transactions).toFixed(1)} batches,`
+      + ` ${((transactionSeconds / transactions) * 1000).toFixed(1)} ms each on average`);
     return {
       offeredRate: RATE, achievedRate: sc.events.length / seconds, seconds, events: sc.events.length, offers: arrivals.size, samples: samples.length, decidedAtFire: atFire,
       p50Ms: quantile(samples, 0.5), p90Ms: quantile(samples, 0.9), p99Ms: quantile(samples, 0.99), maxMs: samples.at(-1)!,

@@ -72,6 +72,7 @@ export class Processor {
     this.transactions = new KafkaTransactions(txKafka, {
       transactionalId: transactionalIdFor(s.KAFKA_CLIENT_ID, s.KAFKA_GROUP_ID), groupId: s.KAFKA_GROUP_ID,
       transactionTimeoutMs: Math.max(1000, Math.min(60_000, s.KAFKA_SESSION_TIMEOUT - 1000)), log,
+      onCommitted: (batches, ms) => this.metrics.recordTransaction(batches, ms),
     });
     const exactlyOnce = new ExactlyOnce({
       pipeline: this.pipeline,

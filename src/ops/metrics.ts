@@ -13,6 +13,8 @@ export class Metrics {
   readonly cpiIssues = new Counter({ name: 'cpiwatch_cpi_field_missing_total', help: 'Valid events a CPI could not use (missing groupBy or value field)', labelNames: ['cpi', 'field'], registers: [this.registry] });
   readonly batchDuration = new Histogram({ name: 'cpiwatch_batch_duration_seconds', help: 'Time to process one batch end to end', buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [this.registry] });
   readonly windowUpdate = new Histogram({ name: 'cpiwatch_window_update_seconds', help: 'Time of the window-update round trip of one batch', buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers: [this.registry] });
+  readonly transactionDuration = new Histogram({ name: 'cpiwatch_kafka_transaction_seconds', help: 'Time of one committed Kafka transaction (output and consumer offsets of one or more batches)', buckets: [0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [this.registry] });
+  readonly transactionBatches = new Histogram({ name: 'cpiwatch_kafka_transaction_batches', help: 'Batches whose output one Kafka transaction committed (group commit)', buckets: [1, 2, 3, 4, 6, 8, 12, 16, 32], registers: [this.registry] });
   readonly batchSize = new Histogram({ name: 'cpiwatch_batch_events', help: 'Events per batch', buckets: [1, 10, 50, 100, 500, 1000, 2500, 5000, 10000], registers: [this.registry] });
   readonly ruleEvaluations = new Counter({ name: 'cpiwatch_rule_evaluations_total', help: 'Rule evaluations (one per rule per bucket close)', labelNames: ['rule'], registers: [this.registry] });
   readonly ruleTransitions = new Counter({ name: 'cpiwatch_rule_transitions_total', help: 'Rule state transitions', labelNames: ['rule', 'transition'], registers: [this.registry] });
@@ -30,6 +32,11 @@ export class Metrics {
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'cpiwatch_process_' });
+  }
+
+  recordTransaction(batches: number, durationMs: number): void {
+    this.transactionDuration.observe(durationMs / 1000);
+    this.transactionBatches.observe(batches);
   }
 
   recordBatch(result: BatchResult, durationMs: number, lag?: { topic: string; partition: number; value: number }): void {

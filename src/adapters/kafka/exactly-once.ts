@@ -205,7 +205,11 @@ export class KafkaTransactions implements TransactionPort {
   private inFlight?: Promise<void>;
   private resetting?: Promise<void>;
 
-  constructor(private readonly kafka: Kafka, private readonly o: { transactionalId: string; groupId: string; transactionTimeoutMs: number; log: Logger }) {}
+  constructor(private readonly kafka: Kafka, private readonly o: {
+    transactionalId: string; groupId: string; transactionTimeoutMs: number; log: Logger;
+    /** After each committed transaction: how many batches it carried and how long it took. */
+    onCommitted?: (batches: number, ms: number) => void;
+  }) {}
 
   private create(): Producer {
     return this.kafka.producer({
@@ -241,9 +245,11 @@ export class KafkaTransactions implements TransactionPort {
     while (this.pending.length > 0) {
       await this.resetting;
       const group = this.pending.splice(0);
+      const started = performance.now();
       this.inFlight = this.transaction(group);
       try {
         await this.inFlight;
+        this.o.onCommitted?.(group.length, performance.now() - started);
         for (const r of group) r.resolve();
       } catch (err) {
         for (const r of group) r.reject(err);

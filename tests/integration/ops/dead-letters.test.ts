@@ -110,6 +110,12 @@ describe('dead letters on the real broker', () => {
     expect(metric(text, 'cpiwatch_ready')).toBe(1);
     expect(metric(text, 'cpiwatch_rules_loaded')).toBe(running.processor.pipeline.rules.rules.length);
     expect(metric(text, 'cpiwatch_batch_duration_seconds_count')).toBeGreaterThan(0);
+    // offers and dead letters leave in Kafka transactions, one or more batches each
+    const transactions = metric(text, 'cpiwatch_kafka_transaction_seconds_count');
+    expect(transactions).toBeGreaterThan(0);
+    expect(metric(text, 'cpiwatch_kafka_transaction_batches_count')).toBe(transactions);
+    expect(metric(text, 'cpiwatch_kafka_transaction_batches_sum')).toBeGreaterThanOrEqual(transactions);
+    expect(metric(text, 'cpiwatch_kafka_transaction_batches_sum')).toBeLessThanOrEqual(metric(text, 'cpiwatch_batch_duration_seconds_count'));
     expect(metric(text, 'cpiwatch_consumer_lag', `partition="0",topic="${running.topics.events}"`)).toBe(0);
     expect(text).toContain('cpiwatch_process_nodejs_eventloop_lag_seconds');
     const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
