@@ -10,6 +10,7 @@ import { endBatchSpan, startBatchSpan } from '../../ops/tracing.js';
 import type { Pipeline } from '../../pipeline/pipeline.js';
 import type { BatchResult, RawMessage } from '../../pipeline/types.js';
 import type { ExactlyOnce } from './exactly-once.js';
+import { OffsetCommitter } from './offset-committer.js';
 
 export interface BatchMeta { topic: string; partition: number; firstOffset: string; lastOffset: string; durationMs: number; highWatermark: string }
 
@@ -55,12 +56,16 @@ function membershipError(err: unknown): unknown {
 export class EventConsumer {
   readonly consumer: Consumer;
   private stopping = false;
-  /** Exactly-once mode, batches without output: the newest offset per partition not yet committed. */
-  private readonly pendingOffsets = new Map<string, { topic: string; partition: number; offset: string }>();
-  /** The plain offset commit in flight (they are sent one after the other). */
-  private plainInFlight?: Promise<void>;
+  /** Exactly-once mode: the offsets of batches without output. */
+  private readonly plainCommits: OffsetCommitter;
 
   constructor(private readonly options: EventConsumerOptions) {
+    this.plainCommits = new OffsetCommitter(
+      (offsets) => this.consumer.commitOffsets(offsets),
+      (err, offsets) => {
+        for (const { topic, partition, offset } of offsets) options.log.warn({ err: err.message, topic, partition, offset }, 'offset commit failed; the next commit covers it');
+      },
+    );
     this.consumer = options.kafka.consumer({
       groupId: options.groupId,
       sessionTimeout: options.sessionTimeoutMs ?? 30_000,
@@ -77,7 +82,7 @@ export class EventConsumer {
     this.consumer.on(GROUP_JOIN, (e) => {
       // offsets of the previous generation must not be sent with the new one (another member may
       // have committed past them meanwhile)
-      this.pendingOffsets.clear();
+      this.plainCommits.forget();
       const assigned = e.payload.memberAssignment[options.topic] ?? [];
       options.log.info({ groupId: options.groupId, partitions: assigned }, 'joined consumer group');
       options.onContact?.();
@@ -139,7 +144,7 @@ export class EventConsumer {
               return;
             }
             result = out.result;
-            if (!out.committed) this.commitPlain(batch.topic, batch.partition, last + 1);
+            if (!out.committed) this.plainCommits.add(batch.topic, batch.partition, last + 1);
           } else {
             result = await o.pipeline.processBatch(messages, source);
           }
@@ -175,48 +180,14 @@ export class EventConsumer {
     }
   }
 
-  /**
-   * Commits a batch's offset without holding up the next batch. One commit request at a time: the
-   * offsets of batches that finish while one is in flight (the newest per partition) go together
-   * in the next request, so the consumer's connection, which the broker serves in order with its
-   * fetches, carries a few commits instead of one per batch (that had doubled the event-to-offer
-   * latency). A partition's next transaction commits a newer offset: it drops the partition's
-   * pending offset and waits for the commit in flight (`settled`), so a plain commit never lands
-   * after, and rewinds, a transaction's offset. Offsets still pending when the group rebalances are
-   * dropped (the batches are redelivered, as duplicates). A failed commit is only logged: a later
-   * one covers it, and a lost membership shows in the next batch.
-   */
-  private commitPlain(topic: string, partition: number, offset: number): void {
-    this.pendingOffsets.set(`${topic}:${partition}`, { topic, partition, offset: String(offset) });
-    if (!this.plainInFlight) void this.flushPlain();
-  }
-
-  private flushPlain(): Promise<void> {
-    const offsets = [...this.pendingOffsets.values()];
-    this.pendingOffsets.clear();
-    if (offsets.length === 0) return this.plainInFlight ?? Promise.resolve();
-    const previous = this.plainInFlight ?? Promise.resolve();
-    const next = previous.then(() => this.consumer.commitOffsets(offsets)).catch((err: Error) => {
-      for (const { topic, partition, offset } of offsets) this.options.log.warn({ err: err.message, topic, partition, offset }, 'offset commit failed; the next commit covers it');
-    });
-    this.plainInFlight = next;
-    void next.then(() => {
-      if (this.plainInFlight !== next) return;
-      this.plainInFlight = undefined;
-      if (this.pendingOffsets.size > 0) void this.flushPlain();
-    });
-    return next;
-  }
-
-  /** Before a transaction commits the partition's offset: its pending plain offset is dropped, and a commit in flight has landed. */
+  /** Resolves once a transaction may commit the partition's offset (see OffsetCommitter). */
   settled(topic: string, partition: number): Promise<void> {
-    this.pendingOffsets.delete(`${topic}:${partition}`);
-    return this.plainInFlight ?? Promise.resolve();
+    return this.plainCommits.settled(topic, partition);
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
-    await this.flushPlain();
+    await this.plainCommits.flush();
     await this.consumer.disconnect();
   }
 }

@@ -109,7 +109,7 @@ export interface ExactlyOnceOptions {
   topics: SinkTopics;
   /** The group's committed offset of a partition, from the broker (only after a failed commit). */
   committedOffset: (topic: string, partition: number) => Promise<number>;
-  /** Waits for the partition's plain offset commit still in flight (it must land before a transaction's). */
+  /** Before a transaction commits the partition's offset: drops its pending plain offset and waits for the plain commit in flight (it must land first). */
   settled?: (topic: string, partition: number) => Promise<void>;
   log: Logger;
 }
