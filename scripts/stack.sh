@@ -233,7 +233,9 @@ make_kafka_tls() {
   say "kafka: TLS listener certificate (test CA $d/ca.pem)"
 }
 
+# render_kafka_config [file]: the broker's configuration from the template (default: the one it runs with)
 render_kafka_config() {
+  local out="${1:-$KAFKA_DIR/server.properties}"
   mkdir -p "$KAFKA_DIR"
   make_kafka_tls
   sed -e "s|@KAFKA_PORT@|$KAFKA_PORT|g" \
@@ -244,7 +246,7 @@ render_kafka_config() {
     -e "s|@PLAIN_USER@|$PLAIN_USER|g" \
     -e "s|@PLAIN_PASSWORD@|$(cat "$KAFKA_TLS_DIR/plain.password")|g" \
     -e "s|@DATA_DIR@|$KAFKA_DIR/data|g" \
-    "$ROOT/scripts/kafka/server.properties.template" >"$KAFKA_DIR/server.properties"
+    "$ROOT/scripts/kafka/server.properties.template" >"$out"
 }
 
 kafka_ready() {
@@ -262,6 +264,14 @@ start_kafka() {
   local pid java cp
   if pid="$(running_pid kafka)"; then
     say "kafka: already running (pid $pid) on 127.0.0.1:$KAFKA_PORT"
+    # a broker started from an older template (e.g. before a listener was added) keeps running
+    # with it: say so, since tests of the new parts would fail against it
+    render_kafka_config "$KAFKA_DIR/server.properties.current"
+    if ! cmp -s "$KAFKA_DIR/server.properties.current" "$KAFKA_DIR/server.properties"; then
+      say "kafka: WARNING: the running broker's configuration is older than scripts/kafka/server.properties.template;"
+      say "kafka: restart it to apply the template: scripts/stack.sh down kafka && scripts/stack.sh up kafka"
+    fi
+    rm -f "$KAFKA_DIR/server.properties.current"
     return 0
   fi
   port_in_use "$KAFKA_PORT" && die "port $KAFKA_PORT is taken by another process (set CPIWATCH_KAFKA_PORT)"
