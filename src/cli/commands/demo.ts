@@ -87,10 +87,11 @@ export async function demoCommand(argv: string[], io: CliIo): Promise<number> {
   const pause = () => new Promise((r) => setTimeout(r, 250));
   while (Date.now() < deadline && (seen.length === 0 || Date.now() - lastOfferAt < 5000)) await pause();
   // the e-mail channel reads the offers topic on its own: wait until it has handled every offer that asks for an e-mail
-  const emailsHandled = async () => (await processor.metrics.emails.get()).values.reduce((n, v) => n + (v.labels.result === 'failed' ? 0 : v.value), 0);
+  const emailResults = async (): Promise<Record<string, number>> => Object.fromEntries((await processor.metrics.emails.get()).values.map((v) => [String(v.labels.result), v.value]));
+  const handled = (r: Record<string, number>) => Object.entries(r).reduce((n, [result, count]) => n + (result === 'failed' ? 0 : count), 0);
   const emailsWanted = seen.filter((o) => o.data.channels.email).length;
-  if (settings.SMTP_URL) while (Date.now() < deadline && (await emailsHandled()) < emailsWanted) await pause();
-  const emails = Object.fromEntries((await processor.metrics.emails.get()).values.map((v) => [v.labels.result, v.value]));
+  if (settings.SMTP_URL) while (Date.now() < deadline && handled(await emailResults()) < emailsWanted) await pause();
+  const emails = await emailResults();
   await offers.disconnect();
   await processor.stop();
   const busy = scenario.stores.filter((s) => s.busy).map((s) => s.storeId).join(', ');

@@ -9,12 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import kafkajs from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { produce, services, servicesSource, uniqueId, waitFor, waitForMessages } from '../../support/index.js';
-import { exampleRules, startProcessor, testSettings, type RunningProcessor } from '../../support/processor.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { services, servicesSource, uniqueId } from '../../support/index.js';
 import { ROOT } from './child.js';
-import { expectKafkaNotReady } from './kafka-not-ready.js';
-import { asProduced, opsScenario, uninterrupted } from './scenario.js';
+import { expectKafkaNotReady, expectOffersWith, exportLines } from './kafka-security.js';
 
 const user = uniqueId('cpw-sasl');
 const password = randomBytes(12).toString('hex');
@@ -34,7 +32,7 @@ beforeAll(async () => {
   const { stdout } = await promisify(execFile)('bash', [join(ROOT, 'scripts/ops/kafka-scram.sh'), user, password], { cwd: ROOT, timeout: 60_000 }).catch((err: Error & { stderr?: string }) => {
     throw new Error(`scripts/ops/kafka-scram.sh failed (this test needs the SASL listener of scripts/stack.sh's broker; Kafka here: ${servicesSource()}): ${err.stderr ?? err.message}`);
   });
-  sasl = Object.fromEntries([...stdout.matchAll(/^export (\w+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!]));
+  sasl = exportLines(stdout);
   expect(sasl.KAFKA_BROKERS).toMatch(/^127\.0\.0\.1:\d+$/);
   // the SASL listener must belong to the broker the other tests use
   expect(await clusterId([sasl.KAFKA_BROKERS!], { mechanism: 'scram-sha-256', username: user, password })).toBe(await clusterId(services().kafkaBrokers));
@@ -47,23 +45,10 @@ function passwordFile(pw: string): string {
 }
 
 describe('Kafka SASL/SCRAM', () => {
-  let running: RunningProcessor | undefined;
-  afterAll(async () => {
-    await running?.stop();
-  });
-
   it('runs the processor as a SCRAM-SHA-256 user: events in, offers out', async () => {
-    const { settings, topics } = testSettings('sasl', {
+    await expectOffersWith('sasl', {
       KAFKA_BROKERS: sasl.KAFKA_BROKERS!, KAFKA_SASL_MECHANISM: 'scram-sha-256', KAFKA_SASL_USERNAME: user, KAFKA_SASL_PASSWORD_FILE: passwordFile(password),
     });
-    running = await startProcessor({ settings, topics, ruleSet: await exampleRules() });
-    await waitFor(() => running!.processor.health.ready, { timeoutMs: 30_000, what: 'ready over SASL' });
-    const scenario = opsScenario(settings.REDIS_PREFIX);
-    await produce(topics.events, asProduced(scenario.profiles));
-    await produce(topics.events, asProduced(scenario.rest));
-    const expected = (await uninterrupted(running.processor.pipeline.rules, scenario)).offered.map((d) => d.offerId).sort();
-    const offers = await waitForMessages(topics.offers, expected.length, { timeoutMs: 30_000, settleMs: 500 });
-    expect(offers.map((m) => (m.json as { id: string }).id).sort()).toEqual(expected);
   });
 
   it('authenticates with SCRAM-SHA-512 too', async () => {

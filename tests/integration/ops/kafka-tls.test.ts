@@ -11,17 +11,13 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import kafkajs from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeTestTls, produce, services, servicesSource, uniqueId, waitFor, waitForMessages } from '../../support/index.js';
-import { exampleRules, startProcessor, testSettings, type RunningProcessor } from '../../support/processor.js';
+import { makeTestTls, services, servicesSource, uniqueId } from '../../support/index.js';
 import { ROOT } from './child.js';
-import { expectKafkaNotReady } from './kafka-not-ready.js';
-import { asProduced, opsScenario, uninterrupted } from './scenario.js';
+import { expectKafkaNotReady, expectOffersWith, exportLines } from './kafka-security.js';
 
 const run = promisify(execFile);
 const otherCa = makeTestTls('kafka-tls-other');
 let tlsEnv: Record<string, string> = {};
-
-const exportsOf = (stdout: string) => Object.fromEntries([...stdout.matchAll(/^export (\w+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!]));
 
 async function describeCluster(config: Omit<kafkajs.KafkaConfig, 'logLevel'>): Promise<{ clusterId: string; ports: number[] }> {
   const admin = new kafkajs.Kafka({ ...config, logLevel: kafkajs.logLevel.NOTHING }).admin();
@@ -42,7 +38,7 @@ beforeAll(async () => {
   const { stdout } = await run('bash', [join(ROOT, 'scripts/stack.sh'), 'kafka-tls-env'], { cwd: ROOT, timeout: 30_000 }).catch((err: Error & { stderr?: string }) => {
     throw new Error(`scripts/stack.sh kafka-tls-env failed (this test needs the SASL_SSL listener of scripts/stack.sh's broker; Kafka here: ${servicesSource()}): ${err.stderr ?? err.message}`);
   });
-  tlsEnv = exportsOf(stdout);
+  tlsEnv = exportLines(stdout);
   expect(tlsEnv.KAFKA_BROKERS).toMatch(/^127\.0\.0\.1:\d+$/);
   // the TLS listener must belong to the broker the other tests use
   const overTls = await describeCluster({ brokers: tlsBrokers(), ssl: { ca: [caPem()] }, sasl: plain() });
@@ -53,24 +49,9 @@ beforeAll(async () => {
 afterAll(() => otherCa.remove());
 
 describe('Kafka over TLS (SASL_SSL)', () => {
-  let running: RunningProcessor | undefined;
-  afterAll(async () => {
-    await running?.stop();
-  });
-
   it('runs the processor over TLS as a PLAIN user with the password from a file: events in, offers out', async () => {
-    const { settings, topics } = testSettings('kafka-tls', tlsEnv);
-    expect(settings.KAFKA_SSL).toBe(true);
-    expect(settings.KAFKA_SASL_MECHANISM).toBe('plain');
-    running = await startProcessor({ settings, topics, ruleSet: await exampleRules() });
-    await waitFor(() => running!.processor.health.ready, { timeoutMs: 30_000, what: 'ready over TLS' });
-    const scenario = opsScenario(settings.REDIS_PREFIX);
-    await produce(topics.events, asProduced(scenario.profiles));
-    await produce(topics.events, asProduced(scenario.rest));
-    const expected = (await uninterrupted(running.processor.pipeline.rules, scenario)).offered.map((d) => d.offerId).sort();
-    expect(expected.length).toBeGreaterThan(0);
-    const offers = await waitForMessages(topics.offers, expected.length, { timeoutMs: 30_000, settleMs: 500 });
-    expect(offers.map((m) => (m.json as { id: string }).id).sort()).toEqual(expected);
+    expect(tlsEnv).toMatchObject({ KAFKA_SSL: 'true', KAFKA_SASL_MECHANISM: 'plain' });
+    await expectOffersWith('kafka-tls', tlsEnv);
   });
 
   it('authenticates a SCRAM-SHA-512 user over TLS too', async () => {
