@@ -21,7 +21,9 @@ describe('curbside flash offer on the real stack', () => {
     // a fixed zone where it is midday for the scenario, so quiet hours stay out of this test
     const offset = 12 - new Date(START).getUTCHours();
     const zone = offset === 0 ? 'Etc/UTC' : `Etc/GMT${offset > 0 ? '-' : '+'}${Math.abs(offset)}`;
-    scenario = curbsideScenario({ start: START, seed: 99, idPrefix: settings.REDIS_PREFIX, enRoutePerStore: 20, timeZone: zone });
+    // a fixed id prefix: the holdout group is a hash of rule and customer id, so random ids left
+    // fewer than 8 customers outside it on some runs (topics and the Redis prefix isolate the test)
+    scenario = curbsideScenario({ start: START, seed: 99, idPrefix: 'flash', enRoutePerStore: 20, timeZone: zone });
     running = await startProcessor({ settings, topics, ruleSet: await exampleRules(), partitions: 3 });
   });
 
