@@ -3,7 +3,7 @@
 # package publishes (package.json "files"); the runtime stage installs production dependencies
 # only and runs as the unprivileged `node` user.
 
-FROM node:20-slim AS build
+FROM node:24-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
@@ -14,7 +14,7 @@ RUN npm run build \
  && tar -xzf /tmp/cpiwatch-*.tgz -C /pkg --strip-components=1 \
  && cp package-lock.json /pkg/
 
-FROM node:20-slim AS runtime
+FROM node:24-slim AS runtime
 ENV NODE_ENV=production \
     HTTP_HOST=0.0.0.0 \
     HTTP_PORT=9464 \

@@ -3,7 +3,9 @@
 # Central run on the machine's Java 17), Redis (Debian's redis-server) and an SMTP catcher
 # (scripts/smtp-catcher.mjs). Everything binds 127.0.0.1 and lives in .stack/ (git-ignored).
 #
-#   scripts/stack.sh up [kafka|redis|smtp ...]     start (idempotent) and wait until ready
+#   scripts/stack.sh up [kafka|redis|smtp ...]     start (idempotent) and wait until ready; first
+#                                                  installs missing system packages
+#                                                  (scripts/install-system-deps.sh)
 #   scripts/stack.sh down [kafka|redis|smtp ...]   stop exactly the processes `up` started
 #   scripts/stack.sh status                        state of each service (exit 1 if one is down)
 #   scripts/stack.sh logs [service] [-f]           last lines of a service's log (or follow)
@@ -411,9 +413,20 @@ with_lock() {
   flock -w 600 9 || die "another stack.sh holds $STACK_DIR/.lock"
 }
 
+# install_deps <service...>: the system packages those services need (apt-get when root or with
+# passwordless sudo, else the command to run and exit 1); scripts/install-system-deps.sh
+install_deps() {
+  local groups=() s
+  for s in "$@"; do
+    case "$s" in kafka) groups+=(kafka) ;; redis) groups+=(redis) ;; smtp) groups+=(node) ;; esac
+  done
+  bash "$ROOT/scripts/install-system-deps.sh" "${groups[@]}" || die "system packages missing (see above)"
+}
+
 cmd_up() {
   local svcs t0 s
   read -r -a svcs <<<"$(services_arg "$@")"
+  install_deps "${svcs[@]}"
   with_lock
   t0=$(now)
   for s in "${svcs[@]}"; do "start_$s"; done
@@ -500,6 +513,7 @@ cmd_cluster_env() {
 cluster_ok() { redis-cli -h 127.0.0.1 -p "$CLUSTER_PORT" cluster info 2>/dev/null | grep -q '^cluster_state:ok'; }
 
 cmd_cluster_up() {
+  install_deps redis
   find_redis
   with_lock
   local n port pid fresh=0 nodes=()

@@ -151,9 +151,9 @@ describe('Dockerfile', () => {
   const lines = dockerfile.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
   const froms = lines.filter((l) => /^FROM\s/i.test(l));
 
-  it('is multi-stage on node 20', () => {
+  it('is multi-stage on node 24 (the target LTS)', () => {
     expect(froms.length).toBeGreaterThanOrEqual(2);
-    for (const f of froms) expect(f).toMatch(/^FROM node:20[-\w.]*( AS \w+)?$/i);
+    for (const f of froms) expect(f).toMatch(/^FROM node:24-slim( AS \w+)?$/i);
     expect(dockerfile).toMatch(/COPY --from=build /);
     expect(dockerfile).toMatch(/npm ci --omit=dev/);
   });
