@@ -22,6 +22,12 @@
  *     :email:<offerId>               string e-mail delivery state of an offer (actions/email)
  *     :pub:<topic:partition>         string JSON {last, offers, messages}: decisions a batch marked
  *                                    published, with their Kafka messages, until its transaction commits
+ *   {<prefix>:p:<partition>}         state of one owner partition, e.g. {cpiwatch:p:cpiwatch.state:3}
+ *                                    (store/redis/partition-state.ts; no TTLs: the durable copy)
+ *     :epoch                         string fencing epoch, INCR by every claim of the partition
+ *     :offsets                       hash  source (topic:partition) -> last applied offset
+ *     :entities                      hash  entity tag -> its serialized state (opaque to Redis)
+ *     :meta                          string opaque partition-level state (stream time etc.)
  */
 export class RedisKeys {
   constructor(readonly prefix: string) {
@@ -68,6 +74,22 @@ export class RedisKeys {
   /** Publish journal of one source partition (store/redis/publish-journal.ts). */
   publishJournal(source: string): string {
     return `${this.decisions()}:pub:${source}`;
+  }
+
+  /** Base of one owner partition's keys, e.g. {cpiwatch:p:cpiwatch.state:3}. */
+  partition(partition: string): string {
+    if (/[{}]/.test(partition)) throw new Error(`a partition name must not contain { or }: ${partition}`);
+    return `{${this.prefix}:p:${partition}}`;
+  }
+
+  /** The fencing epoch of a partition (read again at the end of a claim). */
+  partitionEpoch(partition: string): string {
+    return `${this.partition(partition)}:epoch`;
+  }
+
+  /** The entities hash of a partition (read by HSCAN and HMGET, written by save-partition.lua). */
+  partitionEntities(partition: string): string {
+    return `${this.partition(partition)}:entities`;
   }
 
   /** Pattern matching every key of this prefix (for an ACL rule such as ~{cpiwatch:*). */

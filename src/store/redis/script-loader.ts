@@ -15,6 +15,9 @@ export const SCRIPTS = {
   applyOpsMany: { file: 'apply-ops.lua', keys: null },
   decideOffers: { file: 'decide-offers.lua', keys: 1 },
   saveRuleStates: { file: 'save-rule-states.lua', keys: 1 },
+  /** Owner partitions (partition-state.ts): the fencing claim and the per-batch save. */
+  claimPartition: { file: 'claim-partition.lua', keys: 1 },
+  savePartition: { file: 'save-partition.lua', keys: 1 },
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;
