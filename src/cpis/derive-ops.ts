@@ -30,7 +30,7 @@ function factsOf(data: Record<string, unknown>, without: string): Record<string,
   return facts;
 }
 
-export function deriveOps(event: CloudEvent, offset: number, routing: Routing): Derived {
+export function deriveOps(event: CloudEvent, routing: Routing, offset = 0): Derived {
   const ops: TaggedOp[] = [];
   const issues: CpiIssue[] = [];
   const data = event.data;

@@ -54,7 +54,7 @@ export function prepareBatch(messages: RawMessage[], source: string, routing: Ro
       });
       continue;
     }
-    const derived = deriveOps(event, message.origin.offset, routing);
+    const derived = deriveOps(event, routing, message.origin.offset);
     for (const issue of derived.issues) cpiIssues.push({ ...issue, eventId: event.id });
     const prepared: PreparedEvent = { event, origin: message.origin, ops: [] };
     for (const { tag, op, cpi } of derived.ops) {

@@ -8,7 +8,8 @@
  * sits between `clear` and the threshold (hysteresis), so a CPI hovering at the line does not flap.
  * Too few samples (minSamples) counts as no breach. Pure: the time is the snapshot's.
  */
-import type { RuleState, WindowSnapshot } from '../store/state-store.js';
+import type { WindowSnapshot } from '../windows/window-spec.js';
+import type { RuleState } from './rule-state.js';
 import { aggregateOf, samplesOf } from '../windows/aggregate.js';
 import type { CompiledRule } from './compiled.js';
 

@@ -7,8 +7,11 @@
  * one Redis Cluster slot, so all updates of a tag are one atomic script call.
  */
 
-/** A scalar value as kept in facts. */
-export type FactValue = string | number | boolean | null;
+import type { FactValue } from '../entities/facts.js';
+import type { RuleState } from '../rules/rule-state.js';
+import type { WindowSnapshot as EvaluatedWindow } from '../windows/window-spec.js';
+
+export type { FactValue, RuleState };
 
 /** Window parameters of a CPI, needed to apply ops and to read its window. */
 export interface CpiWindowSpec {
@@ -65,38 +68,12 @@ export type StateOp = SampleOp | CountOp | StartOp | EndOp | FactOp | EnRouteOp 
  */
 export type OpStatus = 'applied' | 'duplicate' | 'late' | 'unmatched';
 
-/** A CPI's window as merged buckets. */
-export interface WindowSnapshot {
-  cpi: string;
+/** A CPI's window as merged buckets, with the entity's own watermark when it was read. */
+export interface WindowSnapshot extends EvaluatedWindow {
   /** Newest event time applied for this CPI in this tag when the snapshot was taken. */
   watermark: number;
-  /**
-   * The evaluation time: for a bucket close, the end of the bucket that closed (rules are evaluated
-   * there, so results do not depend on how events were batched); for a current read, the watermark.
-   */
-  at: number;
-  count: number;
-  sum: number;
-  min: number | null;
-  max: number | null;
-  num: number;
-  den: number;
-  /** Sketch bins: index (see windows/sketch.ts) to count. */
-  bins: Record<string, number>;
 }
 
-/** The persisted state of one rule in one scope (see rules/evaluate.ts). */
-export interface RuleState {
-  status: 'inactive' | 'pending' | 'firing';
-  /** When the current status began (event time). */
-  since: number;
-  /** Event time the current firing episode began; null when not firing. */
-  episode: number | null;
-  /** Rule version that last wrote this state. */
-  version: string;
-  /** The aggregate's value when the current episode fired. */
-  firedValue?: number;
-}
 
 export interface TagBatch {
   tag: string;

@@ -1,6 +1,6 @@
 /** Reads an aggregate (avg, p90, ratio, ...) off a window snapshot. Pure. */
 import type { AggregateName } from '../rules/schema.js';
-import type { WindowSnapshot } from '../store/state-store.js';
+import type { WindowSnapshot } from './window-spec.js';
 import { quantile } from './sketch.js';
 
 const QUANTILES: Partial<Record<AggregateName, number>> = { p50: 0.5, p90: 0.9, p95: 0.95, p99: 0.99 };

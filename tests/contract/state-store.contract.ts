@@ -268,6 +268,23 @@ export function stateStoreContract(name: string, open: () => Promise<{ store: St
         expect(await store.readLedger([`${u}-a`, `${u}-zzz`])).toEqual([{ offerId: `${u}-a`, outcome: 'offered', replay: false, published: true }, null]);
       }));
 
+    it('holds cooldowns and the frequency cap when a later candidate was decided first (both ways in event time)', () =>
+      withStore(async (store) => {
+        const u = uniqueTag();
+        const cust = `cust-${u}`;
+        // decided in reverse event-time order, as two partitions may decide them
+        const verdicts = await store.decide([
+          candidate({ offerId: `${u}-late`, customer: cust, time: T0 + 50 * MIN, ruleCooldownMs: 60 * MIN }),
+          candidate({ offerId: `${u}-early`, customer: cust, time: T0, ruleCooldownMs: 60 * MIN }),
+          candidate({ offerId: `${u}-other`, customer: cust, ruleId: 'r2', time: T0 + 30 * MIN, customerCooldownMs: 30 * MIN }),
+          candidate({ offerId: `${u}-far`, customer: cust, ruleId: 'r2', time: T0 + 2 * 60 * MIN, customerCooldownMs: 30 * MIN }),
+          // the cap: two offers per 3 h; T0 + 50m and T0 + 2h share a 3-h window with T0 - 30m
+          candidate({ offerId: `${u}-cap`, customer: cust, ruleId: 'r3', time: T0 - 30 * MIN, frequencyCap: { max: 2, perMs: 3 * 60 * MIN } }),
+          candidate({ offerId: `${u}-cap2`, customer: cust, ruleId: 'r3', time: T0 - 6 * 60 * MIN, frequencyCap: { max: 2, perMs: 3 * 60 * MIN } }),
+        ]);
+        expect(verdicts.map((v) => v.reason ?? v.outcome)).toEqual(['offered', 'cooldown', 'customer-cooldown', 'offered', 'frequency-cap', 'offered']);
+      }));
+
     it('enforces a per-scope budget per period', () =>
       withStore(async (store) => {
         const u = uniqueTag();

@@ -1,6 +1,7 @@
 /**
  * The offer ledger and the stateful guardrails, in memory. Mirrors store/redis/lua/decide-offers.lua
  * step for step: ledger replay, presuppressed, rule cooldown, customer cooldown, frequency cap, budget.
+ * Cooldowns and the cap look both ways in event time, so they hold whatever order candidates come in.
  */
 import type { LedgerVerdict, OfferCandidate, SuppressionReason } from '../state-store.js';
 
@@ -23,13 +24,19 @@ export function decideCandidate(state: DecisionState, c: OfferCandidate): Ledger
   }
   const history = (state.history.get(c.customer) ?? []).filter((h) => h.time >= c.time - c.retainMs);
   state.history.set(c.customer, history);
-  const within = (ms: number, ruleId?: string) =>
-    history.filter((h) => h.time > c.time - ms && h.time <= c.time && (ruleId === undefined || h.ruleId === ruleId)).length;
+  // both directions in event time: an offer decided earlier may lie later than this candidate
+  const near = (ms: number, ruleId?: string) =>
+    history.some((h) => h.time > c.time - ms && h.time < c.time + ms && (ruleId === undefined || h.ruleId === ruleId));
+  /** Whether some window (e - perMs, e] holding c.time already holds `max` offers. */
+  const capped = (max: number, perMs: number) => {
+    const ends = [c.time, ...history.filter((h) => h.time >= c.time && h.time < c.time + perMs).map((h) => h.time)];
+    return ends.some((e) => history.filter((h) => h.time > e - perMs && h.time <= e).length >= max);
+  };
 
   let reason: SuppressionReason | undefined = c.presuppressed;
-  if (!reason && c.ruleCooldownMs !== undefined && within(c.ruleCooldownMs, c.ruleId) > 0) reason = 'cooldown';
-  if (!reason && c.customerCooldownMs !== undefined && within(c.customerCooldownMs) > 0) reason = 'customer-cooldown';
-  if (!reason && c.frequencyCap && within(c.frequencyCap.perMs) >= c.frequencyCap.max) reason = 'frequency-cap';
+  if (!reason && c.ruleCooldownMs !== undefined && near(c.ruleCooldownMs, c.ruleId)) reason = 'cooldown';
+  if (!reason && c.customerCooldownMs !== undefined && near(c.customerCooldownMs)) reason = 'customer-cooldown';
+  if (!reason && c.frequencyCap && capped(c.frequencyCap.max, c.frequencyCap.perMs)) reason = 'frequency-cap';
   const bKey = c.budget ? budgetKey(c.ruleId, c.scopeTag, c.time, c.budget.perMs) : undefined;
   if (!reason && c.budget && (state.budgets.get(bKey!) ?? 0) >= c.budget.max) reason = 'budget';
 

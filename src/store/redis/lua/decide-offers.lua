@@ -7,7 +7,8 @@
 
   Returns JSON [ { offerId, outcome: "offered"|"suppressed", reason?, replay: bool, published: bool } ]
   Steps per candidate: a decision already in the ledger is returned as it is (replay); else the first
-  of presuppressed, rule cooldown, customer cooldown, frequency cap, budget that applies suppresses it;
+  of presuppressed, rule cooldown, customer cooldown, frequency cap, budget that applies suppresses it
+  (cooldowns and the cap both ways in event time, so they hold in any order of decision);
   else it is offered and counted in the customer's history and the scope's budget.
 ]]
 local base = KEYS[1]
@@ -26,21 +27,27 @@ for i, c in ipairs(candidates) do
     local hist = base .. ':hist:' .. c.customer
     redis.call('ZREMRANGEBYSCORE', hist, '-inf', '(' .. num(c.time - c.retainMs))
     local reason = c.presuppressed
+    -- cooldowns and the cap look both ways in event time: an offer decided earlier may lie later
     if not reason and c.ruleCooldownMs then
-      local recent = redis.call('ZRANGEBYSCORE', hist, '(' .. num(c.time - c.ruleCooldownMs), num(c.time))
+      local near = redis.call('ZRANGEBYSCORE', hist, '(' .. num(c.time - c.ruleCooldownMs), '(' .. num(c.time + c.ruleCooldownMs))
       local suffix = '|' .. c.ruleId
-      for _, m in ipairs(recent) do
+      for _, m in ipairs(near) do
         if string.sub(m, -#suffix) == suffix then reason = 'cooldown' break end
       end
     end
     if not reason and c.customerCooldownMs then
-      if redis.call('ZCOUNT', hist, '(' .. num(c.time - c.customerCooldownMs), num(c.time)) > 0 then
+      if redis.call('ZCOUNT', hist, '(' .. num(c.time - c.customerCooldownMs), '(' .. num(c.time + c.customerCooldownMs)) > 0 then
         reason = 'customer-cooldown'
       end
     end
     if not reason and c.frequencyCap then
-      if redis.call('ZCOUNT', hist, '(' .. num(c.time - c.frequencyCap.perMs), num(c.time)) >= c.frequencyCap.max then
-        reason = 'frequency-cap'
+      -- some window (e - perMs, e] holding c.time already holds max offers
+      local per, max = c.frequencyCap.perMs, c.frequencyCap.max
+      local later = redis.call('ZRANGEBYSCORE', hist, num(c.time), '(' .. num(c.time + per), 'WITHSCORES')
+      local ends = { c.time }
+      for j = 2, #later, 2 do ends[#ends + 1] = tonumber(later[j]) end
+      for _, e in ipairs(ends) do
+        if redis.call('ZCOUNT', hist, '(' .. num(e - per), num(e)) >= max then reason = 'frequency-cap' break end
       end
     end
     local budget_key

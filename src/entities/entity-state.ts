@@ -1,0 +1,222 @@
+/**
+ * Everything kept for one entity (a store, a customer, any CPI scope), owned by one partition:
+ * its CPI windows, half-joined durations, facts, audiences (customers en route, contributors), the
+ * states of the rules scoped to it and their recent breach episodes.
+ *
+ * Ops are applied here against the partition's stream time (lateness); bucket closes and rule
+ * evaluations are driven by the partition (pipeline/partition-task.ts). Persisted as parts (one
+ * string each) so a batch writes only what it changed: see `takeDirty`.
+ */
+import type { CpiWindowSpec } from '../windows/window-spec.js';
+import { CpiWindow, isLate, type Observation } from '../windows/cpi-window.js';
+import type { RuleState } from '../rules/rule-state.js';
+import type { OpStatus, StartOp, StateOp } from '../cpis/ops.js';
+import { Facts } from './facts.js';
+
+type Pending = { side: 's'; time: number; divisorMs: number } | { side: 'e'; time: number };
+
+export interface AudienceRecord { customer: string; time: number; etaMs?: number }
+
+/** A breach episode of a rule in this scope: fired at `start`, cleared at `end` (null: firing). */
+export interface EpisodeRecord { start: number; end: number | null; value: number }
+
+/** An audience op whose candidates wait until the rule states at its time are known. */
+export interface DeferredJoin { rule: string; customer: string; time: number; etaMs?: number }
+
+/** The result of applying one op, and where its observation went (for close scheduling). */
+export interface ApplyOutcome { status: OpStatus; sample?: number; window?: { cpi: string; time: number } }
+
+const MAX_EVICT = 50;
+
+export class EntityState {
+  readonly windows = new Map<string, CpiWindow>();
+  /** Per CPI: the last bucket boundary whose close was evaluated. */
+  readonly closed = new Map<string, number>();
+  readonly joins = new Map<string, Map<string, Pending>>();
+  facts = new Facts();
+  /** Customers en route to this store, in arrival order of their records. */
+  enRoute: AudienceRecord[] = [];
+  readonly contributors = new Map<string, AudienceRecord[]>();
+  readonly rules = new Map<string, RuleState>();
+  readonly episodes = new Map<string, EpisodeRecord[]>();
+  deferred: DeferredJoin[] = [];
+  private readonly dirtyParts = new Set<string>();
+
+  constructor(readonly tag: string) {}
+
+  window(cpi: string): CpiWindow {
+    let w = this.windows.get(cpi);
+    if (!w) this.windows.set(cpi, (w = new CpiWindow()));
+    return w;
+  }
+
+  touch(part: string): void {
+    this.dirtyParts.add(part);
+  }
+
+  /**
+   * Applies one op at stream time `now` (null: nothing processed yet). `specs` has the window of
+   * every CPI. Audience records older than their keep period are dropped on the way.
+   */
+  apply(op: StateOp, now: number | null, specs: ReadonlyMap<string, CpiWindowSpec>): ApplyOutcome {
+    switch (op.kind) {
+      case 'sample':
+        return this.observe(op.cpi, op.time, now, specs, { value: op.value });
+      case 'count':
+        return this.observe(op.cpi, op.time, now, specs, { num: op.num, den: op.den });
+      case 'start':
+      case 'end':
+        return this.join(op, now, specs);
+      case 'fact':
+        this.facts.apply(op.time, op.facts);
+        this.touch('f');
+        return { status: 'applied' };
+      case 'enroute': {
+        this.enRoute.push({ customer: op.customer, time: op.time, etaMs: op.etaMs });
+        this.enRoute = this.enRoute.filter((r) => r.time >= (now ?? op.time) - op.keepMs);
+        this.touch('e');
+        return { status: 'applied' };
+      }
+      case 'contrib': {
+        let list = this.contributors.get(op.cpi);
+        if (!list) this.contributors.set(op.cpi, (list = []));
+        list.push({ customer: op.customer, time: op.time });
+        const from = (now ?? op.time) - op.keepMs;
+        if (list[0]!.time < from) this.contributors.set(op.cpi, list.filter((r) => r.time >= from));
+        this.touch(`c|${op.cpi}`);
+        return { status: 'applied' };
+      }
+    }
+  }
+
+  private observe(cpi: string, time: number, now: number | null, specs: ReadonlyMap<string, CpiWindowSpec>, obs: Observation): ApplyOutcome {
+    const spec = specs.get(cpi);
+    if (!spec) return { status: 'unmatched' };
+    if (isLate(time, now, spec)) return { status: 'late' };
+    this.window(cpi).add(time, spec, obs);
+    return { status: 'applied', window: { cpi, time } };
+  }
+
+  private join(op: StartOp | Extract<StateOp, { kind: 'end' }>, now: number | null, specs: ReadonlyMap<string, CpiWindowSpec>): ApplyOutcome {
+    let pending = this.joins.get(op.cpi);
+    if (!pending) this.joins.set(op.cpi, (pending = new Map()));
+    let divisorMs = 0;
+    if (op.kind === 'start') {
+      const d = divisorOf(op, this.facts);
+      if (d === undefined) return { status: 'unmatched' };
+      divisorMs = d;
+    }
+    evictStale(pending, op.time - 2 * op.maxPendingMs, (key) => this.touch(`j|${op.cpi}|${key}`));
+    const other = pending.get(op.key);
+    const part = `j|${op.cpi}|${op.key}`;
+    if (!other) {
+      pending.set(op.key, op.kind === 'start' ? { side: 's', time: op.time, divisorMs } : { side: 'e', time: op.time });
+      this.touch(part);
+      return { status: 'applied' };
+    }
+    if ((other.side === 's') === (op.kind === 'start')) return { status: 'unmatched' };
+    pending.delete(op.key);
+    this.touch(part);
+    const start = op.kind === 'start' ? { time: op.time, divisorMs } : (other as { time: number; divisorMs: number });
+    const endTime = op.kind === 'end' ? op.time : other.time;
+    const elapsed = endTime - start.time;
+    if (elapsed < 0 || elapsed > op.maxPendingMs) return { status: 'unmatched' };
+    const value = elapsed / start.divisorMs;
+    const outcome = this.observe(op.cpi, endTime, now, specs, { value });
+    return outcome.status === 'applied' ? { ...outcome, sample: value } : outcome;
+  }
+
+  /** Audience records of a kind with time in [since, until). */
+  audience(kind: 'enroute' | 'contrib', cpi: string | undefined, since: number, until: number): AudienceRecord[] {
+    const list = kind === 'enroute' ? this.enRoute : this.contributors.get(cpi ?? '') ?? [];
+    return list.filter((r) => r.time >= since && r.time < until);
+  }
+
+  setRule(ruleId: string, state: RuleState | null): void {
+    if (state === null) this.rules.delete(ruleId);
+    else this.rules.set(ruleId, state);
+    this.touch('m');
+  }
+
+  /** Whether the entity holds nothing worth keeping. */
+  get isEmpty(): boolean {
+    if (this.rules.size > 0 || this.deferred.length > 0 || !this.facts.isEmpty || this.enRoute.length > 0) return false;
+    for (const w of this.windows.values()) if (!w.isEmpty) return false;
+    for (const j of this.joins.values()) if (j.size > 0) return false;
+    for (const c of this.contributors.values()) if (c.length > 0) return false;
+    return true;
+  }
+
+  /** The parts changed since the last call, encoded (null: deleted). Part names are listed in encodePart. */
+  takeDirty(): Map<string, string | null> {
+    const out = new Map<string, string | null>();
+    for (const [cpi, w] of this.windows) for (const [b, v] of w.takeDirty()) out.set(`w|${cpi}|${b}`, v);
+    for (const part of this.dirtyParts) out.set(part, this.encodePart(part));
+    this.dirtyParts.clear();
+    return out;
+  }
+
+  /**
+   * Parts: m (rule states, episodes, closes, deferred joins), f (facts), e (en route),
+   * c|<audience> (contributors), w|<cpi>|<bucket> (a window bucket), j|<cpi>|<key> (a pending half).
+   */
+  private encodePart(part: string): string | null {
+    if (part === 'm') {
+      if (this.rules.size === 0 && this.closed.size === 0 && this.deferred.length === 0 && this.episodes.size === 0) return null;
+      return JSON.stringify({ r: Object.fromEntries(this.rules), x: Object.fromEntries(this.episodes), k: Object.fromEntries(this.closed), q: this.deferred });
+    }
+    if (part === 'f') return this.facts.isEmpty ? null : this.facts.encode();
+    if (part === 'e') return this.enRoute.length === 0 ? null : JSON.stringify(this.enRoute);
+    const [kind, cpi, ...rest] = part.split('|');
+    if (kind === 'c') {
+      const list = this.contributors.get(cpi!) ?? [];
+      return list.length === 0 ? null : JSON.stringify(list);
+    }
+    if (kind === 'j') {
+      const p = this.joins.get(cpi!)?.get(rest.join('|'));
+      return p ? JSON.stringify(p) : null;
+    }
+    return null;
+  }
+
+  /** Restores one persisted part (see encodePart). */
+  loadPart(part: string, value: string): void {
+    if (part === 'm') {
+      const m = JSON.parse(value) as { r: Record<string, RuleState>; x: Record<string, EpisodeRecord[]>; k: Record<string, number>; q: DeferredJoin[] };
+      for (const [k, v] of Object.entries(m.r)) this.rules.set(k, v);
+      for (const [k, v] of Object.entries(m.x)) this.episodes.set(k, v);
+      for (const [k, v] of Object.entries(m.k)) this.closed.set(k, v);
+      this.deferred = m.q;
+      return;
+    }
+    if (part === 'f') { this.facts = Facts.decode(value); return; }
+    if (part === 'e') { this.enRoute = JSON.parse(value) as AudienceRecord[]; return; }
+    const [kind, cpi, ...rest] = part.split('|');
+    if (kind === 'c') this.contributors.set(cpi!, JSON.parse(value) as AudienceRecord[]);
+    else if (kind === 'w') this.window(cpi!).load(Number(rest[0]), value);
+    else if (kind === 'j') {
+      let pending = this.joins.get(cpi!);
+      if (!pending) this.joins.set(cpi!, (pending = new Map()));
+      pending.set(rest.join('|'), JSON.parse(value) as Pending);
+    }
+  }
+}
+
+/** The divisor of a start: its own, else the entity's fact (seconds) as of the start, else the fallback. */
+function divisorOf(op: StartOp, facts: Facts): number | undefined {
+  if (op.divisorMs !== null) return op.divisorMs;
+  const fact = op.divisorFact !== undefined ? facts.at(op.time)?.[op.divisorFact] : undefined;
+  if (typeof fact === 'number' && Number.isFinite(fact) && fact > 0) return fact * 1000;
+  return op.fallbackDivisorMs;
+}
+
+/** Drops halves that waited far longer than any partner could need (oldest first, a few at a time). */
+function evictStale(pending: Map<string, Pending>, cutoff: number, onDelete: (key: string) => void): void {
+  let n = 0;
+  for (const [key, p] of pending) {
+    if (p.time >= cutoff || n >= MAX_EVICT) break;
+    pending.delete(key);
+    onDelete(key);
+    n++;
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * The decision on candidates: filter on the customer's facts as of the decision time, the stateless
+ * guardrails (kill switch, holdout, quiet hours), then the offer ledger and the stateful guardrails
+ * (cooldowns, frequency cap, budget) through the LedgerPort, atomically and in the order given.
+ */
+import type { Decision } from '../actions/decision.js';
+import { predicateHolds } from '../cpis/predicate.js';
+import { customerTag } from '../cpis/tags.js';
+import type { FactValue } from '../entities/facts.js';
+import { retentionMs, statelessSuppression } from '../guardrails/stateless.js';
+import type { CompiledPolicy } from '../rules/compiled.js';
+import type { LedgerVerdict, OfferCandidate } from '../store/state-store.js';
+import type { Candidate } from './partition-task.js';
+
+/** Facts of entities as of given event times (local state, or the owning partition's). */
+export interface FactsPort {
+  factsAt(queries: readonly { tag: string; time: number }[]): Promise<(Record<string, FactValue> | null)[]>;
+}
+
+/** The offer ledger and the stateful guardrails (store/memory/decide.ts, store/redis/lua/decide-offers.lua). */
+export interface LedgerPort {
+  decide(candidates: OfferCandidate[]): Promise<LedgerVerdict[]>;
+}
+
+export interface FilteredCandidate { candidate: Candidate; facts: Record<string, FactValue> | null }
+
+export interface DecideOutcome {
+  /** New decisions and replays the ledger had not seen published. */
+  decisions: (Decision & { published: boolean })[];
+  filteredOut: FilteredCandidate[];
+}
+
+export async function decideCandidates(candidates: readonly Candidate[], policy: CompiledPolicy, facts: FactsPort, ledger: LedgerPort): Promise<DecideOutcome> {
+  if (candidates.length === 0) return { decisions: [], filteredOut: [] };
+  const queries: { tag: string; time: number }[] = [];
+  for (const c of candidates) {
+    queries.push({ tag: customerTag(c.customerId), time: c.time });
+    queries.push({ tag: c.tag, time: c.time });
+  }
+  const known = await facts.factsAt(queries);
+  const eligible: Candidate[] = [];
+  const filteredOut: FilteredCandidate[] = [];
+  const requests: OfferCandidate[] = [];
+  candidates.forEach((c, i) => {
+    const rule = c.rule;
+    const customerFacts = known[2 * i] ?? null;
+    if (rule.filter && !predicateHolds(customerFacts ?? {}, rule.filter)) { filteredOut.push({ candidate: c, facts: customerFacts }); return; }
+    const zone = known[2 * i + 1]?.timeZone;
+    const presuppressed = statelessSuppression({ rule, policy, customerId: c.customerId, time: c.time, ...(typeof zone === 'string' ? { scopeTimeZone: zone } : {}) });
+    const g = rule.guardrails;
+    eligible.push(c);
+    requests.push({
+      offerId: c.offerId, ruleId: rule.id, customer: c.customerId, scopeTag: c.tag, time: c.time, retainMs: retentionMs(rule, policy),
+      ...(presuppressed ? { presuppressed } : {}),
+      ...(g.cooldownMs !== undefined ? { ruleCooldownMs: g.cooldownMs } : {}),
+      ...(g.budget ? { budget: g.budget } : {}),
+      ...(policy.customerCooldownMs !== undefined ? { customerCooldownMs: policy.customerCooldownMs } : {}),
+      ...(policy.frequencyCap ? { frequencyCap: policy.frequencyCap } : {}),
+    });
+  });
+  const verdicts = requests.length > 0 ? await ledger.decide(requests) : [];
+  const decisions = verdicts.map((v, i) => {
+    const c = eligible[i]!;
+    return {
+      offerId: v.offerId, outcome: v.outcome, ...(v.reason ? { reason: v.reason } : {}), rule: c.rule, customerId: c.customerId,
+      scopeTag: c.tag, time: c.time, episode: c.episode, value: c.value, ...(c.traceparent ? { traceparent: c.traceparent } : {}),
+      replay: v.replay, published: v.published,
+    };
+  });
+  return { decisions, filteredOut };
+}

@@ -1,0 +1,44 @@
+/**
+ * The records of the internal ops topic (the repartition hop): what the routing stage of one input
+ * partition (the source) sends to the partition that owns a set of entities. One record per owner
+ * partition per routed batch, plus marks (records without ops) that carry the source's progress to
+ * every owner. Internal to cpiwatch and versioned (`v`): a record of an unknown version is an error.
+ */
+import type { StateOp } from '../cpis/ops.js';
+
+export interface RoutedEvent {
+  id: string;
+  /** Event time. */
+  time: number;
+  /** The source's watermark through this event: the newest event time routed up to and including it. */
+  mark: number;
+  /** Offset of the event in its input partition. */
+  offset: number;
+  traceparent?: string;
+}
+
+export interface RoutedOp { e: number; tag: string; op: StateOp }
+
+export interface OpRecord {
+  v: 1;
+  /** Input partition the ops come from. */
+  source: number;
+  /** The source's watermark after the batch (newest event time routed; null: none yet). */
+  watermark: number | null;
+  /** The source was caught up and idle when this mark was sent. */
+  idle: boolean;
+  events: RoutedEvent[];
+  /** Ops in event order; `e` indexes `events`. */
+  ops: RoutedOp[];
+}
+
+export function encodeOpRecord(r: OpRecord): string {
+  return JSON.stringify(r);
+}
+
+export function decodeOpRecord(value: Buffer | string | null): OpRecord {
+  if (value === null) throw new Error('empty ops record');
+  const r = JSON.parse(String(value)) as OpRecord;
+  if (r?.v !== 1 || !Array.isArray(r.ops) || !Array.isArray(r.events) || typeof r.source !== 'number') throw new Error(`ops record of unknown version ${String(r?.v)}`);
+  return r;
+}

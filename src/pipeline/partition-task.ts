@@ -1,0 +1,353 @@
+/**
+ * One owner partition: the entities whose ops hash to it, their state in memory, and its stream
+ * time. Pure and synchronous; the time is the stream's, never the wall clock's.
+ *
+ * For each routed event, in the order the partition received them: apply its ops (lateness against
+ * the partition's stream time), move the event's source watermark, then fire every close timer the
+ * new stream time has passed, in (time, entity, CPI) order: the window at that boundary is evaluated
+ * by each rule on the CPI (rules/evaluate.ts). A fire makes candidates of its audience at the fire
+ * time; a customer joining an audience while a rule fires is a candidate at its own time, as soon as
+ * the rule's state at that time is known (stream time past the boundary before it), else when it is.
+ * So a quiet store's rules fire, hold and clear on time: its timers run on the partition's time,
+ * which the other sources (or the idle marks) move.
+ *
+ * `run` feeds it from the ops topic (app/owner-stage.ts); backtests and rule tests feed it directly
+ * from the routing stage (backtest/replay.ts). Candidates go on to pipeline/decide.ts.
+ */
+import { offerIdOf } from '../actions/offer-id.js';
+import type { OpStatus, StateOp } from '../cpis/ops.js';
+import { parseTag } from '../cpis/tags.js';
+import type { EventCounts } from './types.js';
+import { evaluateRule, type Evaluation } from '../rules/evaluate.js';
+import type { CompiledRule } from '../rules/compiled.js';
+import { CloseTimers } from '../stream-time/close-timers.js';
+import { StreamClock, type SourceMark } from '../stream-time/stream-clock.js';
+import { bucketOf, firstBucketBefore } from '../windows/cpi-window.js';
+import type { CpiWindowSpec } from '../windows/window-spec.js';
+import { EntityState, type EpisodeRecord } from '../entities/entity-state.js';
+import type { OpRecord, RoutedEvent } from './op-records.js';
+
+/** What the task needs of the loaded rules (pipeline/active-rules.ts). */
+export interface TaskRules {
+  specs: ReadonlyMap<string, CpiWindowSpec>;
+  rulesByCpi: ReadonlyMap<string, readonly CompiledRule[]>;
+  rulesById: ReadonlyMap<string, CompiledRule>;
+  /** Rules whose audience an op feeds: "enroute|<scope dimension>" or "contrib|<audience>". */
+  audienceRules: ReadonlyMap<string, readonly CompiledRule[]>;
+  /** Each rule's place in the rule set: at equal times, earlier rules are decided first. */
+  ruleOrder: ReadonlyMap<string, number>;
+}
+
+export interface Candidate {
+  offerId: string;
+  rule: CompiledRule;
+  /** The breaching scope. */
+  tag: string;
+  /** Event time the breach episode began. */
+  episode: number;
+  /** The aggregate's value when the rule fired. */
+  value: number;
+  customerId: string;
+  /** Decision time (event time): the fire time, or when the customer joined the audience. */
+  time: number;
+  /** Decision order at equal times: the rule's place in the rule set, then when the customer joined. */
+  rank: number;
+  joined: number;
+  traceparent?: string;
+}
+
+export interface EvaluationRecord extends Evaluation { ruleId: string; scopeTag: string }
+
+export interface TaskOutcome {
+  /** Per routed event (for this partition's ops): applied, late, duplicate, unmatched. */
+  counts: Pick<EventCounts, 'applied' | 'late' | 'duplicate' | 'unmatched'>;
+  lateEvents: { event: RoutedEvent; source: number }[];
+  evaluations: EvaluationRecord[];
+  candidates: Candidate[];
+}
+
+/** A candidate as persisted while it waits for its decision (the rule by id). */
+export type PendingCandidate = Omit<Candidate, 'rule'> & { ruleId: string };
+
+export interface PersistedMeta { marks: SourceMark[]; now: number | null; applied: number; pending?: PendingCandidate[] }
+
+export function emptyOutcome(): TaskOutcome {
+  return { counts: { applied: 0, late: 0, duplicate: 0, unmatched: 0 }, lateEvents: [], evaluations: [], candidates: [] };
+}
+
+export class PartitionTask {
+  readonly entities = new Map<string, EntityState>();
+  readonly timers = new CloseTimers();
+  readonly clock: StreamClock;
+  /** Last offset of the ops topic partition applied (records at or below it are redeliveries). */
+  applied = -1;
+  private readonly dirty = new Set<string>();
+  private seen = new Set<string>();
+  private metaDirty = false;
+  /**
+   * Candidates waiting for their decision: a candidate is decided once stream time has passed its
+   * time (every op at or before it has arrived from every source in order, so every candidate at or
+   * before it exists), in event-time order (ties: see byDecisionOrder). Cooldowns, caps and budgets then see a customer's
+   * candidates in event-time order whatever order the ops arrived in.
+   */
+  private pending: Candidate[] = [];
+
+  constructor(readonly partition: number, readonly sources: number, meta?: PersistedMeta) {
+    this.clock = new StreamClock(sources, meta?.marks);
+    if (meta) {
+      this.applied = meta.applied;
+      if (meta.now !== null) this.clock.flush(meta.now);
+    }
+  }
+
+  /** Takes the candidates whose time stream time has passed (all of them at +Infinity), in decision order. */
+  takeDecidable(): Candidate[] {
+    const now = this.clock.now;
+    if (now === null || this.pending.length === 0) return [];
+    this.pending.sort(byDecisionOrder);
+    let n = 0;
+    while (n < this.pending.length && (this.pending[n]!.time < now || now === Number.POSITIVE_INFINITY)) n++;
+    this.metaDirty ||= n > 0;
+    return this.pending.splice(0, n);
+  }
+
+  /** Candidates still waiting (explain, metrics). */
+  get waiting(): readonly Candidate[] {
+    return this.pending;
+  }
+
+
+  get now(): number | null {
+    return this.clock.now;
+  }
+
+  entity(tag: string): EntityState {
+    let e = this.entities.get(tag);
+    if (!e) this.entities.set(tag, (e = new EntityState(tag)));
+    return e;
+  }
+
+  /** Applies records of the ops topic in order (offset: their position, for redelivery). */
+  process(rules: TaskRules, records: readonly { offset: number; record: OpRecord }[]): TaskOutcome {
+    const out = emptyOutcome();
+    this.seen = new Set();
+    for (const { offset, record } of records) {
+      if (offset <= this.applied) {
+        out.counts.duplicate += record.events.length;
+        continue;
+      }
+      this.applied = offset;
+      let i = 0;
+      for (let e = 0; e < record.events.length; e++) {
+        const event = record.events[e]!;
+        const statuses: OpStatus[] = [];
+        const joins: { tag: string; op: StateOp }[] = [];
+        for (; i < record.ops.length && record.ops[i]!.e === e; i++) {
+          const { tag, op } = record.ops[i]!;
+          const status = this.applyOp(rules, tag, op);
+          statuses.push(status);
+          if (status === 'applied' && (op.kind === 'enroute' || op.kind === 'contrib')) joins.push({ tag, op });
+        }
+        const status = statuses.length === 0 || statuses.includes('applied') ? 'applied'
+          : statuses.includes('duplicate') ? 'duplicate' : statuses.includes('late') ? 'late' : 'unmatched';
+        out.counts[status] += 1;
+        if (status === 'late') out.lateEvents.push({ event, source: record.source });
+        this.clock.update(record.source, event.mark, false);
+        this.advance(rules, out, event.traceparent);
+        for (const j of joins) this.join(rules, j.tag, j.op, out, event.traceparent);
+      }
+      this.clock.update(record.source, record.watermark, record.idle);
+      this.advance(rules, out, undefined);
+    }
+    return out;
+  }
+
+  /** End of bounded input: stream time to `time` (+Infinity: every timer fires). */
+  flush(rules: TaskRules, time: number): TaskOutcome {
+    const out = emptyOutcome();
+    this.seen = new Set();
+    this.clock.flush(time);
+    this.advance(rules, out, undefined);
+    return out;
+  }
+
+  /** The state changed since the last call, as fields `<tag>|<part>` (null: delete), and the meta. */
+  takeWrite(): { fields: Map<string, string | null>; meta: PersistedMeta } {
+    const fields = new Map<string, string | null>();
+    for (const tag of this.dirty) {
+      const e = this.entities.get(tag);
+      if (!e) continue;
+      for (const [part, v] of e.takeDirty()) fields.set(`${tag}|${part}`, v);
+      if (e.isEmpty) this.entities.delete(tag);
+    }
+    this.dirty.clear();
+    this.metaDirty = false;
+    const pending = this.pending.map(({ rule, ...c }) => ({ ...c, ruleId: rule.id }));
+    return { fields, meta: { marks: this.clock.snapshot(), now: this.clock.now, applied: this.applied, ...(pending.length > 0 ? { pending } : {}) } };
+  }
+
+  /** Rebuilds a partition from its persisted fields (see takeWrite) and re-arms its timers. */
+  static restore(partition: number, sources: number, rules: TaskRules, fields: ReadonlyMap<string, string>, meta: PersistedMeta | null): PartitionTask {
+    const task = new PartitionTask(partition, sources, meta ?? undefined);
+    for (const [field, value] of fields) {
+      const bar = field.indexOf('|');
+      if (bar < 0) continue;
+      task.entity(field.slice(0, bar)).loadPart(field.slice(bar + 1), value);
+    }
+    for (const e of task.entities.values()) task.rearm(rules, e);
+    for (const p of meta?.pending ?? []) {
+      const { ruleId, ...c } = p;
+      const rule = rules.rulesById.get(ruleId);
+      if (rule) task.pending.push({ ...c, rule });
+    }
+    return task;
+  }
+
+  private rearm(rules: TaskRules, e: EntityState): void {
+    const cpis = new Set<string>([...e.windows.keys(), ...e.closed.keys()]);
+    for (const ruleId of e.rules.keys()) { const r = rules.rulesById.get(ruleId); if (r) cpis.add(r.cpi.id); }
+    for (const d of e.deferred) { const r = rules.rulesById.get(d.rule); if (r) cpis.add(r.cpi.id); }
+    for (const cpi of cpis) {
+      const spec = rules.specs.get(cpi);
+      if (!spec) continue;
+      const closed = e.closed.get(cpi);
+      const w = e.windows.get(cpi);
+      const firstData = w && !w.isEmpty ? Math.min(...w.buckets.keys()) : undefined;
+      const at = closed !== undefined ? closed + spec.resolutionMs : firstData !== undefined ? (firstData + 1) * spec.resolutionMs : undefined;
+      if (at !== undefined) this.timers.schedule(e.tag, cpi, at);
+    }
+  }
+
+  private applyOp(rules: TaskRules, tag: string, op: StateOp): OpStatus {
+    const e = this.entity(tag);
+    const outcome = e.apply(op, this.clock.now, rules.specs);
+    this.dirty.add(tag);
+    if (outcome.window) {
+      const spec = rules.specs.get(outcome.window.cpi)!;
+      const closed = e.closed.get(outcome.window.cpi);
+      const end = (bucketOf(outcome.window.time, spec.resolutionMs) + 1) * spec.resolutionMs;
+      this.timers.schedule(tag, outcome.window.cpi, closed !== undefined ? Math.max(end, closed + spec.resolutionMs) : end);
+    }
+    return outcome.status;
+  }
+
+  private advance(rules: TaskRules, out: TaskOutcome, traceparent: string | undefined): void {
+    const now = this.clock.now;
+    if (now === null) return;
+    for (let t = this.timers.popDue(now); t; t = this.timers.popDue(now)) this.close(rules, t.tag, t.cpi, t.at, out, traceparent);
+  }
+
+  /** Evaluates every rule on `cpi` in entity `tag` at boundary `at`, and re-arms the timer. */
+  private close(rules: TaskRules, tag: string, cpi: string, at: number, out: TaskOutcome, traceparent: string | undefined): void {
+    const e = this.entities.get(tag);
+    const spec = rules.specs.get(cpi);
+    if (!e || !spec) return;
+    this.dirty.add(tag);
+    const w = e.window(cpi);
+    const snapshot = w.snapshot(at, spec);
+    let live = false;
+    for (const rule of rules.rulesByCpi.get(cpi) ?? []) {
+      const prev = e.rules.get(rule.id);
+      const ev = evaluateRule(rule, snapshot, prev);
+      out.evaluations.push({ ...ev, ruleId: rule.id, scopeTag: tag });
+      const episodes = e.episodes.get(rule.id) ?? [];
+      if (ev.transition === 'fire') {
+        const ep: EpisodeRecord = { start: at, end: null, value: ev.value! };
+        episodes.push(ep);
+        this.fireCandidates(rules, rule, e, ep, out, traceparent);
+      } else if (ev.transition === 'clear') {
+        const open = episodes.find((x) => x.end === null);
+        if (open) open.end = at;
+      }
+      const within = 'withinMs' in rule.target ? rule.target.withinMs : 0;
+      const kept = episodes.filter((x) => x.end === null || x.end + within + spec.latenessMs >= at);
+      if (kept.length > 0) e.episodes.set(rule.id, kept);
+      else e.episodes.delete(rule.id);
+      const next = ev.state.status === 'inactive' ? null : ev.state;
+      if (JSON.stringify(next ?? null) !== JSON.stringify(prev ?? null)) e.setRule(rule.id, next);
+      if (next) live = true;
+    }
+    e.closed.set(cpi, at);
+    e.touch('m');
+    // audience joins waiting for the rule states at their time: known up to the next boundary now
+    const waiting = e.deferred.filter((d) => rules.rulesById.get(d.rule)?.cpi.id === cpi);
+    if (waiting.length > 0) {
+      const ready = waiting.filter((d) => Math.floor(d.time / spec.resolutionMs) * spec.resolutionMs <= at);
+      e.deferred = e.deferred.filter((d) => !ready.includes(d) && rules.rulesById.has(d.rule));
+      for (const d of ready) this.checkJoin(rules, rules.rulesById.get(d.rule)!, e, d.customer, d.time, d.etaMs, out, traceparent);
+      if (ready.length < waiting.length) live = true;
+    }
+    const next = at + spec.resolutionMs;
+    const first = firstBucketBefore(next, spec);
+    w.evictBefore(first);
+    if (live || w.hasDataFrom(first)) this.timers.schedule(tag, cpi, next);
+    else if (w.isEmpty && e.rules.size === 0) e.closed.delete(cpi);
+  }
+
+  private fireCandidates(rules: TaskRules, rule: CompiledRule, e: EntityState, ep: EpisodeRecord, out: TaskOutcome, traceparent: string | undefined): void {
+    const t = rule.target;
+    if (t.kind === 'scopeCustomer') {
+      this.candidate(out, rules, rule, e.tag, ep, parseTag(e.tag).value, ep.start, ep.start, traceparent);
+      return;
+    }
+    const members = t.kind === 'enRoute'
+      ? e.audience('enroute', undefined, ep.start - t.withinMs, ep.start)
+      : e.audience('contrib', t.audience, ep.start - t.withinMs, ep.start);
+    // customers already at the store when the breach began are not on their way to it
+    const sorted = members.filter((m) => m.etaMs === undefined || m.time + m.etaMs >= ep.start)
+      .sort((a, b) => a.time - b.time || (a.customer < b.customer ? -1 : a.customer > b.customer ? 1 : 0));
+    for (const m of sorted) this.candidate(out, rules, rule, e.tag, ep, m.customer, ep.start, m.time, traceparent);
+  }
+
+  /** A customer joined a rule's audience: a candidate now if the rule's state at that time is known. */
+  private join(rules: TaskRules, tag: string, op: StateOp, out: TaskOutcome, traceparent: string | undefined): void {
+    if (op.kind !== 'enroute' && op.kind !== 'contrib') return;
+    const key = op.kind === 'enroute' ? `enroute|${parseTag(tag).dimension}` : `contrib|${op.cpi}`;
+    const e = this.entity(tag);
+    for (const rule of rules.audienceRules.get(key) ?? []) {
+      const spec = rules.specs.get(rule.cpi.id);
+      if (!spec) continue;
+      const boundary = Math.floor(op.time / spec.resolutionMs) * spec.resolutionMs;
+      const etaMs = op.kind === 'enroute' ? op.etaMs : undefined;
+      const now = this.clock.now;
+      if (now === null || now < boundary) {
+        e.deferred.push({ rule: rule.id, customer: op.customer, time: op.time, ...(etaMs !== undefined ? { etaMs } : {}) });
+        e.touch('m');
+        this.timers.schedule(tag, rule.cpi.id, boundary);
+        continue;
+      }
+      this.checkJoin(rules, rule, e, op.customer, op.time, etaMs, out, traceparent);
+    }
+  }
+
+  private checkJoin(rules: TaskRules, rule: CompiledRule, e: EntityState, customer: string, time: number, etaMs: number | undefined, out: TaskOutcome, traceparent: string | undefined): void {
+    const within = 'withinMs' in rule.target ? rule.target.withinMs : 0;
+    for (const ep of e.episodes.get(rule.id) ?? []) {
+      if (ep.start <= time && (ep.end === null || time < ep.end)) {
+        this.candidate(out, rules, rule, e.tag, ep, customer, time, time, traceparent);
+      } else if (time < ep.start && time >= ep.start - within && (etaMs === undefined || time + etaMs >= ep.start)) {
+        // arrived after the fire, but was on the way when it fired: the fire-time audience's
+        this.candidate(out, rules, rule, e.tag, ep, customer, ep.start, time, traceparent);
+      }
+    }
+  }
+
+  private candidate(out: TaskOutcome, rules: TaskRules, rule: CompiledRule, tag: string, ep: EpisodeRecord, customerId: string, time: number, joined: number, traceparent: string | undefined): void {
+    const offerId = offerIdOf(rule.id, customerId, tag, ep.start);
+    if (this.seen.has(offerId) || this.pending.some((p) => p.offerId === offerId)) return;
+    this.seen.add(offerId);
+    const c: Candidate = { offerId, rule, tag, episode: ep.start, value: ep.value, customerId, time, rank: rules.ruleOrder.get(rule.id) ?? 0, joined, ...(traceparent ? { traceparent } : {}) };
+    out.candidates.push(c);
+    this.pending.push(c);
+    this.metaDirty = true;
+  }
+}
+
+/** Event time; at equal times the rule set's order, the scope, who joined first, the customer id. */
+function byDecisionOrder(a: Candidate, b: Candidate): number {
+  return a.time - b.time || a.rank - b.rank || cmp(a.tag, b.tag) || a.joined - b.joined || cmp(a.customerId, b.customerId);
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

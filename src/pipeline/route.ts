@@ -1,0 +1,107 @@
+/**
+ * The routing stage of one input partition (a source): decodes each message, dead-letters what is
+ * bad, turns valid events into ops and sends each op to the partition that owns its entity, as one
+ * OpRecord per owner partition per batch. Every record carries the source's watermark (the newest
+ * event time routed), and every owner gets one whenever that watermark moves, with or without ops:
+ * that is how an owner partition's stream time moves with all the input. Pure but for its own
+ * watermark, which it keeps between batches.
+ */
+import { deriveOps } from '../cpis/derive-ops.js';
+import type { Routing } from '../cpis/routing.js';
+import { decodeEvent, type DecodeLimits } from '../events/decode.js';
+import { ErrorCodes } from '../errors/codes.js';
+import { messageOf } from '../errors/cpiwatch-error.js';
+import type { OpRecord } from './op-records.js';
+import { ownerOf } from './owner-of.js';
+import type { DeadLetter, RawMessage } from './types.js';
+
+export interface RouteOptions {
+  limits: DecodeLimits;
+  /** Wall-clock now; events further than maxFutureMs ahead of it are dead-lettered. */
+  now: number;
+  maxFutureMs: number;
+}
+
+export interface RouteOutcome {
+  consumed: number;
+  deadLetters: DeadLetter[];
+  cpiIssues: { cpi: string; field: string; eventId: string }[];
+  /** One record per owner partition that has ops or whose view of this source's watermark moved. */
+  records: Map<number, OpRecord>;
+}
+
+export class SourceRouter {
+  /** Newest event time routed from this source (null: none yet). */
+  watermark: number | null;
+  /** The watermark each owner was last sent (marks are sent only when it moved). */
+  private readonly sent: (number | null)[];
+  private idleSent = false;
+
+  constructor(readonly source: number, readonly partitions: number, watermark: number | null = null) {
+    this.watermark = watermark;
+    this.sent = Array.from({ length: partitions }, () => null);
+  }
+
+  route(messages: readonly RawMessage[], routing: Routing, options: RouteOptions): RouteOutcome {
+    const out: RouteOutcome = { consumed: messages.length, deadLetters: [], cpiIssues: [], records: new Map() };
+    const record = (p: number): OpRecord => {
+      let r = out.records.get(p);
+      if (!r) out.records.set(p, (r = { v: 1, source: this.source, watermark: null, idle: false, events: [], ops: [] }));
+      return r;
+    };
+    for (const message of messages) {
+      const decoded = decodeEvent(message, options.limits);
+      if (!decoded.ok) {
+        out.deadLetters.push({ message, code: decoded.code, reason: decoded.reason });
+        continue;
+      }
+      const event = decoded.event;
+      if (event.time > options.now + options.maxFutureMs) {
+        out.deadLetters.push({
+          message, code: ErrorCodes.EVENT_TIME_INVALID.code,
+          reason: messageOf('EVENT_TIME_INVALID', `${new Date(event.time).toISOString()} is more than ${options.maxFutureMs} ms in the future`),
+        });
+        continue;
+      }
+      this.watermark = this.watermark === null ? event.time : Math.max(this.watermark, event.time);
+      const derived = deriveOps(event, routing);
+      for (const issue of derived.issues) out.cpiIssues.push({ ...issue, eventId: event.id });
+      const index = new Map<number, number>();
+      for (const { tag, op } of derived.ops) {
+        const p = ownerOf(tag, this.partitions);
+        const r = record(p);
+        let e = index.get(p);
+        if (e === undefined) {
+          e = r.events.length;
+          index.set(p, e);
+          r.events.push({ id: event.id, time: event.time, mark: this.watermark, offset: message.origin.offset, ...(event.traceparent ? { traceparent: event.traceparent } : {}) });
+        }
+        r.ops.push({ e, tag, op });
+      }
+    }
+    if (this.watermark !== null) {
+      for (let p = 0; p < this.partitions; p++) {
+        if (this.sent[p] !== this.watermark || this.idleSent) record(p);
+      }
+    }
+    for (const [p, r] of out.records) {
+      r.watermark = this.watermark;
+      this.sent[p] = this.watermark;
+    }
+    this.idleSent = false;
+    return out;
+  }
+
+  /**
+   * Marks for every owner while the source is caught up and idle: its watermark advanced by the wall
+   * time since the last event or mark (`elapsedMs`), so stream time moves with no traffic.
+   */
+  idle(elapsedMs: number): OpRecord[] {
+    if (this.watermark !== null) this.watermark += Math.max(0, elapsedMs);
+    this.idleSent = true;
+    return Array.from({ length: this.partitions }, (_, p) => {
+      this.sent[p] = this.watermark;
+      return { v: 1 as const, source: this.source, watermark: this.watermark, idle: true, events: [], ops: [] };
+    });
+  }
+}

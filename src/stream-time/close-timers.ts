@@ -1,0 +1,80 @@
+/**
+ * Timers on stream time: for each entity and CPI, the next bucket boundary whose close must be
+ * evaluated. A min-heap ordered by (time, entity, CPI), so every partition evaluates closes in one
+ * order whatever order its ops arrived in. At most one timer per entity and CPI.
+ */
+
+export interface CloseTimer { at: number; tag: string; cpi: string }
+
+function before(a: CloseTimer, b: CloseTimer): boolean {
+  if (a.at !== b.at) return a.at < b.at;
+  if (a.tag !== b.tag) return a.tag < b.tag;
+  return a.cpi < b.cpi;
+}
+
+export class CloseTimers {
+  private readonly heap: CloseTimer[] = [];
+  private readonly scheduled = new Map<string, number>();
+
+  get size(): number {
+    return this.scheduled.size;
+  }
+
+  at(tag: string, cpi: string): number | undefined {
+    return this.scheduled.get(`${tag}\u0000${cpi}`);
+  }
+
+  /** Schedules a close at `at` unless one is due earlier for the same entity and CPI. */
+  schedule(tag: string, cpi: string, at: number): void {
+    const key = `${tag}\u0000${cpi}`;
+    const existing = this.scheduled.get(key);
+    if (existing !== undefined && existing <= at) return;
+    this.scheduled.set(key, at);
+    this.push({ at, tag, cpi });
+  }
+
+  /** The next timer due at or before `now`, removed; undefined when none is due. */
+  popDue(now: number): CloseTimer | undefined {
+    while (this.heap.length > 0 && this.heap[0]!.at <= now) {
+      const t = this.pop();
+      const key = `${t.tag}\u0000${t.cpi}`;
+      if (this.scheduled.get(key) !== t.at) continue; // superseded by an earlier one
+      this.scheduled.delete(key);
+      return t;
+    }
+    return undefined;
+  }
+
+  private push(t: CloseTimer): void {
+    const h = this.heap;
+    h.push(t);
+    let i = h.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!before(h[i]!, h[parent]!)) break;
+      [h[i], h[parent]] = [h[parent]!, h[i]!];
+      i = parent;
+    }
+  }
+
+  private pop(): CloseTimer {
+    const h = this.heap;
+    const top = h[0]!;
+    const last = h.pop()!;
+    if (h.length > 0) {
+      h[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < h.length && before(h[l]!, h[m]!)) m = l;
+        if (r < h.length && before(h[r]!, h[m]!)) m = r;
+        if (m === i) break;
+        [h[i], h[m]] = [h[m]!, h[i]!];
+        i = m;
+      }
+    }
+    return top;
+  }
+}

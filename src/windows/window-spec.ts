@@ -1,0 +1,24 @@
+/** A CPI's window as the engine needs it, and a window's merged content at one evaluation time. */
+
+export interface CpiWindowSpec {
+  cpi: string;
+  resolutionMs: number;
+  /** Number of buckets in the window (window / resolution). */
+  buckets: number;
+  latenessMs: number;
+}
+
+/** A CPI's window as merged buckets. */
+export interface WindowSnapshot {
+  cpi: string;
+  /** The evaluation time: the bucket boundary whose close is evaluated (or the stream time of a current read). */
+  at: number;
+  count: number;
+  sum: number;
+  min: number | null;
+  max: number | null;
+  num: number;
+  den: number;
+  /** Sketch bins: index (see windows/sketch.ts) to count. */
+  bins: Record<string, number>;
+}
