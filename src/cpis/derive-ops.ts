@@ -93,7 +93,8 @@ function opFor(route: Route, event: CloudEvent, offset: number, issues: CpiIssue
   let divisorMs = m.unitMs;
   if (m.relativeTo !== undefined) {
     const expected = getPath(data, m.relativeTo);
-    if (typeof expected === 'number' && Number.isFinite(expected) && expected > 0) divisorMs = expected * 1000;
+    // at least a millisecond: a smaller divisor (5e-324) would make the sample infinite
+    if (typeof expected === 'number' && Number.isFinite(expected) && expected >= 0.001) divisorMs = expected * 1000;
     else if (m.expectedFromScope !== undefined) {
       return {
         kind: 'start', offset, time, cpi, key: String(key), divisorMs: null, divisorFact: m.expectedFromScope,

@@ -1,11 +1,19 @@
 /**
  * Entity tags name the thing state is kept for: "<dimension>=<value>", e.g. "storeId=S1".
- * Values are percent-encoded outside a safe set, so a tag can never break a Redis hash tag ({ }).
+ * Values are percent-encoded outside a safe set, byte by byte of their UTF-8 (as in a URL), so a tag
+ * can never break a Redis hash tag ({ }), two different values never share a tag, and parseTag
+ * gives the value back exactly ("josé" is "jos%C3%A9"; "客户1" is "%E5%AE%A21").
  */
-const UNSAFE = /[^A-Za-z0-9._~@+-]/g;
+const UNSAFE = /[^A-Za-z0-9._~@+-]/gu;
+
+function escape(c: string): string {
+  let out = '';
+  for (const byte of Buffer.from(c, 'utf8')) out += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  return out;
+}
 
 export function tagOf(dimension: string, value: string | number): string {
-  return `${dimension}=${String(value).replace(UNSAFE, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`)}`;
+  return `${dimension}=${String(value).replace(UNSAFE, escape)}`;
 }
 
 /** The dimension and decoded value of a tag. */

@@ -206,7 +206,7 @@ export class EntityState {
 function divisorOf(op: StartOp, facts: Facts): number | undefined {
   if (op.divisorMs !== null) return op.divisorMs;
   const fact = op.divisorFact !== undefined ? facts.at(op.time)?.[op.divisorFact] : undefined;
-  if (typeof fact === 'number' && Number.isFinite(fact) && fact > 0) return fact * 1000;
+  if (typeof fact === 'number' && Number.isFinite(fact) && fact >= 0.001) return fact * 1000;
   return op.fallbackDivisorMs;
 }
 

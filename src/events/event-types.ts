@@ -8,6 +8,8 @@ import { z } from 'zod';
 
 const Id = z.string().min(1).max(128);
 const Seconds = z.number().finite().nonnegative();
+/** An expected duration divides measured ones: at least the engine's unit of time, a millisecond. */
+const ExpectedSeconds = Seconds.min(0.001);
 const Channel = z.string().min(1).max(64).describe('e.g. web, app, store, phone, email');
 
 export const EventTypes = {
@@ -15,7 +17,7 @@ export const EventTypes = {
     orderId: Id,
     storeId: Id,
     customerId: Id,
-    promisedWaitSeconds: Seconds.positive().optional().describe('The wait the customer was promised'),
+    promisedWaitSeconds: ExpectedSeconds.optional().describe('The wait the customer was promised (at least 0.001 s)'),
   }).describe('A customer checked in at a curbside pickup spot for an order.'),
   'curbside.handed-over': z.looseObject({
     orderId: Id,
@@ -38,7 +40,7 @@ export const EventTypes = {
   'store.profile': z.looseObject({
     storeId: Id,
     timeZone: z.string().min(1).max(64).describe('IANA time zone, e.g. America/Chicago'),
-    promisedWaitSeconds: Seconds.positive().optional().describe('The curbside wait this store promises by default'),
+    promisedWaitSeconds: ExpectedSeconds.optional().describe('The curbside wait this store promises by default (at least 0.001 s)'),
     region: z.string().max(64).optional(),
     name: z.string().max(200).optional(),
   }).describe('Facts about a store (its time zone drives quiet hours).'),

@@ -68,6 +68,24 @@ export function pathToString(base: string, path: readonly PropertyKey[]): string
   return out === '' ? '(root)' : out;
 }
 
+/** In a /u regex a surrogate pair is one code point: only a lone surrogate matches. */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
+/** Finds the first string or key holding a lone surrogate; returns its path. */
+function findLoneSurrogate(value: unknown, path: (string | number)[]): { path: (string | number)[]; key: boolean } | undefined {
+  if (typeof value === 'string') return LONE_SURROGATE.test(value) ? { path, key: false } : undefined;
+  if (value === null || typeof value !== 'object') return undefined;
+  const entries: [string | number, unknown][] = Array.isArray(value) ? value.map((v, i) => [i, v]) : Object.entries(value);
+  for (const [k, v] of entries) {
+    path.push(k);
+    if (typeof k === 'string' && LONE_SURROGATE.test(k)) return { path, key: true };
+    const found = findLoneSurrogate(v, path);
+    if (found) return found;
+    path.pop();
+  }
+  return undefined;
+}
+
 /** Finds the first own `__proto__` key in a parsed JSON tree (depth already bounded); returns its path. */
 function findProtoKey(value: unknown, path: (string | number)[]): (string | number)[] | undefined {
   if (value === null || typeof value !== 'object') return undefined;
@@ -116,6 +134,12 @@ export function parseJsonGuarded(buf: Buffer, maxDepth: number, label: string, p
   if (text.includes('__proto__') || text.includes('\\u')) {
     const at = findProtoKey(value, []);
     if (at) return { ok: false, problem: 'forbidden-key', detail: pathToString(pathBase, at) };
+  }
+  // valid UTF-8 holds no lone surrogate: only a \u escape can make one, and it is no text (it cannot
+  // be stored, keyed or sent on as UTF-8, and would turn into U+FFFD, or fail, further on)
+  if (text.includes('\\u')) {
+    const at = findLoneSurrogate(value, []);
+    if (at) return { ok: false, problem: 'not-json', detail: `${label}: the ${at.key ? 'key' : 'string'} at ${pathToString(pathBase, at.path)} holds a lone UTF-16 surrogate (a \\ud800-\\udfff escape without its pair), which is not text` };
   }
   return { ok: true, value, bigNumbers: BIG_NUMBER.test(text) };
 }

@@ -13,6 +13,8 @@ export const REDIS_ACL_COMMANDS = [
   'get', 'set', 'incr', 'del', 'pexpire', 'pttl', 'lrange', 'rpush',
   'hget', 'hmget', 'hgetall', 'hset', 'hdel', 'hincrby', 'hincrbyfloat',
   'zadd', 'zcount', 'zrangebyscore', 'zrem', 'zremrangebyscore', 'zscore',
+  // loading an owner partition's state in chunks (store/redis/partition-state.ts)
+  'hscan',
   // Redis Cluster topology (ioredis Cluster)
   'cluster|slots', 'cluster|shards', 'cluster|info', 'readonly',
 ] as const;

@@ -42,7 +42,7 @@ class TagState {
 function divisorOf(op: StartOp, facts: Record<string, FactValue> | undefined): number | undefined {
   if (op.divisorMs !== null) return op.divisorMs;
   const fact = op.divisorFact !== undefined ? facts?.[op.divisorFact] : undefined;
-  if (typeof fact === 'number' && Number.isFinite(fact) && fact > 0) return fact * 1000;
+  if (typeof fact === 'number' && Number.isFinite(fact) && fact >= 0.001) return fact * 1000;
   return op.fallbackDivisorMs;
 }
 

@@ -9,7 +9,8 @@
  *     :w:<cpi>:<bucket>              hash  c, s, mn, mx, n, d, b<bin>: one time bucket of a window
  *     :pend:<cpi>                    hash  correlation key -> pending start or end of a duration
  *     :pendt:<cpi>                   zset  correlation key by event time (eviction order)
- *     :facts                         hash  fact -> JSON value; __t = event time of the newest facts (TTL 90 d)
+ *     :facts                         hash  fact -> JSON value (any field name, as the event has it) (TTL 90 d)
+ *     :factst                        string event time of the newest facts (TTL 90 d)
  *     :enroute                       zset  customer by event time of their en-route event
  *     :eta                           hash  customer -> ETA in ms
  *     :contrib:<cpi>                 zset  customer by event time of their latest contribution

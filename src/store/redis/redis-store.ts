@@ -136,7 +136,7 @@ export class RedisStore implements StateStore {
     const replies = await roundTrip(this.client, tags.map((t) => ['hgetall', [this.keys.facts(t)]] as Command));
     return replies.map((raw) => {
       const fields = raw as Record<string, string>;
-      const names = Object.keys(fields).filter((k) => k !== '__t');
+      const names = Object.keys(fields);
       if (names.length === 0) return null;
       return Object.fromEntries(names.map((k) => [k, JSON.parse(fields[k]!) as FactValue]));
     });

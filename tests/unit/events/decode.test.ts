@@ -237,7 +237,7 @@ describe('decodeEvent rejects', () => {
     });
     expect(failure(structured({ ...base, data: { orderId: '', customerId: 'c', promisedWaitSeconds: -1 } })).reason).toBe(
       'event data does not match the schema of curbside.arrived: data.orderId: expected a non-empty string, got ""; ' +
-        'data.storeId: missing (expected string); data.promisedWaitSeconds: expected > 0, got -1',
+        'data.storeId: missing (expected string); data.promisedWaitSeconds: expected >= 0.001, got -1',
     );
     const { data: _, ...noData } = base;
     expect(failure(structured(noData)).reason).toBe(

@@ -41,9 +41,9 @@ describe('generated JSON Schemas', () => {
     expect(schema.properties.type?.const).toBe('curbside.arrived');
     expect(schema.properties.data?.required).toEqual(['orderId', 'storeId', 'customerId']);
     expect(schema.properties.data?.properties).toHaveProperty('promisedWaitSeconds', {
-      description: 'The wait the customer was promised',
+      description: 'The wait the customer was promised (at least 0.001 s)',
       type: 'number',
-      exclusiveMinimum: 0,
+      minimum: 0.001,
     });
   });
 

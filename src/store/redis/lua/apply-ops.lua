@@ -270,7 +270,7 @@ local function join(op, samples, index)
     if op.divisorFact then
       local f = redis.call('HGET', base .. ':facts', op.divisorFact)
       local v = f and tonumber(f)
-      if v and v > 0 then divisor_ms = v * 1000 end
+      if v and v >= 0.001 then divisor_ms = v * 1000 end
     end
     if not divisor_ms then divisor_ms = op.fallbackDivisorMs end
     if not divisor_ms then return 'unmatched' end
@@ -340,17 +340,21 @@ for i, op in ipairs(req.ops) do
       status = join(op, samples, i - 1)
     elseif kind == 'fact' then
       local fkey = base .. ':facts'
-      local t = tonumber(redis.call('HGET', fkey, '__t') or '-1')
+      local tkey = base .. ':factst'
+      local t = tonumber(redis.call('GET', tkey) or '-1') or -1
       if op.time < t then
         status = 'late'
       else
-        local args = { '__t', num(op.time) }
+        redis.call('SET', tkey, num(op.time), 'PX', FACTS_TTL_MS)
+        local args = {}
         for field, value in pairs(op.facts) do
           args[#args + 1] = field
           args[#args + 1] = cjson.encode(value)
         end
-        redis.call('HSET', fkey, unpack(args))
-        redis.call('PEXPIRE', fkey, FACTS_TTL_MS)
+        if #args > 0 then
+          redis.call('HSET', fkey, unpack(args))
+          redis.call('PEXPIRE', fkey, FACTS_TTL_MS)
+        end
         status = 'applied'
       end
     elseif kind == 'enroute' then
@@ -452,7 +456,7 @@ local function apply_facts(base, req)
       statuses[i] = 'd'
     else
       if op.offset > after then after = op.offset end
-      if t == false then t = tonumber(redis.call('HGET', fkey, '__t') or '-1') end
+      if t == false then t = tonumber(redis.call('GET', base .. ':factst') or '-1') or -1 end
       if op.time < t then
         statuses[i] = 'l'
       else
@@ -463,13 +467,16 @@ local function apply_facts(base, req)
     end
   end
   if wrote then
-    local args = { '__t', num(t) }
+    redis.call('SET', base .. ':factst', num(t), 'PX', FACTS_TTL_MS)
+    local args = {}
     for field, value in pairs(set) do
       args[#args + 1] = field
       args[#args + 1] = value
     end
-    redis.call('HSET', fkey, unpack(args))
-    redis.call('PEXPIRE', fkey, FACTS_TTL_MS)
+    if #args > 0 then
+      redis.call('HSET', fkey, unpack(args))
+      redis.call('PEXPIRE', fkey, FACTS_TTL_MS)
+    end
   end
   if after > before then
     redis.call('HSET', applied_key, req.source, num(after))
