@@ -52,7 +52,7 @@ export const SETTINGS = {
   HTTP_HOST: { schema: z.string().default('127.0.0.1'), secret: false, doc: 'Address of the health and metrics endpoint.' },
   HTTP_PORT: { schema: int(9464, 0, 65535), secret: false, doc: 'Port of /healthz, /readyz and /metrics (0 = any free port).' },
   LOG_LEVEL: { schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'), secret: false, doc: 'pino log level.' },
-  MAX_EVENT_BYTES: { schema: int(1_048_576, 256), secret: false, doc: 'Events larger than this are dead-lettered.' },
+  MAX_EVENT_BYTES: { schema: int(1_000_000, 256), secret: false, doc: 'Largest event value processed, in bytes; larger ones are dead-lettered (CPW204). Events over the events topic\'s max.message.bytes never arrive (the broker refuses them), so this matters below that limit: it caps what one event may cost to parse, and the default stays 48 KB under the broker default 1,048,588 so that the dead letter of any event it lets through (value + headers) fits a default dead-letter topic whole; only letters of larger events are truncated (docs/operations.md, "Dead letters").' },
   MAX_FUTURE_SKEW: { schema: duration('5m'), secret: false, doc: 'Events whose time is further in the future than this are dead-lettered.' },
   SHUTDOWN_TIMEOUT: { schema: duration('30s'), secret: false, doc: 'Deadline for a graceful shutdown on SIGTERM/SIGINT.' },
   KAFKA_SESSION_TIMEOUT: { schema: duration('30s'), secret: false, doc: 'Consumer group session timeout: how long the partitions of an instance that died without leaving wait before another instance takes them (the broker allows 6s to 5m by default).' },

@@ -1,7 +1,10 @@
 /**
  * Reading and re-publishing dead letters (the `cpiwatch dlq` command). A dead letter is the original
  * message (key, bytes, headers) plus `cpiwatch-dlq-*` headers written by KafkaActionSink: code,
- * reason, topic, partition, offset and time.
+ * reason, topic, partition, offset and time. A letter that would not fit its topic's
+ * max.message.bytes is truncated (fitDeadLetter in action-sink.ts) and says so: `-truncated` (what
+ * was cut: value, headers, key), `-original-size` and `-sha256` (of the full value), and when
+ * cut, `-dropped-headers` and `-original-key-size`. Its origin headers point at the original.
  *
  * The dead-letter topic is read up to the end offsets it had when the read started. Listing uses a
  * throw-away consumer group that never commits (kafkajs 2 has no group-less consumer); replaying
@@ -12,6 +15,35 @@ import { randomBytes } from 'node:crypto';
 import type { IHeaders, Kafka, KafkaMessage } from 'kafkajs';
 
 export const DLQ_HEADER_PREFIX = 'cpiwatch-dlq-';
+
+/** The headers cpiwatch adds to a dead letter. */
+export const DLQ_HEADERS = {
+  code: `${DLQ_HEADER_PREFIX}code`,
+  reason: `${DLQ_HEADER_PREFIX}reason`,
+  topic: `${DLQ_HEADER_PREFIX}topic`,
+  partition: `${DLQ_HEADER_PREFIX}partition`,
+  offset: `${DLQ_HEADER_PREFIX}offset`,
+  time: `${DLQ_HEADER_PREFIX}time`,
+  /** Only on a truncated letter: what was cut, comma-separated, in order: value, headers, key. */
+  truncated: `${DLQ_HEADER_PREFIX}truncated`,
+  /** Only on a truncated letter: bytes of the original value. */
+  originalSize: `${DLQ_HEADER_PREFIX}original-size`,
+  /** Only on a truncated letter: SHA-256 of the original value, hex. */
+  sha256: `${DLQ_HEADER_PREFIX}sha256`,
+  /** Only when the original headers were dropped: how many there were. */
+  droppedHeaders: `${DLQ_HEADER_PREFIX}dropped-headers`,
+  /** Only when the key was cut: bytes of the original key. */
+  originalKeySize: `${DLQ_HEADER_PREFIX}original-key-size`,
+} as const;
+
+/** How a truncated dead letter differs from the original (the original is at its origin while the source topic's retention lasts). */
+export interface DeadLetterTruncation {
+  parts: string[];
+  originalSize: number;
+  sha256: string;
+  droppedHeaders?: number;
+  originalKeySize?: number;
+}
 
 export interface DeadLetterRecord {
   partition: number;
@@ -24,6 +56,8 @@ export interface DeadLetterRecord {
   reason: string;
   origin: { topic: string; partition: number; offset: number } | undefined;
   time: string | undefined;
+  /** Set when the letter was truncated to fit the dead-letter topic: its value (or key, headers) is not the original. */
+  truncated?: DeadLetterTruncation;
 }
 
 const text = (v: IHeaders[string]): string | undefined => {
@@ -36,21 +70,31 @@ export function deadLetterOf(partition: number, m: KafkaMessage): DeadLetterReco
   const all = m.headers ?? {};
   const headers: IHeaders = {};
   for (const [k, v] of Object.entries(all)) if (!k.startsWith(DLQ_HEADER_PREFIX) && v !== undefined) headers[k] = v;
-  const topic = text(all[`${DLQ_HEADER_PREFIX}topic`]);
+  const topic = text(all[DLQ_HEADERS.topic]);
+  const cut = text(all[DLQ_HEADERS.truncated]);
+  const count = (name: string): number | undefined => { const t = text(all[name]); return t === undefined ? undefined : Number(t); };
+  const truncated: DeadLetterTruncation | undefined = cut === undefined ? undefined : {
+    parts: cut.split(',').filter(Boolean),
+    originalSize: count(DLQ_HEADERS.originalSize) ?? NaN,
+    sha256: text(all[DLQ_HEADERS.sha256]) ?? '',
+    ...(count(DLQ_HEADERS.droppedHeaders) !== undefined ? { droppedHeaders: count(DLQ_HEADERS.droppedHeaders)! } : {}),
+    ...(count(DLQ_HEADERS.originalKeySize) !== undefined ? { originalKeySize: count(DLQ_HEADERS.originalKeySize)! } : {}),
+  };
   return {
     partition,
     offset: m.offset,
     key: m.key,
     value: m.value,
     headers,
-    code: text(all[`${DLQ_HEADER_PREFIX}code`]) ?? 'unknown',
-    reason: text(all[`${DLQ_HEADER_PREFIX}reason`]) ?? '',
+    code: text(all[DLQ_HEADERS.code]) ?? 'unknown',
+    reason: text(all[DLQ_HEADERS.reason]) ?? '',
     origin: topic === undefined ? undefined : {
       topic,
-      partition: Number(text(all[`${DLQ_HEADER_PREFIX}partition`])),
-      offset: Number(text(all[`${DLQ_HEADER_PREFIX}offset`])),
+      partition: Number(text(all[DLQ_HEADERS.partition])),
+      offset: Number(text(all[DLQ_HEADERS.offset])),
     },
-    time: text(all[`${DLQ_HEADER_PREFIX}time`]),
+    time: text(all[DLQ_HEADERS.time]),
+    ...(truncated ? { truncated } : {}),
   };
 }
 

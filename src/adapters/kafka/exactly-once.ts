@@ -30,7 +30,7 @@ import type { Logger } from '../../ops/logger.js';
 import type { Pipeline } from '../../pipeline/pipeline.js';
 import type { ActionSink, BatchResult, DeadLetter, RawMessage } from '../../pipeline/types.js';
 import type { JournalEntry, JournalMessage } from '../../store/redis/publish-journal.js';
-import { deadLetterMessages, decisionMessages, type SinkTopics } from './action-sink.js';
+import { deadLetterMessages, decisionMessages, sizedSends, TopicLimits, type SinkTopics } from './action-sink.js';
 
 /** What the protocol needs of the publish journal (store/redis/publish-journal.ts). */
 export interface JournalPort {
@@ -204,6 +204,8 @@ export class KafkaTransactions implements TransactionPort {
   private draining?: Promise<void>;
   private inFlight?: Promise<void>;
   private resetting?: Promise<void>;
+  /** max.message.bytes of the topics sent to, read once per topic (action-sink.ts). */
+  private limits?: TopicLimits;
 
   constructor(private readonly kafka: Kafka, private readonly o: {
     transactionalId: string; groupId: string; transactionTimeoutMs: number; log: Logger;
@@ -260,10 +262,15 @@ export class KafkaTransactions implements TransactionPort {
   }
 
   private async transaction(group: CommitRequest[]): Promise<void> {
+    // sized before the transaction starts: dead letters fitted to their topic's max.message.bytes,
+    // the output split into sends whose record batches each fit (one request may hold many batches'
+    // output; a transaction holds any number of sends)
+    this.limits ??= new TopicLimits(() => this.kafka.admin(), { log: this.o.log });
+    const { sends } = await sizedSends(group.flatMap((r) => r.messages), this.limits, this.o.log);
     await this.connect();
     const tx = await this.producer!.transaction();
     try {
-      await tx.sendBatch({ acks: -1, topicMessages: group.flatMap((r) => r.messages) });
+      for (const topicMessages of sends) await tx.sendBatch({ acks: -1, topicMessages });
       const byTopic = new Map<string, { partition: number; offset: string }[]>();
       for (const { offset: o } of group) byTopic.set(o.topic, [...(byTopic.get(o.topic) ?? []), { partition: o.partition, offset: String(o.offset) }]);
       await tx.sendOffsets({ consumerGroupId: this.o.groupId, topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) });
