@@ -16,6 +16,8 @@ import { startHttpServer } from '../ops/http-server.js';
 import type { Logger } from '../ops/logger.js';
 import { Metrics } from '../ops/metrics.js';
 import { Pipeline } from '../pipeline/pipeline.js';
+import { Alignment } from '../stream-time/alignment.js';
+import { alignmentBoundOf } from '../stream-time/alignment-bound.js';
 import type { BatchResult } from '../pipeline/types.js';
 import type { RuleSet } from '../rules/compiled.js';
 import { connectRedis } from '../store/redis/connect.js';
@@ -37,6 +39,8 @@ export class Processor {
   readonly pipeline: Pipeline;
   readonly kafka: Kafka;
   readonly redis: Redis | Cluster;
+  /** Watermark alignment of this instance's input partitions (bound follows the rules). */
+  readonly alignment: Alignment;
   private readonly producer: Producer;
   /** The consumer's output: offers, decisions and dead letters in one transaction with the batch's offset. */
   private readonly transactions: KafkaTransactions;
@@ -61,6 +65,7 @@ export class Processor {
     this.store = new RedisStore(this.redis, s.REDIS_PREFIX);
     this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 10_000 } });
     const sink = new KafkaActionSink(this.producer, { offers: s.OFFERS_TOPIC, decisions: s.DECISIONS_TOPIC, deadLetters: s.DLQ_TOPIC });
+    this.alignment = new Alignment(alignmentBoundOf(s.ALIGNMENT_BOUND, options.ruleSet));
     this.pipeline = new Pipeline({ store: this.store, sink, clock: Date.now, limits: { maxBytes: s.MAX_EVENT_BYTES }, maxFutureMs: s.MAX_FUTURE_SKEW }, options.ruleSet);
     this.setRules(options.ruleSet);
     this.health.watch((ready) => this.metrics.ready.set(ready ? 1 : 0));
@@ -85,6 +90,7 @@ export class Processor {
     });
     this.consumer = new EventConsumer({
       exactlyOnce,
+      alignment: this.alignment,
       kafka: this.kafka,
       groupId: s.KAFKA_GROUP_ID,
       topic: s.EVENTS_TOPIC,
@@ -150,6 +156,8 @@ export class Processor {
 
   setRules(ruleSet: RuleSet): void {
     this.pipeline.setRules(ruleSet);
+    // the constructor sets it up first; a reload may change the smallest allowedLateness
+    if (this.alignment) this.alignment.boundMs = alignmentBoundOf(this.options.settings.ALIGNMENT_BOUND, ruleSet);
     this.metrics.rulesLoaded.set(ruleSet.rules.length);
     this.health.set('rules', true, `${ruleSet.rules.length} rules, version ${ruleSet.version}`);
   }

@@ -56,6 +56,11 @@ export const SETTINGS = {
   MAX_FUTURE_SKEW: { schema: duration('5m'), secret: false, doc: 'Events whose time is further in the future than this are dead-lettered.' },
   SHUTDOWN_TIMEOUT: { schema: duration('30s'), secret: false, doc: 'Deadline for a graceful shutdown on SIGTERM/SIGINT.' },
   KAFKA_SESSION_TIMEOUT: { schema: duration('30s'), secret: false, doc: 'Consumer group session timeout: how long the partitions of an instance that died without leaving wait before another instance takes them (the broker allows 6s to 5m by default).' },
+  ALIGNMENT_BOUND: {
+    schema: z.string().default('auto').refine((v) => v === 'auto' || v === 'off' || parseDuration(v) !== undefined, { message: 'expected auto, off or a duration such as "1m"' }),
+    secret: false,
+    doc: 'How far (event time) one input partition may run ahead of the slowest of this instance before it waits (watermark alignment): `auto` is half the smallest allowedLateness of the loaded CPIs (the other half absorbs disorder within a partition), a duration is capped at the smallest allowedLateness, `off` disables it. With a smallest allowedLateness of 0 alignment is off (docs/operations.md, "Stream time and alignment").',
+  },
   PARTITIONS_CONCURRENTLY: { schema: int(16, 1, 256), secret: false, doc: 'Partitions processed at the same time by one instance; at least the partitions one instance holds, so each fetch\'s batches run at once (fewer doubled the event-to-offer latency in the benchmark).' },
   OTEL_EXPORTER_OTLP_ENDPOINT: { schema: z.string().url().optional(), secret: false, doc: 'OTLP/HTTP endpoint of a collector (e.g. http://otel-collector:4318); spans go to <endpoint>/v1/traces. Unset disables tracing export.' },
   OTEL_SERVICE_NAME: { schema: z.string().min(1).default('cpiwatch'), secret: false, doc: 'service.name of exported spans.' },

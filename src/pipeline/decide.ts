@@ -22,7 +22,7 @@ export interface DecideOutcome {
   filteredOut: FilteredCandidate[];
 }
 
-export async function decide(candidates: Candidate[], policy: CompiledPolicy, store: StateStore): Promise<DecideOutcome> {
+export async function decide(candidates: Candidate[], policy: CompiledPolicy, store: StateStore, source?: string): Promise<DecideOutcome> {
   if (candidates.length === 0) return { decisions: [], filteredOut: [] };
   const tags = new Set<string>();
   for (const c of candidates) {
@@ -53,6 +53,7 @@ export async function decide(candidates: Candidate[], policy: CompiledPolicy, st
       scopeTag: c.episode.tag,
       time: c.time,
       retainMs: retentionMs(rule, policy),
+      ...(source !== undefined ? { source } : {}),
       ...(presuppressed ? { presuppressed } : {}),
       ...(g.cooldownMs !== undefined ? { ruleCooldownMs: g.cooldownMs } : {}),
       ...(g.budget ? { budget: g.budget } : {}),

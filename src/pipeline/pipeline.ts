@@ -91,7 +91,7 @@ export class Pipeline {
 
     const closes = evaluateCloses(results, rules.rulesByCpi, rules.rulesById);
     const candidates = await findCandidates(closes.episodes, prepared.tagBatches, prepared.events, store);
-    const { decisions, filteredOut } = await decide(candidates, rules.ruleSet.policy, store);
+    const { decisions, filteredOut } = await decide(candidates, rules.ruleSet.policy, store, source);
     const t2 = performance.now();
 
     const toPublish: Decision[] = [];

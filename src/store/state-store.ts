@@ -133,6 +133,12 @@ export interface OfferCandidate {
   frequencyCap?: { max: number; perMs: number };
   /** How long the ledger keeps the decision (at least the longest guardrail period). */
   retainMs: number;
+  /**
+   * The source partition deciding it ("topic:partition"). The first to decide an offer publishes it
+   * (its publish journal covers a crash); another source meeting the same offer id gets the verdict
+   * as a replay marked published, so no offer id goes out twice.
+   */
+  source?: string;
 }
 
 export type SuppressionReason =

@@ -285,6 +285,17 @@ export function stateStoreContract(name: string, open: () => Promise<{ store: St
         expect(verdicts.map((v) => v.reason ?? v.outcome)).toEqual(['offered', 'cooldown', 'customer-cooldown', 'offered', 'frequency-cap', 'offered']);
       }));
 
+    it('leaves publishing an offer to the source that decided it first (no offer id goes out twice)', () =>
+      withStore(async (store) => {
+        const u = uniqueTag();
+        const [first] = await store.decide([candidate({ offerId: `${u}-x`, customer: `c-${u}`, source: 'events:0' })]);
+        const [same] = await store.decide([candidate({ offerId: `${u}-x`, customer: `c-${u}`, source: 'events:0' })]);
+        const [other] = await store.decide([candidate({ offerId: `${u}-x`, customer: `c-${u}`, source: 'events:3' })]);
+        expect([first!.replay, first!.published]).toEqual([false, false]);
+        expect([same!.replay, same!.published]).toEqual([true, false]); // its own redelivery publishes it
+        expect([other!.replay, other!.published]).toEqual([true, true]);
+      }));
+
     it('enforces a per-scope budget per period', () =>
       withStore(async (store) => {
         const u = uniqueTag();

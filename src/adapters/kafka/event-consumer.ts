@@ -9,6 +9,8 @@ import type { Logger } from '../../ops/logger.js';
 import { endBatchSpan, startBatchSpan } from '../../ops/tracing.js';
 import type { Pipeline } from '../../pipeline/pipeline.js';
 import type { BatchResult, RawMessage } from '../../pipeline/types.js';
+import { peekEventTime } from '../../events/peek-time.js';
+import type { Alignment } from '../../stream-time/alignment.js';
 import type { ExactlyOnce } from './exactly-once.js';
 import { OffsetCommitter } from './offset-committer.js';
 
@@ -39,6 +41,8 @@ export interface EventConsumerOptions {
    * auto-commit (at-least-once; the offer ledger skips most replays).
    */
   exactlyOnce?: ExactlyOnce;
+  /** Watermark alignment of the partitions of this instance (stream-time/alignment.ts). */
+  alignment?: Alignment;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -84,6 +88,7 @@ export class EventConsumer {
       // have committed past them meanwhile)
       this.plainCommits.forget();
       const assigned = e.payload.memberAssignment[options.topic] ?? [];
+      for (const key of options.alignment?.keys() ?? []) if (!assigned.includes(Number(key.split(':').pop()))) options.alignment!.remove(key);
       options.log.info({ groupId: options.groupId, partitions: assigned }, 'joined consumer group');
       options.onContact?.();
       options.exactlyOnce?.assigned(options.topic, assigned);
@@ -115,12 +120,34 @@ export class EventConsumer {
     if (batch.messages.length === 0) return;
     const o = this.options;
     const source = `${batch.topic}:${batch.partition}`;
-    const messages: RawMessage[] = batch.messages.map((m) => ({
+    let messages: RawMessage[] = batch.messages.map((m) => ({
       value: m.value,
       headers: m.headers as RawMessage['headers'],
       key: m.key,
       origin: { topic: batch.topic, partition: batch.partition, offset: Number(m.offset) },
     }));
+    // alignment: process only the events within the limit, then wait (paused) for the slowest
+    const align = o.alignment;
+    let times: (number | undefined)[] = [];
+    let cut = false;
+    if (align) {
+      times = messages.map(peekEventTime);
+      align.arrived(source, times.find((t) => t !== undefined));
+      await new Promise<void>((r) => setImmediate(r)); // the other batches of this fetch arrive too
+      const limit = align.limit();
+      let n = 0;
+      while (n < messages.length && !((times[n] ?? Number.NEGATIVE_INFINITY) > limit)) n++;
+      if (n < messages.length) {
+        align.wait(source, times[n]!);
+        payload.pause();
+        this.scheduleResume();
+        if (n === 0) return;
+        messages = messages.slice(0, n);
+        times = times.slice(0, n);
+        cut = true;
+      }
+    }
+    const lastOffset = String(messages[messages.length - 1]!.origin.offset);
     const retry = o.retry ?? { initialMs: 200, maxMs: 10_000 };
     for (let attempt = 1; ; attempt++) {
       if (!isRunning() || isStale()) return;
@@ -136,11 +163,12 @@ export class EventConsumer {
         let result: BatchResult;
         try {
           if (o.exactlyOnce) {
-            const last = Number(batch.lastOffset());
+            const last = Number(lastOffset);
             const out = await o.exactlyOnce.process({ topic: batch.topic, partition: batch.partition, messages, firstOffset: Number(batch.firstOffset() ?? last), lastOffset: last });
             if (out === 'committed-earlier') {
               endBatchSpan(span, { traceparents: [], counts: {}, offers: 0 });
-              resolveOffset(batch.lastOffset());
+              resolveOffset(lastOffset);
+              this.aligned(source, times, cut, lastOffset, batch.highWatermark);
               return;
             }
             result = out.result;
@@ -155,10 +183,11 @@ export class EventConsumer {
           clearInterval(keepAlive);
         }
         endBatchSpan(span, { traceparents: result.traceparents, counts: { ...result.counts }, offers: result.published.filter((d) => d.outcome === 'offered').length });
-        resolveOffset(batch.lastOffset());
+        resolveOffset(lastOffset);
+        this.aligned(source, times, cut, lastOffset, batch.highWatermark);
         o.onBatch?.(result, {
           topic: batch.topic, partition: batch.partition, firstOffset: batch.firstOffset() ?? '0',
-          lastOffset: batch.lastOffset(), durationMs: performance.now() - started, highWatermark: batch.highWatermark,
+          lastOffset, durationMs: performance.now() - started, highWatermark: batch.highWatermark,
         });
         if (attempt > 1) o.onRecovered?.();
         await commitOffsetsIfNecessary();
@@ -177,6 +206,37 @@ export class EventConsumer {
         await sleep(Math.min(retry.maxMs, retry.initialMs * 2 ** Math.min(attempt - 1, 10)));
         await heartbeat().catch(() => undefined);
       }
+    }
+  }
+
+  /** After a batch: its partition's frontier moves, and waiting partitions now within the limit resume. */
+  private aligned(source: string, times: (number | undefined)[], cut: boolean, lastOffset: string, highWatermark: string): void {
+    const align = this.options.alignment;
+    if (!align) return;
+    let max: number | undefined;
+    for (const t of times) if (t !== undefined && (max === undefined || t > max)) max = t;
+    // a cut batch's partition keeps waiting at its next event (set before the batch ran)
+    if (!cut) align.processed(source, max, Number(lastOffset) + 1 >= Number(highWatermark));
+    this.resumeReady();
+  }
+
+  private resumeTimer?: NodeJS.Timeout;
+
+  /** Waiting partitions are checked on every batch and, while any waits, every 100 ms. */
+  private scheduleResume(): void {
+    if (this.resumeTimer) return;
+    this.resumeTimer = setInterval(() => {
+      this.resumeReady();
+      if (!this.options.alignment?.hasWaiting() || this.stopping) { clearInterval(this.resumeTimer); this.resumeTimer = undefined; }
+    }, 100);
+    this.resumeTimer.unref();
+  }
+
+  private resumeReady(): void {
+    const ready = this.options.alignment?.ready() ?? [];
+    for (const key of ready) {
+      const i = key.lastIndexOf(':');
+      this.consumer.resume([{ topic: key.slice(0, i), partitions: [Number(key.slice(i + 1))] }]);
     }
   }
 

@@ -5,7 +5,7 @@
  */
 import type { LedgerVerdict, OfferCandidate, SuppressionReason } from '../state-store.js';
 
-export interface LedgerEntry { outcome: 'offered' | 'suppressed'; reason?: SuppressionReason; published: boolean }
+export interface LedgerEntry { outcome: 'offered' | 'suppressed'; reason?: SuppressionReason; published: boolean; source?: string }
 export interface DecisionState {
   ledger: Map<string, LedgerEntry>;
   /** Offers per customer: rule id and time. */
@@ -20,7 +20,9 @@ export function budgetKey(ruleId: string, scopeTag: string, time: number, perMs:
 export function decideCandidate(state: DecisionState, c: OfferCandidate): LedgerVerdict {
   const existing = state.ledger.get(c.offerId);
   if (existing) {
-    return { offerId: c.offerId, outcome: existing.outcome, ...(existing.reason ? { reason: existing.reason } : {}), replay: true, published: existing.published };
+    // another source decided it first: publishing it is that source's job
+    const elsewhere = existing.source !== undefined && c.source !== undefined && existing.source !== c.source;
+    return { offerId: c.offerId, outcome: existing.outcome, ...(existing.reason ? { reason: existing.reason } : {}), replay: true, published: existing.published || elsewhere };
   }
   const history = (state.history.get(c.customer) ?? []).filter((h) => h.time >= c.time - c.retainMs);
   state.history.set(c.customer, history);
@@ -41,11 +43,11 @@ export function decideCandidate(state: DecisionState, c: OfferCandidate): Ledger
   if (!reason && c.budget && (state.budgets.get(bKey!) ?? 0) >= c.budget.max) reason = 'budget';
 
   if (reason) {
-    state.ledger.set(c.offerId, { outcome: 'suppressed', reason, published: false });
+    state.ledger.set(c.offerId, { outcome: 'suppressed', reason, published: false, ...(c.source !== undefined ? { source: c.source } : {}) });
     return { offerId: c.offerId, outcome: 'suppressed', reason, replay: false, published: false };
   }
   history.push({ ruleId: c.ruleId, time: c.time });
   if (bKey) state.budgets.set(bKey, (state.budgets.get(bKey) ?? 0) + 1);
-  state.ledger.set(c.offerId, { outcome: 'offered', published: false });
+  state.ledger.set(c.offerId, { outcome: 'offered', published: false, ...(c.source !== undefined ? { source: c.source } : {}) });
   return { offerId: c.offerId, outcome: 'offered', replay: false, published: false };
 }

@@ -17,7 +17,7 @@
  *     :rules                         hash  rule id -> JSON rule state (TTL 30 d)
  *     :pclose                        list  bucket closes whose rule states are not saved yet (crash journal)
  *   {<prefix>:d}                     decisions base (one slot: decisions are rare)
- *     :offer:<offerId>               hash  outcome, reason, published: the offer ledger
+ *     :offer:<offerId>               hash  outcome, reason, published, src (the source that decided it): the offer ledger
  *     :hist:<customer>               zset  "<offerId>|<ruleId>" by offer time: contact history
  *     :budget:<rule>:<tag>:<period>  string counter of offers in one budget period
  *     :email:<offerId>               string e-mail delivery state of an offer (actions/email)

@@ -6,7 +6,8 @@
   ARGV[1]  JSON [OfferCandidate...]  (see src/store/state-store.ts)
 
   Returns JSON [ { offerId, outcome: "offered"|"suppressed", reason?, replay: bool, published: bool } ]
-  Steps per candidate: a decision already in the ledger is returned as it is (replay); else the first
+  Steps per candidate: a decision already in the ledger is returned as it is (replay; marked published
+  when another source decided it, since that source publishes it); else the first
   of presuppressed, rule cooldown, customer cooldown, frequency cap, budget that applies suppresses it
   (cooldowns and the cap both ways in event time, so they hold in any order of decision);
   else it is offered and counted in the customer's history and the scope's budget.
@@ -18,9 +19,11 @@ local function num(x) return string.format('%.17g', x) end
 local out = {}
 for i, c in ipairs(candidates) do
   local ledger = base .. ':offer:' .. c.offerId
-  local stored = redis.call('HMGET', ledger, 'outcome', 'reason', 'published')
+  local stored = redis.call('HMGET', ledger, 'outcome', 'reason', 'published', 'src')
   if stored[1] then
-    local v = { offerId = c.offerId, outcome = stored[1], replay = true, published = stored[3] == '1' }
+    -- another source decided it first: publishing it is that source's job (its journal covers a crash)
+    local elsewhere = stored[4] and stored[4] ~= '' and c.source and stored[4] ~= c.source
+    local v = { offerId = c.offerId, outcome = stored[1], replay = true, published = stored[3] == '1' or elsewhere == true }
     if stored[2] and stored[2] ~= '' then v.reason = stored[2] end
     out[i] = v
   else
@@ -56,7 +59,7 @@ for i, c in ipairs(candidates) do
       if not reason and tonumber(redis.call('GET', budget_key) or '0') >= c.budget.max then reason = 'budget' end
     end
     if reason then
-      redis.call('HSET', ledger, 'outcome', 'suppressed', 'reason', reason, 'published', '0')
+      redis.call('HSET', ledger, 'outcome', 'suppressed', 'reason', reason, 'published', '0', 'src', c.source or '')
       out[i] = { offerId = c.offerId, outcome = 'suppressed', reason = reason, replay = false, published = false }
     else
       redis.call('ZADD', hist, num(c.time), c.offerId .. '|' .. c.ruleId)
@@ -65,7 +68,7 @@ for i, c in ipairs(candidates) do
         redis.call('INCR', budget_key)
         redis.call('PEXPIRE', budget_key, c.budget.perMs * 2)
       end
-      redis.call('HSET', ledger, 'outcome', 'offered', 'reason', '', 'published', '0')
+      redis.call('HSET', ledger, 'outcome', 'offered', 'reason', '', 'published', '0', 'src', c.source or '')
       out[i] = { offerId = c.offerId, outcome = 'offered', replay = false, published = false }
     end
     redis.call('PEXPIRE', ledger, c.retainMs)
