@@ -7,6 +7,7 @@
  * one Redis Cluster slot, so all updates of a tag are one atomic script call.
  */
 
+import type * as Ops from '../cpis/ops.js';
 import type { FactValue } from '../entities/facts.js';
 import type { RuleState } from '../rules/rule-state.js';
 import type { WindowSnapshot as EvaluatedWindow } from '../windows/window-spec.js';
@@ -24,41 +25,19 @@ export interface CpiWindowSpec {
   ttlMs: number;
 }
 
-interface OpBase {
-  /** Source offset: an op whose offset is not above the tag's applied offset for the source is a duplicate. */
-  offset: number;
-  time: number;
-}
-
-/** A numeric sample (value CPIs). */
-export interface SampleOp extends OpBase { kind: 'sample'; cpi: string; value: number }
-/** A ratio observation: adds to the numerator and/or the denominator. */
-export interface CountOp extends OpBase { kind: 'count'; cpi: string; num: 0 | 1; den: 0 | 1 }
 /**
- * Start of a correlated duration. Starts and ends join in either order: whichever comes first waits
- * (at most maxPendingMs of event time) for the other; the sample is (end - start) / divisorMs, at the
- * end's time. divisorMs is the expected duration for CPIs relative to an expectation, else the unit.
+ * The ops of cpis/ops.ts with their source offset: an op whose offset is not above the tag's applied
+ * offset for the source is a duplicate (this store's idempotency; the owner partitions of the
+ * stream-time core dedupe per partition instead).
  */
-export interface StartOp extends OpBase {
-  kind: 'start'; cpi: string; key: string;
-  /** null: take the expected duration (seconds) from the tag's fact `divisorFact`, else fallbackDivisorMs. */
-  divisorMs: number | null;
-  divisorFact?: string;
-  fallbackDivisorMs?: number;
-  maxPendingMs: number;
-}
-/** End of a correlated duration (see StartOp). */
-export interface EndOp extends OpBase { kind: 'end'; cpi: string; key: string; maxPendingMs: number }
-/** Facts about the tag's entity (customer profile, store profile): newest event time wins per field set. */
-export interface FactOp extends OpBase { kind: 'fact'; facts: Record<string, FactValue> }
-/** A customer heading to this tag's store, kept for `keepMs`. */
-export interface EnRouteOp extends OpBase { kind: 'enroute'; customer: string; etaMs: number; keepMs: number }
-/**
- * A customer whose event fed a CPI of this tag (audience of `contributors` targets). `cpi` names the
- * audience index: the CPI id, or "<cpi>.<rule>" when the rule counts only some events (`where`).
- */
-export interface ContributorOp extends OpBase { kind: 'contrib'; cpi: string; customer: string; keepMs: number }
-
+type WithOffset<T> = T & { offset: number };
+export type SampleOp = WithOffset<Ops.SampleOp>;
+export type CountOp = WithOffset<Ops.CountOp>;
+export type StartOp = WithOffset<Ops.StartOp>;
+export type EndOp = WithOffset<Ops.EndOp>;
+export type FactOp = WithOffset<Ops.FactOp>;
+export type EnRouteOp = WithOffset<Ops.EnRouteOp>;
+export type ContributorOp = WithOffset<Ops.ContributorOp>;
 export type StateOp = SampleOp | CountOp | StartOp | EndOp | FactOp | EnRouteOp | ContributorOp;
 
 /**

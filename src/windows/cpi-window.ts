@@ -70,16 +70,7 @@ export class CpiWindow {
     for (const b of keys) {
       if (b < first || b > last) continue;
       const bucket = this.buckets.get(b);
-      if (!bucket) continue;
-      snap.count += bucket.count;
-      snap.sum += bucket.sum;
-      snap.num += bucket.num;
-      snap.den += bucket.den;
-      if (bucket.count > 0) {
-        snap.min = snap.min === null ? bucket.min : Math.min(snap.min, bucket.min);
-        snap.max = snap.max === null ? bucket.max : Math.max(snap.max, bucket.max);
-      }
-      for (const [bin, n] of bucket.bins) snap.bins[bin] = (snap.bins[bin] ?? 0) + n;
+      if (bucket) mergeBucket(snap, bucket);
     }
     return snap;
   }
@@ -119,6 +110,19 @@ export class CpiWindow {
   load(index: number, encoded: string): void {
     this.buckets.set(index, decodeBucket(encoded));
   }
+}
+
+/** Adds a bucket's content to a window being merged. */
+export function mergeBucket(snap: WindowSnapshot, bucket: Bucket): void {
+  snap.count += bucket.count;
+  snap.sum += bucket.sum;
+  snap.num += bucket.num;
+  snap.den += bucket.den;
+  if (bucket.count > 0) {
+    snap.min = snap.min === null ? bucket.min : Math.min(snap.min, bucket.min);
+    snap.max = snap.max === null ? bucket.max : Math.max(snap.max, bucket.max);
+  }
+  for (const [bin, n] of bucket.bins) snap.bins[bin] = (snap.bins[bin] ?? 0) + n;
 }
 
 function range(first: number, last: number): number[] {

@@ -12,7 +12,10 @@
  * messages go out in several sends that each fit (planSends).
  */
 import { createHash } from 'node:crypto';
-import { ConfigResourceTypes, type Admin, type IHeaders, type Message, type Producer, type TopicMessages } from 'kafkajs';
+import kafkajs, { type Admin, type IHeaders, type Message, type Producer, type TopicMessages } from 'kafkajs';
+
+// kafkajs is CommonJS and Node's ESM loader does not see this export by name (vitest does)
+const { ConfigResourceTypes } = kafkajs;
 import type { Decision } from '../../actions/decision.js';
 import { decisionEventOf, offerEventOf } from '../../actions/offer-event.js';
 import { CpiwatchError } from '../../errors/cpiwatch-error.js';

@@ -4,6 +4,7 @@
  */
 import { bucketOf, isLate, windowBuckets } from '../../windows/buckets.js';
 import { binOf } from '../../windows/sketch.js';
+import { mergeBucket } from '../../windows/cpi-window.js';
 import type {
   AudienceMember, AudienceQuery, CpiWindowSpec, FactValue, LedgerVerdict, OfferCandidate, OpStatus,
   RuleState, StartOp, StateOp, StateStore, TagBatch, TagResult, WindowSnapshot,
@@ -247,16 +248,7 @@ function snapshotOf(spec: CpiWindowSpec, w: CpiWindow, at: number): WindowSnapsh
   const { first, last } = windowBuckets(w.watermark!, spec.resolutionMs, spec.buckets);
   for (let b = first; b <= last; b++) {
     const bucket = w.buckets.get(b);
-    if (!bucket) continue;
-    snap.count += bucket.count;
-    snap.sum += bucket.sum;
-    snap.num += bucket.num;
-    snap.den += bucket.den;
-    if (bucket.count > 0) {
-      snap.min = snap.min === null ? bucket.min : Math.min(snap.min, bucket.min);
-      snap.max = snap.max === null ? bucket.max : Math.max(snap.max, bucket.max);
-    }
-    for (const [bin, n] of bucket.bins) snap.bins[bin] = (snap.bins[bin] ?? 0) + n;
+    if (bucket) mergeBucket(snap, bucket);
   }
   return snap;
 }
