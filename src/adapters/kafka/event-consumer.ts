@@ -127,7 +127,9 @@ export class EventConsumer {
       origin: { topic: batch.topic, partition: batch.partition, offset: Number(m.offset) },
     }));
     // alignment: process only the events within the limit, then wait (paused) for the slowest
-    const align = o.alignment;
+    const align = o.alignment?.boundMs === null ? undefined : o.alignment;
+    // off (a reload may turn it off while this partition waited): nothing of it is kept
+    if (!align) o.alignment?.remove(source);
     let times: (number | undefined)[] = [];
     let cut = false;
     if (align) {
@@ -212,7 +214,7 @@ export class EventConsumer {
   /** After a batch: its partition's frontier moves, and waiting partitions now within the limit resume. */
   private aligned(source: string, times: (number | undefined)[], cut: boolean, lastOffset: string, highWatermark: string): void {
     const align = this.options.alignment;
-    if (!align) return;
+    if (!align || align.boundMs === null) return;
     let max: number | undefined;
     for (const t of times) if (t !== undefined && (max === undefined || t > max)) max = t;
     // a cut batch's partition keeps waiting at its next event (set before the batch ran)
@@ -247,6 +249,7 @@ export class EventConsumer {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    clearInterval(this.resumeTimer);
     await this.plainCommits.flush();
     await this.consumer.disconnect();
   }
