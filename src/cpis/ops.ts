@@ -4,7 +4,8 @@
  * Every op carries its event time; none carries a Kafka offset (redelivery is handled per owner
  * partition, see pipeline/partition-task.ts).
  */
-import type { FactValue } from '../entities/facts.js';
+/** A scalar value as kept in facts. */
+export type FactValue = string | number | boolean | null;
 
 interface OpBase {
   /** Event time (ms). */

@@ -4,7 +4,9 @@
  * the answer does not depend on whether a later profile update was processed first. Per field the
  * newest version at or before the time wins. Old versions are folded into one base version.
  */
-export type FactValue = string | number | boolean | null;
+import type { FactValue } from '../cpis/ops.js';
+
+export type { FactValue };
 
 const MAX_VERSIONS = 8;
 

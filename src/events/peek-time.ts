@@ -3,11 +3,11 @@
  * first top-level-looking `"time": "..."` of a structured event. Good enough to pace partitions
  * (stream-time/alignment.ts); never used for results, which come from the full decoding.
  */
-import type { RawMessage } from '../pipeline/types.js';
+import type { KafkaHeaders } from './decode.js';
 
 const TIME_KEY = Buffer.from('"time"');
 
-export function peekEventTime(m: Pick<RawMessage, 'value' | 'headers'>): number | undefined {
+export function peekEventTime(m: { value: Buffer | null; headers?: KafkaHeaders }): number | undefined {
   const h = m.headers?.ce_time;
   if (h !== undefined) {
     const t = Date.parse(String(Array.isArray(h) ? h[0] : h));
