@@ -34,6 +34,18 @@ export async function createTopic(
         },
       ],
       waitForLeaders: true,
+    }).catch(async (err: { type?: string }) => {
+      // KRaft: right after the creation the metadata may not name the topic yet, and kafkajs' wait
+      // for leaders gives up on UNKNOWN_TOPIC_OR_PARTITION instead of retrying: wait here instead
+      if (err?.type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw err;
+      const deadline = Date.now() + 20_000;
+      for (;;) {
+        const meta = await admin.fetchTopicMetadata({ topics: [topic] }).catch(() => undefined);
+        const parts = meta?.topics[0]?.partitions ?? [];
+        if (parts.length === partitions && parts.every((p) => p.leader >= 0)) return true;
+        if (Date.now() > deadline) throw err;
+        await new Promise((r) => setTimeout(r, 100));
+      }
     });
     return topic;
   } finally {
