@@ -5,9 +5,9 @@
 import type { Decision } from '../actions/decision.js';
 import type { ActionSink, BatchResult, DeadLetter, RawMessage } from '../pipeline/types.js';
 import type { RuleSet } from '../rules/compiled.js';
-import type { StateStore } from '../store/state-store.js';
+import type { FactValue } from '../cpis/ops.js';
 import { createReplay } from './replay.js';
-import { sourceOf, type EventBatches } from './ndjson-source.js';
+import type { EventBatches } from './ndjson-source.js';
 import { SummaryBuilder, type BacktestSummary } from './summary.js';
 
 export interface BacktestOptions {
@@ -22,8 +22,8 @@ export interface BacktestOptions {
 
 export interface BacktestRun {
   summary: BacktestSummary;
-  /** The in-memory state store as the replay left it (facts, windows, ledger). */
-  store: StateStore;
+  /** An entity's latest facts as the replay left them (explain). */
+  factsOf(tag: string): Record<string, FactValue> | null;
 }
 
 export async function runBacktest(o: BacktestOptions): Promise<BacktestRun> {
@@ -32,12 +32,15 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestRun> {
     publish: async (decisions) => { await o.onDecisions?.(decisions); },
     deadLetter: async (letters: DeadLetter[]) => { summary.addDeadLetters(letters); },
   };
-  const { pipeline, store } = createReplay(o.ruleSet, { sink });
+  const replay = createReplay(o.ruleSet, { sink });
   for await (const batch of o.input.batches(o.onProgress)) {
     if (batch.length === 0) continue;
-    const result = await pipeline.processBatch(batch, sourceOf(batch));
+    const result = await replay.step(batch);
     summary.addBatch(result);
     o.onBatch?.(result, batch);
   }
-  return { summary: summary.build(), store };
+  const last = await replay.finish();
+  summary.addBatch(last);
+  o.onBatch?.(last, []);
+  return { summary: summary.build(), factsOf: (tag) => replay.engine.factsOf(tag) };
 }

@@ -86,7 +86,7 @@ export class Pipeline {
         : statuses.includes('duplicate') ? 'duplicate'
         : statuses.includes('late') ? 'late' : 'unmatched';
       counts[status] += 1;
-      if (status === 'late') lateEvents.push({ event: pe.event, origin: pe.origin });
+      if (status === 'late') lateEvents.push({ eventId: pe.event.id, time: pe.event.time, origin: pe.origin });
     }
 
     const closes = evaluateCloses(results, rules.rulesByCpi, rules.rulesById);

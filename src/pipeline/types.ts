@@ -1,7 +1,7 @@
 /** What goes into and comes out of one batch of the pipeline. */
 import type { Decision } from '../actions/decision.js';
 import type { KafkaHeaders } from '../events/decode.js';
-import type { CloudEvent, EventOrigin } from '../events/cloud-event.js';
+import type { EventOrigin } from '../events/cloud-event.js';
 import type { ErrorCode } from '../errors/codes.js';
 import type { Evaluation } from '../rules/evaluate.js';
 import type { FactValue } from '../store/state-store.js';
@@ -60,7 +60,7 @@ export interface BatchResult {
   filteredOut: FilteredOut[];
   /** CPIs that could not use a valid event (missing groupBy or value field). */
   cpiIssues: { cpi: string; field: string; eventId: string }[];
-  lateEvents: { event: CloudEvent; origin: EventOrigin }[];
+  lateEvents: { eventId: string; time: number; origin: EventOrigin }[];
   /** W3C traceparents of the batch's valid events (for the batch span's links). */
   traceparents: string[];
   /** Where the batch's time went (ms). */

@@ -11,7 +11,7 @@ import type { Decision } from '../actions/decision.js';
 import { createReplay } from '../backtest/replay.js';
 import { ErrorCodes } from '../errors/codes.js';
 import { CollectingSink } from '../pipeline/collecting-sink.js';
-import type { FilteredOut, RuleEvaluationRecord } from '../pipeline/types.js';
+import type { BatchResult, FilteredOut, RuleEvaluationRecord } from '../pipeline/types.js';
 import type { RuleSet } from '../rules/compiled.js';
 import { didYouMean } from '../rules/did-you-mean.js';
 import { loadRuleSet } from '../rules/load.js';
@@ -104,10 +104,12 @@ async function replay(t: TestInput, ruleSet: RuleSet, batchSize: number): Promis
   const r = createReplay(ruleSet, { sink, batchSize });
   const evaluations: RuleEvaluationRecord[] = [];
   const filteredOut: FilteredOut[] = [];
-  await r.feed(t.messages, 'test:0', (result) => {
+  const collect = (result: BatchResult) => {
     evaluations.push(...result.evaluations);
     filteredOut.push(...result.filteredOut);
-  });
+  };
+  await r.feed(t.messages, collect);
+  collect(await r.finish());
   return { decisions: sink.decisions, evaluations, filteredOut };
 }
 
@@ -161,7 +163,7 @@ function traceOf(o: Observed, start: number): string[] {
   if (!o.evaluations.some((e) => e.transition === 'fire')) {
     out.push('no rule fired; last evaluation per rule and scope:');
     for (const e of last.values()) out.push(`  ${e.ruleId} in ${scopeText(e.scopeTag)} at ${relTime(e.at, start)}: value ${fmt(e.value)}, ${e.state.status}`);
-    if (last.size === 0) out.push('  (no bucket of any CPI closed: add an event after the end of the window you want evaluated)');
+    if (last.size === 0) out.push('  (no event of the test fed a CPI of these rules)');
   }
   return out;
 }

@@ -103,10 +103,9 @@ export async function explainCommand(argv: string[], io: CliIo): Promise<number>
     return 1;
   }
   const collector = new ExplainCollector(ruleSet, customerId);
-  const { store } = await runBacktest({ ruleSet, input, onBatch: (result, batch) => collector.addBatch(result, batch) });
+  const { factsOf } = await runBacktest({ ruleSet, input, onBatch: (result, batch) => collector.addBatch(result, batch) });
   const tags = [customerTag(customerId), ...new Set([...collector.decisions.map((d) => d.scopeTag), ...collector.presence.map((p) => p.tag)])];
-  const read = await store.readFacts(tags);
-  const factsByTag = new Map(tags.map((t, i) => [t, read[i] ?? null]));
+  const factsByTag = new Map(tags.map((t) => [t, factsOf(t)]));
   const ctx = { ruleSet, customerId, scopeFacts: (tag: string) => factsByTag.get(tag) ?? null };
   const rules = ruleSet.rules.filter((r) => ruleId === undefined || r.id === ruleId);
   io.stdout(formatExplanations(customerId, factsByTag.get(customerTag(customerId)) ?? null, rules.map((r) => explainRule(r, collector, ctx))));

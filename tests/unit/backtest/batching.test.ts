@@ -18,7 +18,9 @@ describe('decisions do not depend on batching, with every guardrail in play', ()
     const runs: string[][] = [];
     for (const size of [1, 3, 50, messages.length]) {
       const sink = new CollectingSink();
-      await createReplay(loaded.ruleSet, { sink, batchSize: size }).feed(messages, 'e:0');
+      const replay = createReplay(loaded.ruleSet, { sink, batchSize: size });
+      await replay.feed(messages);
+      await replay.finish();
       runs.push(sink.decisions.map((d) => JSON.stringify(decisionEventOf(d))).sort());
     }
     const reasons = new Set(runs[0]!.map((d) => (JSON.parse(d) as { data: { reason?: string } }).data.reason ?? 'offered'));

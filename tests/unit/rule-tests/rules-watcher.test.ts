@@ -86,10 +86,11 @@ describe('rules watcher (hot reload)', () => {
     const replay = createReplay(v1, { sink, batchSize: 1 });
     // up to +15m30s: the breach began at +14m (pending), `for` is 2m
     const cut = t.messages.findIndex((m) => JSON.parse(String(m.value)).time >= '2026-11-23T18:15:30');
-    await replay.feed(t.messages.slice(0, cut), 'test:0');
+    await replay.feed(t.messages.slice(0, cut));
     expect(sink.decisions).toEqual([]);
-    replay.pipeline.setRules(v2);
-    await replay.feed(t.messages.slice(cut), 'test:0');
+    replay.engine.setRules(v2);
+    await replay.feed(t.messages.slice(cut));
+    await replay.finish();
     expect(sink.offers.map((d) => [d.customerId, new Date(d.time).toISOString(), d.rule.version])).toEqual([
       ['c1', '2026-11-23T18:16:00.000Z', v2.rules[0]!.version],
     ]);
