@@ -58,6 +58,7 @@ export const ErrorCodes = {
   KAFKA_UNAVAILABLE: { code: 'CPW600', retriable: true, message: 'Kafka unavailable: %s' },
   DEAD_LETTER_FAILED: { code: 'CPW601', retriable: true, message: 'could not write dead letter: %s' },
   DEAD_LETTER_TRUNCATED: { code: 'CPW602', retriable: false, message: 'dead letter of %s truncated: %s bytes as a record, more than the %s bytes a record may take on %s; kept %s of %s bytes of the value' },
+  OPS_RECORD_INVALID: { code: 'CPW603', retriable: false, message: 'record of the internal ops topic is unreadable (not written by this cpiwatch version?): %s' },
 } as const;
 
 export type ErrorName = keyof typeof ErrorCodes;

@@ -15,6 +15,8 @@ export interface RoutedEvent {
   /** Offset of the event in its input partition. */
   offset: number;
   traceparent?: string;
+  /** 0: a copy (the event's ops go to several owners; only the first copy counts it). */
+  c?: 0;
 }
 
 export interface RoutedOp { e: number; tag: string; op: StateOp }
@@ -36,9 +38,12 @@ export function encodeOpRecord(r: OpRecord): string {
   return JSON.stringify(r);
 }
 
+/** Reads one record of the ops topic; throws (with the reason) on anything cpiwatch did not write. */
 export function decodeOpRecord(value: Buffer | string | null): OpRecord {
   if (value === null) throw new Error('empty ops record');
   const r = JSON.parse(String(value)) as OpRecord;
-  if (r?.v !== 1 || !Array.isArray(r.ops) || !Array.isArray(r.events) || typeof r.source !== 'number') throw new Error(`ops record of unknown version ${String(r?.v)}`);
+  if (r?.v !== 1) throw new Error(`ops record of unknown version ${JSON.stringify(r?.v)}`);
+  if (!Array.isArray(r.ops) || !Array.isArray(r.events) || !Number.isInteger(r.source) || r.source < 0) throw new Error('ops record without source, events or ops');
+  if (!(r.watermark === null || Number.isFinite(r.watermark)) || typeof r.idle !== 'boolean') throw new Error('ops record with a bad watermark');
   return r;
 }

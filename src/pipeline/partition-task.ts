@@ -100,13 +100,18 @@ export class PartitionTask {
     }
   }
 
-  /** Takes the candidates whose time stream time has passed (all of them at +Infinity), in decision order. */
-  takeDecidable(): Candidate[] {
+  /**
+   * Takes the candidates whose time stream time has passed (all of them at +Infinity), in decision
+   * order; with `bound`, only those before it too (the owner partitions' common frontier: see
+   * pipeline/decision-frontier.ts).
+   */
+  takeDecidable(bound: number = Number.POSITIVE_INFINITY): Candidate[] {
     const now = this.clock.now;
     if (now === null || this.pending.length === 0) return [];
     this.pending.sort(byDecisionOrder);
+    const limit = Math.min(now, bound);
     let n = 0;
-    while (n < this.pending.length && (this.pending[n]!.time < now || now === Number.POSITIVE_INFINITY)) n++;
+    while (n < this.pending.length && (this.pending[n]!.time < limit || limit === Number.POSITIVE_INFINITY)) n++;
     this.metaDirty ||= n > 0;
     return this.pending.splice(0, n);
   }
@@ -114,6 +119,13 @@ export class PartitionTask {
   /** Candidates still waiting (explain, metrics). */
   get waiting(): readonly Candidate[] {
     return this.pending;
+  }
+
+  /** Time of the earliest candidate waiting for its decision (+Infinity: none). */
+  get head(): number {
+    let min = Number.POSITIVE_INFINITY;
+    for (const c of this.pending) if (c.time < min) min = c.time;
+    return min;
   }
 
 
@@ -150,8 +162,8 @@ export class PartitionTask {
         }
         const status = statuses.length === 0 || statuses.includes('applied') ? 'applied'
           : statuses.includes('duplicate') ? 'duplicate' : statuses.includes('late') ? 'late' : 'unmatched';
-        out.counts[status] += 1;
-        if (status === 'late') out.lateEvents.push({ event, source: record.source });
+        if (event.c !== 0) out.counts[status] += 1;
+        if (status === 'late' && event.c !== 0) out.lateEvents.push({ event, source: record.source });
         this.clock.update(record.source, event.mark, false);
         this.advance(rules, out, event.traceparent);
         for (const j of joins) this.join(rules, j.tag, j.op, out, event.traceparent);

@@ -26,6 +26,8 @@ export interface RouteOutcome {
   consumed: number;
   deadLetters: DeadLetter[];
   cpiIssues: { cpi: string; field: string; eventId: string }[];
+  /** Valid events that feed no CPI and carry no fact (nothing to route: applied as they are). */
+  unrouted: number;
   /** One record per owner partition that has ops or whose view of this source's watermark moved. */
   records: Map<number, OpRecord>;
 }
@@ -43,7 +45,7 @@ export class SourceRouter {
   }
 
   route(messages: readonly RawMessage[], routing: Routing, options: RouteOptions): RouteOutcome {
-    const out: RouteOutcome = { consumed: messages.length, deadLetters: [], cpiIssues: [], records: new Map() };
+    const out: RouteOutcome = { consumed: messages.length, deadLetters: [], cpiIssues: [], unrouted: 0, records: new Map() };
     const record = (p: number): OpRecord => {
       let r = out.records.get(p);
       if (!r) out.records.set(p, (r = { v: 1, source: this.source, watermark: null, idle: false, events: [], ops: [] }));
@@ -66,6 +68,7 @@ export class SourceRouter {
       this.watermark = this.watermark === null ? event.time : Math.max(this.watermark, event.time);
       const derived = deriveOps(event, routing);
       for (const issue of derived.issues) out.cpiIssues.push({ ...issue, eventId: event.id });
+      if (derived.ops.length === 0) out.unrouted += 1;
       const index = new Map<number, number>();
       for (const { tag, op } of derived.ops) {
         const p = ownerOf(tag, this.partitions);
@@ -73,8 +76,11 @@ export class SourceRouter {
         let e = index.get(p);
         if (e === undefined) {
           e = r.events.length;
+          r.events.push({
+            id: event.id, time: event.time, mark: this.watermark, offset: message.origin.offset,
+            ...(event.traceparent ? { traceparent: event.traceparent } : {}), ...(index.size > 0 ? { c: 0 as const } : {}),
+          });
           index.set(p, e);
-          r.events.push({ id: event.id, time: event.time, mark: this.watermark, offset: message.origin.offset, ...(event.traceparent ? { traceparent: event.traceparent } : {}) });
         }
         r.ops.push({ e, tag, op });
       }

@@ -29,6 +29,8 @@
  *     :offsets                       hash  source (topic:partition) -> last applied offset
  *     :entities                      hash  entity tag -> its serialized state (opaque to Redis)
  *     :meta                          string opaque partition-level state (stream time etc.)
+ *   {<prefix>:f:<ops topic>}         hash  owner partition -> JSON {n: stream time, h: earliest undecided
+ *                                    candidate}: the decision frontier (pipeline/decision-frontier.ts)
  */
 export class RedisKeys {
   constructor(readonly prefix: string) {
@@ -75,6 +77,12 @@ export class RedisKeys {
   /** Publish journal of one source partition (store/redis/publish-journal.ts). */
   publishJournal(source: string): string {
     return `${this.decisions()}:pub:${source}`;
+  }
+
+  /** The decision frontier of the owner partitions of one ops topic. */
+  frontier(opsTopic: string): string {
+    if (/[{}]/.test(opsTopic)) throw new Error(`a topic name must not contain { or }: ${opsTopic}`);
+    return `{${this.prefix}:f:${opsTopic}}`;
   }
 
   /** Base of one owner partition's keys, e.g. {cpiwatch:p:cpiwatch.state:3}. */

@@ -1,0 +1,73 @@
+/**
+ * The routing stage of `run`: the input partitions this process consumes, each a SourceRouter. Per
+ * batch of one input partition: decode, dead-letter what is bad, derive ops and forward them as one
+ * OpRecord per owner partition (the ops topic's partition that owns their entities), all through the
+ * sink, which sends them in one Kafka transaction with the input offsets (adapters/kafka/exactly-once.ts).
+ * While a partition is caught up and idle, `idle` gives the marks that move its owners' stream time
+ * with the wall clock. Knows nothing of Kafka.
+ */
+import { buildRouting, type Routing } from '../cpis/routing.js';
+import type { DecodeLimits } from '../events/decode.js';
+import type { RuleSet } from '../rules/compiled.js';
+import { encodeOpRecord } from './op-records.js';
+import { SourceRouter } from './route.js';
+import { stepResult } from './step-result.js';
+import type { ActionSink, BatchResult, RawMessage } from './types.js';
+
+/** A record for the ops topic: its partition (the owner) and value. */
+export interface ForwardedRecord { partition: number; value: string }
+
+export interface RouteSink extends ActionSink {
+  forward(records: ForwardedRecord[]): Promise<void>;
+}
+
+export interface RouteStageOptions {
+  /** Partitions of the ops topic (= of the input topic). */
+  partitions: number;
+  limits: DecodeLimits;
+  clock: () => number;
+  maxFutureMs: number;
+}
+
+export class RouteStage {
+  private routing: Routing;
+  private readonly routers = new Map<number, SourceRouter>();
+
+  constructor(ruleSet: RuleSet, private readonly o: RouteStageOptions) {
+    this.routing = buildRouting(ruleSet);
+  }
+
+  setRules(ruleSet: RuleSet): void {
+    this.routing = buildRouting(ruleSet);
+  }
+
+  private router(source: number): SourceRouter {
+    let r = this.routers.get(source);
+    if (!r) this.routers.set(source, (r = new SourceRouter(source, this.o.partitions)));
+    return r;
+  }
+
+  /** The newest event time routed from each input partition (idle marks, metrics). */
+  watermark(source: number): number | null {
+    return this.routers.get(source)?.watermark ?? null;
+  }
+
+  async processBatch(messages: readonly RawMessage[], _source: string, options: { sink: RouteSink }): Promise<BatchResult> {
+    const started = performance.now();
+    const origin = messages[0]!.origin;
+    const routed = this.router(origin.partition).route(messages, this.routing, { limits: this.o.limits, now: this.o.clock(), maxFutureMs: this.o.maxFutureMs });
+    if (routed.deadLetters.length > 0) await options.sink.deadLetter(routed.deadLetters);
+    const records = [...routed.records].map(([partition, r]) => ({ partition, value: encodeOpRecord(r) }));
+    if (records.length > 0) await options.sink.forward(records);
+    return stepResult({
+      consumed: routed.consumed, unrouted: routed.unrouted, deadLetters: routed.deadLetters, cpiIssues: routed.cpiIssues, task: null,
+      published: [], skippedReplays: 0, filteredOut: [], topic: origin.topic,
+      timings: { windowUpdateMs: performance.now() - started, decideMs: 0, publishMs: 0 },
+    });
+  }
+
+  /** Marks for every owner from an input partition that is caught up and idle (`elapsedMs` since its last event or mark). */
+  idle(source: number, elapsedMs: number): ForwardedRecord[] {
+    return this.router(source).idle(elapsedMs).map((r, partition) => ({ partition, value: encodeOpRecord(r) }));
+  }
+}
