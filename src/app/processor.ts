@@ -16,6 +16,7 @@ import { startHttpServer } from '../ops/http-server.js';
 import type { Logger } from '../ops/logger.js';
 import { Metrics } from '../ops/metrics.js';
 import { Pipeline } from '../pipeline/pipeline.js';
+import { StreamStages, type ConsumerHooks } from './stream-stages.js';
 import { Alignment } from '../stream-time/alignment.js';
 import { alignmentBoundOf } from '../stream-time/alignment-bound.js';
 import type { BatchResult } from '../pipeline/types.js';
@@ -44,7 +45,10 @@ export class Processor {
   private readonly producer: Producer;
   /** The consumer's output: offers, decisions and dead letters in one transaction with the batch's offset. */
   private readonly transactions: KafkaTransactions;
-  private readonly consumer: EventConsumer;
+  /** The per-entity engine's consumer (ENGINE=per-entity). */
+  private consumer?: EventConsumer;
+  /** The stream-time engine's routing and owner stages (ENGINE=stream-time). */
+  private stages?: StreamStages;
   private readonly store: RedisStore;
   private readonly email?: EmailWorker;
   private http?: { port: number; close: () => Promise<void> };
@@ -79,25 +83,7 @@ export class Processor {
       transactionTimeoutMs: Math.max(1000, Math.min(60_000, s.KAFKA_SESSION_TIMEOUT - 1000)), log,
       onCommitted: (batches, ms) => this.metrics.recordTransaction(batches, ms),
     });
-    const exactlyOnce = new ExactlyOnce({
-      pipeline: this.pipeline,
-      journal: new PublishJournal(this.redis, this.store.keys),
-      transactions: this.transactions,
-      topics: { offers: s.OFFERS_TOPIC, decisions: s.DECISIONS_TOPIC, deadLetters: s.DLQ_TOPIC },
-      committedOffset: (topic, partition) => this.committedOffset(topic, partition),
-      settled: (topic, partition) => this.consumer.settled(topic, partition),
-      log,
-    });
-    this.consumer = new EventConsumer({
-      exactlyOnce,
-      alignment: this.alignment,
-      kafka: this.kafka,
-      groupId: s.KAFKA_GROUP_ID,
-      topic: s.EVENTS_TOPIC,
-      pipeline: this.pipeline,
-      log,
-      partitionsConcurrently: s.PARTITIONS_CONCURRENTLY,
-      sessionTimeoutMs: s.KAFKA_SESSION_TIMEOUT,
+    const hooks: ConsumerHooks = {
       onContact: () => {
         this.lastKafkaContact = Date.now();
         if (this.joined && !this.stopped && !this.health.report().checks.kafka.ok) this.health.set('kafka', true, `broker answering again, member of ${s.KAFKA_GROUP_ID}`);
@@ -118,12 +104,33 @@ export class Processor {
       onBatch: (result, meta) => {
         this.metrics.recordBatch(result, meta.durationMs, { topic: meta.topic, partition: meta.partition, value: Number(meta.highWatermark) - Number(meta.lastOffset) - 1 });
         this.lastKafkaContact = Date.now();
-        for (const late of result.lateEvents) log.info({ eventId: late.event.id, topic: late.origin.topic, partition: late.origin.partition, offset: late.origin.offset }, 'late event not applied');
+        for (const late of result.lateEvents) log.info({ eventId: late.eventId, topic: late.origin.topic, partition: late.origin.partition, offset: late.origin.offset }, 'late event not applied');
         for (const dl of result.deadLetters) log.warn({ code: dl.code, reason: dl.reason, topic: dl.message.origin.topic, partition: dl.message.origin.partition, offset: dl.message.origin.offset }, 'event dead-lettered');
         for (const d of result.published) log.info({ offerId: d.offerId, ruleId: d.rule.id, customerId: d.customerId, outcome: d.outcome, reason: d.reason }, d.outcome === 'offered' ? 'offer published' : 'offer suppressed');
         options.onBatch?.(result);
       },
-    });
+    };
+    const journal = new PublishJournal(this.redis, this.store.keys);
+    if (s.ENGINE === 'stream-time') {
+      this.stages = new StreamStages(options.ruleSet, {
+        settings: s, kafka: this.kafka, txKafka, store: this.store, redis: this.redis, journal, alignment: this.alignment, log, hooks,
+        onTransaction: (batches, ms) => this.metrics.recordTransaction(batches, ms),
+      });
+    } else {
+      const exactlyOnce = new ExactlyOnce({
+        pipeline: this.pipeline,
+        journal,
+        transactions: this.transactions,
+        topics: { offers: s.OFFERS_TOPIC, decisions: s.DECISIONS_TOPIC, deadLetters: s.DLQ_TOPIC },
+        committedOffset: (topic, partition) => this.committedOffset(topic, partition),
+        settled: (topic, partition) => this.consumer!.settled(topic, partition),
+        log,
+      });
+      this.consumer = new EventConsumer({
+        ...hooks, exactlyOnce, alignment: this.alignment, kafka: this.kafka, groupId: s.KAFKA_GROUP_ID, topic: s.EVENTS_TOPIC, pipeline: this.pipeline, log,
+        partitionsConcurrently: s.PARTITIONS_CONCURRENTLY, sessionTimeoutMs: s.KAFKA_SESSION_TIMEOUT,
+      });
+    }
     const transport = createTransport(s);
     if (transport) {
       this.email = new EmailWorker({
@@ -156,6 +163,7 @@ export class Processor {
 
   setRules(ruleSet: RuleSet): void {
     this.pipeline.setRules(ruleSet);
+    this.stages?.setRules(ruleSet);
     // the constructor sets it up first; a reload may change the smallest allowedLateness
     if (this.alignment) this.alignment.boundMs = alignmentBoundOf(this.options.settings.ALIGNMENT_BOUND, ruleSet);
     this.metrics.rulesLoaded.set(ruleSet.rules.length);
@@ -206,8 +214,12 @@ export class Processor {
     // a quick probe first: the clients' own connect retries would hide the first failure for a minute
     if (!(await this.untilUp('kafka', () => this.probeKafka()))) return;
     if (!(await this.untilUp('kafka', () => this.producer.connect()))) return;
-    if (!(await this.untilUp('kafka', () => this.transactions.connect()))) return;
-    if (!(await this.untilUp('kafka', () => this.consumer.start()))) return;
+    if (this.stages) {
+      if (!(await this.untilUp('kafka', () => this.stages!.start()))) return;
+    } else {
+      if (!(await this.untilUp('kafka', () => this.transactions.connect()))) return;
+      if (!(await this.untilUp('kafka', () => this.consumer!.start()))) return;
+    }
     if (this.email && !(await this.untilUp('kafka', () => this.email!.start()))) return;
     this.options.log.info({ topic: s.EVENTS_TOPIC, groupId: s.KAFKA_GROUP_ID, rules: this.pipeline.rules.rules.length }, 'processor started');
   }
@@ -250,7 +262,8 @@ export class Processor {
     this.stopSignal?.();
     clearInterval(this.redisTimer);
     this.health.set('kafka', false, 'stopping');
-    await this.consumer.stop().catch((err) => this.options.log.warn({ err }, 'consumer stop failed'));
+    await this.consumer?.stop().catch((err) => this.options.log.warn({ err }, 'consumer stop failed'));
+    await this.stages?.stop();
     await this.email?.stop().catch((err) => this.options.log.warn({ err }, 'e-mail worker stop failed'));
     await this.transactions.disconnect();
     await this.producer.disconnect().catch((err) => this.options.log.warn({ err }, 'producer disconnect failed'));

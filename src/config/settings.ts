@@ -56,6 +56,9 @@ export const SETTINGS = {
   MAX_FUTURE_SKEW: { schema: duration('5m'), secret: false, doc: 'Events whose time is further in the future than this are dead-lettered.' },
   SHUTDOWN_TIMEOUT: { schema: duration('30s'), secret: false, doc: 'Deadline for a graceful shutdown on SIGTERM/SIGINT.' },
   KAFKA_SESSION_TIMEOUT: { schema: duration('30s'), secret: false, doc: 'Consumer group session timeout: how long the partitions of an instance that died without leaving wait before another instance takes them (the broker allows 6s to 5m by default).' },
+  ENGINE: { schema: z.enum(['stream-time', 'per-entity']).default('stream-time'), secret: false, doc: 'Engine of `run`: `stream-time` (routing and owner stages, stream time per owner partition; docs/operations.md, "Stream time and alignment") or `per-entity` (the first version, a watermark per entity and CPI; kept while the new engine beds in).' },
+  OPS_TOPIC: { schema: z.string().default(''), secret: false, doc: 'Internal topic of the routing stage (the repartition hop): ops by owning entity, as many partitions as EVENTS_TOPIC, created at start. Empty: `<KAFKA_GROUP_ID>.ops`.' },
+  IDLE_MARK_INTERVAL: { schema: duration('1s'), secret: false, doc: 'How often an input partition that is caught up and idle moves its owners\' stream time with the wall clock.' },
   ALIGNMENT_BOUND: {
     schema: z.string().default('auto').refine((v) => v === 'auto' || v === 'off' || parseDuration(v) !== undefined, { message: 'expected auto, off or a duration such as "1m"' }),
     secret: false,

@@ -23,7 +23,11 @@ import type { Logger } from '../../ops/logger.js';
 import type { ActionSink, DeadLetter } from '../../pipeline/types.js';
 import { DLQ_HEADER_PREFIX, DLQ_HEADERS } from './dead-letters.js';
 
-export interface SinkTopics { offers: string; decisions: string; deadLetters: string }
+export interface SinkTopics {
+  offers: string; decisions: string; deadLetters: string;
+  /** The internal ops topic (the routing stage's output). */
+  ops?: string;
+}
 
 const CE_JSON = 'application/cloudevents+json; charset=UTF-8';
 

@@ -7,7 +7,6 @@
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Logger } from '../../ops/logger.js';
 import { endBatchSpan, startBatchSpan } from '../../ops/tracing.js';
-import type { Pipeline } from '../../pipeline/pipeline.js';
 import type { BatchResult, RawMessage } from '../../pipeline/types.js';
 import { peekEventTime } from '../../events/peek-time.js';
 import type { Alignment } from '../../stream-time/alignment.js';
@@ -20,7 +19,8 @@ export interface EventConsumerOptions {
   kafka: Kafka;
   groupId: string;
   topic: string;
-  pipeline: Pipeline;
+  /** Without exactlyOnce: the batches go here, output through its own sink (at-least-once). */
+  pipeline?: { processBatch(messages: RawMessage[], source: string): Promise<BatchResult> };
   log: Logger;
   partitionsConcurrently?: number;
   fromBeginning?: boolean;
@@ -176,6 +176,7 @@ export class EventConsumer {
             result = out.result;
             if (!out.committed) this.plainCommits.add(batch.topic, batch.partition, last + 1);
           } else {
+            if (!o.pipeline) throw new Error('EventConsumer needs exactlyOnce or a pipeline');
             result = await o.pipeline.processBatch(messages, source);
           }
         } catch (err) {

@@ -27,8 +27,8 @@ import { hostname } from 'node:os';
 import type { Kafka, Producer, TopicMessages } from 'kafkajs';
 import type { Decision } from '../../actions/decision.js';
 import type { Logger } from '../../ops/logger.js';
-import type { Pipeline } from '../../pipeline/pipeline.js';
-import type { ActionSink, BatchResult, DeadLetter, RawMessage } from '../../pipeline/types.js';
+import type { ForwardedRecord, RouteSink } from '../../pipeline/route-stage.js';
+import type { BatchResult, DeadLetter, RawMessage } from '../../pipeline/types.js';
 import type { JournalEntry, JournalMessage } from '../../store/redis/publish-journal.js';
 import { deadLetterMessages, decisionMessages, sizedSends, TopicLimits, type SinkTopics } from './action-sink.js';
 
@@ -58,11 +58,17 @@ function journalMessages(topicMessages: TopicMessages[]): JournalEntry['messages
   }));
 }
 
+/** A stage of the engine that processes one partition's batch and hands its output to the sink. */
+export interface BatchProcessor {
+  processBatch(messages: RawMessage[], source: string, options: { sink: BatchOutbox }): Promise<BatchResult>;
+}
+
 /** An ActionSink that stages a batch's output for its transaction and journals what it marks published. */
-export class BatchOutbox implements ActionSink {
+export class BatchOutbox implements RouteSink {
   private readonly decisions: JournalEntry['messages'];
   private readonly offerIds: string[];
   private readonly deadLetters: TopicMessages[] = [];
+  private readonly forwarded: TopicMessages[] = [];
 
   constructor(
     private readonly topics: SinkTopics, private readonly journal: JournalPort, private readonly source: string,
@@ -88,9 +94,15 @@ export class BatchOutbox implements ActionSink {
     this.deadLetters.push(...deadLetterMessages(letters, this.topics));
   }
 
-  /** Everything staged: carried-over and new decisions, then dead letters. */
+  /** Ops records for the owner partitions (the routing stage): sent with the input offsets, nothing journalled. */
+  async forward(records: ForwardedRecord[]): Promise<void> {
+    if (!this.topics.ops) throw new Error('no ops topic to forward to');
+    this.forwarded.push({ topic: this.topics.ops, messages: records.map((r) => ({ partition: r.partition, key: null, value: r.value })) });
+  }
+
+  /** Everything staged: carried-over and new decisions, ops records, then dead letters. */
   get messages(): TopicMessages[] {
-    return [...this.decisions, ...this.deadLetters];
+    return [...this.decisions, ...this.forwarded, ...this.deadLetters];
   }
 }
 
@@ -103,7 +115,7 @@ export interface PartitionBatch {
 }
 
 export interface ExactlyOnceOptions {
-  pipeline: Pipeline;
+  pipeline: BatchProcessor;
   journal: JournalPort;
   transactions: TransactionPort;
   topics: SinkTopics;

@@ -62,9 +62,10 @@ describe('the cpiwatch ACL user', () => {
   it('runs the pipeline on the curbside scenario with the same offers as the in-memory store', async () => {
     const ruleSet = await exampleRules();
     const scenario = opsScenario(prefix);
-    const store = new RedisStore(connectRedis(aclSettings()), prefix);
+    const client = connectRedis(aclSettings());
+    const store = new RedisStore(client, prefix);
     try {
-      const offers = await offersOnStore(store, ruleSet, scenario);
+      const offers = await offersOnStore(client, prefix, ruleSet, scenario);
       expect(offers.length).toBeGreaterThan(5);
       expect(offers).toEqual((await uninterrupted(ruleSet, scenario)).offered.map((d) => d.offerId).sort());
     } finally {

@@ -49,8 +49,7 @@ describe('the pipeline on Redis Cluster', () => {
   it('decides the same offers as the in-memory store, with keys on every master and no CROSSSLOT', async () => {
     const ruleSet = await exampleRules();
     const scenario = opsScenario(prefix, { stores: 6, busyStores: 3 });
-    const store = new RedisStore(client, prefix);
-    const offers = await offersOnStore(store, ruleSet, scenario);
+    const offers = await offersOnStore(client, prefix, ruleSet, scenario);
     expect(offers.length).toBeGreaterThan(20);
     expect(offers).toEqual((await uninterrupted(ruleSet, scenario)).offered.map((d) => d.offerId).sort());
 

@@ -133,9 +133,10 @@ describe('Redis over TLS', () => {
     const prefix = uniqueId('tls-pipe');
     const ruleSet = await exampleRules();
     const scenario = opsScenario(prefix);
-    const store = new RedisStore(connectRedis(tlsSettings(prefix)), prefix);
+    const client = connectRedis(tlsSettings(prefix));
+    const store = new RedisStore(client, prefix);
     try {
-      const offers = await offersOnStore(store, ruleSet, scenario);
+      const offers = await offersOnStore(client, prefix, ruleSet, scenario);
       expect(offers.length).toBeGreaterThan(5);
       expect(offers).toEqual((await uninterrupted(ruleSet, scenario)).offered.map((d) => d.offerId).sort());
     } finally {

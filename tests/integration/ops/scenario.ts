@@ -3,10 +3,10 @@
 import type { Decision } from '../../../src/actions/decision.js';
 import { createReplay } from '../../../src/backtest/replay.js';
 import { CollectingSink } from '../../../src/pipeline/collecting-sink.js';
-import { Pipeline } from '../../../src/pipeline/pipeline.js';
 import type { RawMessage } from '../../../src/pipeline/types.js';
 import type { RuleSet } from '../../../src/rules/compiled.js';
-import type { StateStore } from '../../../src/store/state-store.js';
+import type { Cluster, Redis } from 'ioredis';
+import { runStagesInProcess } from '../../support/stages-in-process.js';
 import { curbsideScenario, type Scenario, type ScenarioEvent } from '../../../src/samples/curbside-scenario.js';
 import type { ProduceInput } from '../../support/index.js';
 
@@ -37,16 +37,15 @@ export function asRaw(events: readonly ScenarioEvent[], topic = 'events', firstO
 export async function uninterrupted(ruleSet: RuleSet, scenario: { profiles: ScenarioEvent[]; rest: ScenarioEvent[] }): Promise<{ offered: Decision[]; decisions: Decision[] }> {
   const sink = new CollectingSink();
   const replay = createReplay(ruleSet, { sink, batchSize: 200 });
-  await replay.feed(asRaw(scenario.profiles, 'events', 0), 'events:0');
-  await replay.feed(asRaw(scenario.rest, 'events', scenario.profiles.length), 'events:0');
+  await replay.feed(asRaw(scenario.profiles, 'events', 0));
+  await replay.feed(asRaw(scenario.rest, 'events', scenario.profiles.length));
+  await replay.finish();
   return { offered: sink.decisions.filter((d) => d.outcome === 'offered'), decisions: sink.decisions };
 }
 
-/** Offer ids the real pipeline decides on `store` (e.g. a RedisStore on a cluster or as an ACL user). */
-export async function offersOnStore(store: StateStore, ruleSet: RuleSet, scenario: { profiles: ScenarioEvent[]; rest: ScenarioEvent[] }, batchSize = 100): Promise<string[]> {
-  const sink = new CollectingSink();
-  const pipeline = new Pipeline({ store, sink, clock: () => Date.now() }, ruleSet);
+/** Offer ids the stream-time stages decide on a Redis (e.g. a cluster, or as an ACL user), in process. */
+export async function offersOnStore(redis: Redis | Cluster, prefix: string, ruleSet: RuleSet, scenario: { profiles: ScenarioEvent[]; rest: ScenarioEvent[] }, batchSize = 100): Promise<string[]> {
   const messages = [...asRaw(scenario.profiles, 'events', 0), ...asRaw(scenario.rest, 'events', scenario.profiles.length)];
-  for (let i = 0; i < messages.length; i += batchSize) await pipeline.processBatch(messages.slice(i, i + batchSize), 'events:0');
-  return sink.offers.map((d) => d.offerId).sort();
+  const decisions = await runStagesInProcess({ redis, prefix, ruleSet, messages, batchSize });
+  return decisions.filter((d) => d.outcome === 'offered').map((d) => d.offerId).sort();
 }

@@ -7,9 +7,10 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { watchProcessorRules, type ReloadResult, type RulesWatcher } from '../../../src/app/rules-watcher.js';
-import { createReplay } from '../../../src/backtest/replay.js';
 import { tagOf } from '../../../src/cpis/tags.js';
 import { CollectingSink } from '../../../src/pipeline/collecting-sink.js';
+import { Pipeline } from '../../../src/pipeline/pipeline.js';
+import { MemoryStore } from '../../../src/store/memory/memory-store.js';
 import { RedisStore } from '../../../src/store/redis/redis-store.js';
 import { windowSpecOf } from '../../../src/windows/buckets.js';
 import { deleteKeys, produce, redisClient, waitFor, waitForMessages, withRedis } from '../../support/index.js';
@@ -110,9 +111,11 @@ describe('hot reload on a running processor', () => {
     const redis = new RedisStore(client, settings.REDIS_PREFIX);
     const [live] = await redis.applyOps([probe]);
     await client.quit();
-    const replay = createReplay(v2, { sink: new CollectingSink() });
-    await replay.feed(events.map((e, i) => ({ value: Buffer.from(JSON.stringify(e.event)), origin: { topic: 'x', partition: 0, offset: i } })), 'x:0');
-    const [expected] = await replay.store.applyOps([probe]);
+    // the same events through the same engine on memory (the processor's store path)
+    const memory = new MemoryStore();
+    await new Pipeline({ store: memory, sink: new CollectingSink(), clock: () => Number.POSITIVE_INFINITY }, v2)
+      .processBatch(events.map((e, i) => ({ value: Buffer.from(JSON.stringify(e.event)), origin: { topic: 'x', partition: 0, offset: i } })), 'x:0');
+    const [expected] = await memory.applyOps([probe]);
     expect(live!.snapshots[0]!.count).toBeGreaterThan(0);
     expect(live!.snapshots).toEqual(expected!.snapshots);
   });
