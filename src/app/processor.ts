@@ -15,6 +15,7 @@ import { Health } from '../ops/health.js';
 import { startHttpServer } from '../ops/http-server.js';
 import type { Logger } from '../ops/logger.js';
 import { Metrics } from '../ops/metrics.js';
+import { latestFactsReader } from '../pipeline/latest-facts.js';
 import { Pipeline } from '../pipeline/pipeline.js';
 import { StreamStages, type ConsumerHooks } from './stream-stages.js';
 import { Alignment } from '../stream-time/alignment.js';
@@ -22,6 +23,7 @@ import { alignmentBoundOf } from '../stream-time/alignment-bound.js';
 import type { BatchResult } from '../pipeline/types.js';
 import type { RuleSet } from '../rules/compiled.js';
 import { connectRedis } from '../store/redis/connect.js';
+import { RedisPartitionState } from '../store/redis/partition-state.js';
 import { PublishJournal } from '../store/redis/publish-journal.js';
 import { RedisStore } from '../store/redis/redis-store.js';
 
@@ -135,7 +137,8 @@ export class Processor {
     if (transport) {
       this.email = new EmailWorker({
         kafka: this.kafka, groupId: s.EMAIL_GROUP_ID, offersTopic: s.OFFERS_TOPIC, transport, from: s.EMAIL_FROM,
-        store: this.store, redis: this.redis, keys: this.store.keys, log, maxAttempts: s.EMAIL_MAX_ATTEMPTS,
+        facts: this.stages ? latestFactsReader(new RedisPartitionState(this.redis, this.store.keys), this.stages.opsTopic, () => this.stages!.partitions) : this.store,
+        redis: this.redis, keys: this.store.keys, log, maxAttempts: s.EMAIL_MAX_ATTEMPTS,
         emailActions: () => this.emailActions(),
         onResult: (result) => this.metrics.emails.inc({ result }),
       });

@@ -67,6 +67,8 @@ export class StreamStages {
   private readonly inFlight = new Set<number>();
   private readonly lastActivity = new Map<number, number>();
   private stopped = false;
+  /** Partitions of the input and ops topics (0 until start). */
+  partitions = 0;
 
   constructor(private ruleSet: RuleSet, private readonly o: StreamStagesOptions) {
     this.opsTopic = opsTopicOf(o.settings);
@@ -82,6 +84,7 @@ export class StreamStages {
   async start(): Promise<void> {
     const s = this.o.settings;
     const partitions = await this.ensureOpsTopic();
+    this.partitions = partitions;
     const limits = { maxBytes: s.MAX_EVENT_BYTES };
     this.route ??= new RouteStage(this.ruleSet, { partitions, limits, clock: Date.now, maxFutureMs: s.MAX_FUTURE_SKEW });
     this.owner ??= new OwnerStage(this.ruleSet, {

@@ -11,13 +11,17 @@ import { DecisionEvent } from '../actions/offer-schema.js';
 import { customerTag } from '../cpis/tags.js';
 import type { RuleSet } from '../rules/compiled.js';
 import { fmt } from '../rule-tests/format.js';
+import type { FactsReader } from '../pipeline/latest-facts.js';
 import type { FactValue, StateStore } from '../store/state-store.js';
 import { kafkaRangeSource, resolveRanges, type RangeBound } from '../backtest/kafka-source.js';
 import { filterLines } from './explain.js';
 
 export interface LiveOptions {
   kafka: Kafka;
-  store: StateStore;
+  /** The offer ledger. */
+  store: Pick<StateStore, 'readLedger'>;
+  /** The customer's facts now. */
+  facts: FactsReader;
   decisionsTopic: string;
   customerId: string;
   ruleId?: string;
@@ -47,7 +51,7 @@ export async function explainLive(o: LiveOptions): Promise<string> {
   const decisions = (await readCustomerDecisions(o.kafka, o.decisionsTopic, o.customerId, o.since))
     .filter((d) => o.ruleId === undefined || d.data.rule.id === o.ruleId);
   const ledger = await o.store.readLedger(decisions.map((d) => d.id));
-  const [facts] = await o.store.readFacts([customerTag(o.customerId)]);
+  const [facts] = await o.facts.readFacts([customerTag(o.customerId)]);
   const out = [`customer ${o.customerId} (running system: ${o.decisionsTopic} and the Redis ledger)`,
     `facts now: ${facts ? Object.entries(facts).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ') : 'no customer profile in Redis'}`];
   const ruleIds = new Set<string>(decisions.map((d) => d.data.rule.id));

@@ -123,6 +123,7 @@ export class OwnerStage {
       await this.o.frontier.write(partition, { now: task.now, head: task.head });
       return stepResult({
         consumed: 0, deadLetters, cpiIssues: [], task: outcome, published, skippedReplays, filteredOut, topic: this.o.topic,
+        traceparents: records.flatMap(({ record }) => record.events.flatMap((e) => (e.traceparent ? [e.traceparent] : []))),
         timings: { windowUpdateMs: t1 - started, decideMs: t2 - t1, publishMs: performance.now() - t2 },
       });
     } catch (err) {

@@ -62,6 +62,7 @@ export class RouteStage {
     return stepResult({
       consumed: routed.consumed, unrouted: routed.unrouted, deadLetters: routed.deadLetters, cpiIssues: routed.cpiIssues, task: null,
       published: [], skippedReplays: 0, filteredOut: [], topic: origin.topic,
+      traceparents: [...routed.records.values()].flatMap((r) => r.events.flatMap((e) => (e.traceparent && e.c !== 0 ? [e.traceparent] : []))),
       timings: { windowUpdateMs: performance.now() - started, decideMs: 0, publishMs: 0 },
     });
   }

@@ -21,6 +21,8 @@ export interface StepParts {
   filteredOut: FilteredCandidate[];
   /** Topic the routed events came from (for late events' origin). */
   topic: string;
+  /** W3C traceparents of the step's events (its span links them). */
+  traceparents?: readonly string[];
   timings?: BatchResult['timings'];
 }
 
@@ -43,7 +45,7 @@ export function stepResult(p: StepParts): BatchResult {
     })),
     cpiIssues: p.cpiIssues,
     lateEvents: (t?.lateEvents ?? []).map(({ event, source }) => ({ eventId: event.id, time: event.time, origin: { topic: p.topic, partition: source, offset: event.offset } })),
-    traceparents: [],
+    traceparents: [...(p.traceparents ?? [])],
     timings: p.timings ?? { windowUpdateMs: 0, decideMs: 0, publishMs: 0 },
   };
 }

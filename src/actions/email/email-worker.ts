@@ -12,7 +12,7 @@ import type { Transporter } from 'nodemailer';
 import { customerTag } from '../../cpis/tags.js';
 import type { Logger } from '../../ops/logger.js';
 import type { RedisKeys } from '../../store/redis/keys.js';
-import type { StateStore } from '../../store/state-store.js';
+import type { FactsReader } from '../../pipeline/latest-facts.js';
 import type { OfferData, WireCloudEvent } from '../offer-event.js';
 import { renderEmail } from './templates.js';
 
@@ -22,7 +22,8 @@ export interface EmailWorkerOptions {
   offersTopic: string;
   transport: Transporter;
   from: string;
-  store: StateStore;
+  /** The customer's facts now (address, name). */
+  facts: FactsReader;
   redis: Redis | Cluster;
   keys: RedisKeys;
   log: Logger;
@@ -67,7 +68,7 @@ export class EmailWorker {
     const o = this.o;
     const key = o.keys.email(offer.id);
     if ((await o.redis.get(key)) !== null) { o.onResult?.('duplicate'); return; }
-    const [facts] = await o.store.readFacts([customerTag(offer.data.customerId)]);
+    const [facts] = await o.facts.readFacts([customerTag(offer.data.customerId)]);
     const to = typeof facts?.email === 'string' ? facts.email : undefined;
     if (!to) {
       o.log.warn({ offerId: offer.id, customerId: offer.data.customerId }, 'no e-mail address on record; e-mail not sent');

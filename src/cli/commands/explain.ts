@@ -4,6 +4,7 @@
  * guardrail, left out by the filter, or never a candidate with the CPI value and threshold then);
  * without, from the running system (the decisions topic and the Redis ledger).
  */
+import type { Kafka } from 'kafkajs';
 import { createKafka } from '../../adapters/kafka/kafka-client.js';
 import { kafkaRangeSource, parseBound, resolveRanges, type RangeBound } from '../../backtest/kafka-source.js';
 import { ndjsonSource, type EventBatches } from '../../backtest/ndjson-source.js';
@@ -17,6 +18,9 @@ import { loadRuleSet } from '../../rules/load.js';
 import { formatRuleError } from '../../rules/rule-errors.js';
 import { connectRedis } from '../../store/redis/connect.js';
 import { RedisStore } from '../../store/redis/redis-store.js';
+import { RedisPartitionState } from '../../store/redis/partition-state.js';
+import { latestFactsReader } from '../../pipeline/latest-facts.js';
+import { opsTopicOf } from '../../app/stream-stages.js';
 import { type CliIo, parseArgs } from '../io.js';
 
 export const EXPLAIN_USAGE = `Usage: cpiwatch explain --customer <id> [--rule <id>] --rules <dir> --events <file.ndjson>
@@ -78,8 +82,12 @@ export async function explainCommand(argv: string[], io: CliIo): Promise<number>
     const redis = connectRedis(settings);
     const store = new RedisStore(redis, settings.REDIS_PREFIX);
     try {
+      const partitions = settings.ENGINE === 'stream-time' ? await partitionCount(kafka, settings.EVENTS_TOPIC) : 0;
+      const facts = settings.ENGINE === 'stream-time'
+        ? latestFactsReader(new RedisPartitionState(redis, store.keys), opsTopicOf(settings), () => partitions)
+        : store;
       io.stdout(await explainLive({
-        kafka, store, decisionsTopic: settings.DECISIONS_TOPIC, customerId, ruleSet,
+        kafka, store, facts, decisionsTopic: settings.DECISIONS_TOPIC, customerId, ruleSet,
         ...(ruleId !== undefined ? { ruleId } : {}), ...(bounds.since ? { since: bounds.since as RangeBound } : {}),
       }));
       return 0;
@@ -110,4 +118,16 @@ export async function explainCommand(argv: string[], io: CliIo): Promise<number>
   const rules = ruleSet.rules.filter((r) => ruleId === undefined || r.id === ruleId);
   io.stdout(formatExplanations(customerId, factsByTag.get(customerTag(customerId)) ?? null, rules.map((r) => explainRule(r, collector, ctx))));
   return 0;
+}
+
+/** Partitions of a topic (the ops topic has as many as the input). */
+async function partitionCount(kafka: Kafka, topic: string): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const [t] = (await admin.fetchTopicMetadata({ topics: [topic] })).topics;
+    return t?.partitions.length ?? 0;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
 }

@@ -1,7 +1,8 @@
 // Traces on the real broker: with an SDK registered (here an in-memory exporter; `cpiwatch run`
 // registers the OTLP one), each batch is a CONSUMER span linked to the producing span of each
 // event, from the CloudEvents `traceparent` attribute (structured mode) or a `traceparent` header;
-// offers carry the traceparent of the event that led to them.
+// offers carry the traceparent of the event that led to them. The routing stage's spans (input topic)
+// and the owners' spans (ops topic) both link the producers' traces.
 import { trace } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -63,7 +64,14 @@ describe('batch spans', () => {
     const found = expected.filter((tp) => linked.has(tp));
     expect(found.length).toBeGreaterThan(Math.min(expected.length, 128 * spans.length) * 0.9);
     expect(spans.every((s) => s.links.every((l) => l.context.isRemote))).toBe(true);
-    expect(spans.some((s) => Number(s.attributes['cpiwatch.offers']) > 0)).toBe(true);
+    // the owners' batches (the ops topic) link the same producer traces and publish the offers
+    const owners = await waitFor(() => {
+      const ended = exporter.getFinishedSpans().filter((s) => s.name === `process ${running.settings.KAFKA_GROUP_ID}.ops`);
+      return ended.some((s) => Number(s.attributes['cpiwatch.offers']) > 0) ? ended : undefined;
+    }, { timeoutMs: 40_000, what: 'an owner batch span with offers' });
+    const ownerLinks = new Set(owners.flatMap((s) => s.links.map((l) => `00-${l.context.traceId}-${l.context.spanId}-01`)));
+    expect([...ownerLinks].every((tp) => traceparentOf.size > 0 && [...traceparentOf.values()].includes(tp))).toBe(true);
+    expect(ownerLinks.size).toBeGreaterThan(0);
 
     // from event to offer: each offer carries the traceparent of one of the events, as header and attribute
     const offers = await waitForMessages(running.topics.offers, 1, { timeoutMs: 20_000, settleMs: 500 });
