@@ -85,7 +85,9 @@ export function curbsideScenario(o: ScenarioOptions): Scenario {
       for (let k = 0; k < perMinute; k++) {
         const t = o.start + 60_000 + m * 60_000 + (k + rand()) * (60_000 / perMinute);
         const orderId = `${s.storeId}-order-${++order}`;
-        const customerId = newCustomer(TIERS[Math.floor(rand() * 4)]!, t - 1000);
+        // the profile is on record before the day starts, as the en-route customers' are: a profile
+        // dated later would, produced first, carry stream time past the events before it
+        const customerId = newCustomer(TIERS[Math.floor(rand() * 4)]!, o.start);
         emit(s.storeId, 'curbside.arrived', t, { orderId, storeId: s.storeId, customerId, promisedWaitSeconds: promised });
         // busy stores: waits climb past the promise after the first few minutes
         const factor = s.busy && m >= 3 ? 1.6 + rand() * 0.8 : 0.4 + rand() * 0.4;

@@ -1,12 +1,16 @@
 /**
  * The stream time of one owner partition. Its ops come from every input partition (the sources),
  * each reporting how far its own event time has got (its watermark: the newest event time it has
- * routed, carried on every op and on every record). The partition's time is the slowest active
- * source's watermark: an op that was in time in its own source can never be late here, and a bucket
- * closes only once every source has moved past it. A source that is caught up and idle says so and
- * stops holding the others back; when every source is idle, the newest watermark wins (the idle
- * sources advance theirs with the wall clock, so windows close and episodes end with no traffic).
- * Stream time never goes back.
+ * routed, carried on every op and on every record). The partition's time is the slowest source's
+ * watermark: an op that was in time in its own source can never be late here, and a bucket closes
+ * only once every source has moved past it.
+ *
+ * A source that is caught up and idle keeps sending marks with its watermark advanced by the wall
+ * time since its last event (its promise: what it routes next is stamped no earlier), so stream time
+ * moves with no traffic (windows close and episodes end) and a source that goes quiet and comes back
+ * is never late against the others. A source with nothing to report (idle, no event routed since its
+ * router started: a partition never written, or one whose new router has seen nothing yet) is left
+ * out until it routes again. Stream time never goes back.
  */
 
 export interface SourceMark {
@@ -14,6 +18,8 @@ export interface SourceMark {
   watermark: number | null;
   /** The source is caught up and has nothing in flight. */
   idle: boolean;
+  /** Its latest mark was idle with no watermark: left out of the stream time until it routes again. */
+  blank?: boolean;
 }
 
 export class StreamClock {
@@ -21,7 +27,7 @@ export class StreamClock {
   private current: number | null = null;
 
   constructor(readonly sources: number, marks?: readonly SourceMark[]) {
-    this.marks = Array.from({ length: sources }, (_, i) => ({ watermark: marks?.[i]?.watermark ?? null, idle: marks?.[i]?.idle ?? false }));
+    this.marks = Array.from({ length: sources }, (_, i) => ({ watermark: marks?.[i]?.watermark ?? null, idle: marks?.[i]?.idle ?? false, ...(marks?.[i]?.blank ? { blank: true } : {}) }));
     this.recompute();
   }
 
@@ -35,9 +41,12 @@ export class StreamClock {
     const m = this.marks[source];
     if (!m) return false;
     const wm = watermark === null ? m.watermark : m.watermark === null ? watermark : Math.max(m.watermark, watermark);
-    if (wm === m.watermark && idle === m.idle) return false;
+    const blank = idle && watermark === null;
+    if (wm === m.watermark && idle === m.idle && blank === (m.blank ?? false)) return false;
     m.watermark = wm;
     m.idle = idle;
+    if (blank) m.blank = true;
+    else delete m.blank;
     return this.recompute();
   }
 
@@ -54,17 +63,13 @@ export class StreamClock {
 
   private recompute(): boolean {
     let min: number | null = null;
-    let max: number | null = null;
-    let active = 0;
     let unknown = false;
     for (const m of this.marks) {
-      if (m.watermark !== null && (max === null || m.watermark > max)) max = m.watermark;
-      if (m.idle) continue;
-      active++;
+      if (m.blank || (m.idle && m.watermark === null)) continue;
       if (m.watermark === null) unknown = true;
       else if (min === null || m.watermark < min) min = m.watermark;
     }
-    const next = active === 0 ? max : unknown ? null : min;
+    const next = unknown ? null : min;
     if (next === null || (this.current !== null && next <= this.current)) return false;
     this.current = next;
     return true;

@@ -16,16 +16,23 @@ describe('the stream time of a partition', () => {
     expect(c.now).toBe(70);
   });
 
-  it('leaves idle sources out, and follows the newest mark when every source is idle', () => {
-    const c = new StreamClock(2);
+  it('counts idle sources at their advanced watermark, and leaves out those with nothing to report', () => {
+    const c = new StreamClock(3);
     c.update(0, 100, false);
-    c.update(1, null, true);
-    expect(c.now).toBe(100);
-    c.update(0, 150, true);
-    c.update(1, 400, true);
-    expect(c.now).toBe(400);
-    c.update(0, 160, false); // active again, behind: time holds until it catches up
-    expect(c.now).toBe(400);
+    c.update(1, null, true); // never routed an event
+    c.update(2, 90, false);
+    expect(c.now).toBe(90);
+    c.update(2, 95, true); // caught up: its watermark moves with the wall clock
+    expect(c.now).toBe(95);
+    c.update(0, 300, false);
+    expect(c.now).toBe(95); // a quiet source still holds the others: what it sends next is not late
+    c.update(2, 120, false); // back with an event at 120: in time
+    expect(c.now).toBe(120);
+    c.update(2, null, true); // its router restarted and has nothing yet: left out
+    expect(c.now).toBe(300);
+    c.update(2, 310, false);
+    c.update(0, 320, true);
+    expect(c.now).toBe(310);
   });
 
   it('restores from a snapshot', () => {
