@@ -1,6 +1,6 @@
 // Hot reload on a running processor (real Kafka and Redis): a valid edit of a threshold changes
 // behaviour mid-stream, an invalid edit changes nothing, and no event is lost or counted twice
-// across the reloads (the processor's windows equal a replay of the same events).
+// across the reloads (the owner partition's persisted window equals a replay of the same events).
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,11 +8,11 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { watchProcessorRules, type ReloadResult, type RulesWatcher } from '../../../src/app/rules-watcher.js';
 import { tagOf } from '../../../src/cpis/tags.js';
-import { CollectingSink } from '../../../src/pipeline/collecting-sink.js';
-import { Pipeline } from '../../../src/pipeline/pipeline.js';
-import { MemoryStore } from '../../../src/store/memory/memory-store.js';
-import { RedisStore } from '../../../src/store/redis/redis-store.js';
-import { windowSpecOf } from '../../../src/windows/buckets.js';
+import { createReplay } from '../../../src/backtest/replay.js';
+import { buildRouting } from '../../../src/cpis/routing.js';
+import { PartitionTask } from '../../../src/pipeline/partition-task.js';
+import { taskRulesOf } from '../../../src/pipeline/task-rules.js';
+import { RedisKeys } from '../../../src/store/redis/keys.js';
 import { deleteKeys, produce, redisClient, waitFor, waitForMessages, withRedis } from '../../support/index.js';
 import { exampleRules, startProcessor, testSettings, type RunningProcessor } from '../../support/processor.js';
 
@@ -39,7 +39,8 @@ function scenario(p: string) {
 }
 
 describe('hot reload on a running processor', () => {
-  const { settings, topics } = testSettings('hot-reload');
+  // no idle marks while the test runs: the live stream time stays at the last event's, as the replay's
+  const { settings, topics } = testSettings('hot-reload', { IDLE_MARK_INTERVAL: '1h' });
   const p = settings.KAFKA_GROUP_ID.slice(-10);
   const { store, events } = scenario(p);
   let running: RunningProcessor;
@@ -105,18 +106,19 @@ describe('hot reload on a running processor', () => {
     // every event applied exactly once: the processor's Redis window equals a replay of the events
     const outcomes = Object.fromEntries((await running.processor.metrics.events.get()).values.map((v) => [v.labels.outcome, v.value]));
     expect(outcomes).toEqual({ applied: events.length });
-    const spec = windowSpecOf(v2.cpis.get('curbside-wait-vs-promise')!);
-    const probe = { tag: tagOf('storeId', store), source: 'probe', ops: [], cpis: [spec], readCurrent: true };
+    // the owner partition's persisted window equals the same events through the local engine
+    const cpi = 'curbside-wait-vs-promise';
+    const tag = tagOf('storeId', store);
     const client = redisClient();
-    const redis = new RedisStore(client, settings.REDIS_PREFIX);
-    const [live] = await redis.applyOps([probe]);
+    const keys = new RedisKeys(settings.REDIS_PREFIX);
+    const fields = new Map(Object.entries(await client.hgetall(keys.partitionEntities(`${settings.KAFKA_GROUP_ID}.ops:0`))));
     await client.quit();
-    // the same events through the same engine on memory (the processor's store path)
-    const memory = new MemoryStore();
-    await new Pipeline({ store: memory, sink: new CollectingSink(), clock: () => Number.POSITIVE_INFINITY }, v2)
-      .processBatch(events.map((e, i) => ({ value: Buffer.from(JSON.stringify(e.event)), origin: { topic: 'x', partition: 0, offset: i } })), 'x:0');
-    const [expected] = await memory.applyOps([probe]);
-    expect(live!.snapshots[0]!.count).toBeGreaterThan(0);
-    expect(live!.snapshots).toEqual(expected!.snapshots);
+    const rules = taskRulesOf(v2, buildRouting(v2));
+    const live = PartitionTask.restore(0, 1, rules, fields, null).entities.get(tag)?.windows.get(cpi);
+    const replay = createReplay(v2);
+    await replay.feed(events.map((e, i) => ({ value: Buffer.from(JSON.stringify(e.event)), origin: { topic: 'x', partition: 0, offset: i } })));
+    const expected = replay.engine.task.entities.get(tag)?.windows.get(cpi);
+    expect(live?.buckets.size).toBeGreaterThan(0);
+    expect(live?.buckets).toEqual(expected?.buckets);
   });
 });
