@@ -1,39 +1,51 @@
-// Crash at every step of a batch, deterministically: the pipeline on the real Redis store is
-// "killed" (an exception thrown, the Pipeline object thrown away) just before or just after each
-// store and sink call of a batch that changes something (windows, rule states, decisions, offers),
-// then a new Pipeline redelivers from the last committed offset, as a restarted process would.
-// The end state must equal the uninterrupted run's: offers and decisions (each once), windows and
-// rule states. The SIGKILL test (crash.test.ts) hits these points only by chance; this one hits each.
+// Crash at every step of a batch, deterministically, in both stages of `run`: the routing stage
+// (input partition -> ops records) and the owner stage (ops records -> windows, rules, decisions,
+// offers) on the real Redis, each "killed" (an exception thrown, every stage and protocol object
+// thrown away) just before or just after a call to Redis or to Kafka of a chosen batch. A new life
+// then starts from the committed offsets, as a restarted process would. The end state must equal the
+// uninterrupted run's: offers and decisions (each once), windows and rule states. The SIGKILL test
+// (crash.test.ts) hits these points only by chance; this one hits each.
 //
 // The commit protocol is the real one (src/adapters/kafka/exactly-once.ts, with the real publish
-// journal in Redis); only Kafka's transaction is modelled: a commit appends the batch's messages to
-// the output and moves the committed offset, all or nothing, as a Kafka transaction does.
+// journal in Redis); only Kafka is modelled: a commit appends the batch's messages to their topics
+// (the ops topic's partitions, the outputs) and moves the group's committed offset, all or nothing,
+// as a Kafka transaction does, and the owners read only what was committed.
 import { Redis } from 'ioredis';
 import type { TopicMessages } from 'kafkajs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ExactlyOnce, type JournalPort, type TransactionPort } from '../../../src/adapters/kafka/exactly-once.js';
 import { createLogger } from '../../../src/ops/logger.js';
-import { CollectingSink } from '../../../src/pipeline/collecting-sink.js';
-import { Pipeline } from '../../../src/pipeline/pipeline.js';
+import type { FrontierPort } from '../../../src/pipeline/decision-frontier.js';
+import { encodeOpRecord } from '../../../src/pipeline/op-records.js';
+import { murmur2 } from '../../../src/pipeline/owner-of.js';
+import { OwnerStage, type OwnedStatePort, type OwnerLedgerPort } from '../../../src/pipeline/owner-stage.js';
+import { RouteStage } from '../../../src/pipeline/route-stage.js';
 import type { RawMessage } from '../../../src/pipeline/types.js';
 import type { RuleSet } from '../../../src/rules/compiled.js';
+import { RedisFrontier } from '../../../src/store/redis/frontier.js';
+import { RedisKeys } from '../../../src/store/redis/keys.js';
+import { RedisPartitionState } from '../../../src/store/redis/partition-state.js';
 import { PublishJournal } from '../../../src/store/redis/publish-journal.js';
 import { RedisStore } from '../../../src/store/redis/redis-store.js';
-import type { StateStore } from '../../../src/store/state-store.js';
 import { services, uniqueNames } from '../../support/index.js';
 import { exampleRules } from '../../support/processor.js';
 import { curbsideStream, prng, readWindows, type EndState } from './harness.js';
 
 const FULL = process.env.CPIWATCH_FULL === '1';
 const BATCH = 40;
-const MAX_EXPERIMENTS = FULL ? Infinity : 60;
+const PARTITIONS = 2;
+/** Crash points tried besides those of the batches that decide (all of those with CPIWATCH_FULL=1). */
+const SAMPLE = FULL ? Infinity : 40;
+const DECIDING_SAMPLE = FULL ? Infinity : 80;
+/** Rounds of idle marks after the input: every owner decides what the others' final time allows. */
+const MARK_ROUNDS = 3;
 
 class Crash extends Error {}
 
-/** A step of a batch: a store or sink method, before or after it ran. */
+/** A step of a batch: a call to Redis or Kafka, before or after it ran. */
 type Step = `${'before' | 'after'} ${string}`;
 
-/** Wraps the store and the sink; throws Crash at the chosen (batch, step) and records the steps seen. */
+/** Wraps the ports; throws Crash at the chosen (batch, step) and records the steps seen. */
 class Injector {
   batch = -1;
   seen: Step[] = [];
@@ -65,62 +77,104 @@ class Injector {
 
 interface RunResult { decisions: string[]; offers: string[]; state: Pick<EndState, 'windows' | 'ruleStates'>; steps: Step[][]; crashes: number }
 
-const TOPICS = { offers: 'offers', decisions: 'decisions', deadLetters: 'dlq' };
+const TOPICS = { offers: 'offers', decisions: 'decisions', deadLetters: 'dlq', ops: 'ops' };
 
-async function run(messages: RawMessage[], ruleSet: RuleSet, stores: string[], crashAt?: { batch: number; step: Step }): Promise<RunResult> {
+/** Kafka, modelled: partitions as arrays, committed offsets per group, transactions all or nothing. */
+class ModelKafka {
+  readonly ops: string[][] = Array.from({ length: PARTITIONS }, () => []);
+  readonly output: TopicMessages[] = [];
+  readonly committed = { route: Array.from({ length: PARTITIONS }, () => 0), owner: Array.from({ length: PARTITIONS }, () => 0) };
+  markRounds = 0;
+
+  transactions(group: 'route' | 'owner'): TransactionPort {
+    return {
+      commit: async (messages, offset) => {
+        for (const t of messages) {
+          if (t.topic === TOPICS.ops) for (const m of t.messages) this.ops[m.partition!]!.push(String(m.value));
+          else this.output.push(t);
+        }
+        this.committed[group][offset.partition] = offset.offset;
+      },
+      reset: async () => undefined,
+    };
+  }
+}
+
+async function run(input: RawMessage[][], ruleSet: RuleSet, stores: string[], crashAt?: { batch: number; step: Step }): Promise<RunResult> {
   const prefix = uniqueNames('crashpt').keyPrefix.replace(/:$/, '');
   const redis = new Redis(services().redisUrl, { maxRetriesPerRequest: 3 });
+  const keys = new RedisKeys(prefix);
   const injector = new Injector();
   if (crashAt) injector.crashAt = crashAt;
   const steps: Step[][] = [];
+  const kafka = new ModelKafka();
+  const log = createLogger('silent');
   let crashes = 0;
-  // Kafka, modelled: the committed consumer offset and the committed output (read committed)
-  let committed = 0;
-  const output: TopicMessages[] = [];
-  const kafkaTx: TransactionPort = {
-    async commit(msgs, offset) {
-      output.push(...msgs);
-      committed = offset.offset;
-    },
-    async reset() {},
-  };
+  let batchNo = 0;
+  // the watermark each source reaches (its last event's time): the final idle marks carry it on
+  const lastTime = input.map((msgs) => Math.max(...msgs.map((m) => Date.parse((JSON.parse(String(m.value)) as { time: string }).time))));
   try {
-    const rawStore = new RedisStore(redis, prefix);
-    const store = injector.wrap<StateStore>(rawStore, 'store', ['applyOps', 'saveRuleStates', 'readAudience', 'readFacts', 'decide', 'markPublished']);
-    const journal = injector.wrap<JournalPort>(new PublishJournal(redis, rawStore.keys), 'journal', ['record', 'read']);
-    const transactions = injector.wrap<TransactionPort>(kafkaTx, 'kafka', ['commit']);
-    let batchNo = 0;
-    while (committed < messages.length) {
-      // a restart: a fresh pipeline and protocol (they keep nothing of their own between batches),
-      // the partition assigned anew, consumption from the committed offset
-      const pipeline = new Pipeline({ store, sink: new CollectingSink(), clock: () => Number.MAX_SAFE_INTEGER }, ruleSet);
-      const eo = new ExactlyOnce({ pipeline, journal, transactions, topics: TOPICS, committedOffset: async () => committed, log: createLogger('silent') });
-      eo.assigned('events', [0]);
-      let position = committed;
+    const state = injector.wrap<OwnedStatePort>(new RedisPartitionState(redis, keys), 'state', ['claim', 'save', 'readEntities']);
+    const ledger = injector.wrap<OwnerLedgerPort>(new RedisStore(redis, prefix), 'ledger', ['decide', 'markPublished']);
+    const frontier = injector.wrap<FrontierPort>(new RedisFrontier(redis, keys, TOPICS.ops), 'frontier', ['read', 'write']);
+    const journal = injector.wrap<JournalPort>(new PublishJournal(redis, keys), 'journal', ['record', 'read']);
+    const routeTx = injector.wrap<TransactionPort>(kafka.transactions('route'), 'kafka', ['commit']);
+    const ownerTx = injector.wrap<TransactionPort>(kafka.transactions('owner'), 'kafka', ['commit']);
+    const pending = () => input.some((msgs, p) => kafka.committed.route[p]! < msgs.length) || kafka.markRounds < MARK_ROUNDS
+      || kafka.ops.some((records, q) => kafka.committed.owner[q]! < records.length);
+    while (pending()) {
+      // a new life: fresh stages and protocols, every partition assigned anew, reading from the committed offsets
+      const route = new RouteStage(ruleSet, { partitions: PARTITIONS, limits: { maxBytes: 1_048_576 }, clock: () => Number.MAX_SAFE_INTEGER, maxFutureMs: 0 });
+      const owner = new OwnerStage(ruleSet, { topic: TOPICS.ops, partitions: PARTITIONS, state, ledger, frontier });
+      const routeOnce = new ExactlyOnce({ pipeline: route, journal, transactions: routeTx, topics: TOPICS, committedOffset: async (_t, p) => kafka.committed.route[p]!, log });
+      const ownerOnce = new ExactlyOnce({ pipeline: owner, journal, transactions: ownerTx, topics: TOPICS, committedOffset: async (_t, p) => kafka.committed.owner[p]!, log });
+      const all = Array.from({ length: PARTITIONS }, (_, p) => p);
+      routeOnce.assigned('events', all);
+      ownerOnce.assigned(TOPICS.ops, all);
+      owner.assigned(all);
+      const position = { route: [...kafka.committed.route], owner: [...kafka.committed.owner] };
+      const step = async (once: ExactlyOnce, group: 'route' | 'owner', topic: string, p: number, messages: RawMessage[]) => {
+        injector.batch = batchNo;
+        injector.seen = [];
+        const first = position[group][p]!;
+        const out = await once.process({ topic, partition: p, messages, firstOffset: first, lastOffset: first + messages.length - 1 });
+        if (out !== 'committed-earlier' && !out.committed) kafka.committed[group][p] = first + messages.length; // the plain offset commit
+        steps[batchNo] = injector.seen;
+        position[group][p] = first + messages.length;
+        batchNo += 1;
+      };
       try {
-        while (position < messages.length) {
-          injector.batch = batchNo;
-          injector.seen = [];
-          const batch = messages.slice(position, position + BATCH);
-          const out = await eo.process({ topic: 'events', partition: 0, messages: batch, firstOffset: position, lastOffset: position + batch.length - 1 });
-          if (out !== 'committed-earlier' && !out.committed) committed = position + batch.length; // the plain offset commit
-          steps[batchNo] = injector.seen;
-          position += batch.length;
-          batchNo += 1;
+        while (pending()) {
+          for (let p = 0; p < PARTITIONS; p++) {
+            const batch = input[p]!.slice(position.route[p], position.route[p]! + BATCH);
+            if (batch.length > 0) await step(routeOnce, 'route', 'events', p, batch);
+          }
+          const routed = input.every((msgs, p) => kafka.committed.route[p] === msgs.length);
+          const owned = kafka.ops.every((records, q) => kafka.committed.owner[q] === records.length);
+          if (routed && owned && kafka.markRounds < MARK_ROUNDS) {
+            // caught up and idle: every source marks its owners (plain sends, no transaction), 10 minutes on
+            for (let s = 0; s < PARTITIONS; s++) {
+              for (let q = 0; q < PARTITIONS; q++) kafka.ops[q]!.push(encodeOpRecord({ v: 1, source: s, watermark: lastTime[s]! + 600_000, idle: true, events: [], ops: [] }));
+            }
+            kafka.markRounds += 1;
+          }
+          for (let q = 0; q < PARTITIONS; q++) {
+            const records = kafka.ops[q]!.slice(position.owner[q], position.owner[q]! + BATCH);
+            const messages = records.map((value, i) => ({ value: Buffer.from(value), origin: { topic: TOPICS.ops, partition: q, offset: position.owner[q]! + i } }));
+            if (messages.length > 0) await step(ownerOnce, 'owner', TOPICS.ops, q, messages);
+          }
         }
       } catch (err) {
         if (!(err instanceof Crash)) throw err;
         crashes += 1;
-        // batch numbers follow offsets: the redelivered batch is the one that crashed
-        batchNo = Math.floor(committed / BATCH);
       }
     }
-    const state = await readWindows(services().redisUrl, prefix, stores, ruleSet);
-    const values = (topic: string) => output.filter((t) => t.topic === topic).flatMap((t) => t.messages.map((m) => JSON.parse(String(m.value)) as { id: string; data: { offerId: string; outcome: string; reason?: string; customerId: string; decidedAt?: string } }));
+    const windows = await readWindows(services().redisUrl, prefix, stores, ruleSet);
+    const values = (topic: string) => kafka.output.filter((t) => t.topic === topic).flatMap((t) => t.messages.map((m) => JSON.parse(String(m.value)) as { id: string; data: { offerId: string; outcome: string; reason?: string; customerId: string } }));
     return {
       decisions: values(TOPICS.decisions).map((d) => `${d.data.offerId} ${d.data.outcome} ${d.data.reason ?? ''} ${d.data.customerId}`),
       offers: values(TOPICS.offers).map((o) => o.id),
-      state,
+      state: windows,
       steps,
       crashes,
     };
@@ -129,38 +183,43 @@ async function run(messages: RawMessage[], ruleSet: RuleSet, stores: string[], c
   }
 }
 
-describe('crash at each step of a batch, then redelivery', () => {
+describe('crash at each step of a batch of either stage, then redelivery', () => {
   let ruleSet: RuleSet;
-  let messages: RawMessage[];
+  let input: RawMessage[][];
   let stores: string[];
   let reference: RunResult;
 
   beforeAll(async () => {
     ruleSet = await exampleRules();
-    // a fixed start: the same batches decide in every run (the pipeline's clock never rejects)
+    // a fixed start: the same batches decide in every run
     const stream = curbsideStream(3000, 'crashpt', 77, Date.UTC(2026, 0, 15, 9, 0, 0));
     stores = stream.scenario.stores.map((s) => s.storeId);
-    messages = stream.scenario.events.map((e, i) => ({ value: Buffer.from(JSON.stringify(e.event)), key: Buffer.from(e.key), origin: { topic: 'events', partition: 0, offset: i } }));
-    reference = await run(messages, ruleSet, stores);
+    // two input partitions by key, as Kafka's default partitioner places them
+    input = Array.from({ length: PARTITIONS }, () => []);
+    for (const e of stream.scenario.events) {
+      const p = (murmur2(Buffer.from(e.key)) & 0x7fffffff) % PARTITIONS;
+      const list = input[p]!;
+      list.push({ value: Buffer.from(JSON.stringify(e.event)), key: Buffer.from(e.key), origin: { topic: 'events', partition: p, offset: list.length } });
+    }
+    reference = await run(input, ruleSet, stores);
   }, 120_000);
 
-  it('the uninterrupted run makes offers', () => {
+  it('the uninterrupted run makes offers, from both owner partitions', () => {
     expect(reference.offers.length).toBeGreaterThan(5);
     expect(new Set(reference.offers).size).toBe(reference.offers.length);
+    expect(input.every((p) => p.length > 0)).toBe(true);
   });
 
   it('every crash point ends in the same offers, decisions, windows and rule states', async () => {
-    // every step of the batches that decide or publish; then a seeded sample of the steps of the
-    // batches that only update windows and save rule states
-    const deciding = reference.steps.flatMap((steps, batch) => (steps.some((s) => /decide|publish/.test(s)) ? [batch] : []));
-    const points = reference.steps.flatMap((steps, batch) => steps.map((step) => ({ batch, step, deciding: deciding.includes(batch) })));
+    // a seeded sample of the steps of the batches that decide or publish, then of the other batches
+    const deciding = new Set(reference.steps.flatMap((steps, batch) => (steps.some((s) => /ledger\.decide|markPublished/.test(s)) ? [batch] : [])));
+    const points = reference.steps.flatMap((steps, batch) => [...new Set(steps)].map((step) => ({ batch, step, deciding: deciding.has(batch) })));
     const rand = prng(99);
-    const first = points.filter((p) => p.deciding);
-    const others = points.filter((p) => !p.deciding).map((p) => ({ p, r: rand() })).sort((a, b) => a.r - b.r).map((x) => x.p);
-    const chosen = [...first, ...others].slice(0, Math.max(first.length, MAX_EXPERIMENTS));
+    const shuffled = (list: typeof points) => list.map((p) => ({ p, r: rand() })).sort((a, b) => a.r - b.r).map((x) => x.p);
+    const chosen = [...shuffled(points.filter((p) => p.deciding)).slice(0, DECIDING_SAMPLE), ...shuffled(points.filter((p) => !p.deciding)).slice(0, SAMPLE)];
     const failures: string[] = [];
     for (const point of chosen) {
-      const got = await run(messages, ruleSet, stores, { batch: point.batch, step: point.step });
+      const got = await run(input, ruleSet, stores, { batch: point.batch, step: point.step });
       expect(got.crashes, `${point.batch} ${point.step}`).toBe(1);
       const problems: string[] = [];
       const dupes = got.offers.filter((id, i) => got.offers.indexOf(id) !== i);
@@ -173,7 +232,7 @@ describe('crash at each step of a batch, then redelivery', () => {
       if (JSON.stringify(got.state.ruleStates) !== JSON.stringify(reference.state.ruleStates)) problems.push('rule states differ');
       if (problems.length > 0) failures.push(`batch ${point.batch}, ${point.step}: ${problems.join('; ')}`);
     }
-    console.log(`[crash points] ${chosen.length} of ${points.length} crash points tried (all ${first.length} of the ${deciding.length} batches that decide)`);
+    console.log(`[crash points] ${chosen.length} of ${points.length} crash points tried (${deciding.size} batches decide), ${reference.offers.length} offers`);
     expect(failures).toEqual([]);
-  }, FULL ? 1_800_000 : 300_000);
+  }, FULL ? 3_600_000 : 600_000);
 });

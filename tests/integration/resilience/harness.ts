@@ -12,8 +12,10 @@ import { buildRouting } from '../../../src/cpis/routing.js';
 import { tagOf } from '../../../src/cpis/tags.js';
 import type { RuleSet } from '../../../src/rules/compiled.js';
 import { curbsideScenario, prng, type Scenario, type ScenarioEvent } from '../../../src/samples/curbside-scenario.js';
-import { RedisStore } from '../../../src/store/redis/redis-store.js';
-import type { WindowSnapshot } from '../../../src/store/state-store.js';
+import type { EntityState } from '../../../src/entities/entity-state.js';
+import { PartitionTask } from '../../../src/pipeline/partition-task.js';
+import { taskRulesOf } from '../../../src/pipeline/task-rules.js';
+import { encodeBucket } from '../../../src/windows/cpi-window.js';
 import { kafkaClient, uniqueNames, waitFor, waitForMessages, type ReadMessage } from '../../support/index.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..', '..');
@@ -78,6 +80,9 @@ export function childEnv(names: RunNames, services: { kafkaBrokers: string[]; re
     DLQ_TOPIC: names.topics.dlq,
     // a SIGKILLed member keeps its partitions until its session expires: the broker's minimum
     KAFKA_SESSION_TIMEOUT: '6s',
+    // no idle marks while the test runs: stream time is the events' alone, so two runs of the same
+    // input end in the same windows and rule states however long each took
+    IDLE_MARK_INTERVAL: '1h',
     LOG_LEVEL: 'warn',
     ...extra,
   };
@@ -192,38 +197,58 @@ export async function produceEvents(kafka: Kafka, topic: string, events: readonl
   }
 }
 
-/** Messages of the group still to consume (end offsets minus committed offsets) on `topic`. */
-export async function groupLag(kafka: Kafka, group: string, topic: string): Promise<number> {
+/** Per partition of `topic`: its end offset minus the group's committed offset (the low offset if none). */
+export async function partitionLags(kafka: Kafka, group: string, topic: string): Promise<{ partition: number; committed: number; lag: number }[]> {
   const admin = kafka.admin();
   await admin.connect();
   try {
     const [committed] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
     const ends = await admin.fetchTopicOffsets(topic);
-    let lag = 0;
-    for (const end of ends) {
+    return ends.map((end) => {
       const c = committed?.partitions.find((p) => p.partition === end.partition);
       const at = c && Number(c.offset) >= 0 ? Number(c.offset) : Number(end.low);
-      lag += Number(end.high) - at;
-    }
-    return lag;
+      return { partition: end.partition, committed: at, lag: Number(end.high) - at };
+    });
   } finally {
     await admin.disconnect();
   }
 }
 
+/** Messages of the group still to consume (end offsets minus committed offsets) on `topic`. */
+export async function groupLag(kafka: Kafka, group: string, topic: string): Promise<number> {
+  return (await partitionLags(kafka, group, topic)).reduce((n, p) => n + p.lag, 0);
+}
+
+/**
+ * Waits until both stages have consumed everything: the routing group its input (lag 0), and the
+ * owners the ops topic. The ops topic is written in transactions, so its end offset counts the commit
+ * marker after the last record: the owners are done when each partition is at most that one offset
+ * behind and their committed offsets have not moved for a while.
+ */
 export async function waitDrained(kafka: Kafka, group: string, topic: string, timeoutMs: number, alive?: () => boolean): Promise<void> {
+  let seen = '';
+  let since = 0;
   await waitFor(async () => {
     if (alive && !alive()) throw new Error('the processor died');
-    return (await groupLag(kafka, group, topic)) === 0;
-  }, { timeoutMs, intervalMs: 250, what: `group ${group} to consume everything on ${topic}` });
+    if ((await groupLag(kafka, group, topic)) !== 0) return false;
+    const ops = await partitionLags(kafka, `${group}.owners`, `${group}.ops`).catch(() => null); // not created yet
+    if (!ops || ops.some((p) => p.lag > 1)) return false;
+    const now = JSON.stringify(ops);
+    if (now !== seen) {
+      seen = now;
+      since = Date.now();
+      return false;
+    }
+    return Date.now() - since >= 1500;
+  }, { timeoutMs, intervalMs: 250, what: `group ${group} to consume everything on ${topic}, and its owners the ops topic` });
 }
 
 // ---------------------------------------------------------------------------------------------
 // End state
 
 export interface EndState {
-  /** tag -> cpi -> window (watermark, count, sum, min, max, num, den, bins) */
-  windows: Record<string, Record<string, Omit<WindowSnapshot, 'at'>>>;
+  /** tag -> cpi -> bucket index -> encoded bucket (the owner's window, as persisted) */
+  windows: WindowsState;
   /** tag -> rule id -> state JSON */
   ruleStates: Record<string, Record<string, string>>;
   /** offer events read committed from the offers topic */
@@ -233,21 +258,40 @@ export interface EndState {
   decisions: string[];
 }
 
-/** Reads the windows of every store through the store itself (applyOps with no ops, readCurrent). */
+export type WindowsState = Record<string, Record<string, Record<string, string>>>;
+
+/** The windows and rule states of some entities, as two runs (or a run and a replay) compare them. */
+export function endStateOf(entities: ReadonlyMap<string, EntityState>, tags: readonly string[]): Pick<EndState, 'windows' | 'ruleStates'> {
+  const windows: WindowsState = {};
+  const ruleStates: EndState['ruleStates'] = {};
+  for (const tag of tags) {
+    const e = entities.get(tag);
+    windows[tag] = Object.fromEntries([...(e?.windows ?? [])].sort(([a], [b]) => (a < b ? -1 : 1)).map(([cpi, w]) => [
+      cpi, Object.fromEntries([...w.buckets].sort(([a], [b]) => a - b).map(([i, bucket]) => [String(i), encodeBucket(bucket)])),
+    ]));
+    ruleStates[tag] = Object.fromEntries([...(e?.rules ?? [])].sort(([a], [b]) => (a < b ? -1 : 1)).map(([id, state]) => [id, JSON.stringify(state)]));
+  }
+  return { windows, ruleStates };
+}
+
+/** Reads the owner partitions' persisted state of this prefix (every `{prefix:p:*}:entities` hash) for these stores. */
 export async function readWindows(redisUrl: string, prefix: string, stores: string[], ruleSet: RuleSet): Promise<Pick<EndState, 'windows' | 'ruleStates'>> {
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: 3 });
   try {
-    const store = new RedisStore(redis, prefix);
-    const specs = [...buildRouting(ruleSet).specs.values()];
-    const tags = stores.map((s) => tagOf('storeId', s));
-    const results = await store.applyOps(tags.map((tag) => ({ tag, source: 'resilience-read', ops: [], cpis: specs, readCurrent: true })));
-    const windows: EndState['windows'] = {};
-    const ruleStates: EndState['ruleStates'] = {};
-    for (const r of results) {
-      windows[r.tag] = Object.fromEntries(r.snapshots.map(({ at: _at, ...s }) => [s.cpi, s]));
-      ruleStates[r.tag] = await redis.hgetall(store.keys.rules(r.tag));
+    const rules = taskRulesOf(ruleSet, buildRouting(ruleSet));
+    const hashes: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `{${prefix}:p:*}:entities`, 'COUNT', 1000);
+      hashes.push(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+    const entities = new Map<string, EntityState>();
+    for (const key of hashes) {
+      const task = PartitionTask.restore(0, 1, rules, new Map(Object.entries(await redis.hgetall(key))), null);
+      for (const [tag, e] of task.entities) entities.set(tag, e);
     }
-    return { windows, ruleStates };
+    return endStateOf(entities, stores.map((s) => tagOf('storeId', s)));
   } finally {
     redis.disconnect();
   }
