@@ -19,6 +19,7 @@ import { ExactlyOnce, KafkaTransactions, transactionalIdFor } from '../adapters/
 import type { Settings } from '../config/settings.js';
 import type { Logger } from '../ops/logger.js';
 import { OwnerStage } from '../pipeline/owner-stage.js';
+import { sourceWatermarkOf } from '../pipeline/partition-task.js';
 import { RouteStage } from '../pipeline/route-stage.js';
 import type { BatchResult } from '../pipeline/types.js';
 import type { RuleSet } from '../rules/compiled.js';
@@ -67,6 +68,9 @@ export class StreamStages {
   private readonly inFlight = new Set<number>();
   private readonly lastActivity = new Map<number, number>();
   private stopped = false;
+  /** Seeding the routers of the input partitions just assigned (their batches and marks wait for it). */
+  private seeding: Promise<void> = Promise.resolve();
+  private state?: RedisPartitionState;
   /** Partitions of the input and ops topics (0 until start). */
   partitions = 0;
 
@@ -87,9 +91,10 @@ export class StreamStages {
     this.partitions = partitions;
     const limits = { maxBytes: s.MAX_EVENT_BYTES };
     this.route ??= new RouteStage(this.ruleSet, { partitions, limits, clock: Date.now, maxFutureMs: s.MAX_FUTURE_SKEW });
+    this.state ??= new RedisPartitionState(this.o.redis, this.o.store.keys);
     this.owner ??= new OwnerStage(this.ruleSet, {
       topic: this.opsTopic, partitions,
-      state: new RedisPartitionState(this.o.redis, this.o.store.keys),
+      state: this.state,
       ledger: this.o.store,
       frontier: new RedisFrontier(this.o.redis, this.o.store.keys, this.opsTopic),
     });
@@ -107,8 +112,9 @@ export class StreamStages {
       const route = this.route;
       const routeOnce: ExactlyOnce = new ExactlyOnce({
         pipeline: {
-          processBatch: (messages, source, options) => {
+          processBatch: async (messages, source, options) => {
             this.inFlight.add(messages[0]!.origin.partition);
+            await this.seeding;
             return route.processBatch(messages, source, options);
           },
         },
@@ -121,6 +127,7 @@ export class StreamStages {
         partitionsConcurrently: s.PARTITIONS_CONCURRENTLY, sessionTimeoutMs: s.KAFKA_SESSION_TIMEOUT,
         onGroupJoin: (assigned) => {
           this.assigned = assigned;
+          this.seeding = this.seed(assigned);
           for (const p of [...this.inFlight]) if (!assigned.includes(p)) this.inFlight.delete(p);
           hooks.onGroupJoin?.(assigned);
         },
@@ -194,11 +201,28 @@ export class StreamStages {
     return p && Number(p.offset) >= 0 ? Number(p.offset) : 0;
   }
 
+  /**
+   * Starts the routers of newly assigned input partitions at the watermark the owners last applied
+   * from them (their persisted metas), so a restarted or moved source keeps holding stream time
+   * where it was, and its idle marks carry on from there.
+   */
+  private async seed(assigned: readonly number[]): Promise<void> {
+    const route = this.route;
+    if (!route || !this.state || assigned.length === 0) return;
+    try {
+      const metas = await this.state.readMeta(Array.from({ length: this.partitions }, (_, q) => `${this.opsTopic}:${q}`));
+      for (const p of assigned) route.seed(p, sourceWatermarkOf(metas, p));
+    } catch (err) {
+      this.o.log.warn({ err: (err as Error).message }, 'routers not seeded from the owners\' state; they start with the next event');
+    }
+  }
+
   /** Idle marks for the caught-up input partitions with nothing in flight. */
   private async tick(): Promise<void> {
     if (this.ticking || this.stopped || !this.route || this.assigned.length === 0) return;
     this.ticking = true;
     try {
+      await this.seeding;
       const s = this.o.settings;
       const admin = await this.adminClient();
       const [high, [committed]] = await Promise.all([
@@ -217,7 +241,7 @@ export class StreamStages {
         if (now - last < s.IDLE_MARK_INTERVAL && this.route.watermark(p) !== null) continue;
         // synchronous from here to the send: no batch of p can start in between
         if (this.inFlight.has(p)) continue;
-        for (const r of this.route.idle(p, now - last)) messages.push({ partition: r.partition, key: null, value: r.value });
+        for (const r of this.route.idle(p, s.IDLE_ADVANCE === 'wall-clock' ? now - last : 0)) messages.push({ partition: r.partition, key: null, value: r.value });
         this.lastActivity.set(p, now);
       }
       if (messages.length > 0) await this.marks!.send({ topic: this.opsTopic, acks: -1, messages });

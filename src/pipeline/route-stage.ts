@@ -47,6 +47,14 @@ export class RouteStage {
     return r;
   }
 
+  /** Starts a source's router at a watermark it had reached before (restart, rebalance); never moves one back. */
+  seed(source: number, watermark: number | null): void {
+    if (watermark === null) return;
+    const r = this.routers.get(source);
+    if (!r) this.routers.set(source, new SourceRouter(source, this.o.partitions, watermark));
+    else if (r.watermark === null || r.watermark < watermark) r.watermark = watermark;
+  }
+
   /** The newest event time routed from each input partition (idle marks, metrics). */
   watermark(source: number): number | null {
     return this.routers.get(source)?.watermark ?? null;

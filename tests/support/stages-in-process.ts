@@ -17,6 +17,8 @@ import { RedisStore } from '../../src/store/redis/redis-store.js';
 export async function runStagesInProcess(o: {
   redis: Redis | Cluster; prefix: string; ruleSet: RuleSet; messages: readonly RawMessage[];
   partitions?: number; batchSize?: number; sourceOf?: (m: RawMessage, i: number) => number;
+  /** Rounds of idle marks at the end (default: until nothing more is decided); 0: none. */
+  finalMarkRounds?: number;
 }): Promise<Decision[]> {
   const n = o.partitions ?? 3;
   const keys = new RedisKeys(o.prefix);
@@ -52,7 +54,7 @@ export async function runStagesInProcess(o: {
     }
     await drain();
   }
-  for (let round = 0, quiet = 0; quiet < 3 && round < 50; round++) {
+  for (let round = 0, quiet = 0; quiet < 3 && round < (o.finalMarkRounds ?? 50); round++) {
     const before = decisions.length;
     for (let s = 0; s < n; s++) forward(route.idle(s, round === 0 ? 1e13 : 0));
     await drain();

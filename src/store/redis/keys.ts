@@ -96,6 +96,11 @@ export class RedisKeys {
     return `${this.partition(partition)}:epoch`;
   }
 
+  /** The partition-level state of a partition (stream time, source marks; written by save-partition.lua). */
+  partitionMeta(partition: string): string {
+    return `${this.partition(partition)}:meta`;
+  }
+
   /** The entities hash of a partition (read by HSCAN and HMGET, written by save-partition.lua). */
   partitionEntities(partition: string): string {
     return `${this.partition(partition)}:entities`;

@@ -199,6 +199,13 @@ export class RedisPartitionState implements PartitionStatePort {
     }
   }
 
+  /** The partition-level state of each partition (null: none saved yet), without claiming. */
+  async readMeta(partitions: string[]): Promise<(string | null)[]> {
+    if (partitions.length === 0) return [];
+    const replies = await roundTrip(this.client, partitions.map((p) => ['get', [this.keys.partitionMeta(p)]] as Command));
+    return replies as (string | null)[];
+  }
+
   async readEntities(partition: string, tags: string[]): Promise<(string | null)[]> {
     const key = this.keys.partitionEntities(partition);
     const commands: Command[] = [];

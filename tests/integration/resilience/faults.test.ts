@@ -39,7 +39,7 @@ interface Expected { offers: string[]; decisions: string[]; windows: WindowsStat
 
 async function reference(stream: Stream, ruleSet: RuleSet): Promise<Expected> {
   const sink = new CollectingSink();
-  // the run sends no idle marks (IDLE_MARK_INTERVAL=1h, harness.ts): its stream time ends at the
+  // the run's idle marks do not move stream time (IDLE_ADVANCE=none): its stream time ends at the
   // last event's, as the replay's does without finish()
   const replay = createReplay(ruleSet, { sink, batchSize: 250 });
   const all = [...stream.profiles, ...stream.rest];
@@ -131,7 +131,7 @@ async function start(s: Setup, ruleSet: RuleSet): Promise<Running> {
     KAFKA_GROUP_ID: n.group, EMAIL_GROUP_ID: `${n.group}-email`,
     EVENTS_TOPIC: topics.events, OFFERS_TOPIC: topics.offers, DECISIONS_TOPIC: topics.decisions, DLQ_TOPIC: topics.dlq,
     HTTP_PORT: '0', LOG_LEVEL: process.env.CPIWATCH_TEST_LOG_LEVEL ?? 'silent', KAFKA_SESSION_TIMEOUT: '6s', STARTUP_RETRY_MAX: '2s',
-    IDLE_MARK_INTERVAL: '1h', // stream time is the events' alone (see reference())
+    IDLE_ADVANCE: 'none', // stream time is the events' alone (see reference())
     ...(s.smtp ? { SMTP_URL: s.smtp.url, EMAIL_MAX_ATTEMPTS: '10' } : {}),
   });
   const processor = new Processor({ settings, ruleSet, log: createLogger(settings.LOG_LEVEL), http: false });

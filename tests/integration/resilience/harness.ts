@@ -80,9 +80,11 @@ export function childEnv(names: RunNames, services: { kafkaBrokers: string[]; re
     DLQ_TOPIC: names.topics.dlq,
     // a SIGKILLed member keeps its partitions until its session expires: the broker's minimum
     KAFKA_SESSION_TIMEOUT: '6s',
-    // no idle marks while the test runs: stream time is the events' alone, so two runs of the same
+    // idle marks that do not move stream time: it is the events' alone, so two runs of the same
     // input end in the same windows and rule states however long each took
-    IDLE_MARK_INTERVAL: '1h',
+    IDLE_ADVANCE: 'none',
+    // each mark round lets the owner partitions decide one more step of their merged candidates
+    IDLE_MARK_INTERVAL: '200ms',
     LOG_LEVEL: 'warn',
     ...extra,
   };
@@ -222,24 +224,20 @@ export async function groupLag(kafka: Kafka, group: string, topic: string): Prom
 /**
  * Waits until both stages have consumed everything: the routing group its input (lag 0), and the
  * owners the ops topic. The ops topic is written in transactions, so its end offset counts the commit
- * marker after the last record: the owners are done when each partition is at most that one offset
- * behind and their committed offsets have not moved for a while.
+ * marker after the last record: the owners are done when each partition has stayed at most that one
+ * offset behind for a while (idle marks keep arriving: a stuck owner falls further behind).
  */
 export async function waitDrained(kafka: Kafka, group: string, topic: string, timeoutMs: number, alive?: () => boolean): Promise<void> {
-  let seen = '';
   let since = 0;
   await waitFor(async () => {
     if (alive && !alive()) throw new Error('the processor died');
-    if ((await groupLag(kafka, group, topic)) !== 0) return false;
-    const ops = await partitionLags(kafka, `${group}.owners`, `${group}.ops`).catch(() => null); // not created yet
-    if (!ops || ops.some((p) => p.lag > 1)) return false;
-    const now = JSON.stringify(ops);
-    if (now !== seen) {
-      seen = now;
-      since = Date.now();
+    const ops = (await groupLag(kafka, group, topic)) === 0 ? await partitionLags(kafka, `${group}.owners`, `${group}.ops`).catch(() => null) : null;
+    if (!ops || ops.some((p) => p.lag > 1)) {
+      since = 0;
       return false;
     }
-    return Date.now() - since >= 1500;
+    since ||= Date.now();
+    return Date.now() - since >= 2500;
   }, { timeoutMs, intervalMs: 250, what: `group ${group} to consume everything on ${topic}, and its owners the ops topic` });
 }
 
@@ -298,7 +296,8 @@ export async function readWindows(redisUrl: string, prefix: string, stores: stri
 }
 
 export async function readOutputs(names: RunNames, expectedOffers: number): Promise<Pick<EndState, 'offers' | 'offerMessages' | 'decisions'>> {
-  const offerMessages = await waitForMessages(names.topics.offers, expectedOffers, { timeoutMs: 60_000, settleMs: 3000 });
+  // the owners' last decisions follow the idle marks' rounds: settle long enough for them
+  const offerMessages = await waitForMessages(names.topics.offers, expectedOffers, { timeoutMs: 60_000, settleMs: 5000 });
   const decisions = await waitForMessages(names.topics.decisions, 1, { timeoutMs: 30_000, settleMs: 3000 });
   return {
     offerMessages,

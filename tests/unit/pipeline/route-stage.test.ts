@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { decodeOpRecord } from '../../../src/pipeline/op-records.js';
+import { sourceWatermarkOf } from '../../../src/pipeline/partition-task.js';
+import { RouteStage } from '../../../src/pipeline/route-stage.js';
+import { exampleRules } from '../../support/processor.js';
+
+describe('a routing stage that starts again', () => {
+  it('takes a source watermark from the owners\' persisted metas: the newest any owner applied', () => {
+    const meta = (marks: (number | null)[]) => JSON.stringify({ marks: marks.map((watermark) => ({ watermark, idle: false })), now: null, applied: 0 });
+    expect(sourceWatermarkOf([meta([100, 50]), null, meta([120, null])], 0)).toBe(120);
+    expect(sourceWatermarkOf([meta([100, 50]), meta([90, null])], 1)).toBe(50);
+    expect(sourceWatermarkOf([null, meta([null, null])], 1)).toBeNull();
+  });
+
+  it('seeds a router so its idle marks carry on from there, and never moves one back', async () => {
+    const stage = new RouteStage(await exampleRules(), { partitions: 2, limits: { maxBytes: 1_048_576 }, clock: () => Number.MAX_SAFE_INTEGER, maxFutureMs: 0 });
+    expect(stage.idle(0, 1000).map((r) => decodeOpRecord(r.value).watermark)).toEqual([null, null]); // nothing to report
+    stage.seed(1, 5000);
+    expect(stage.watermark(1)).toBe(5000);
+    stage.seed(1, 4000);
+    expect(stage.watermark(1)).toBe(5000);
+    const marks = stage.idle(1, 250).map((r) => ({ partition: r.partition, ...decodeOpRecord(r.value) }));
+    expect(marks.map((m) => [m.partition, m.source, m.watermark, m.idle])).toEqual([[0, 1, 5250, true], [1, 1, 5250, true]]);
+  });
+});
