@@ -21,7 +21,7 @@ import { messageOf } from '../errors/cpiwatch-error.js';
 import type { RuleSet } from '../rules/compiled.js';
 import type { LedgerVerdict, OfferCandidate } from '../store/state-store.js';
 import { decideCandidates, type FactsPort } from './decide-candidates.js';
-import { decisionBound, type FrontierPort } from './decision-frontier.js';
+import { decisionGate, type FrontierPort } from './decision-frontier.js';
 import { decodeOpRecord, type OpRecord } from './op-records.js';
 import { ownerOf } from './owner-of.js';
 import { PartitionTask, type PersistedMeta, type TaskRules } from './partition-task.js';
@@ -101,9 +101,9 @@ export class OwnerStage {
       const outcome = task.process(this.rules, records);
       const t1 = performance.now();
       const frontier = await this.o.frontier.read();
-      frontier.set(partition, { now: task.now, head: task.head });
-      const bound = decisionBound(partition, this.o.partitions, frontier);
-      const { decisions, filteredOut } = await decideCandidates(task.takeDecidable(bound), this.ruleSet.policy, this.facts(partition), this.ledger(name));
+      frontier.set(partition, { now: task.now, pending: task.pendingByCustomer });
+      const gate = decisionGate(partition, this.o.partitions, frontier);
+      const { decisions, filteredOut } = await decideCandidates(task.takeDecidable(gate), this.ruleSet.policy, this.facts(partition), this.ledger(name));
       const t2 = performance.now();
       const published: Decision[] = [];
       let skippedReplays = 0;
@@ -120,7 +120,7 @@ export class OwnerStage {
       const write = task.takeWrite();
       const last = messages[messages.length - 1]!.origin.offset;
       await this.o.state.save(name, owned.epoch, { entities: write.fields, offsets: { [name]: last }, meta: JSON.stringify(write.meta) });
-      await this.o.frontier.write(partition, { now: task.now, head: task.head });
+      await this.o.frontier.write(partition, { now: task.now, pending: task.pendingByCustomer });
       return stepResult({
         consumed: 0, deadLetters, cpiIssues: [], task: outcome, published, skippedReplays, filteredOut, topic: this.o.topic,
         traceparents: records.flatMap(({ record }) => record.events.flatMap((e) => (e.traceparent ? [e.traceparent] : []))),

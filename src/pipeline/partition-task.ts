@@ -25,6 +25,7 @@ import { StreamClock, type SourceMark } from '../stream-time/stream-clock.js';
 import { bucketOf, firstBucketBefore } from '../windows/cpi-window.js';
 import type { CpiWindowSpec } from '../windows/window-spec.js';
 import { EntityState, type EpisodeRecord } from '../entities/entity-state.js';
+import type { DecisionGate } from './decision-frontier.js';
 import type { OpRecord, RoutedEvent } from './op-records.js';
 
 /** What the task needs of the loaded rules (pipeline/active-rules.ts). */
@@ -117,18 +118,32 @@ export class PartitionTask {
 
   /**
    * Takes the candidates whose time stream time has passed (all of them at +Infinity), in decision
-   * order; with `bound`, only those before it too (the owner partitions' common frontier: see
-   * pipeline/decision-frontier.ts).
+   * order; with a gate, only those it lets through (the owner partitions' common frontier: see
+   * pipeline/decision-frontier.ts), a held-back candidate holding back the later ones of its customer
+   * and of its rule and scope.
    */
-  takeDecidable(bound: number = Number.POSITIVE_INFINITY): Candidate[] {
+  takeDecidable(gate?: DecisionGate): Candidate[] {
     const now = this.clock.now;
     if (now === null || this.pending.length === 0) return [];
     this.pending.sort(byDecisionOrder);
-    const limit = Math.min(now, bound);
-    let n = 0;
-    while (n < this.pending.length && (this.pending[n]!.time < limit || limit === Number.POSITIVE_INFINITY)) n++;
-    this.metaDirty ||= n > 0;
-    return this.pending.splice(0, n);
+    const limit = Math.min(now, gate?.before ?? Number.POSITIVE_INFINITY);
+    const taken: Candidate[] = [];
+    const kept: Candidate[] = [];
+    // a candidate held back holds back the later ones of its customer and of its rule and scope (budgets)
+    const held = new Set<string>();
+    for (const c of this.pending) {
+      const inTime = c.time < limit || limit === Number.POSITIVE_INFINITY;
+      const keys = [`c:${c.customerId}`, `s:${c.rule.id}:${c.tag}`];
+      if (!inTime || keys.some((k) => held.has(k)) || gate?.blocked(c.customerId, c.time)) {
+        for (const k of keys) held.add(k);
+        kept.push(c);
+      } else {
+        taken.push(c);
+      }
+    }
+    this.pending = kept;
+    this.metaDirty ||= taken.length > 0;
+    return taken;
   }
 
   /** Candidates still waiting (explain, metrics). */
@@ -136,13 +151,15 @@ export class PartitionTask {
     return this.pending;
   }
 
-  /** Time of the earliest candidate waiting for its decision (+Infinity: none). */
-  get head(): number {
-    let min = Number.POSITIVE_INFINITY;
-    for (const c of this.pending) if (c.time < min) min = c.time;
-    return min;
+  /** Each customer's earliest candidate waiting for its decision (the decision frontier). */
+  get pendingByCustomer(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const c of this.pending) {
+      const t = out.get(c.customerId);
+      if (t === undefined || c.time < t) out.set(c.customerId, c.time);
+    }
+    return out;
   }
-
 
   get now(): number | null {
     return this.clock.now;
