@@ -37,6 +37,8 @@ export interface TaskRules {
   audienceRules: ReadonlyMap<string, readonly CompiledRule[]>;
   /** Each rule's place in the rule set: at equal times, earlier rules are decided first. */
   ruleOrder: ReadonlyMap<string, number>;
+  /** How far an idle source may hold stream time behind the active ones (stream-time/stream-clock.ts). */
+  idleSlackMs: number;
 }
 
 export interface Candidate {
@@ -174,6 +176,7 @@ export class PartitionTask {
   /** Applies records of the ops topic in order (offset: their position, for redelivery). */
   process(rules: TaskRules, records: readonly { offset: number; record: OpRecord }[]): TaskOutcome {
     const out = emptyOutcome();
+    this.clock.slackMs = rules.idleSlackMs;
     this.seen = new Set();
     for (const { offset, record } of records) {
       if (offset <= this.applied) {

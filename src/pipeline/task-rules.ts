@@ -1,6 +1,7 @@
 /** The lookup tables the owner partitions need of a loaded rule set (rebuilt on every reload). */
 import type { Routing } from '../cpis/routing.js';
 import type { CompiledRule, RuleSet } from '../rules/compiled.js';
+import { alignmentBoundOf } from '../stream-time/alignment-bound.js';
 import type { TaskRules } from './partition-task.js';
 
 export function taskRulesOf(ruleSet: RuleSet, routing: Routing): TaskRules {
@@ -15,5 +16,6 @@ export function taskRulesOf(ruleSet: RuleSet, routing: Routing): TaskRules {
   return {
     specs: routing.specs, rulesByCpi, rulesById: new Map(ruleSet.rules.map((r) => [r.id, r])), audienceRules,
     ruleOrder: new Map(ruleSet.rules.map((r, i) => [r.id, i])),
+    idleSlackMs: alignmentBoundOf('auto', ruleSet) ?? 0,
   };
 }

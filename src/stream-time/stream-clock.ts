@@ -1,15 +1,17 @@
 /**
  * The stream time of one owner partition. Its ops come from every input partition (the sources),
  * each reporting how far its own event time has got (its watermark: the newest event time it has
- * routed, carried on every op and on every record). The partition's time is the slowest source's
- * watermark: an op that was in time in its own source can never be late here, and a bucket closes
- * only once every source has moved past it.
+ * routed, carried on every op and on every record). The partition's time is the slowest active
+ * source's watermark: an op that was in time in its own source can never be late here, and a bucket
+ * closes only once every active source has moved past it.
  *
- * A source that is caught up and idle keeps sending marks with its watermark advanced by the wall
- * time since its last event (its promise: what it routes next is stamped no earlier), so stream time
- * moves with no traffic (windows close and episodes end) and a source that goes quiet and comes back
- * is never late against the others. A source with nothing to report (idle, no event routed since its
- * router started: a partition never written, or one whose new router has seen nothing yet) is left
+ * A source that is caught up and idle sends marks with its watermark advanced by the wall time since
+ * its last event. It holds the others back to that watermark, but never more than `slackMs` (the
+ * alignment bound) behind the slowest active source: in live traffic its advanced watermark is about
+ * the others' time, so nothing waits; in a replay of history an idle partition does not stop the
+ * rest, and one that comes back with events up to `slackMs` + the lateness behind the others is
+ * still in time. When every source is idle, the newest watermark wins (and moves with the wall
+ * clock). A source with nothing to report (idle, no event routed since its router started) is left
  * out until it routes again. Stream time never goes back.
  */
 
@@ -25,6 +27,9 @@ export interface SourceMark {
 export class StreamClock {
   private readonly marks: SourceMark[];
   private current: number | null = null;
+
+  /** How far an idle source may hold stream time behind the slowest active one (ms). */
+  slackMs = 0;
 
   constructor(readonly sources: number, marks?: readonly SourceMark[]) {
     this.marks = Array.from({ length: sources }, (_, i) => ({ watermark: marks?.[i]?.watermark ?? null, idle: marks?.[i]?.idle ?? false, ...(marks?.[i]?.blank ? { blank: true } : {}) }));
@@ -62,14 +67,22 @@ export class StreamClock {
   }
 
   private recompute(): boolean {
-    let min: number | null = null;
+    let active: number | null = null;
     let unknown = false;
+    const idle: number[] = [];
     for (const m of this.marks) {
       if (m.blank || (m.idle && m.watermark === null)) continue;
-      if (m.watermark === null) unknown = true;
-      else if (min === null || m.watermark < min) min = m.watermark;
+      if (m.idle) idle.push(m.watermark!);
+      else if (m.watermark === null) unknown = true;
+      else if (active === null || m.watermark < active) active = m.watermark;
     }
-    const next = unknown ? null : min;
+    let next: number | null;
+    if (unknown) next = null;
+    else if (active === null) next = idle.length > 0 ? Math.max(...idle) : null;
+    else {
+      next = active;
+      for (const w of idle) next = Math.min(next, Math.max(w, active - this.slackMs));
+    }
     if (next === null || (this.current !== null && next <= this.current)) return false;
     this.current = next;
     return true;

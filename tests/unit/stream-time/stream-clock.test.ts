@@ -16,23 +16,35 @@ describe('the stream time of a partition', () => {
     expect(c.now).toBe(70);
   });
 
-  it('counts idle sources at their advanced watermark, and leaves out those with nothing to report', () => {
+  it('counts idle sources at their advanced watermark, at most the slack behind the active ones', () => {
     const c = new StreamClock(3);
+    c.slackMs = 50;
     c.update(0, 100, false);
-    c.update(1, null, true); // never routed an event
+    c.update(1, null, true); // never routed an event: left out
     c.update(2, 90, false);
     expect(c.now).toBe(90);
     c.update(2, 95, true); // caught up: its watermark moves with the wall clock
     expect(c.now).toBe(95);
+    c.update(0, 120, false);
+    expect(c.now).toBe(95); // a quiet source holds the others (what it sends next is not late)...
     c.update(0, 300, false);
-    expect(c.now).toBe(95); // a quiet source still holds the others: what it sends next is not late
-    c.update(2, 120, false); // back with an event at 120: in time
-    expect(c.now).toBe(120);
+    expect(c.now).toBe(250); // ...but never more than the slack behind them (a replay goes on)
+    c.update(2, 260, false); // back, within the slack and the lateness: in time
+    expect(c.now).toBe(260);
     c.update(2, null, true); // its router restarted and has nothing yet: left out
     expect(c.now).toBe(300);
-    c.update(2, 310, false);
-    c.update(0, 320, true);
-    expect(c.now).toBe(310);
+  });
+
+  it('follows the newest watermark when every source is idle', () => {
+    const c = new StreamClock(2);
+    c.update(0, 100, false);
+    c.update(1, 40, false);
+    expect(c.now).toBe(40);
+    c.update(0, 150, true);
+    c.update(1, 60, true);
+    expect(c.now).toBe(150);
+    c.update(1, 70, false); // active again, behind: time holds until it catches up
+    expect(c.now).toBe(150);
   });
 
   it('restores from a snapshot', () => {
