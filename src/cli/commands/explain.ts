@@ -4,7 +4,6 @@
  * guardrail, left out by the filter, or never a candidate with the CPI value and threshold then);
  * without, from the running system (the decisions topic and the Redis ledger).
  */
-import type { Kafka } from 'kafkajs';
 import { createKafka } from '../../adapters/kafka/kafka-client.js';
 import { kafkaRangeSource, parseBound, resolveRanges, type RangeBound } from '../../backtest/kafka-source.js';
 import { ndjsonSource, type EventBatches } from '../../backtest/ndjson-source.js';
@@ -18,9 +17,7 @@ import { loadRuleSet } from '../../rules/load.js';
 import { formatRuleError } from '../../rules/rule-errors.js';
 import { connectRedis } from '../../store/redis/connect.js';
 import { RedisStore } from '../../store/redis/redis-store.js';
-import { RedisPartitionState } from '../../store/redis/partition-state.js';
-import { latestFactsReader } from '../../pipeline/latest-facts.js';
-import { opsTopicOf } from '../../app/stream-stages.js';
+import { factsInAnyPartition } from '../../store/redis/facts-lookup.js';
 import { type CliIo, parseArgs } from '../io.js';
 
 export const EXPLAIN_USAGE = `Usage: cpiwatch explain --customer <id> [--rule <id>] --rules <dir> --events <file.ndjson>
@@ -82,10 +79,7 @@ export async function explainCommand(argv: string[], io: CliIo): Promise<number>
     const redis = connectRedis(settings);
     const store = new RedisStore(redis, settings.REDIS_PREFIX);
     try {
-      const partitions = settings.ENGINE === 'stream-time' ? await partitionCount(kafka, settings.EVENTS_TOPIC) : 0;
-      const facts = settings.ENGINE === 'stream-time'
-        ? latestFactsReader(new RedisPartitionState(redis, store.keys), opsTopicOf(settings), () => partitions)
-        : store;
+      const facts = settings.ENGINE === 'stream-time' ? factsInAnyPartition(redis, store.keys) : store;
       io.stdout(await explainLive({
         kafka, store, facts, decisionsTopic: settings.DECISIONS_TOPIC, customerId, ruleSet,
         ...(ruleId !== undefined ? { ruleId } : {}), ...(bounds.since ? { since: bounds.since as RangeBound } : {}),
@@ -120,14 +114,3 @@ export async function explainCommand(argv: string[], io: CliIo): Promise<number>
   return 0;
 }
 
-/** Partitions of a topic (the ops topic has as many as the input). */
-async function partitionCount(kafka: Kafka, topic: string): Promise<number> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const [t] = (await admin.fetchTopicMetadata({ topics: [topic] })).topics;
-    return t?.partitions.length ?? 0;
-  } finally {
-    await admin.disconnect().catch(() => undefined);
-  }
-}

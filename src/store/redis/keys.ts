@@ -106,6 +106,11 @@ export class RedisKeys {
     return `${this.partition(partition)}:entities`;
   }
 
+  /** Pattern matching the entities hash of every partition of this prefix (SCAN; explain). */
+  partitionEntitiesPattern(): string {
+    return `{${this.prefix}:p:*}:entities`;
+  }
+
   /** Pattern matching every key of this prefix (for an ACL rule such as ~{cpiwatch:*). */
   pattern(): string {
     return `{${this.prefix}:*`;

@@ -1,0 +1,104 @@
+// A store whose waits go bad and that then sends nothing more (real broker, live event times): its
+// rule fires on stream time, within `resolution + for + 5 s` of wall-clock time after its last
+// event, both while another partition carries traffic and when every partition is idle (the idle
+// marks move stream time). A fast rule (5 s buckets, `for: 5s`) keeps the test short; the shipped
+// rules' 1 m / 2 m are the same path.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { tagOf } from '../../../src/cpis/tags.js';
+import { ownerOf } from '../../../src/pipeline/owner-of.js';
+import { produce, sleep, waitForMessages } from '../../support/index.js';
+import { exampleRules, startProcessor, testSettings, type RunningProcessor } from '../../support/processor.js';
+
+const RESOLUTION_S = 5;
+const FOR_S = 5;
+const CE_JSON = 'application/cloudevents+json; charset=UTF-8';
+
+const RULES = `
+cpis:
+  - id: fast-curbside-wait
+    measure:
+      duration:
+        start: { event: curbside.arrived, correlate: orderId }
+        end: { event: curbside.handed-over, correlate: orderId }
+        relativeTo: promisedWaitSeconds
+    groupBy: storeId
+    window: 1m
+    resolution: ${RESOLUTION_S}s
+    allowedLateness: 5s
+rules:
+  - id: fast-flash-drink
+    cpi: fast-curbside-wait
+    aggregate: p90
+    threshold: { above: 1.25, clear: 1.0 }
+    for: ${FOR_S}s
+    minSamples: 3
+    target:
+      enRoute: { within: 45m }
+    guardrails:
+      cooldown: 1h
+    offer:
+      kind: complimentary-drink
+      code: FAST-DRINK
+      title: A drink on us
+      expiresAfter: 1h
+`;
+
+/** A store id whose owner partition (of 3) is `partition`. */
+function storeOn(prefix: string, partition: number): string {
+  for (let i = 0; ; i++) if (ownerOf(tagOf('storeId', `${prefix}-${i}`), 3) === partition) return `${prefix}-${i}`;
+}
+
+describe('a store that goes quiet after its waits go bad', () => {
+  const running: RunningProcessor[] = [];
+  afterAll(async () => {
+    await Promise.all(running.map((r) => r.stop()));
+  });
+
+  for (const traffic of [true, false]) {
+    it(`fires within resolution + for + 5 s of its last event, ${traffic ? 'while another partition carries traffic' : 'with every partition idle'}`, async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'cpiwatch-quiet-'));
+      writeFileSync(join(dir, 'fast.yaml'), RULES);
+      const { settings, topics } = testSettings(`quiet-${traffic ? 'busy' : 'idle'}`);
+      const r = await startProcessor({ settings, topics, ruleSet: await exampleRules([dir]), partitions: 3 });
+      running.push(r);
+      const p = settings.KAFKA_GROUP_ID.slice(-8);
+      const quiet = storeOn(`${p}-quiet`, 0);
+      const busy = storeOn(`${p}-busy`, 1);
+      let n = 0;
+      const event = (type: string, time: number, data: Record<string, unknown>, key: string) =>
+        ({ key, value: JSON.stringify({ specversion: '1.0', id: `${p}-${++n}`, source: 'urn:cpiwatch:test', type, time: new Date(time).toISOString(), data }), headers: { 'content-type': CE_JSON } });
+
+      const now = Date.now();
+      await produce(topics.events, [
+        event('store.profile', now - 60_000, { storeId: quiet, timeZone: 'Etc/UTC' }, quiet),
+        event('customer.profile', now - 60_000, { customerId: `${p}-c1`, valueTier: 'gold', lifetimeValue: 1800 }, `${p}-c1`),
+        event('customer.en-route', now - 30_000, { customerId: `${p}-c1`, storeId: quiet, etaSeconds: 900 }, quiet),
+        ...[0, 1, 2, 3].map((i) => event('curbside.arrived', now - 40_000 + i * 1000, { orderId: `${p}-o${i}`, storeId: quiet, customerId: `${p}-w${i}`, promisedWaitSeconds: 10 }, quiet)),
+      ]);
+      // three times the promise, then nothing more from this store
+      await produce(topics.events, [0, 1, 2, 3].map((i) => event('curbside.handed-over', Date.now(), { orderId: `${p}-o${i}`, storeId: quiet }, quiet)));
+      const lastEventAt = Date.now();
+
+      let stop = false;
+      const other = traffic ? (async () => {
+        for (let i = 0; !stop; i++) {
+          await produce(topics.events, [event('curbside.arrived', Date.now(), { orderId: `${p}-b${i}`, storeId: busy, customerId: `${p}-v${i}`, promisedWaitSeconds: 300 }, busy)]);
+          await sleep(200);
+        }
+      })() : Promise.resolve();
+      try {
+        const [offer] = await waitForMessages(topics.offers, 1, { timeoutMs: 60_000 });
+        const firedAfterMs = Date.now() - lastEventAt;
+        console.log(`[quiet store] ${traffic ? 'traffic elsewhere' : 'all idle'}: offer ${firedAfterMs} ms after the store's last event`);
+        expect((offer!.json as { subject: string }).subject).toBe(`${p}-c1`);
+        expect(firedAfterMs).toBeLessThanOrEqual((RESOLUTION_S + FOR_S + 5) * 1000);
+      } finally {
+        stop = true;
+        await other;
+      }
+    }, 120_000);
+  }
+});
