@@ -12,6 +12,7 @@
  *     (BENCH_RATE events/s for BENCH_LATENCY_SECONDS), event-to-offer latency of the offers a
  *     customer's own en-route event triggers (produce call -> offer read committed): p50/p99/max;
  *     offers decided when the rule fired (at a bucket close) are counted apart.
+ * BENCH_KEYING=order keys the input by order id (else customer id) instead of by store.
  * Redis is a dedicated redis-server on a free port (memory and CPU of the run alone); Kafka is the
  * local stack's broker (scripts/stack.sh, started if KAFKA_BROKERS is not set).
  * Results: bench/results/<date>-<events>.json, with the machine's details; a table on stdout.
@@ -37,6 +38,15 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 1);
 const RATE = Number(process.env.BENCH_RATE ?? 5000);
 const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 60);
 const NAIVE_MAX_SECONDS = Number(process.env.BENCH_NAIVE_MAX_SECONDS ?? 120);
+/** How the input is keyed: `store` (the scenario's keys: store, or customer for profiles) or `order` (order id, else customer id: every op takes the repartition hop). */
+const KEYING = process.env.BENCH_KEYING === 'order' ? 'order' : 'store';
+const keyOf = (e: ScenarioEvent): string => {
+  if (KEYING === 'store') return e.key;
+  const d = e.event.data as { orderId?: string; customerId?: string };
+  return d.orderId ?? d.customerId ?? e.key;
+};
+/** Engines the throughput runs use, alternating run by run (BENCH_ENGINES=stream-time,per-entity for an A/B); the first is the one reported. */
+const ENGINES = (process.env.BENCH_ENGINES ?? 'stream-time').split(',').filter(Boolean);
 const SKIP = new Set((process.env.BENCH_SKIP ?? '').split(',').filter(Boolean)); // throughput,naive,latency
 /** The processor's settings: every partition of an instance processed at once (as the default of 16 does up to 16). BENCH_CPIWATCH_<SETTING> overrides. */
 const CPIWATCH_ENV: Record<string, string> = {
@@ -156,7 +166,7 @@ async function produceAll(producer: Producer, topic: string, events: readonly Sc
   const chunk = 2000;
   const inFlight: Promise<unknown>[] = [];
   for (let i = 0; i < events.length; i += chunk) {
-    inFlight.push(producer.send({ topic, acks: -1, messages: events.slice(i, i + chunk).map((e) => ({ key: e.key, value: JSON.stringify(e.event), headers: CE })) }));
+    inFlight.push(producer.send({ topic, acks: -1, messages: events.slice(i, i + chunk).map((e) => ({ key: keyOf(e), value: JSON.stringify(e.event), headers: CE })) }));
     if (inFlight.length >= 8) await inFlight.shift();
   }
   await Promise.all(inFlight);
@@ -251,6 +261,8 @@ function scenario(events: number, start: number, idPrefix: string) {
 // Measurements
 
 interface ThroughputRun {
+  /** ENGINE of the run (BENCH_ENGINES runs several, alternating, for an A/B on the same machine). */
+  engine: string;
   events: number; seconds: number; eventsPerSecond: number; peakRssBytes: number; offers: number;
   redisUsedMemoryBytes: number; redisKeys: number; scopes: number; redisBytesPerThousandScopes: number;
   /** CPU seconds used during the run by cpiwatch, redis-server and the Kafka broker (2 cores: 2 s per second at most). */
@@ -265,11 +277,11 @@ function machineCpuSeconds(): number {
   return (f[0]! + f[1]! + f[2]! + f[5]! + f[6]! + f[7]!) / 100; // user nice system irq softirq steal
 }
 
-async function throughput(brokers: string[], redis: RedisServer, topic: string, total: number, scopes: number, run: number): Promise<ThroughputRun> {
+async function throughput(brokers: string[], redis: RedisServer, topic: string, total: number, scopes: number, run: number, engine: string): Promise<ThroughputRun> {
   await redis.client.flushall();
   const before = await redisMemory(redis.client);
   const names = { topic, group: `bench-${id}-cpiwatch-${run}`, prefix: `bench${run}`, offers: `bench.${id}.offers.${run}` };
-  const child = await startCpiwatch(cpiwatchEnv(brokers, redis.url, names), `throughput-${run}`);
+  const child = await startCpiwatch({ ...cpiwatchEnv(brokers, redis.url, names), ENGINE: engine }, `throughput-${run}-${engine}`);
   const cpu0 = { redis: cpuSeconds(redis.proc?.pid), kafka: cpuSeconds(brokerPid()), machine: machineCpuSeconds() };
   let cpiwatchCpu = 0;
   let cpuAtFirst = { cpiwatch: 0, ...cpu0 };
@@ -282,7 +294,9 @@ async function throughput(brokers: string[], redis: RedisServer, topic: string, 
     while (seen < total) {
       if (child.proc.exitCode !== null) throw new Error(`cpiwatch exited with ${child.proc.exitCode}; see ${WORK_DIR}`);
       if (Date.now() > deadline) throw new Error(`cpiwatch consumed ${seen} of ${total} in 30 minutes`);
-      const n = (await child.metric('cpiwatch_events_consumed_total')) ?? 0;
+      // every event counted once by outcome when its processing is done (with the stream-time engine:
+      // at the owner partitions, after the repartition hop)
+      const n = (await child.metric('cpiwatch_events_total')) ?? 0;
       const now = performance.now();
       if (n > 0 && first === 0) {
         first = now;
@@ -309,7 +323,7 @@ async function throughput(brokers: string[], redis: RedisServer, topic: string, 
   const seconds = (last - first) / 1000;
   const used = after.usedMemory - before.usedMemory;
   return {
-    events: total, seconds, eventsPerSecond: total / seconds, peakRssBytes: child.peakRss(), offers,
+    engine, events: total, seconds, eventsPerSecond: total / seconds, peakRssBytes: child.peakRss(), offers,
     redisUsedMemoryBytes: used, redisKeys: after.keys, scopes, redisBytesPerThousandScopes: Math.round(used / (scopes / 1000)),
     cpuSeconds: Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, Math.round(v * 10) / 10])) as ThroughputRun['cpuSeconds'],
     loadAverage: os.loadavg(),
@@ -417,7 +431,7 @@ async function latency(brokers: string[], redis: RedisServer, kafka: Kafka): Pro
         const slice = sc.events.slice(next, due);
         const now = Date.now();
         for (const e of slice) if (e.event.type === 'customer.en-route') sentAt.set((e.event.data as { customerId: string }).customerId, now);
-        pending.push(producer.send({ topic, acks: -1, messages: slice.map((e) => ({ key: e.key, value: JSON.stringify(e.event), headers: CE })) }));
+        pending.push(producer.send({ topic, acks: -1, messages: slice.map((e) => ({ key: keyOf(e), value: JSON.stringify(e.event), headers: CE })) }));
         next = due;
         if (pending.length > 50) await pending.shift();
       }
@@ -517,12 +531,17 @@ async function main(): Promise<void> {
 
       if (!SKIP.has('throughput')) {
         const runs: ThroughputRun[] = [];
-        for (let r = 1; r <= RUNS; r++) {
-          const t = await throughput(brokers, redis, topic, total, scopes, r);
+        for (let r = 1, k = 0; r <= RUNS; r++) for (const engine of ENGINES) {
+          const t = await throughput(brokers, redis, topic, total, scopes, ++k, engine);
           runs.push(t);
-          log(`cpiwatch run ${r}: ${total} events in ${t.seconds.toFixed(1)} s = ${Math.round(t.eventsPerSecond)} events/s, peak RSS ${mb(t.peakRssBytes)}, Redis ${mb(t.redisUsedMemoryBytes)} (${t.redisBytesPerThousandScopes} bytes per 1,000 scopes), ${t.offers} offers; CPU s: cpiwatch ${t.cpuSeconds.cpiwatch}, redis ${t.cpuSeconds.redis}, kafka ${t.cpuSeconds.kafka}, machine ${t.cpuSeconds.machine} of ${(2 * t.seconds).toFixed(0)}`);
+          log(`cpiwatch run ${r} (ENGINE=${engine}, keyed by ${KEYING}): ${total} events in ${t.seconds.toFixed(1)} s = ${Math.round(t.eventsPerSecond)} events/s, peak RSS ${mb(t.peakRssBytes)}, Redis ${mb(t.redisUsedMemoryBytes)} (${t.redisBytesPerThousandScopes} bytes per 1,000 scopes), ${t.offers} offers; CPU s: cpiwatch ${t.cpuSeconds.cpiwatch}, redis ${t.cpuSeconds.redis}, kafka ${t.cpuSeconds.kafka}, machine ${t.cpuSeconds.machine} of ${(2 * t.seconds).toFixed(0)}`);
         }
-        result.throughput = { runs, medianEventsPerSecond: median(runs.map((r) => r.eventsPerSecond)), minEventsPerSecond: Math.min(...runs.map((r) => r.eventsPerSecond)), maxEventsPerSecond: Math.max(...runs.map((r) => r.eventsPerSecond)) };
+        const main = runs.filter((r) => r.engine === ENGINES[0]);
+        result.throughput = {
+          runs, keying: KEYING, medianEventsPerSecond: median(main.map((r) => r.eventsPerSecond)), minEventsPerSecond: Math.min(...main.map((r) => r.eventsPerSecond)), maxEventsPerSecond: Math.max(...main.map((r) => r.eventsPerSecond)),
+          byEngine: Object.fromEntries(ENGINES.map((e) => [e, median(runs.filter((r) => r.engine === e).map((r) => r.eventsPerSecond))])),
+        };
+        if (ENGINES.length > 1) log(`median events/s by engine: ${ENGINES.map((e) => `${e} ${Math.round((result.throughput as { byEngine: Record<string, number> }).byEngine[e]!)}`).join(', ')}`);
       }
       if (!SKIP.has('naive')) {
         const runs: NaiveRun[] = [];

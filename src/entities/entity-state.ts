@@ -73,7 +73,9 @@ export class EntityState {
         return { status: 'applied' };
       case 'enroute': {
         this.enRoute.push({ customer: op.customer, time: op.time, etaMs: op.etaMs });
-        this.enRoute = this.enRoute.filter((r) => r.time >= (now ?? op.time) - op.keepMs);
+        // pruned on stream time only: an op from a source ahead of the others must not drop what a
+        // close that stream time has not reached yet will still read (no stream time yet: keep all)
+        if (now !== null) this.enRoute = this.enRoute.filter((r) => r.time >= now - op.keepMs);
         this.touch('e');
         return { status: 'applied' };
       }
@@ -81,7 +83,7 @@ export class EntityState {
         let list = this.contributors.get(op.cpi);
         if (!list) this.contributors.set(op.cpi, (list = []));
         list.push({ customer: op.customer, time: op.time });
-        const from = (now ?? op.time) - op.keepMs;
+        const from = now === null ? Number.NEGATIVE_INFINITY : now - op.keepMs;
         if (list[0]!.time < from) this.contributors.set(op.cpi, list.filter((r) => r.time >= from));
         this.touch(`c|${op.cpi}`);
         return { status: 'applied' };
@@ -106,7 +108,8 @@ export class EntityState {
       if (d === undefined) return { status: 'unmatched' };
       divisorMs = d;
     }
-    evictStale(pending, op.time - 2 * op.maxPendingMs, (key) => this.touch(`j|${op.cpi}|${key}`));
+    // half-joined pairs far behind stream time will not be completed (no stream time yet: keep all)
+    if (now !== null) evictStale(pending, Math.min(op.time, now) - 2 * op.maxPendingMs, (key) => this.touch(`j|${op.cpi}|${key}`));
     const other = pending.get(op.key);
     const part = `j|${op.cpi}|${op.key}`;
     if (!other) {

@@ -1,0 +1,135 @@
+// Several owner partitions, each deciding on its own: the routing and owner stages of `run` (the
+// real RouteStage and OwnerStage, with in-memory state, ledger and decision frontier) over 1-4
+// partitions, with random keying, batch sizes and an arbitrary order in which the owners get to
+// run. Whatever the order, a customer's candidates from several owners are decided in event-time
+// order (pipeline/decision-frontier.ts), so the decisions are exactly the in-order pass's.
+import fc from 'fast-check';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Decision } from '../../../src/actions/decision.js';
+import { decisionEventOf } from '../../../src/actions/offer-event.js';
+import { MemoryFrontier } from '../../../src/pipeline/decision-frontier.js';
+import { LocalEngine } from '../../../src/pipeline/local-engine.js';
+import { OwnerStage } from '../../../src/pipeline/owner-stage.js';
+import { RouteStage, type RouteSink } from '../../../src/pipeline/route-stage.js';
+import type { RawMessage } from '../../../src/pipeline/types.js';
+import type { RuleSet } from '../../../src/rules/compiled.js';
+import { loadRuleSet } from '../../../src/rules/load.js';
+import { MemoryStore } from '../../../src/store/memory/memory-store.js';
+import { MemoryPartitionState } from '../../../src/store/memory/partition-state.js';
+import { mixedScenario } from '../../../src/samples/mixed-scenario.js';
+import { exampleRules } from '../../support/processor.js';
+import { scenarioEvents, writeScenarioRules } from '../../integration/rules/scenario.js';
+
+const wire = (ds: Decision[]) => ds.map((d) => JSON.stringify(decisionEventOf(d))).sort();
+
+interface Run { partitions: number; sourceOf: (m: RawMessage, i: number) => number; routeBatch: () => number; ownerBatch: () => number; pick: (ready: number[]) => number }
+
+async function runOwners(ruleSet: RuleSet, messages: readonly RawMessage[], o: Run): Promise<Decision[]> {
+  const n = o.partitions;
+  const route = new RouteStage(ruleSet, { partitions: n, limits: { maxBytes: 1_048_576 }, clock: () => Number.POSITIVE_INFINITY, maxFutureMs: 0 });
+  const owner = new OwnerStage(ruleSet, { topic: 'ops', partitions: n, state: new MemoryPartitionState(), ledger: new MemoryStore(), frontier: new MemoryFrontier() });
+  const logs: string[][] = Array.from({ length: n }, () => []);
+  const done = logs.map(() => 0);
+  const decisions: Decision[] = [];
+  const sink: RouteSink = {
+    publish: async (ds) => { decisions.push(...ds); },
+    deadLetter: async () => undefined,
+    forward: async (records) => { for (const r of records) logs[r.partition]!.push(r.value); },
+  };
+  const perSource: RawMessage[][] = Array.from({ length: n }, () => []);
+  messages.forEach((m, i) => { const s = o.sourceOf(m, i); perSource[s]!.push({ ...m, origin: { topic: 'events', partition: s, offset: perSource[s]!.length } }); });
+  // every input partition routed (in random batches), then the owners run in an arbitrary order
+  for (let s = 0; s < n; s++) {
+    for (let i = 0; i < perSource[s]!.length;) {
+      const size = Math.max(1, o.routeBatch());
+      await route.processBatch(perSource[s]!.slice(i, i + size), `events:${s}`, { sink });
+      i += size;
+    }
+  }
+  const ownerStep = async (p: number) => {
+    const size = Math.max(1, o.ownerBatch());
+    const values = logs[p]!.slice(done[p], done[p]! + size);
+    const batch = values.map((value, i) => ({ value: Buffer.from(value), origin: { topic: 'ops', partition: p, offset: done[p]! + i } }));
+    done[p]! += values.length;
+    await owner.processBatch(batch, `ops:${p}`, { sink });
+  };
+  const drain = async () => {
+    for (;;) {
+      const ready = logs.map((l, p) => (done[p]! < l.length ? p : -1)).filter((p) => p >= 0);
+      if (ready.length === 0) return;
+      await ownerStep(o.pick(ready));
+    }
+  };
+  await drain();
+  // the end of the input: idle marks far ahead, in rounds, until nothing more is decided
+  for (let round = 0, quiet = 0; quiet < 2 && round < 40; round++) {
+    const before = decisions.length;
+    for (let s = 0; s < n; s++) await sink.forward(route.idle(s, round === 0 ? 1e13 : 0));
+    await drain();
+    quiet = decisions.length === before ? quiet + 1 : 0;
+  }
+  return decisions;
+}
+
+describe('decisions of several owner partitions', () => {
+  let ruleSet: RuleSet;
+  let messages: RawMessage[];
+  let expected: string[];
+
+  beforeAll(async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cpiwatch-owners-'));
+    await writeScenarioRules(dir);
+    const loaded = await loadRuleSet([dir]);
+    if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
+    ruleSet = loaded.ruleSet;
+    messages = scenarioEvents('op').map((e, i) => ({ value: Buffer.from(JSON.stringify(e.event)), key: Buffer.from(e.key), origin: { topic: 'e', partition: 0, offset: i } }));
+    const engine = new LocalEngine(ruleSet, new MemoryStore());
+    expected = wire([...(await engine.process(messages)).decisions, ...(await engine.finish()).decisions]);
+  });
+
+  it('do not depend on the number of partitions, the keying, the batching or the order the owners run in', async () => {
+    await fc.assert(fc.asyncProperty(
+      fc.integer({ min: 1, max: 4 }), fc.boolean(), fc.integer(), fc.integer({ min: 1, max: 120 }), fc.integer({ min: 1, max: 6 }),
+      async (partitions, byKey, seed, routeMax, ownerMax) => {
+        let s = seed >>> 0;
+        const rand = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+        const hash = (text: string) => { let h = 0; for (const c of text) h = (Math.imul(h, 31) + c.charCodeAt(0)) >>> 0; return h % partitions; };
+        const got = await runOwners(ruleSet, messages, {
+          partitions,
+          sourceOf: byKey ? (m) => hash(String(m.key)) : () => Math.floor(rand() * partitions),
+          routeBatch: () => 1 + Math.floor(rand() * routeMax),
+          ownerBatch: () => 1 + Math.floor(rand() * ownerMax),
+          pick: (ready) => ready[Math.floor(rand() * ready.length)]!,
+        });
+        expect(wire(got)).toEqual(expected);
+      },
+    ), { numRuns: 40 });
+  }, 240_000);
+
+  it('on a curbside day with out-of-order delivery and duplicates: any keying into 6 partitions, any batching and order of the owners', async () => {
+    const rules = await exampleRules();
+    const day = mixedScenario({ start: Date.UTC(2026, 10, 20, 15), seed: 11, minutes: 90, customers: 1000 });
+    const raw = day.events.map((e, i) => ({ value: Buffer.from(JSON.stringify(e.event)), key: Buffer.from(e.keys.store), origin: { topic: 'e', partition: 0, offset: i } }));
+    const engine = new LocalEngine(rules, new MemoryStore());
+    const want = wire([...(await engine.process(raw)).decisions, ...(await engine.finish()).decisions]);
+    expect(want.length).toBeGreaterThan(20);
+    await fc.assert(fc.asyncProperty(fc.constantFrom('store', 'entity', 'random') , fc.integer(), fc.integer({ min: 50, max: 3000 }), fc.integer({ min: 1, max: 400 }),
+      async (keying, seed, routeMax, ownerMax) => {
+        let s = seed >>> 0;
+        const rand = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+        const hash = (text: string) => { let h = 0; for (const c of text) h = (Math.imul(h, 31) + c.charCodeAt(0)) >>> 0; return h % 6; };
+        const got = await runOwners(rules, raw, {
+          partitions: 6,
+          sourceOf: (_m, i) => hash(day.events[i]!.keys[keying as 'store' | 'entity' | 'random']),
+          routeBatch: () => 1 + Math.floor(rand() * routeMax),
+          ownerBatch: () => 1 + Math.floor(rand() * ownerMax),
+          pick: (ready) => ready[Math.floor(rand() * ready.length)]!,
+        });
+        expect(wire(got)).toEqual(want);
+      },
+    ), { numRuns: 6 });
+  }, 240_000);
+});
