@@ -101,7 +101,10 @@ export class OwnerStage {
       const outcome = task.process(this.rules, records);
       const t1 = performance.now();
       const frontier = await this.o.frontier.read();
-      frontier.set(partition, { now: task.now, pending: task.pendingByCustomer });
+      // the partitions this process owns: their live state, fresher than what they last wrote (a
+      // task's stream time and candidates are a function of the records it applied, so one that
+      // fails and starts again from its persisted state reaches the same ones)
+      for (const [q, o] of this.owned) frontier.set(q, { now: o.task.now, pending: o.task.pendingByCustomer });
       const gate = decisionGate(partition, this.o.partitions, frontier);
       const { decisions, filteredOut } = await decideCandidates(task.takeDecidable(gate), this.ruleSet.policy, this.facts(partition), this.ledger(name));
       const t2 = performance.now();

@@ -45,7 +45,7 @@ describe('a curbside day, any keying, any consumption: the offers of the backtes
   beforeAll(async () => {
     await build();
     // three hours ago: the whole day is history, as in a catch-up (its stream time runs on the events)
-    scenario = mixedScenario({ start: Date.now() - 3 * 3600_000, seed: 11, minutes: FULL ? 90 : 45, customers: 1000 });
+    scenario = mixedScenario({ start: Date.now() - 3 * 3600_000, seed: 11, minutes: FULL ? 150 : 45, customers: 1000 });
     const dir = mkdtempSync(join(tmpdir(), 'cpiwatch-scenario-'));
     const file = join(dir, 'day.ndjson');
     writeFileSync(file, scenario.events.map((e) => JSON.stringify(e.event)).join('\n') + '\n');
