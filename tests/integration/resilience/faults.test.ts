@@ -326,10 +326,22 @@ describe('faults mid-stream: no crash, not ready while degraded, recovery, nothi
       // the jars the shared stack already downloaded (else stack.sh fetches them with Maven)
       const jars = join(process.env.CPIWATCH_STACK_DIR ?? join(ROOT, '.stack'), 'kafka-jars');
       if (existsSync(jars)) symlinkSync(jars, join(stackDir, 'kafka-jars'));
-      const [port, controller, sasl] = [await freePort(), await freePort(), await freePort()];
-      env = { ...process.env, CPIWATCH_STACK_DIR: stackDir, CPIWATCH_KAFKA_PORT: String(port), CPIWATCH_KAFKA_CONTROLLER_PORT: String(controller), CPIWATCH_KAFKA_SASL_PORT: String(sasl) };
-      await run('bash', [join(ROOT, 'scripts/stack.sh'), 'up', 'kafka'], { env, timeout: 180_000 });
-      brokers = [`127.0.0.1:${port}`];
+      // four free ports, taken again if another process grabbed one before the broker bound it
+      for (let attempt = 1; ; attempt++) {
+        const [port, controller, sasl, ssl] = [await freePort(), await freePort(), await freePort(), await freePort()];
+        env = {
+          ...process.env, CPIWATCH_STACK_DIR: stackDir, CPIWATCH_KAFKA_PORT: String(port), CPIWATCH_KAFKA_CONTROLLER_PORT: String(controller),
+          CPIWATCH_KAFKA_SASL_PORT: String(sasl), CPIWATCH_KAFKA_SSL_PORT: String(ssl),
+        };
+        try {
+          await run('bash', [join(ROOT, 'scripts/stack.sh'), 'up', 'kafka'], { env, timeout: 180_000 });
+          brokers = [`127.0.0.1:${port}`];
+          break;
+        } catch (err) {
+          await run('bash', [join(ROOT, 'scripts/stack.sh'), 'down', 'kafka'], { env, timeout: 90_000 }).catch(() => undefined);
+          if (attempt >= 3 || !/already in use|is taken/.test(String((err as { stdout?: string; stderr?: string }).stderr ?? '') + String((err as Error).message))) throw err;
+        }
+      }
     }, 200_000);
 
     afterAll(async () => {
