@@ -1,14 +1,12 @@
 /**
- * One cpiwatch processor: Kafka consumer -> pipeline (Redis state) -> offers and decisions on Kafka,
- * with health, metrics and graceful shutdown. Used by `cpiwatch run` and by the integration tests.
+ * One cpiwatch processor: the routing and owner stages on Kafka (app/stream-stages.ts; state in
+ * Redis) -> offers and decisions on Kafka, with health, metrics, the e-mail channel and graceful
+ * shutdown. Used by `cpiwatch run` and by the integration tests.
  */
 import type { Cluster, Redis } from 'ioredis';
-import { Kafka, logLevel, type Producer } from 'kafkajs';
+import { Kafka, logLevel } from 'kafkajs';
 import { EmailWorker } from '../actions/email/email-worker.js';
 import { createTransport } from '../adapters/smtp/transport.js';
-import { KafkaActionSink } from '../adapters/kafka/action-sink.js';
-import { EventConsumer } from '../adapters/kafka/event-consumer.js';
-import { ExactlyOnce, KafkaTransactions, transactionalIdFor } from '../adapters/kafka/exactly-once.js';
 import { createKafka, kafkaConfig } from '../adapters/kafka/kafka-client.js';
 import type { Settings } from '../config/settings.js';
 import { Health } from '../ops/health.js';
@@ -16,7 +14,6 @@ import { startHttpServer } from '../ops/http-server.js';
 import type { Logger } from '../ops/logger.js';
 import { Metrics } from '../ops/metrics.js';
 import { latestFactsReader } from '../pipeline/latest-facts.js';
-import { Pipeline } from '../pipeline/pipeline.js';
 import { StreamStages, type ConsumerHooks } from './stream-stages.js';
 import { Alignment } from '../stream-time/alignment.js';
 import { alignmentBoundOf } from '../stream-time/alignment-bound.js';
@@ -39,18 +36,13 @@ export interface ProcessorOptions {
 export class Processor {
   readonly health = new Health();
   readonly metrics = new Metrics();
-  readonly pipeline: Pipeline;
   readonly kafka: Kafka;
   readonly redis: Redis | Cluster;
   /** Watermark alignment of this instance's input partitions (bound follows the rules). */
   readonly alignment: Alignment;
-  private readonly producer: Producer;
-  /** The consumer's output: offers, decisions and dead letters in one transaction with the batch's offset. */
-  private readonly transactions: KafkaTransactions;
-  /** The per-entity engine's consumer (ENGINE=per-entity). */
-  private consumer?: EventConsumer;
-  /** The stream-time engine's routing and owner stages (ENGINE=stream-time). */
-  private stages?: StreamStages;
+  /** The routing and owner stages. */
+  private readonly stages: StreamStages;
+  private ruleSet: RuleSet;
   private readonly store: RedisStore;
   private readonly email?: EmailWorker;
   private http?: { port: number; close: () => Promise<void> };
@@ -69,22 +61,13 @@ export class Processor {
     this.redis = connectRedis(s);
     this.redis.on('error', (err: Error) => log.warn({ err: err.message }, 'redis connection error'));
     this.store = new RedisStore(this.redis, s.REDIS_PREFIX);
-    this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 10_000 } });
-    const sink = new KafkaActionSink(this.producer, { offers: s.OFFERS_TOPIC, decisions: s.DECISIONS_TOPIC, deadLetters: s.DLQ_TOPIC });
     this.alignment = new Alignment(alignmentBoundOf(s.ALIGNMENT_BOUND, options.ruleSet));
-    this.pipeline = new Pipeline({ store: this.store, sink, clock: Date.now, limits: { maxBytes: s.MAX_EVENT_BYTES }, maxFutureMs: s.MAX_FUTURE_SKEW }, options.ruleSet);
-    this.setRules(options.ruleSet);
+    this.ruleSet = options.ruleSet;
     this.health.watch((ready) => this.metrics.ready.set(ready ? 1 : 0));
-    // the transaction timeout stays below the session timeout: a process stalled mid-transaction
-    // until its partitions moved has it aborted by the coordinator (exactly-once.ts)
-    // its own client: the coordinator answers CONCURRENT_TRANSACTIONS for a few ms after a commit,
-    // and kafkajs retries that with the client's backoff (300 ms here, 20 ms in the Java client)
+    // the transactional producers' own client: the coordinator answers CONCURRENT_TRANSACTIONS for a
+    // few ms after a commit, and kafkajs retries that with the client's backoff (300 ms here, 20 ms
+    // in the Java client)
     const txKafka = new Kafka({ ...kafkaConfig(s, log), retry: { initialRetryTime: 10, maxRetryTime: 1000, retries: 12 } });
-    this.transactions = new KafkaTransactions(txKafka, {
-      transactionalId: transactionalIdFor(s.KAFKA_CLIENT_ID, s.KAFKA_GROUP_ID), groupId: s.KAFKA_GROUP_ID,
-      transactionTimeoutMs: Math.max(1000, Math.min(60_000, s.KAFKA_SESSION_TIMEOUT - 1000)), log,
-      onCommitted: (batches, ms) => this.metrics.recordTransaction(batches, ms),
-    });
     const hooks: ConsumerHooks = {
       onContact: () => {
         this.lastKafkaContact = Date.now();
@@ -113,31 +96,16 @@ export class Processor {
       },
     };
     const journal = new PublishJournal(this.redis, this.store.keys);
-    if (s.ENGINE === 'stream-time') {
-      this.stages = new StreamStages(options.ruleSet, {
-        settings: s, kafka: this.kafka, txKafka, store: this.store, redis: this.redis, journal, alignment: this.alignment, log, hooks,
-        onTransaction: (batches, ms) => this.metrics.recordTransaction(batches, ms),
-      });
-    } else {
-      const exactlyOnce = new ExactlyOnce({
-        pipeline: this.pipeline,
-        journal,
-        transactions: this.transactions,
-        topics: { offers: s.OFFERS_TOPIC, decisions: s.DECISIONS_TOPIC, deadLetters: s.DLQ_TOPIC },
-        committedOffset: (topic, partition) => this.committedOffset(topic, partition),
-        settled: (topic, partition) => this.consumer!.settled(topic, partition),
-        log,
-      });
-      this.consumer = new EventConsumer({
-        ...hooks, exactlyOnce, alignment: this.alignment, kafka: this.kafka, groupId: s.KAFKA_GROUP_ID, topic: s.EVENTS_TOPIC, pipeline: this.pipeline, log,
-        partitionsConcurrently: s.PARTITIONS_CONCURRENTLY, sessionTimeoutMs: s.KAFKA_SESSION_TIMEOUT,
-      });
-    }
+    this.stages = new StreamStages(options.ruleSet, {
+      settings: s, kafka: this.kafka, txKafka, store: this.store, redis: this.redis, journal, alignment: this.alignment, log, hooks,
+      onTransaction: (batches, ms) => this.metrics.recordTransaction(batches, ms),
+    });
+    this.setRules(options.ruleSet);
     const transport = createTransport(s);
     if (transport) {
       this.email = new EmailWorker({
         kafka: this.kafka, groupId: s.EMAIL_GROUP_ID, offersTopic: s.OFFERS_TOPIC, transport, from: s.EMAIL_FROM,
-        facts: this.stages ? latestFactsReader(new RedisPartitionState(this.redis, this.store.keys), this.stages.opsTopic, () => this.stages!.partitions) : this.store,
+        facts: latestFactsReader(new RedisPartitionState(this.redis, this.store.keys), this.stages.opsTopic, () => this.stages.partitions),
         redis: this.redis, keys: this.store.keys, log, maxAttempts: s.EMAIL_MAX_ATTEMPTS,
         emailActions: () => this.emailActions(),
         onResult: (result) => this.metrics.emails.inc({ result }),
@@ -145,28 +113,20 @@ export class Processor {
     }
   }
 
-  /** The group's committed offset of a partition (the next offset it reads), from the broker. */
-  private async committedOffset(topic: string, partition: number): Promise<number> {
-    const admin = this.kafka.admin();
-    await admin.connect();
-    try {
-      const [offsets] = await admin.fetchOffsets({ groupId: this.options.settings.KAFKA_GROUP_ID, topics: [topic] });
-      const p = offsets?.partitions.find((x) => x.partition === partition);
-      return p && Number(p.offset) >= 0 ? Number(p.offset) : 0;
-    } finally {
-      await admin.disconnect().catch(() => undefined);
-    }
-  }
-
   private emailActions(): ReadonlyMap<string, { template: string; subject?: string }> {
     const map = new Map<string, { template: string; subject?: string }>();
-    for (const r of this.pipeline.rules.rules) if (r.email) map.set(r.id, r.email);
+    for (const r of this.ruleSet.rules) if (r.email) map.set(r.id, r.email);
     return map;
   }
 
+  /** The rules in use. */
+  get rules(): RuleSet {
+    return this.ruleSet;
+  }
+
   setRules(ruleSet: RuleSet): void {
-    this.pipeline.setRules(ruleSet);
-    this.stages?.setRules(ruleSet);
+    this.ruleSet = ruleSet;
+    this.stages?.setRules(ruleSet); // undefined only while the constructor runs
     // the constructor sets it up first; a reload may change the smallest allowedLateness
     if (this.alignment) this.alignment.boundMs = alignmentBoundOf(this.options.settings.ALIGNMENT_BOUND, ruleSet);
     this.metrics.rulesLoaded.set(ruleSet.rules.length);
@@ -216,15 +176,9 @@ export class Processor {
     if (!(await this.untilUp('redis', pingRedis))) return;
     // a quick probe first: the clients' own connect retries would hide the first failure for a minute
     if (!(await this.untilUp('kafka', () => this.probeKafka()))) return;
-    if (!(await this.untilUp('kafka', () => this.producer.connect()))) return;
-    if (this.stages) {
-      if (!(await this.untilUp('kafka', () => this.stages!.start()))) return;
-    } else {
-      if (!(await this.untilUp('kafka', () => this.transactions.connect()))) return;
-      if (!(await this.untilUp('kafka', () => this.consumer!.start()))) return;
-    }
+    if (!(await this.untilUp('kafka', () => this.stages.start()))) return;
     if (this.email && !(await this.untilUp('kafka', () => this.email!.start()))) return;
-    this.options.log.info({ topic: s.EVENTS_TOPIC, groupId: s.KAFKA_GROUP_ID, rules: this.pipeline.rules.rules.length }, 'processor started');
+    this.options.log.info({ topic: s.EVENTS_TOPIC, groupId: s.KAFKA_GROUP_ID, rules: this.ruleSet.rules.length }, 'processor started');
   }
 
   private async probeKafka(): Promise<void> {
@@ -265,11 +219,8 @@ export class Processor {
     this.stopSignal?.();
     clearInterval(this.redisTimer);
     this.health.set('kafka', false, 'stopping');
-    await this.consumer?.stop().catch((err) => this.options.log.warn({ err }, 'consumer stop failed'));
-    await this.stages?.stop();
+    await this.stages.stop();
     await this.email?.stop().catch((err) => this.options.log.warn({ err }, 'e-mail worker stop failed'));
-    await this.transactions.disconnect();
-    await this.producer.disconnect().catch((err) => this.options.log.warn({ err }, 'producer disconnect failed'));
     await this.store.close();
     await this.http?.close();
     this.options.log.info('processor stopped');

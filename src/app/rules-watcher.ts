@@ -126,7 +126,7 @@ export class RulesWatcher {
 /** What the watcher needs of a processor (src/app/processor.ts). */
 export interface ReloadableProcessor {
   setRules(ruleSet: RuleSet): void;
-  readonly pipeline: { readonly rules: RuleSet };
+  readonly rules: RuleSet;
   readonly metrics: { ruleReloads: { inc(labels: { result: string }): void } };
 }
 
@@ -137,7 +137,7 @@ export function watchProcessorRules(
 ): RulesWatcher {
   return new RulesWatcher({
     path,
-    current: () => processor.pipeline.rules,
+    current: () => processor.rules,
     apply: (ruleSet) => processor.setRules(ruleSet),
     count: (result) => processor.metrics.ruleReloads.inc({ result }),
     log,

@@ -4,7 +4,7 @@
  */
 import type { CloudEvent } from '../events/cloud-event.js';
 import type { CpiMeasure } from '../rules/compiled.js';
-import type { FactValue, StateOp } from '../store/state-store.js';
+import type { FactValue, StateOp } from './ops.js';
 import { getPath } from './field-path.js';
 import { predicateHolds } from './predicate.js';
 import type { Route, Routing } from './routing.js';
@@ -30,7 +30,7 @@ function factsOf(data: Record<string, unknown>, without: string): Record<string,
   return facts;
 }
 
-export function deriveOps(event: CloudEvent, routing: Routing, offset = 0): Derived {
+export function deriveOps(event: CloudEvent, routing: Routing): Derived {
   const ops: TaggedOp[] = [];
   const issues: CpiIssue[] = [];
   const data = event.data;
@@ -38,21 +38,21 @@ export function deriveOps(event: CloudEvent, routing: Routing, offset = 0): Deri
 
   switch (event.type) {
     case 'customer.profile':
-      ops.push({ tag: customerTag(String(data.customerId)), op: { kind: 'fact', offset, time, facts: factsOf(data, 'customerId') } });
+      ops.push({ tag: customerTag(String(data.customerId)), op: { kind: 'fact', time, facts: factsOf(data, 'customerId') } });
       break;
     case 'store.profile':
-      ops.push({ tag: tagOf('storeId', String(data.storeId)), op: { kind: 'fact', offset, time, facts: factsOf(data, 'storeId') } });
+      ops.push({ tag: tagOf('storeId', String(data.storeId)), op: { kind: 'fact', time, facts: factsOf(data, 'storeId') } });
       break;
     case 'customer.en-route':
       ops.push({
         tag: tagOf('storeId', String(data.storeId)),
-        op: { kind: 'enroute', offset, time, customer: String(data.customerId), etaMs: Number(data.etaSeconds) * 1000, keepMs: routing.enRouteKeepMs },
+        op: { kind: 'enroute', time, customer: String(data.customerId), etaMs: Number(data.etaSeconds) * 1000, keepMs: routing.enRouteKeepMs },
       });
       break;
   }
 
   for (const route of routing.byEventType.get(event.type) ?? []) {
-    const op = opFor(route, event, offset, issues);
+    const op = opFor(route, event, issues);
     if (!op) continue;
     const cpi = route.cpi;
     const group = scalar(getPath(data, cpi.groupBy));
@@ -63,13 +63,13 @@ export function deriveOps(event: CloudEvent, routing: Routing, offset = 0): Deri
     if (customer === undefined) continue;
     for (const a of routing.contributors.get(cpi.id) ?? []) {
       if (!predicateHolds(data, a.where)) continue;
-      ops.push({ tag, op: { kind: 'contrib', offset, time, cpi: a.audience, customer: String(customer), keepMs: a.keepMs }, cpi: cpi.id });
+      ops.push({ tag, op: { kind: 'contrib', time, cpi: a.audience, customer: String(customer), keepMs: a.keepMs }, cpi: cpi.id });
     }
   }
   return { ops, issues };
 }
 
-function opFor(route: Route, event: CloudEvent, offset: number, issues: CpiIssue[]): StateOp | undefined {
+function opFor(route: Route, event: CloudEvent, issues: CpiIssue[]): StateOp | undefined {
   const m: CpiMeasure = route.cpi.measure;
   const data = event.data;
   const cpi = route.cpi.id;
@@ -78,18 +78,18 @@ function opFor(route: Route, event: CloudEvent, offset: number, issues: CpiIssue
     if (!predicateHolds(data, m.where)) return undefined;
     const value = getPath(data, m.field);
     if (typeof value !== 'number' || !Number.isFinite(value)) { issues.push({ cpi, field: m.field }); return undefined; }
-    return { kind: 'sample', offset, time, cpi, value };
+    return { kind: 'sample', time, cpi, value };
   }
   if (m.kind === 'ratio') {
     const num = m.numerator.event === event.type && predicateHolds(data, m.numerator.where) ? 1 : 0;
     const den = m.denominator.event === event.type && predicateHolds(data, m.denominator.where) ? 1 : 0;
-    return num || den ? { kind: 'count', offset, time, cpi, num, den } : undefined;
+    return num || den ? { kind: 'count', time, cpi, num, den } : undefined;
   }
   const side = route.role === 'start' ? m.start : m.end;
   if (!predicateHolds(data, side.where)) return undefined;
   const key = scalar(getPath(data, side.correlate));
   if (key === undefined) { issues.push({ cpi, field: side.correlate }); return undefined; }
-  if (route.role === 'end') return { kind: 'end', offset, time, cpi, key: String(key), maxPendingMs: m.maxPendingMs };
+  if (route.role === 'end') return { kind: 'end', time, cpi, key: String(key), maxPendingMs: m.maxPendingMs };
   let divisorMs = m.unitMs;
   if (m.relativeTo !== undefined) {
     const expected = getPath(data, m.relativeTo);
@@ -97,11 +97,11 @@ function opFor(route: Route, event: CloudEvent, offset: number, issues: CpiIssue
     if (typeof expected === 'number' && Number.isFinite(expected) && expected >= 0.001) divisorMs = expected * 1000;
     else if (m.expectedFromScope !== undefined) {
       return {
-        kind: 'start', offset, time, cpi, key: String(key), divisorMs: null, divisorFact: m.expectedFromScope,
+        kind: 'start', time, cpi, key: String(key), divisorMs: null, divisorFact: m.expectedFromScope,
         ...(m.defaultExpectedMs !== undefined ? { fallbackDivisorMs: m.defaultExpectedMs } : {}), maxPendingMs: m.maxPendingMs,
       };
     } else if (m.defaultExpectedMs !== undefined) divisorMs = m.defaultExpectedMs;
     else { issues.push({ cpi, field: m.relativeTo }); return undefined; }
   }
-  return { kind: 'start', offset, time, cpi, key: String(key), divisorMs, maxPendingMs: m.maxPendingMs };
+  return { kind: 'start', time, cpi, key: String(key), divisorMs, maxPendingMs: m.maxPendingMs };
 }

@@ -3,8 +3,7 @@
  * (re)load so the hot path does a single map lookup per event.
  */
 import type { CompiledCpi, EventMatcher, Predicate, RuleSet } from '../rules/compiled.js';
-import type { CpiWindowSpec } from '../store/state-store.js';
-import { windowSpecOf } from '../windows/buckets.js';
+import { windowSpecOf, type CpiWindowSpec } from '../windows/window-spec.js';
 
 export type RouteRole = 'value' | 'ratio' | 'start' | 'end';
 

@@ -71,7 +71,7 @@ export class ExplainCollector {
       if (!m.value || !m.value.includes(this.needle)) continue;
       const decoded = decodeEvent(m, { maxBytes: Number.MAX_SAFE_INTEGER });
       if (!decoded.ok) continue;
-      for (const { tag, op, cpi } of deriveOps(decoded.event, this.routing, m.origin.offset).ops) {
+      for (const { tag, op, cpi } of deriveOps(decoded.event, this.routing).ops) {
         const base = { tag, time: op.time, eventType: decoded.event.type };
         if (op.kind === 'enroute' && op.customer === this.customerId) this.presence.push({ ...base, kind: 'enroute', etaMs: op.etaMs });
         else if (op.kind === 'contrib' && op.customer === this.customerId) this.presence.push({ ...base, kind: 'contrib', cpi: op.cpi });

@@ -12,14 +12,14 @@ import { customerTag } from '../cpis/tags.js';
 import type { RuleSet } from '../rules/compiled.js';
 import { fmt } from '../rule-tests/format.js';
 import type { FactsReader } from '../pipeline/latest-facts.js';
-import type { FactValue, StateStore } from '../store/state-store.js';
+import type { FactValue, OfferLedger } from '../store/state-store.js';
 import { kafkaRangeSource, resolveRanges, type RangeBound } from '../backtest/kafka-source.js';
 import { filterLines } from './explain.js';
 
 export interface LiveOptions {
   kafka: Kafka;
   /** The offer ledger. */
-  store: Pick<StateStore, 'readLedger'>;
+  store: Pick<OfferLedger, 'readLedger'>;
   /** The customer's facts now. */
   facts: FactsReader;
   decisionsTopic: string;

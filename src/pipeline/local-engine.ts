@@ -39,6 +39,10 @@ export class LocalEngine {
     this.rules = taskRulesOf(ruleSet, this.routing);
   }
 
+  get ruleSetInUse(): RuleSet {
+    return this.ruleSet;
+  }
+
   setRules(ruleSet: RuleSet): void {
     this.ruleSet = ruleSet;
     this.routing = buildRouting(ruleSet);

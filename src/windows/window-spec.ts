@@ -1,4 +1,5 @@
 /** A CPI's window as the engine needs it, and a window's merged content at one evaluation time. */
+import type { CompiledCpi } from '../rules/compiled.js';
 
 export interface CpiWindowSpec {
   cpi: string;
@@ -21,4 +22,13 @@ export interface WindowSnapshot {
   den: number;
   /** Sketch bins: index (see windows/sketch.ts) to count. */
   bins: Record<string, number>;
+}
+
+export function windowSpecOf(cpi: CompiledCpi): CpiWindowSpec {
+  return {
+    cpi: cpi.id,
+    resolutionMs: cpi.resolutionMs,
+    buckets: Math.max(1, Math.round(cpi.windowMs / cpi.resolutionMs)),
+    latenessMs: cpi.latenessMs,
+  };
 }

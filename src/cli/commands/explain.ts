@@ -79,7 +79,7 @@ export async function explainCommand(argv: string[], io: CliIo): Promise<number>
     const redis = connectRedis(settings);
     const store = new RedisStore(redis, settings.REDIS_PREFIX);
     try {
-      const facts = settings.ENGINE === 'stream-time' ? factsInAnyPartition(redis, store.keys) : store;
+      const facts = factsInAnyPartition(redis, store.keys);
       io.stdout(await explainLive({
         kafka, store, facts, decisionsTopic: settings.DECISIONS_TOPIC, customerId, ruleSet,
         ...(ruleId !== undefined ? { ruleId } : {}), ...(bounds.since ? { since: bounds.since as RangeBound } : {}),

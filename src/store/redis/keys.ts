@@ -2,20 +2,7 @@
  * Every Redis key cpiwatch uses is built here (the Lua scripts receive these bases as KEYS and
  * append the documented suffixes; each suffix is listed below, nowhere else invents a key).
  *
- * Keys carry a hash tag so every key of one entity lands in one Redis Cluster slot:
- *   {<prefix>:<tag>}                 entity base, e.g. {cpiwatch:storeId=S1}
- *     :applied                       hash  source (topic:partition) -> last applied offset (TTL 30 d)
- *     :wm                            hash  cpi -> watermark (newest event time applied, ms)
- *     :w:<cpi>:<bucket>              hash  c, s, mn, mx, n, d, b<bin>: one time bucket of a window
- *     :pend:<cpi>                    hash  correlation key -> pending start or end of a duration
- *     :pendt:<cpi>                   zset  correlation key by event time (eviction order)
- *     :facts                         hash  fact -> JSON value (any field name, as the event has it) (TTL 90 d)
- *     :factst                        string event time of the newest facts (TTL 90 d)
- *     :enroute                       zset  customer by event time of their en-route event
- *     :eta                           hash  customer -> ETA in ms
- *     :contrib:<cpi>                 zset  customer by event time of their latest contribution
- *     :rules                         hash  rule id -> JSON rule state (TTL 30 d)
- *     :pclose                        list  bucket closes whose rule states are not saved yet (crash journal)
+ * Keys carry a hash tag so the keys of one group land in one Redis Cluster slot:
  *   {<prefix>:d}                     decisions base (one slot: decisions are rare)
  *     :offer:<offerId>               hash  outcome, reason, published, src (the source that decided it): the offer ledger
  *     :hist:<customer>               zset  "<offerId>|<ruleId>" by offer time: contact history
@@ -23,47 +10,22 @@
  *     :email:<offerId>               string e-mail delivery state of an offer (actions/email)
  *     :pub:<topic:partition>         string JSON {last, offers, messages}: decisions a batch marked
  *                                    published, with their Kafka messages, until its transaction commits
- *   {<prefix>:p:<partition>}         state of one owner partition, e.g. {cpiwatch:p:cpiwatch.state:3}
+ *   {<prefix>:p:<partition>}         state of one owner partition, e.g. {cpiwatch:p:cpiwatch.ops:3}
  *                                    (store/redis/partition-state.ts; no TTLs: the durable copy)
  *     :epoch                         string fencing epoch, INCR by every claim of the partition
  *     :offsets                       hash  source (topic:partition) -> last applied offset
  *     :entities                      hash  entity tag -> its serialized state (opaque to Redis)
  *     :meta                          string opaque partition-level state (stream time etc.)
- *   {<prefix>:f:<ops topic>}         hash  owner partition -> JSON {n: stream time, h: earliest undecided
- *                                    candidate}: the decision frontier (pipeline/decision-frontier.ts)
+ *   {<prefix>:f:<ops topic>}         hash  owner partition -> JSON {n: stream time, c: customer -> earliest
+ *                                    undecided candidate}: the decision frontier (pipeline/decision-frontier.ts)
  */
 export class RedisKeys {
   constructor(readonly prefix: string) {
     if (/[{}]/.test(prefix)) throw new Error('the Redis key prefix must not contain { or }');
   }
 
-  /** Base of an entity's keys, e.g. {cpiwatch:storeId=S1}. */
-  entity(tag: string): string {
-    return `{${this.prefix}:${tag}}`;
-  }
-
   decisions(): string {
     return `{${this.prefix}:d}`;
-  }
-
-  rules(tag: string): string {
-    return `${this.entity(tag)}:rules`;
-  }
-
-  facts(tag: string): string {
-    return `${this.entity(tag)}:facts`;
-  }
-
-  enRoute(tag: string): string {
-    return `${this.entity(tag)}:enroute`;
-  }
-
-  eta(tag: string): string {
-    return `${this.entity(tag)}:eta`;
-  }
-
-  contributors(tag: string, cpi: string): string {
-    return `${this.entity(tag)}:contrib:${cpi}`;
   }
 
   offer(offerId: string): string {
@@ -85,7 +47,7 @@ export class RedisKeys {
     return `{${this.prefix}:f:${opsTopic}}`;
   }
 
-  /** Base of one owner partition's keys, e.g. {cpiwatch:p:cpiwatch.state:3}. */
+  /** Base of one owner partition's keys, e.g. {cpiwatch:p:cpiwatch.ops:3}. */
   partition(partition: string): string {
     if (/[{}]/.test(partition)) throw new Error(`a partition name must not contain { or }: ${partition}`);
     return `{${this.prefix}:p:${partition}}`;

@@ -23,7 +23,7 @@
  * batch's entities written while the offsets still say the batch was not applied: the next owner
  * loads them and gets the batch redelivered. That is safe as long as the owner, re-applying a batch,
  * re-derives the same state for an entity that already has it (each entity's state records what it
- * applied, e.g. its last offset per source, as apply-ops.lua's :applied does): the partial writes
+ * applied, e.g. its last offset per source): the partial writes
  * are then overwritten by the redelivered batch's save. A single-call save is all or nothing.
  *
  * Strings: tags, states, sources and meta are passed as separate arguments and stored as their UTF-8

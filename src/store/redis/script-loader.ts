@@ -10,11 +10,7 @@ import type { Cluster, Redis } from 'ioredis';
 const LUA_DIR = fileURLToPath(new URL('../../../src/store/redis/lua/', import.meta.url));
 
 export const SCRIPTS = {
-  applyOps: { file: 'apply-ops.lua', keys: 1 },
-  /** The same script over many entities at once (standalone Redis): the key count comes first. */
-  applyOpsMany: { file: 'apply-ops.lua', keys: null },
   decideOffers: { file: 'decide-offers.lua', keys: 1 },
-  saveRuleStates: { file: 'save-rule-states.lua', keys: 1 },
   /** Owner partitions (partition-state.ts): the fencing claim and the per-batch save. */
   claimPartition: { file: 'claim-partition.lua', keys: 1 },
   savePartition: { file: 'save-partition.lua', keys: 1 },

@@ -47,7 +47,7 @@ describe('dead letters on the real broker', () => {
     expect(metric(await metricsText(port), 'cpiwatch_events_consumed_total')).toBe(0);
 
     const scenario = opsScenario(settings.REDIS_PREFIX);
-    expectedOffers = (await uninterrupted(running.processor.pipeline.rules, scenario)).offered.map((d) => d.offerId).sort();
+    expectedOffers = (await uninterrupted(running.processor.rules, scenario)).offered.map((d) => d.offerId).sort();
     bad = badEvents(settings.REDIS_PREFIX);
     await produce(topics.events, asProduced(scenario.profiles));
     // bad ones spread through the stream, on the same (only) partition as the good ones
@@ -108,7 +108,7 @@ describe('dead letters on the real broker', () => {
     expect(metric(text, 'cpiwatch_events_invalid_total', 'code="CPW203"')).toBe(2);
     expect(metric(text, 'cpiwatch_offers_total', 'rule="curbside-flash-drink"')).toBe(expectedOffers.length);
     expect(metric(text, 'cpiwatch_ready')).toBe(1);
-    expect(metric(text, 'cpiwatch_rules_loaded')).toBe(running.processor.pipeline.rules.rules.length);
+    expect(metric(text, 'cpiwatch_rules_loaded')).toBe(running.processor.rules.rules.length);
     expect(metric(text, 'cpiwatch_batch_duration_seconds_count')).toBeGreaterThan(0);
     // offers and dead letters leave in Kafka transactions, one or more batches each
     const transactions = metric(text, 'cpiwatch_kafka_transaction_seconds_count');

@@ -23,7 +23,7 @@ export async function expectOffersWith(label: string, env: Record<string, string
     const scenario = opsScenario(settings.REDIS_PREFIX);
     await produce(topics.events, asProduced(scenario.profiles));
     await produce(topics.events, asProduced(scenario.rest));
-    const expected = (await uninterrupted(running.processor.pipeline.rules, scenario)).offered.map((d) => d.offerId).sort();
+    const expected = (await uninterrupted(running.processor.rules, scenario)).offered.map((d) => d.offerId).sort();
     expect(expected.length).toBeGreaterThan(0);
     const offers = await waitForMessages(topics.offers, expected.length, { timeoutMs: 30_000, settleMs: 500 });
     expect(offers.map((m) => (m.json as { id: string }).id).sort()).toEqual(expected);

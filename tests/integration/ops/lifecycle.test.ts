@@ -98,7 +98,7 @@ describe('dependencies unavailable', () => {
     const scenario = opsScenario(settings.REDIS_PREFIX);
     await produce(topics.events, asProduced(scenario.profiles));
     await produce(topics.events, asProduced(scenario.rest));
-    const expected = (await uninterrupted(processor.pipeline.rules, scenario)).offered.length;
+    const expected = (await uninterrupted(processor.rules, scenario)).offered.length;
     expect((await waitForMessages(topics.offers, expected, { timeoutMs: 30_000, settleMs: 500 })).length).toBe(expected);
   });
 

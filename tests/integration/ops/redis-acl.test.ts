@@ -10,7 +10,7 @@ import { loadSettings } from '../../../src/config/settings.js';
 import { aclSetUserArgs } from '../../../src/ops/redis-acl.js';
 import { connectRedis } from '../../../src/store/redis/connect.js';
 import { RedisStore } from '../../../src/store/redis/redis-store.js';
-import { stateStoreContract } from '../../contract/state-store.contract.js';
+import { offerLedgerContract } from '../../contract/offer-ledger.contract.js';
 import { deleteKeys, redisClient, services, uniqueId } from '../../support/index.js';
 import { exampleRules } from '../../support/processor.js';
 import { offersOnStore, opsScenario, uninterrupted } from './scenario.js';
@@ -39,7 +39,7 @@ afterAll(async () => {
   await admin.quit();
 });
 
-stateStoreContract('redis as a least-privilege ACL user', async () => {
+offerLedgerContract('redis as a least-privilege ACL user', async () => {
   const client = connectRedis(aclSettings());
   const store = new RedisStore(client, prefix);
   return { store, done: () => store.close() };

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSettings } from '../../../src/config/settings.js';
 import { connectRedis } from '../../../src/store/redis/connect.js';
 import { RedisStore } from '../../../src/store/redis/redis-store.js';
-import { stateStoreContract } from '../../contract/state-store.contract.js';
+import { offerLedgerContract } from '../../contract/offer-ledger.contract.js';
 import { uniqueId } from '../../support/index.js';
 import { exampleRules } from '../../support/processor.js';
 import { offersOnStore, opsScenario, uninterrupted } from './scenario.js';
@@ -29,7 +29,7 @@ beforeAll(async () => {
   expect(nodes.split(',')).toHaveLength(3);
 }, 120_000);
 
-stateStoreContract('redis cluster (3 masters)', async () => {
+offerLedgerContract('redis cluster (3 masters)', async () => {
   const prefix = uniqueId('cluster');
   const client = connectRedis(clusterSettings(prefix));
   const store = new RedisStore(client, prefix);

@@ -14,7 +14,7 @@ import { loadSettings } from '../../../src/config/settings.js';
 import { aclSetUserArgs } from '../../../src/ops/redis-acl.js';
 import { connectRedis } from '../../../src/store/redis/connect.js';
 import { RedisStore } from '../../../src/store/redis/redis-store.js';
-import { stateStoreContract } from '../../contract/state-store.contract.js';
+import { offerLedgerContract } from '../../contract/offer-ledger.contract.js';
 import { freePort, makeTestTls, uniqueId, waitFor } from '../../support/index.js';
 import { exampleRules } from '../../support/processor.js';
 import { offersOnStore, opsScenario, uninterrupted } from './scenario.js';
@@ -122,7 +122,7 @@ afterAll(async () => {
   tls.remove();
 });
 
-stateStoreContract('redis over TLS (rediss:// + REDIS_TLS_CA_FILE)', async () => {
+offerLedgerContract('redis over TLS (rediss:// + REDIS_TLS_CA_FILE)', async () => {
   const prefix = uniqueId('tls');
   const store = new RedisStore(connectRedis(tlsSettings(prefix)), prefix);
   return { store, done: () => store.close() };

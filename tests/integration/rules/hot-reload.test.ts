@@ -80,12 +80,12 @@ describe('hot reload on a running processor', () => {
   });
 
   it('applies a valid edit mid-stream, ignores an invalid one, and loses or doubles no event', async () => {
-    const v1 = running.processor.pipeline.rules.version;
+    const v1 = running.processor.rules.version;
     await send(0, 13); // waits at twice the promise since +11m: nothing fires at a threshold of 5
 
     const ok = await edit(curbside); // threshold back to 1.25
     expect(ok).toMatchObject({ result: 'ok', previousVersion: v1 });
-    const v2 = running.processor.pipeline.rules;
+    const v2 = running.processor.rules;
     expect(v2.version).not.toBe(v1);
     expect((await running.processor.metrics.ruleReloads.get()).values).toEqual([expect.objectContaining({ labels: { result: 'ok' }, value: 1 })]);
 
@@ -93,7 +93,7 @@ describe('hot reload on a running processor', () => {
     const rejected = await edit(curbside.replace('threshold: { above: 1.25, clear: 1.0 }', 'threshold: { above: 1.25, clear: 1.5 }\n    cooldwn: 1h'));
     expect(rejected.result).toBe('rejected');
     expect(rejected.result === 'rejected' && rejected.errors.map((e) => e.code)).toEqual(expect.arrayContaining(['CPW302', 'CPW308']));
-    expect(running.processor.pipeline.rules).toBe(v2);
+    expect(running.processor.rules).toBe(v2);
 
     await send(17.5, 100); // c3 sets out at +18m while the rule still fires: offered under the same rules
     const offers = (await waitForMessages(topics.offers, 3, { timeoutMs: 15_000, settleMs: 500 })).map((m) => m.json as { subject: string; time: string; data: { rule: { version: string } } });

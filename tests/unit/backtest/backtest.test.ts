@@ -5,10 +5,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { offerEventOf } from '../../../src/actions/offer-event.js';
 import { runCli } from '../../support/cli.js';
 import { CollectingSink } from '../../../src/pipeline/collecting-sink.js';
-import { Pipeline } from '../../../src/pipeline/pipeline.js';
+import { createReplay } from '../../../src/backtest/replay.js';
 import { loadRuleSet } from '../../../src/rules/load.js';
 import { curbsideScenario } from '../../../src/samples/curbside-scenario.js';
-import { MemoryStore } from '../../../src/store/memory/memory-store.js';
 
 const START = Date.UTC(2026, 10, 23, 17, 0, 0); // 11:00 in Chicago
 let dir: string;
@@ -31,9 +30,11 @@ describe('cpiwatch backtest --events', () => {
     const loaded = await loadRuleSet(['rules']);
     if (!loaded.ok) throw new Error('rules');
     const sink = new CollectingSink();
-    const pipeline = new Pipeline({ store: new MemoryStore(), sink, clock: () => Number.MAX_SAFE_INTEGER }, loaded.ruleSet);
+    // the engine in one batch of everything, then the end of the input
     const messages = scenario.events.map((e, i) => ({ value: Buffer.from(JSON.stringify(e.event)), origin: { topic: 'x', partition: 0, offset: i } }));
-    await pipeline.processBatch(messages, 'x:0');
+    const replay = createReplay(loaded.ruleSet, { sink, batchSize: messages.length });
+    await replay.feed(messages);
+    await replay.finish();
     const expected = sink.offers.map((d) => JSON.stringify(offerEventOf(d))).sort();
     expect(expected.length).toBeGreaterThan(4);
 

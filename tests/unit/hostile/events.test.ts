@@ -1,6 +1,6 @@
 /**
- * Hostile input through the whole pipeline (decode -> ops -> windows -> rules -> guardrails ->
- * ledger), on the in-memory store and the example rules: whatever arrives, processBatch never
+ * Hostile input through both stages of `run` (decode -> ops -> owner: windows -> rules -> guardrails
+ * -> ledger), in memory, with the example rules: whatever arrives, no batch
  * throws, and every consumed message ends up counted exactly once as applied, late, duplicate,
  * unmatched or dead-lettered, with a CPW2xx code and a reason for each dead letter.
  *
@@ -12,15 +12,15 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCodes } from '../../../src/errors/codes.js';
+import { decodeEvent } from '../../../src/events/decode.js';
 import { EXAMPLE_EVENTS } from '../../../src/events/examples.js';
 import { EVENT_TYPE_NAMES } from '../../../src/events/event-types.js';
 import { CollectingSink } from '../../../src/pipeline/collecting-sink.js';
-import { Pipeline } from '../../../src/pipeline/pipeline.js';
 import type { BatchResult, RawMessage } from '../../../src/pipeline/types.js';
 import type { RuleSet } from '../../../src/rules/compiled.js';
 import { loadRuleSet } from '../../../src/rules/load.js';
 import { curbsideScenario } from '../../../src/samples/curbside-scenario.js';
-import { MemoryStore } from '../../../src/store/memory/memory-store.js';
+import { OnePartitionStages } from '../../support/one-partition-stages.js';
 
 const NOW = Date.UTC(2026, 10, 23, 18, 30, 0); // the pipeline's wall clock: 12:30 in Chicago
 const START = NOW - 30 * 60_000;
@@ -170,7 +170,7 @@ function checkCounts(result: BatchResult, consumed: number, sink: CollectingSink
   }
 }
 
-describe('hostile events through the pipeline (memory store, example rules)', () => {
+describe('hostile events through both stages (in memory, example rules)', () => {
   it('never throws; every input is applied, late, duplicate, unmatched or dead-lettered, and the counts add up', async () => {
     const base = scenarioMessages();
     await fc.assert(
@@ -180,7 +180,7 @@ describe('hostile events through the pipeline (memory store, example rules)', ()
         fc.integer({ min: 0, max: 2 ** 31 - 1 }),
         async (fuzz, batchSize, seed) => {
           const sink = new CollectingSink();
-          const pipeline = new Pipeline({ store: new MemoryStore(), sink, clock: () => NOW, limits: LIMITS }, rules);
+          const stages = new OnePartitionStages(rules, { clock: () => NOW, maxBytes: LIMITS.maxBytes });
           // interleave: the scenario in order, fuzz spliced in at seeded places
           const all: RawMessage[] = [];
           let f = 0;
@@ -196,20 +196,18 @@ describe('hostile events through the pipeline (memory store, example rules)', ()
           for (let i = 0; i < all.length; i += batchSize) {
             const batch = all.slice(i, i + batchSize);
             const dlBefore = sink.deadLetters.length;
-            const result = await pipeline.processBatch(batch, 'events:0');
+            const result = await stages.step(batch, sink);
             checkCounts(result, batch.length, sink, dlBefore);
             for (const k of Object.keys(totals) as (keyof typeof totals)[]) totals[k] += result.counts[k];
           }
           expect(totals.consumed).toBe(all.length);
 
-          // a redelivery of everything (same offsets) applies nothing twice and publishes nothing new
+          // a redelivery of everything the owner read (same offsets) applies nothing twice and publishes
+          // nothing new (the routing stage's output is exactly once by its Kafka transaction)
           const offersBefore = sink.offers.length;
           const decisionsBefore = sink.decisions.length;
-          for (let i = 0; i < all.length; i += batchSize) {
-            const batch = all.slice(i, i + batchSize);
-            const dlBefore = sink.deadLetters.length;
-            const result = await pipeline.processBatch(batch, 'events:0');
-            checkCounts(result, batch.length, sink, dlBefore);
+          for (const result of await stages.redeliverOwner(sink, batchSize)) {
+            expect(result.counts.applied + result.counts.late + result.counts.unmatched).toBe(0);
             expect(result.published).toEqual([]);
           }
           expect(sink.offers.length).toBe(offersBefore);
@@ -226,29 +224,34 @@ describe('hostile events through the pipeline (memory store, example rules)', ()
   it('the well-formed part still gets its offers when hostile events are mixed in', async () => {
     const base = scenarioMessages();
     const clean = new CollectingSink();
-    const p1 = new Pipeline({ store: new MemoryStore(), sink: clean, clock: () => NOW, limits: LIMITS }, rules);
-    await p1.processBatch(base.map((m, i) => ({ ...m, origin: { topic: 'events', partition: 0, offset: i } })), 'events:0');
+    await new OnePartitionStages(rules, { clock: () => NOW, maxBytes: LIMITS.maxBytes }).step(base.map((m, i) => ({ ...m, origin: { topic: 'events', partition: 0, offset: i } })), clean);
     expect(clean.offers.length).toBeGreaterThan(0);
 
-    // hostile messages that cannot touch the scenario's stores or customers (other ids), every third slot
-    const hostile = fc.sample(message, { numRuns: base.length, seed: 7 }).map((m) => ({
+    // hostile messages that cannot touch the scenario's stores or customers (other ids), every third
+    // slot; of the valid ones, only those dated by the scenario's start: a valid event dated later
+    // moves stream time for every entity (time is the stream's), and the scenario's events behind it
+    // would be late
+    const hostile = fc.sample(message, { numRuns: base.length * 3, seed: 7 }).map((m) => ({
       ...m, value: m.value && Buffer.from(m.value.toString('latin1').replace(/\bfz-/g, 'zz-'), 'latin1'),
-    }));
+    })).filter((m) => {
+      const d = decodeEvent(m, LIMITS);
+      return !d.ok || d.event.time <= START;
+    });
     const mixed: RawMessage[] = [];
     base.forEach((m, i) => {
       if (i % 3 === 0) mixed.push({ ...hostile[i]!, origin: { topic: 'events', partition: 0, offset: mixed.length } });
       mixed.push({ ...m, origin: { topic: 'events', partition: 0, offset: mixed.length } });
     });
     const sink = new CollectingSink();
-    const p2 = new Pipeline({ store: new MemoryStore(), sink, clock: () => NOW, limits: LIMITS }, rules);
-    for (let i = 0; i < mixed.length; i += 37) await p2.processBatch(mixed.slice(i, i + 37), 'events:0');
+    const stages = new OnePartitionStages(rules, { clock: () => NOW, maxBytes: LIMITS.maxBytes });
+    for (let i = 0; i < mixed.length; i += 37) await stages.step(mixed.slice(i, i + 37), sink);
     const scenarioOffers = (s: CollectingSink) => s.offers.filter((d) => d.customerId.startsWith('fz-')).map((d) => d.offerId).sort();
     expect(scenarioOffers(sink)).toEqual(scenarioOffers(clean));
   });
 
   it('dead-letters huge, deep, far-future and malformed events with the right codes, and applies far-past ones as late', async () => {
     const sink = new CollectingSink();
-    const pipeline = new Pipeline({ store: new MemoryStore(), sink, clock: () => NOW, limits: { maxBytes: 1_048_576 } }, rules);
+    const stages = new OnePartitionStages(rules, { clock: () => NOW });
     const ev = (over: Record<string, unknown> = {}, data: Record<string, unknown> = {}) => {
       const e = EXAMPLE_EVENTS['curbside.arrived'];
       return Buffer.from(JSON.stringify({ ...e, time: new Date(NOW - 60_000).toISOString(), ...over, data: { ...e.data, ...data } }));
@@ -270,7 +273,7 @@ describe('hostile events through the pipeline (memory store, example rules)', ()
     ];
     const messages: RawMessage[] = cases.map(([, value], i) => ({ value, origin: { topic: 'events', partition: 0, offset: i } }));
     const t0 = performance.now();
-    const result = await pipeline.processBatch(messages, 'events:0');
+    const result = await stages.step(messages, sink);
     expect(performance.now() - t0).toBeLessThan(2000);
     expect(result.counts.consumed).toBe(cases.length);
     const byOffset = new Map(result.deadLetters.map((d) => [d.message.origin.offset, d.code]));

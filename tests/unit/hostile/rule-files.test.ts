@@ -13,12 +13,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RulesWatcher } from '../../../src/app/rules-watcher.js';
 import { createLogger } from '../../../src/ops/logger.js';
 import { CollectingSink } from '../../../src/pipeline/collecting-sink.js';
-import { Pipeline } from '../../../src/pipeline/pipeline.js';
+import { createReplay } from '../../../src/backtest/replay.js';
 import type { RuleSet } from '../../../src/rules/compiled.js';
 import { compileRuleSources, loadRuleSet, RULE_FILE_LIMITS, type RuleSource } from '../../../src/rules/load.js';
 import { formatRuleError, type RuleError } from '../../../src/rules/rule-errors.js';
 import { curbsideScenario } from '../../../src/samples/curbside-scenario.js';
-import { MemoryStore } from '../../../src/store/memory/memory-store.js';
 
 const BOUND_MS = 2000;
 const CURBSIDE = await readFile('rules/curbside.yaml', 'utf8');
@@ -234,14 +233,16 @@ describe('a hostile rule file dropped into a running processor\'s rules director
     const messages = curbsideScenario({ start, idPrefix: 'hr' }).events.map((e, i) => ({ value: Buffer.from(JSON.stringify(e.event)), origin: { topic: 'e', partition: 0, offset: i } }));
 
     const reference = new CollectingSink();
-    await new Pipeline({ store: new MemoryStore(), sink: reference, clock: () => Number.MAX_SAFE_INTEGER }, loaded.ruleSet).processBatch(messages, 'e:0');
+    const once = createReplay(loaded.ruleSet, { sink: reference, batchSize: messages.length });
+    await once.feed(messages);
+    await once.finish();
     expect(reference.offers.length).toBeGreaterThan(0);
 
     const sink = new CollectingSink();
-    const pipeline = new Pipeline({ store: new MemoryStore(), sink, clock: () => Number.MAX_SAFE_INTEGER }, loaded.ruleSet);
+    const replay = createReplay(loaded.ruleSet, { sink, batchSize: messages.length });
     let active: RuleSet = loaded.ruleSet;
     const watcher = new RulesWatcher({
-      path: dir, current: () => active, apply: (rs) => { active = rs; pipeline.setRules(rs); }, log: createLogger('silent'), signal: null, debounceMs: 10,
+      path: dir, current: () => active, apply: (rs) => { active = rs; replay.engine.setRules(rs); }, log: createLogger('silent'), signal: null, debounceMs: 10,
     });
     const bomb = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
     for (let i = 1; i < 10; i++) bomb.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(',')}]`);
@@ -253,7 +254,7 @@ describe('a hostile rule file dropped into a running processor\'s rules director
       CURBSIDE.replace('window: 15m', `window: ${'1m'.repeat(20_000)}!`),
     ];
     const half = Math.floor(messages.length / 2);
-    await pipeline.processBatch(messages.slice(0, half), 'e:0');
+    await replay.step(messages.slice(0, half));
     for (const [i, text] of hostile.entries()) {
       await writeFile(join(dir, i === 3 || i === 4 ? 'curbside.yaml' : `evil-${i}.yaml`), text);
       const t0 = performance.now();
@@ -261,9 +262,10 @@ describe('a hostile rule file dropped into a running processor\'s rules director
       expect(performance.now() - t0).toBeLessThan(BOUND_MS);
       expect(r.result).toBe('rejected');
       expect(active).toBe(loaded.ruleSet);
-      expect(pipeline.rules.version).toBe(loaded.ruleSet.version);
+      expect(replay.engine.ruleSetInUse.version).toBe(loaded.ruleSet.version);
     }
-    await pipeline.processBatch(messages.slice(half), 'e:0');
+    await replay.step(messages.slice(half));
+    await replay.finish();
     await watcher.stop();
     expect(sink.decisions.map((d) => `${d.offerId} ${d.outcome} ${d.rule.version}`)).toEqual(reference.decisions.map((d) => `${d.offerId} ${d.outcome} ${d.rule.version}`));
   });

@@ -1,13 +1,12 @@
-// The processor's metrics from real batch results: the curbside scenario through the pipeline
-// (in-memory store), once with every customer profile and once with the profiles of some
+// The processor's metrics from real batch results: the curbside scenario through the engine
+// (the local engine of backtests, in memory), once with every customer profile and once with the profiles of some
 // high-value customers held back, as when profiles sit on a partition processed later.
 import { describe, expect, it } from 'vitest';
 import { Metrics } from '../../../src/ops/metrics.js';
 import { CollectingSink } from '../../../src/pipeline/collecting-sink.js';
-import { Pipeline } from '../../../src/pipeline/pipeline.js';
+import { createReplay } from '../../../src/backtest/replay.js';
 import { loadRuleSet } from '../../../src/rules/load.js';
 import { curbsideScenario, type ScenarioEvent } from '../../../src/samples/curbside-scenario.js';
-import { MemoryStore } from '../../../src/store/memory/memory-store.js';
 
 const START = Date.UTC(2026, 10, 23, 18, 0, 0); // 12:00 in Chicago: outside quiet hours
 
@@ -15,12 +14,11 @@ async function metricsOf(events: ScenarioEvent[]): Promise<{ metrics: Metrics; o
   const loaded = await loadRuleSet(['rules']);
   if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
   const sink = new CollectingSink();
-  const pipeline = new Pipeline({ store: new MemoryStore(), sink, clock: () => Number.MAX_SAFE_INTEGER }, loaded.ruleSet);
+  const replay = createReplay(loaded.ruleSet, { sink, batchSize: 50 });
   const metrics = new Metrics({ defaultMetrics: false });
   const messages = events.map((e, i) => ({ value: Buffer.from(JSON.stringify(e.event)), key: Buffer.from(e.key), origin: { topic: 'events', partition: 0, offset: i } }));
-  for (let i = 0; i < messages.length; i += 50) {
-    metrics.recordBatch(await pipeline.processBatch(messages.slice(i, i + 50), 'events:0'), 1);
-  }
+  await replay.feed(messages, (result) => metrics.recordBatch(result, 1));
+  metrics.recordBatch(await replay.finish(), 1);
   return { metrics, offers: sink.offers.length };
 }
 

@@ -23,8 +23,8 @@ async function rulesIn(dir: string): Promise<RuleSet> {
 function fakeProcessor(ruleSet: RuleSet) {
   const counts: string[] = [];
   const p = {
-    pipeline: { rules: ruleSet },
-    setRules(r: RuleSet) { p.pipeline.rules = r; },
+    rules: ruleSet,
+    setRules(r: RuleSet) { p.rules = r; },
     metrics: { ruleReloads: { inc: ({ result }: { result: string }) => counts.push(result) } },
   };
   return { p, counts };
@@ -48,8 +48,8 @@ describe('rules watcher (hot reload)', () => {
     await writeFile(file, text.replace('threshold: { above: 1.25, clear: 1.0 }', 'threshold: { above: 1.1, clear: 1.0 }'));
     await reloaded;
     expect(results.at(-1)).toMatchObject({ result: 'ok', previousVersion: original.version });
-    expect(p.pipeline.rules.rules.find((r) => r.id === 'curbside-flash-drink')!.threshold).toBe(1.1);
-    const good = p.pipeline.rules;
+    expect(p.rules.rules.find((r) => r.id === 'curbside-flash-drink')!.threshold).toBe(1.1);
+    const good = p.rules;
 
     reloaded = next();
     await writeFile(file, text.replace('threshold: { above: 1.25, clear: 1.0 }', 'treshold: { above: 1.1 }'));
@@ -57,12 +57,12 @@ describe('rules watcher (hot reload)', () => {
     const rejected = results.at(-1)!;
     expect(rejected.result).toBe('rejected');
     expect(rejected.result === 'rejected' && rejected.errors.map((e) => e.message).join('\n')).toContain('unknown field "treshold" (did you mean "threshold"?)');
-    expect(p.pipeline.rules).toBe(good);
+    expect(p.rules).toBe(good);
 
     reloaded = next();
     await writeFile(file, text);
     await reloaded;
-    expect(p.pipeline.rules.version).toBe(original.version);
+    expect(p.rules.version).toBe(original.version);
 
     reloaded = next();
     process.kill(process.pid, 'SIGHUP');

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { CompiledRule } from '../../../src/rules/compiled.js';
 import { evaluateRule } from '../../../src/rules/evaluate.js';
-import type { RuleState, WindowSnapshot } from '../../../src/store/state-store.js';
+import type { RuleState } from '../../../src/rules/rule-state.js';
+import type { WindowSnapshot } from '../../../src/windows/window-spec.js';
 
 const MIN = 60_000;
 const rule = (over: Partial<CompiledRule> = {}): CompiledRule => ({
@@ -11,7 +12,7 @@ const rule = (over: Partial<CompiledRule> = {}): CompiledRule => ({
   cpi: { id: 'c', measure: { kind: 'value', event: 'e', field: 'f' }, groupBy: 'g', windowMs: 15 * MIN, resolutionMs: MIN, latenessMs: 0 },
   ...over,
 });
-const at = (minute: number, avg: number, count = 5): WindowSnapshot => ({ cpi: 'c', watermark: minute * MIN - 1, at: minute * MIN, count, sum: avg * count, min: avg, max: avg, num: 0, den: 0, bins: {} });
+const at = (minute: number, avg: number, count = 5): WindowSnapshot => ({ cpi: 'c', at: minute * MIN, count, sum: avg * count, min: avg, max: avg, num: 0, den: 0, bins: {} });
 
 function run(r: CompiledRule, points: WindowSnapshot[]): { transitions: string[]; state: RuleState | undefined } {
   let state: RuleState | undefined;

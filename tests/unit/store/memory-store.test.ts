@@ -1,4 +1,4 @@
 import { MemoryStore } from '../../../src/store/memory/memory-store.js';
-import { stateStoreContract } from '../../contract/state-store.contract.js';
+import { offerLedgerContract } from '../../contract/offer-ledger.contract.js';
 
-stateStoreContract('memory', async () => ({ store: new MemoryStore(), done: async () => {} }));
+offerLedgerContract('memory', async () => ({ store: new MemoryStore(), done: async () => {} }));
