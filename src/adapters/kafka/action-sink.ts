@@ -1,8 +1,7 @@
 /**
- * Publishes decisions and dead letters to Kafka: offers to the offers topic (keyed by customer id),
- * every decision to the decisions topic, dead letters with their original bytes and headers plus the
- * reason to the dead-letter topic. The idempotent producer waits for all in-sync replicas.
- * The message builders are shared with the transactional path (exactly-once.ts).
+ * The Kafka messages of a batch's output: offers to the offers topic (keyed by customer id), every
+ * decision to the decisions topic, dead letters with their original bytes and headers plus the
+ * reason to the dead-letter topic; sent in the batch's transaction (exactly-once.ts).
  *
  * Sizes: the broker refuses a record batch larger than its topic's max.message.bytes with
  * MESSAGE_TOO_LARGE, and a batch retried with it fails forever. So every send is planned against
@@ -12,7 +11,7 @@
  * messages go out in several sends that each fit (planSends).
  */
 import { createHash } from 'node:crypto';
-import kafkajs, { type Admin, type IHeaders, type Message, type Producer, type TopicMessages } from 'kafkajs';
+import kafkajs, { type Admin, type IHeaders, type Message, type TopicMessages } from 'kafkajs';
 
 // kafkajs is CommonJS and Node's ESM loader does not see this export by name (vitest does)
 const { ConfigResourceTypes } = kafkajs;
@@ -20,7 +19,7 @@ import type { Decision } from '../../actions/decision.js';
 import { decisionEventOf, offerEventOf } from '../../actions/offer-event.js';
 import { CpiwatchError } from '../../errors/cpiwatch-error.js';
 import type { Logger } from '../../ops/logger.js';
-import type { ActionSink, DeadLetter } from '../../pipeline/types.js';
+import type { DeadLetter } from '../../pipeline/types.js';
 import { DLQ_HEADER_PREFIX, DLQ_HEADERS } from './dead-letters.js';
 
 export interface SinkTopics {
@@ -73,29 +72,6 @@ function reasonText(reason: string): string {
   const cut = reason.slice(0, 4000);
   const last = cut.charCodeAt(cut.length - 1);
   return last >= 0xd800 && last <= 0xdbff ? cut.slice(0, -1) : cut;
-}
-
-export class KafkaActionSink implements ActionSink {
-  constructor(
-    private readonly producer: Producer, private readonly topics: SinkTopics,
-    /** The topics' limits; default: the broker default for every topic. */
-    private readonly limits: MessageLimits = { maxMessageBytes: async () => BROKER_DEFAULT_MAX_MESSAGE_BYTES },
-    private readonly log?: Logger,
-  ) {}
-
-  async publish(decisions: Decision[]): Promise<void> {
-    await this.send(decisionMessages(decisions, this.topics));
-  }
-
-  async deadLetter(letters: DeadLetter[]): Promise<void> {
-    await this.send(deadLetterMessages(letters, this.topics));
-  }
-
-  private async send(topicMessages: TopicMessages[]): Promise<void> {
-    if (topicMessages.length === 0) return;
-    const { sends } = await sizedSends(topicMessages, this.limits, this.log);
-    for (const chunk of sends) await this.producer.sendBatch({ acks: -1, topicMessages: chunk });
-  }
 }
 
 // ---------------------------------------------------------------------------------------------

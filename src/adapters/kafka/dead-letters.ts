@@ -1,6 +1,6 @@
 /**
  * Reading and re-publishing dead letters (the `cpiwatch dlq` command). A dead letter is the original
- * message (key, bytes, headers) plus `cpiwatch-dlq-*` headers written by KafkaActionSink: code,
+ * message (key, bytes, headers) plus `cpiwatch-dlq-*` headers (deadLetterMessages in action-sink.ts): code,
  * reason, topic, partition, offset and time. A letter that would not fit its topic's
  * max.message.bytes is truncated (fitDeadLetter in action-sink.ts) and says so: `-truncated` (what
  * was cut: value, headers, key), `-original-size` and `-sha256` (of the full value), and when

@@ -1,5 +1,6 @@
 /**
- * Consumes customer events with kafkajs `eachBatch` and feeds each partition's batch to the pipeline.
+ * Consumes a topic with kafkajs `eachBatch` and feeds each partition's batch to a stage (through its
+ * exactly-once protocol): the input to the routing stage, the ops topic to the owners.
  * A batch that fails (Redis or Kafka down) is retried with backoff, heartbeating meanwhile, until it
  * succeeds or the partition is taken away (rebalance) or the consumer stops: nothing is skipped, and
  * offsets are committed only after a batch's effects are durable.
@@ -19,8 +20,6 @@ export interface EventConsumerOptions {
   kafka: Kafka;
   groupId: string;
   topic: string;
-  /** Without exactlyOnce: the batches go here, output through its own sink (at-least-once). */
-  pipeline?: { processBatch(messages: RawMessage[], source: string): Promise<BatchResult> };
   log: Logger;
   partitionsConcurrently?: number;
   fromBeginning?: boolean;
@@ -36,11 +35,10 @@ export interface EventConsumerOptions {
   /** Called on every fetch and heartbeat: the broker answers (readiness). */
   onContact?: () => void;
   /**
-   * Transactional output (exactly-once.ts): each batch's output and offset commit in one Kafka
-   * transaction, offsets committed per batch and partition. Without it: the pipeline's own sink and
-   * auto-commit (at-least-once; the offer ledger skips most replays).
+   * The stage a batch goes to, with its transactional output (exactly-once.ts): each batch's output
+   * and offset commit in one Kafka transaction, offsets committed per batch and partition.
    */
-  exactlyOnce?: ExactlyOnce;
+  exactlyOnce: ExactlyOnce;
   /** Watermark alignment of the partitions of this instance (stream-time/alignment.ts). */
   alignment?: Alignment;
 }
@@ -91,7 +89,7 @@ export class EventConsumer {
       for (const key of options.alignment?.keys() ?? []) if (!assigned.includes(Number(key.split(':').pop()))) options.alignment!.remove(key);
       options.log.info({ groupId: options.groupId, partitions: assigned }, 'joined consumer group');
       options.onContact?.();
-      options.exactlyOnce?.assigned(options.topic, assigned);
+      options.exactlyOnce.assigned(options.topic, assigned);
       options.onGroupJoin?.(assigned);
     });
     this.consumer.on(CRASH, (e) => {
@@ -107,7 +105,7 @@ export class EventConsumer {
     await this.consumer.run({
       // exactly-once: each batch commits its own partition's offset (in its transaction, or right
       // after it); an auto-commit of all partitions could move one back behind a transaction's
-      autoCommit: !o.exactlyOnce,
+      autoCommit: false,
       autoCommitInterval: 1000,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: o.partitionsConcurrently ?? 2,
@@ -164,21 +162,16 @@ export class EventConsumer {
       try {
         let result: BatchResult;
         try {
-          if (o.exactlyOnce) {
-            const last = Number(lastOffset);
-            const out = await o.exactlyOnce.process({ topic: batch.topic, partition: batch.partition, messages, firstOffset: Number(batch.firstOffset() ?? last), lastOffset: last });
-            if (out === 'committed-earlier') {
-              endBatchSpan(span, { traceparents: [], counts: {}, offers: 0 });
-              resolveOffset(lastOffset);
-              this.aligned(source, times, cut, lastOffset, batch.highWatermark);
-              return;
-            }
-            result = out.result;
-            if (!out.committed) this.plainCommits.add(batch.topic, batch.partition, last + 1);
-          } else {
-            if (!o.pipeline) throw new Error('EventConsumer needs exactlyOnce or a pipeline');
-            result = await o.pipeline.processBatch(messages, source);
+          const last = Number(lastOffset);
+          const out = await o.exactlyOnce.process({ topic: batch.topic, partition: batch.partition, messages, firstOffset: Number(batch.firstOffset() ?? last), lastOffset: last });
+          if (out === 'committed-earlier') {
+            endBatchSpan(span, { traceparents: [], counts: {}, offers: 0 });
+            resolveOffset(lastOffset);
+            this.aligned(source, times, cut, lastOffset, batch.highWatermark);
+            return;
           }
+          result = out.result;
+          if (!out.committed) this.plainCommits.add(batch.topic, batch.partition, last + 1);
         } catch (err) {
           endBatchSpan(span, { error: err });
           throw err;
