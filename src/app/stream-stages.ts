@@ -203,15 +203,22 @@ export class StreamStages {
 
   /**
    * Starts the routers of newly assigned input partitions at the watermark the owners last applied
-   * from them (their persisted metas), so a restarted or moved source keeps holding stream time
-   * where it was, and its idle marks carry on from there.
+   * from them (their persisted metas), and tells the owners they are active there: a restarted or
+   * moved source holds stream time where it was until its events arrive (not late), and its idle
+   * marks carry on from there.
    */
   private async seed(assigned: readonly number[]): Promise<void> {
     const route = this.route;
     if (!route || !this.state || assigned.length === 0) return;
     try {
       const metas = await this.state.readMeta(Array.from({ length: this.partitions }, (_, q) => `${this.opsTopic}:${q}`));
-      for (const p of assigned) route.seed(p, sourceWatermarkOf(metas, p));
+      const messages: { partition: number; key: null; value: string }[] = [];
+      for (const p of assigned) {
+        route.seed(p, sourceWatermarkOf(metas, p));
+        // its owners may still think it idle (its previous owner said so): it is not known to be now
+        for (const r of route.active(p)) messages.push({ partition: r.partition, key: null, value: r.value });
+      }
+      if (messages.length > 0) await this.marks!.send({ topic: this.opsTopic, acks: -1, messages });
     } catch (err) {
       this.o.log.warn({ err: (err as Error).message }, 'routers not seeded from the owners\' state; they start with the next event');
     }

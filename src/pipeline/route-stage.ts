@@ -75,6 +75,11 @@ export class RouteStage {
     });
   }
 
+  /** Marks for every owner that an input partition just taken over is active at its (seeded) watermark. */
+  active(source: number): ForwardedRecord[] {
+    return this.router(source).active().map((r, partition) => ({ partition, value: encodeOpRecord(r) }));
+  }
+
   /** Marks for every owner from an input partition that is caught up and idle (`elapsedMs` since its last event or mark). */
   idle(source: number, elapsedMs: number): ForwardedRecord[] {
     return this.router(source).idle(elapsedMs).map((r, partition) => ({ partition, value: encodeOpRecord(r) }));

@@ -105,9 +105,22 @@ export class SourceRouter {
   idle(elapsedMs: number): OpRecord[] {
     if (this.watermark !== null) this.watermark += Math.max(0, elapsedMs);
     this.idleSent = true;
+    return this.marks(true);
+  }
+
+  /**
+   * Marks for every owner that the source is active at its watermark: sent when a router takes over
+   * a partition (restart, rebalance), whose owners may still think it idle from its previous owner;
+   * until its events arrive it holds stream time where it was, so they are not late.
+   */
+  active(): OpRecord[] {
+    return this.watermark === null ? [] : this.marks(false);
+  }
+
+  private marks(idle: boolean): OpRecord[] {
     return Array.from({ length: this.partitions }, (_, p) => {
       this.sent[p] = this.watermark;
-      return { v: 1 as const, source: this.source, watermark: this.watermark, idle: true, events: [], ops: [] };
+      return { v: 1 as const, source: this.source, watermark: this.watermark, idle, events: [], ops: [] };
     });
   }
 }

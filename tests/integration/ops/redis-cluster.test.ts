@@ -36,7 +36,7 @@ offerLedgerContract('redis cluster (3 masters)', async () => {
   return { store, done: () => store.close() };
 });
 
-describe('the pipeline on Redis Cluster', () => {
+describe('both stages on Redis Cluster', () => {
   const prefix = uniqueId('cluster-pipe');
   let client: Cluster;
   beforeAll(() => {
@@ -46,17 +46,18 @@ describe('the pipeline on Redis Cluster', () => {
     await client.quit().catch(() => undefined);
   });
 
-  it('decides the same offers as the in-memory store, with keys on every master and no CROSSSLOT', async () => {
+  it('decides the same offers as the local engine, with keys on several masters and no CROSSSLOT', async () => {
     const ruleSet = await exampleRules();
     const scenario = opsScenario(prefix, { stores: 6, busyStores: 3 });
-    const offers = await offersOnStore(client, prefix, ruleSet, scenario);
+    // twelve owner partitions: twelve hash-tagged slots (plus the ledger's and the frontier's)
+    const offers = await offersOnStore(client, prefix, ruleSet, scenario, 100, 12);
     expect(offers.length).toBeGreaterThan(20);
     expect(offers).toEqual((await uninterrupted(ruleSet, scenario)).offered.map((d) => d.offerId).sort());
 
-    // the entities' keys landed on all three masters
+    // the partitions' keys are spread over the masters (each partition in one slot: its hash tag)
     const masters = client.nodes('master');
     expect(masters).toHaveLength(3);
     const perMaster = await Promise.all(masters.map(async (m) => (await m.scan('0', 'MATCH', `{${prefix}:*`, 'COUNT', 10_000))[1].length));
-    expect(perMaster.every((n) => n > 0)).toBe(true);
+    expect(perMaster.filter((n) => n > 0).length).toBeGreaterThanOrEqual(2);
   });
 });

@@ -44,8 +44,8 @@ export async function uninterrupted(ruleSet: RuleSet, scenario: { profiles: Scen
 }
 
 /** Offer ids the stream-time stages decide on a Redis (e.g. a cluster, or as an ACL user), in process. */
-export async function offersOnStore(redis: Redis | Cluster, prefix: string, ruleSet: RuleSet, scenario: { profiles: ScenarioEvent[]; rest: ScenarioEvent[] }, batchSize = 100): Promise<string[]> {
+export async function offersOnStore(redis: Redis | Cluster, prefix: string, ruleSet: RuleSet, scenario: { profiles: ScenarioEvent[]; rest: ScenarioEvent[] }, batchSize = 100, partitions = 3): Promise<string[]> {
   const messages = [...asRaw(scenario.profiles, 'events', 0), ...asRaw(scenario.rest, 'events', scenario.profiles.length)];
-  const decisions = await runStagesInProcess({ redis, prefix, ruleSet, messages, batchSize });
+  const decisions = await runStagesInProcess({ redis, prefix, ruleSet, messages, batchSize, partitions });
   return decisions.filter((d) => d.outcome === 'offered').map((d) => d.offerId).sort();
 }

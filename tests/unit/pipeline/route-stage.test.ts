@@ -22,4 +22,12 @@ describe('a routing stage that starts again', () => {
     const marks = stage.idle(1, 250).map((r) => ({ partition: r.partition, ...decodeOpRecord(r.value) }));
     expect(marks.map((m) => [m.partition, m.source, m.watermark, m.idle])).toEqual([[0, 1, 5250, true], [1, 1, 5250, true]]);
   });
+
+  it('says a source it takes over is active at its seeded watermark (its owners may think it idle)', async () => {
+    const stage = new RouteStage(await exampleRules(), { partitions: 2, limits: { maxBytes: 1_048_576 }, clock: () => Number.MAX_SAFE_INTEGER, maxFutureMs: 0 });
+    expect(stage.active(0)).toEqual([]); // nothing known of it: nothing to hold
+    stage.seed(0, 7000);
+    expect(stage.active(0).map((r) => ({ partition: r.partition, ...decodeOpRecord(r.value) })).map((m) => [m.partition, m.source, m.watermark, m.idle])).toEqual([[0, 0, 7000, false], [1, 0, 7000, false]]);
+  });
 });
+
