@@ -24,6 +24,8 @@ export interface MixedScenarioOptions {
   disorderMs?: number;
   /** Share of events delivered a second time, a little later. */
   duplicateRate?: number;
+  /** Up to how much later (ms) a duplicate is delivered (0: right after the original). */
+  duplicateDelayMs?: number;
   idPrefix?: string;
 }
 
@@ -115,7 +117,7 @@ export function mixedScenario(o: MixedScenarioOptions): MixedScenario {
   let duplicates = 0;
   for (const r of [...delivered]) {
     if (r.event.type.endsWith('.profile') || rand() >= (o.duplicateRate ?? 0.03)) continue;
-    delivered.push({ ...r, at: r.at + rand() * 20_000 });
+    delivered.push({ ...r, at: r.at + rand() * (o.duplicateDelayMs ?? 20_000) });
     duplicates += 1;
   }
   delivered.sort((a, b) => a.at - b.at || (a.event.id < b.event.id ? -1 : a.event.id > b.event.id ? 1 : 0));
