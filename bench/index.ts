@@ -18,6 +18,8 @@
  * Results: bench/results/<date>-<events>.json, with the machine's details; a table on stdout.
  * Logs of the processes and CPU profiles (BENCH_CPU_PROF=1): $TMPDIR/cpiwatch-bench/.
  */
+// first: kafkajs must load with its read-committed filter fixed (read-committed.ts)
+import '../src/adapters/kafka/read-committed.js';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';

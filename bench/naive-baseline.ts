@@ -17,6 +17,8 @@
  *      node --import tsx bench/naive-baseline.ts
  * Prints a JSON line {consumed, offers, firstAt, lastAt, rss} every 500 ms and on SIGTERM.
  */
+// first: kafkajs must load with its read-committed filter fixed (read-committed.ts)
+import '../src/adapters/kafka/read-committed.js';
 import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import { isHeldOut } from '../src/guardrails/stateless.js';

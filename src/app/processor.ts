@@ -3,6 +3,8 @@
  * Redis) -> offers and decisions on Kafka, with health, metrics, the e-mail channel and graceful
  * shutdown. Used by `cpiwatch run` and by the integration tests.
  */
+// first: kafkajs must load with its read-committed filter fixed (read-committed.ts)
+import { readCommittedIsSafe } from '../adapters/kafka/read-committed.js';
 import type { Cluster, Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import { EmailWorker } from '../actions/email/email-worker.js';
@@ -173,6 +175,9 @@ export class Processor {
     };
     this.redisTimer = setInterval(watch, 2000);
     this.redisTimer.unref();
+    if (!readCommittedIsSafe()) {
+      this.options.log.error('kafkajs was loaded before cpiwatch could fix its read-committed filter: records of aborted transactions may be read twice (load cpiwatch before kafkajs)');
+    }
     if (!(await this.untilUp('redis', pingRedis))) return;
     // a quick probe first: the clients' own connect retries would hide the first failure for a minute
     if (!(await this.untilUp('kafka', () => this.probeKafka()))) return;

@@ -1,4 +1,6 @@
 // Kafka helpers for integration tests, on the real broker from services().
+// first: read committed as the Java consumer does (src/adapters/kafka/read-committed.ts)
+import '../../src/adapters/kafka/read-committed.js';
 import kafkajs, { type Consumer, type IHeaders, type Kafka, type Message } from 'kafkajs';
 import { services } from './services.js';
 import { uniqueId } from './names.js';

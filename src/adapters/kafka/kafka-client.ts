@@ -1,4 +1,6 @@
 /** Builds the kafkajs client from settings (brokers, TLS, SASL) with kafkajs logs routed to pino. */
+// first: kafkajs must load with its read-committed filter fixed (read-committed.ts)
+import './read-committed.js';
 import { readFileSync } from 'node:fs';
 import { Kafka, logLevel, type KafkaConfig, type SASLOptions } from 'kafkajs';
 import type { Settings } from '../../config/settings.js';
