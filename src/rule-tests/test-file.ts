@@ -27,9 +27,11 @@ import { ErrorCodes } from '../errors/codes.js';
 import type { RawMessage } from '../pipeline/types.js';
 import { Duration } from '../rules/schema.js';
 import { parseDuration } from '../rules/duration.js';
+import { parseYaml, type ParsedYaml } from '../rules/parse-yaml.js';
 import type { RuleError } from '../rules/rule-errors.js';
+import { validateYaml } from '../rules/schema-issues.js';
+import type { Position } from '../rules/yaml-positions.js';
 import type { SuppressionReason } from '../store/state-store.js';
-import { parseYamlSource, validateYaml, type Located, type YamlSource } from './yaml-source.js';
 import { didYouMean } from '../rules/did-you-mean.js';
 import { EVENT_TYPE_NAMES } from '../events/event-types.js';
 
@@ -98,7 +100,7 @@ export interface Expectation {
   time?: number;
   reason?: SuppressionReason;
   /** Where it is written, for messages. */
-  at: Located;
+  at: Position;
 }
 
 export interface TestInput {
@@ -108,10 +110,10 @@ export interface TestInput {
   batchSize: number;
   messages: RawMessage[];
   /** Position of each message's event in the file (same index as messages). */
-  positions: Located[];
+  positions: Position[];
   offers: Expectation[];
   suppressed: Expectation[];
-  at: Located;
+  at: Position;
 }
 
 export interface TestFile {
@@ -122,7 +124,7 @@ export interface TestFile {
   ruleFilesAsWritten: string[];
   tests: TestInput[];
   /** Positions of expectations' rule ids, checked once the rules are loaded. */
-  ruleRefs: { rule: string; at: Located; path: string }[];
+  ruleRefs: { rule: string; at: Position; path: string }[];
 }
 
 export type LoadedTestFile = { ok: true; testFile: TestFile } | { ok: false; errors: RuleError[] };
@@ -155,7 +157,7 @@ export async function loadTestFile(file: string): Promise<LoadedTestFile> {
 
 /** Parses and checks a test file's text. Pure: rule files are only named, not read. */
 export function parseTestFile(file: string, text: string): LoadedTestFile {
-  const source = parseYamlSource(file, text);
+  const source = parseYaml(file, text);
   if (source.errors.length > 0) return { ok: false, errors: source.errors };
   const checked = validateYaml(source, TestFileSchema);
   if (!checked.ok) return { ok: false, errors: [...checked.errors, ...checkRawEvents(source)] };
@@ -167,12 +169,12 @@ export function parseTestFile(file: string, text: string): LoadedTestFile {
   const tests = doc.tests.map((t, ti): TestInput => {
     const start = t.start !== undefined ? (parseRfc3339(t.start) as number) : fileStart;
     const messages: RawMessage[] = [];
-    const positions: Located[] = [];
-    const built: { message: RawMessage; time: number; at: Located }[] = [];
+    const positions: Position[] = [];
+    const built: { message: RawMessage; time: number; at: Position }[] = [];
     t.events.forEach((e, ei) => {
       const b = buildEvent(source, e, ti, ei, start, 0);
       errors.push(...b.errors);
-      b.messages.forEach((m, i) => built.push({ message: m, time: b.times[i]!, at: source.at(['tests', ti, 'events', ei]) }));
+      b.messages.forEach((m, i) => built.push({ message: m, time: b.times[i]!, at: source.locate.value(['tests', ti, 'events', ei]) }));
     });
     // time order by default (stable: equal times keep the written order); as-written for late events
     if (t.order === 'time') built.sort((a, b) => a.time - b.time);
@@ -182,8 +184,8 @@ export function parseTestFile(file: string, text: string): LoadedTestFile {
     }
     const expectations = (kind: 'offers' | 'suppressed') =>
       (t.expect[kind] as (z.output<typeof Expected> & { reason?: SuppressionReason })[]).flatMap((x, xi): Expectation[] => {
-        const at = source.at(['tests', ti, 'expect', kind, xi]);
-        ruleRefs.push({ rule: x.rule, at: source.at(['tests', ti, 'expect', kind, xi, 'rule']), path: `tests[${ti}].expect.${kind}[${xi}].rule` });
+        const at = source.locate.value(['tests', ti, 'expect', kind, xi]);
+        ruleRefs.push({ rule: x.rule, at: source.locate.value(['tests', ti, 'expect', kind, xi, 'rule']), path: `tests[${ti}].expect.${kind}[${xi}].rule` });
         const every = x.repeat?.every !== undefined ? parseDuration(x.repeat.every)! : 0;
         return Array.from({ length: x.repeat?.count ?? 1 }, (_, i) => ({
           rule: x.rule,
@@ -203,7 +205,7 @@ export function parseTestFile(file: string, text: string): LoadedTestFile {
       positions,
       offers: expectations('offers'),
       suppressed: expectations('suppressed'),
-      at: source.at(['tests', ti]),
+      at: source.locate.value(['tests', ti]),
     };
   });
 
@@ -211,7 +213,7 @@ export function parseTestFile(file: string, text: string): LoadedTestFile {
   doc.tests.forEach((t, ti) => {
     const first = names.get(t.name);
     if (first !== undefined) {
-      errors.push({ file, ...source.at(['tests', ti, 'name']), path: `tests[${ti}].name`, code: ErrorCodes.RULE_DUPLICATE_ID.code, message: `duplicate test name "${t.name}" (first used by tests[${first}])` });
+      errors.push({ file, ...source.locate.value(['tests', ti, 'name']), path: `tests[${ti}].name`, code: ErrorCodes.RULE_DUPLICATE_ID.code, message: `duplicate test name "${t.name}" (first used by tests[${first}])` });
     } else names.set(t.name, ti);
   });
   if (errors.length > 0) return { ok: false, errors };
@@ -220,7 +222,7 @@ export function parseTestFile(file: string, text: string): LoadedTestFile {
 }
 
 /** The messages of one input event (several with repeat), each checked by the event decoder. */
-function buildEvent(source: YamlSource, e: z.output<typeof InputEvent>, ti: number, ei: number, start: number, offset: number): { messages: RawMessage[]; times: number[]; errors: RuleError[] } {
+function buildEvent(source: ParsedYaml, e: z.output<typeof InputEvent>, ti: number, ei: number, start: number, offset: number): { messages: RawMessage[]; times: number[]; errors: RuleError[] } {
   const messages: RawMessage[] = [];
   const times: number[] = [];
   const errors: RuleError[] = [];
@@ -248,7 +250,7 @@ function buildEvent(source: YamlSource, e: z.output<typeof InputEvent>, ti: numb
         const s = didYouMean(e.type, EVENT_TYPE_NAMES);
         if (s) reason = `unknown event type "${e.type}" (did you mean "${s}"?)`;
       }
-      errors.push({ file: source.file, ...source.at(path), path: `tests[${ti}].events[${ei}].${field}`, code: decoded.code, message: `input event${count > 1 ? ` (repeat ${n})` : ''} is not valid: ${reason}` });
+      errors.push({ file: source.file, ...source.locate.value(path), path: `tests[${ti}].events[${ei}].${field}`, code: decoded.code, message: `input event${count > 1 ? ` (repeat ${n})` : ''} is not valid: ${reason}` });
       break;
     }
     messages.push({ value, origin: { topic: 'test', partition: 0, offset: offset + messages.length } });
@@ -258,7 +260,7 @@ function buildEvent(source: YamlSource, e: z.output<typeof InputEvent>, ti: numb
 }
 
 /** When the file has schema errors: the event errors of every event that is itself well-formed. */
-function checkRawEvents(source: YamlSource): RuleError[] {
+function checkRawEvents(source: ParsedYaml): RuleError[] {
   const data = source.data as { start?: unknown; tests?: unknown } | undefined;
   if (!data || !Array.isArray(data.tests)) return [];
   const fileStart = typeof data.start === 'string' && typeof parseRfc3339(data.start) === 'number' ? (parseRfc3339(data.start) as number) : (parseRfc3339(DEFAULT_START) as number);

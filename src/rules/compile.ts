@@ -35,44 +35,8 @@ import {
   type PathSegment,
   type RuleError,
 } from './rule-errors.js';
+import type { ParsedItem, ParsedRuleFile, RuleSetResult } from './parsed-rule-file.js';
 import { CpiDefinition, RuleDefinition, type ConditionDoc, type CpiDefinitionDoc, type PolicyDoc, type PredicateDoc, type RuleDefinitionDoc } from './schema.js';
-
-// ---------------------------------------------------------------------------------------------
-// What load.ts hands over
-
-export interface Position {
-  line: number;
-  col: number;
-}
-
-/** Positions of field paths in one file: where a value starts, or where its key starts. */
-export interface Locator {
-  value(path: readonly PathSegment[]): Position;
-  key(path: readonly PathSegment[]): Position;
-}
-
-/** A CPI, rule or policy of a file: its id when it has one, its document when it is valid. */
-export interface ParsedItem<T> {
-  index: number;
-  id?: string;
-  doc?: T;
-  /** The item as written (plain data from YAML), for the reference checks of an invalid item. */
-  raw?: unknown;
-}
-
-export interface ParsedRuleFile {
-  file: string;
-  /** YAML and schema errors of this file. */
-  errors: RuleError[];
-  cpis: ParsedItem<CpiDefinitionDoc>[];
-  rules: ParsedItem<RuleDefinitionDoc>[];
-  policy?: ParsedItem<PolicyDoc>;
-  locate: Locator;
-}
-
-export type RuleSetResult =
-  | { ok: true; ruleSet: RuleSet; files: string[]; warnings: RuleError[] }
-  | { ok: false; errors: RuleError[]; files: string[]; warnings: RuleError[] };
 
 export const DEFAULT_POLICY: CompiledPolicy = { killSwitch: false, defaultTimeZone: 'UTC' };
 

@@ -15,7 +15,8 @@ import { createLogger } from '../../../src/ops/logger.js';
 import { CollectingSink } from '../../../src/pipeline/collecting-sink.js';
 import { createReplay } from '../../../src/backtest/replay.js';
 import type { RuleSet } from '../../../src/rules/compiled.js';
-import { compileRuleSources, loadRuleSet, RULE_FILE_LIMITS, type RuleSource } from '../../../src/rules/load.js';
+import { compileRuleSources, loadRuleSet, type RuleSource } from '../../../src/rules/load.js';
+import { RULE_FILE_LIMITS } from '../../../src/rules/parse-yaml.js';
 import { formatRuleError, type RuleError } from '../../../src/rules/rule-errors.js';
 import { curbsideScenario } from '../../../src/samples/curbside-scenario.js';
 

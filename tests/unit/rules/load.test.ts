@@ -2,7 +2,9 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { deepFlowOffset, loadRuleSet, parseRuleSource, readRuleSources, RULE_FILE_LIMITS } from '../../../src/rules/load.js';
+import { loadRuleSet, readRuleSources } from '../../../src/rules/load.js';
+import { parseRuleSource } from '../../../src/rules/parse-rule-file.js';
+import { deepFlowOffset, RULE_FILE_LIMITS } from '../../../src/rules/parse-yaml.js';
 import { formatRuleError } from '../../../src/rules/rule-errors.js';
 
 const CPI = `cpis:
