@@ -81,6 +81,25 @@ describe('rule test files', () => {
     expect(parsed.testFile.ruleFiles).toEqual(['r.yaml']);
   });
 
+  it('is read and checked like a rule file: same YAML limits, positions and messages', () => {
+    const errors = (text: string) => {
+      const parsed = parseTestFile('x.test.yaml', text);
+      return parsed.ok ? [] : parsed.errors.map((e) => `${e.line}:${e.col} ${e.code} ${e.message}`);
+    };
+    expect(errors('ruleFiles: [r.yaml]\nruleFiles: [s.yaml]\n')).toEqual(['2:1 CPW300 YAML syntax error: field "ruleFiles" appears twice in the same mapping']);
+    expect(errors(`ruleFiles: ${'['.repeat(100)}`)).toEqual(['1:76 CPW320 rule file is too complex: nested more than 64 levels deep']);
+    expect(errors([
+      'ruleFiles: [r.yaml]',
+      'tests:',
+      '  - nmae: t',
+      '    events: [{ type: curbside.arrived, time: +1m, data: { orderId: o1, storeId: S1, customerId: c1 } }]',
+      '    expect: { offers: [{ rule: r, customer: c1, value: high }] }',
+    ].join('\n'))).toEqual([
+      '5:56 CPW301 expected a number or a mapping, found "high"',
+      '3:5 CPW302 unknown field "nmae" (did you mean "name"?)',
+    ]);
+  });
+
   it('rejects expectations naming a rule the rule files do not define', async () => {
     const r = await runTestFile(`${FIXTURES}/unknown-rule.test.yaml`);
     expect(r.errors.map((e) => `${e.line}:${e.col} ${e.message}`)).toEqual([
