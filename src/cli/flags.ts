@@ -134,8 +134,8 @@ function problemIn(tokens: readonly Token[], options: OptionSpecs, allowPosition
     if (t.kind !== 'option') continue;
     const o = options[t.name];
     if (!o) {
-      const near = t.rawName.startsWith('--') ? didYouMean(t.rawName, Object.keys(options).map((n) => `--${n}`)) : undefined;
-      return usageError(`unknown option ${t.rawName}${near ? ` (did you mean ${near}?)` : ''}`);
+      const near = t.rawName.startsWith('--') ? didYouMean(t.name, Object.keys(options)) : undefined;
+      return usageError(`unknown option ${t.rawName}${near ? ` (did you mean --${near}?)` : ''}`);
     }
     if (o.type === 'boolean' && t.value !== undefined) return usageError(`${t.rawName} takes no value, got "${t.value}"`);
     if (o.type !== 'boolean' && t.value === undefined) return usageError(`${t.rawName} needs a value`);
