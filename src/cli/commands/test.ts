@@ -15,45 +15,32 @@ import type { RuleError } from '../../rules/rule-errors.js';
 import { formatRuleError, sortRuleErrors } from '../../rules/rule-errors.js';
 import { formatDiff } from '../../rule-tests/diff.js';
 import { findTestFiles, runTestFile, type CaseResult, type FileResult } from '../../rule-tests/runner.js';
-import { type CliIo, parseArgs } from '../io.js';
-
-export const TEST_USAGE = `Usage: cpiwatch test [--batch-size <n>] <file|dir>...
-
-Runs rule unit tests: *.test.yaml files that name the rule files they load, input events with their
-times, and the offers and suppressed decisions expected. Each test runs through the real engine on
-virtual time with an in-memory store. Directories are searched recursively for *.test.yaml.
-See docs/rules.md, "Testing and backtesting".
-
-Options:
-  --batch-size <n>  feed events n at a time (default: the file's batchSize, else 1); every test
-                    is also run with all its events in one batch, and must give the same decisions
-  -h, --help        show this help
-
-Exit status: 0 all tests passed, 1 a test failed or a file is invalid, 2 usage error.
-`;
+import { defineCommand, usageError } from '../flags.js';
 
 const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`;
 
-export async function testCommand(argv: string[], io: CliIo): Promise<number> {
-  const { flags, positional } = parseArgs(argv, ['help', 'h']);
-  if (flags.help || flags.h || argv.includes('-h')) { io.stdout(TEST_USAGE); return 0; }
-  const unknown = Object.keys(flags).filter((f) => f !== 'batch-size');
-  const usage = (msg: string) => { io.stderr(`cpiwatch test: ${msg}\n\n${TEST_USAGE}`); return 2; };
-  if (unknown.length > 0) return usage(`unknown option --${unknown[0]}`);
-  let batchSize: number | undefined;
-  if (flags['batch-size'] !== undefined) {
-    batchSize = Number(flags['batch-size']);
-    if (!Number.isInteger(batchSize) || batchSize < 1) return usage(`--batch-size needs a whole number of at least 1, found ${String(flags['batch-size'])}`);
-  }
-  const paths = positional.filter((p) => p !== '-h');
-  if (paths.length === 0) return usage('no test file or directory given');
-
+export const testCommand = defineCommand({
+  name: 'test',
+  usage: ['cpiwatch test [--batch-size <n>] <file|dir>...'],
+  description: `Runs rule unit tests: *.test.yaml files that name the rule files they load, input events with their
+times, and the offers and suppressed decisions expected. Each test runs through the real engine on
+virtual time with an in-memory store. Directories are searched recursively for *.test.yaml.
+See docs/rules.md, "Testing and backtesting".`,
+  options: {
+    'batch-size': {
+      type: 'positive-integer',
+      description: 'feed events n at a time (default: the file\'s batchSize, else 1); every test is also run with all its events in one batch, and must give the same decisions',
+    },
+  },
+  args: { name: '<file|dir>...', min: 1, missing: 'no test file or directory given' },
+  footer: 'Exit status: 0 all tests passed, 1 a test failed or a file is invalid, 2 usage error.',
+}, async ({ 'batch-size': batchSize }, paths, io) => {
   const { files, missing } = await findTestFiles(paths);
   if (missing.length > 0) {
     for (const m of missing) io.stderr(`cpiwatch test: no such file or directory: ${m}`);
     return 2;
   }
-  if (files.length === 0) return usage(`no *.test.yaml files in ${paths.join(', ')}`);
+  if (files.length === 0) throw usageError(`no *.test.yaml files in ${paths.join(', ')}`);
 
   const t0 = performance.now();
   const results: FileResult[] = [];
@@ -76,7 +63,7 @@ export async function testCommand(argv: string[], io: CliIo): Promise<number> {
   ];
   io.stdout(`FAILED: ${parts.join(', ')} (${secs}s)`);
   return 1;
-}
+});
 
 export function formatFileResult(r: FileResult): string {
   const out: string[] = [r.file];

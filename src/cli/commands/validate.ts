@@ -10,69 +10,29 @@
 import { stat } from 'node:fs/promises';
 import { loadRuleSet } from '../../rules/load.js';
 import { formatRuleError, sortRuleErrors, type RuleError } from '../../rules/rule-errors.js';
-import type { CliIo } from '../io.js';
-
-export const VALIDATE_USAGE = `Usage: cpiwatch validate [--format text|json] <file|dir>...
-
-Checks rule files: YAML syntax, every field, and the cross-checks between them (CPIs and event
-types that exist, unique ids, window arithmetic, thresholds, guardrails). Directories are searched
-recursively for *.yaml and *.yml files; *.test.yaml files (rule unit tests) are skipped.
-
-Options:
-  --format text   one line per problem: file:line:col: CODE message (at field.path)   (default)
-  --format json   {"valid", "files", "errors": [...], "warnings": [...]} for editors and CI
-  -h, --help      show this help
-
-Exit status: 0 valid, 1 invalid, 2 usage error.
-`;
-
-type Format = 'text' | 'json';
-
-type Parsed = { help: true } | { help: false; format: Format; paths: string[] } | { error: string };
-
-function parseArgs(argv: readonly string[]): Parsed {
-  let format: Format = 'text';
-  const paths: string[] = [];
-  let optionsDone = false;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (optionsDone || !arg.startsWith('-') || arg === '-') {
-      paths.push(arg);
-    } else if (arg === '--') {
-      optionsDone = true;
-    } else if (arg === '-h' || arg === '--help') {
-      return { help: true };
-    } else if (arg === '--format' || arg.startsWith('--format=')) {
-      const value = arg === '--format' ? argv[++i] : arg.slice('--format='.length);
-      if (value !== 'text' && value !== 'json') {
-        return { error: value === undefined ? '--format needs a value: text or json' : `unknown format "${value}" (expected text or json)` };
-      }
-      format = value;
-    } else {
-      return { error: `unknown option ${arg}` };
-    }
-  }
-  if (paths.length === 0) return { error: 'no rule file or directory given' };
-  return { help: false, format, paths };
-}
+import { defineCommand } from '../flags.js';
 
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
-export async function validateCommand(argv: string[], io: CliIo): Promise<number> {
-  const args = parseArgs(argv);
-  if ('error' in args) {
-    io.stderr(`cpiwatch validate: ${args.error}\n\n${VALIDATE_USAGE}`);
-    return 2;
-  }
-  if (args.help) {
-    io.stdout(VALIDATE_USAGE);
-    return 0;
-  }
-
+export const validateCommand = defineCommand({
+  name: 'validate',
+  usage: ['cpiwatch validate [--format text|json] <file|dir>...'],
+  description: `Checks rule files: YAML syntax, every field, and the cross-checks between them (CPIs and event
+types that exist, unique ids, window arithmetic, thresholds, guardrails). Directories are searched
+recursively for *.yaml and *.yml files; *.test.yaml files (rule unit tests) are skipped.`,
+  options: {
+    format: {
+      type: 'string', choices: ['text', 'json'], default: 'text',
+      description: 'text: a line per problem, file:line:col: CODE message (at field.path); json: one object for editors and CI',
+    },
+  },
+  args: { name: '<file|dir>...', min: 1, missing: 'no rule file or directory given' },
+  footer: 'Exit status: 0 valid, 1 invalid, 2 usage error.',
+}, async ({ format }, paths, io) => {
   const missing: string[] = [];
-  for (const path of args.paths) {
+  for (const path of paths) {
     try {
       await stat(path);
     } catch {
@@ -84,11 +44,11 @@ export async function validateCommand(argv: string[], io: CliIo): Promise<number
     return 2;
   }
 
-  const result = await loadRuleSet(args.paths);
+  const result = await loadRuleSet(paths);
   const errors = result.ok ? [] : result.errors;
   const warnings = result.warnings;
 
-  if (args.format === 'json') {
+  if (format === 'json') {
     const entry = (e: RuleError) => ({ ...e, severity: e.severity ?? 'error' });
     const out = {
       valid: result.ok,
@@ -117,4 +77,4 @@ export async function validateCommand(argv: string[], io: CliIo): Promise<number
   const total = Math.max(result.files.length, badFiles);
   io.stdout(`FAILED: ${plural(errors.length, 'error')} in ${badFiles} of ${plural(total, 'file')}${warned}\n`);
   return 1;
-}
+});
