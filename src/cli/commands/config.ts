@@ -1,22 +1,18 @@
 /** `cpiwatch config`: the effective configuration (defaults, CPIWATCH_CONFIG file, environment, *_FILE secrets), secrets masked. */
 import { loadSettings, maskedSettings, SETTINGS, type SettingName } from '../../config/settings.js';
-import { type CliIo, parseArgs } from '../io.js';
+import { defineCommand } from '../flags.js';
 
-export const CONFIG_HELP = `Usage: cpiwatch config [--format json|env]
-
-Prints the configuration \`cpiwatch run\` would use: defaults, then the JSON file named by
+export const configCommand = defineCommand({
+  name: 'config',
+  usage: ['cpiwatch config [--format json|env]'],
+  description: `Prints the configuration \`cpiwatch run\` would use: defaults, then the JSON file named by
 CPIWATCH_CONFIG, then environment variables (a secret may come from <NAME>_FILE). Passwords (in
 URLs too), the SASL password and the SMTP password are masked. An invalid setting is reported with
-the variable's name (exit 1). Every setting is described in docs/operations.md.
-
-  --format json   one JSON object (default)
-  --format env    NAME=value lines, with the documentation of each as a comment`;
-
-export async function configCommand(argv: string[], io: CliIo): Promise<number> {
-  const { flags } = parseArgs(argv, ['help']);
-  if (flags.help) { io.stdout(CONFIG_HELP); return 0; }
-  const format = typeof flags.format === 'string' ? flags.format : 'json';
-  if (format !== 'json' && format !== 'env') { io.stderr(`cpiwatch config: --format must be json or env, not ${format}`); return 2; }
+the variable's name (exit 1). Every setting is described in docs/operations.md.`,
+  options: {
+    format: { type: 'string', choices: ['json', 'env'], default: 'json', description: 'json: one JSON object; env: NAME=value lines, with the documentation of each as a comment' },
+  },
+}, async ({ format }, _args, io) => {
   const masked = maskedSettings(loadSettings(process.env));
   if (format === 'json') {
     // unset settings print as null, so every setting appears
@@ -30,4 +26,4 @@ export async function configCommand(argv: string[], io: CliIo): Promise<number> 
   }
   io.stdout(lines.join('\n'));
   return 0;
-}
+});

@@ -13,12 +13,7 @@ import { formatRuleError } from '../../rules/rule-errors.js';
 import { curbsideScenario } from '../../samples/curbside-scenario.js';
 import { produceEvents } from '../../samples/produce.js';
 import type { OfferData, WireCloudEvent } from '../../actions/offer-event.js';
-import { type CliIo, parseArgs } from '../io.js';
-
-export const DEMO_HELP = `Usage: cpiwatch demo [--rules <dir>] [--timeout <seconds>]
-
-Runs the processor on the example rules, replays a sample curbside scenario to EVENTS_TOPIC and
-prints the offers that appear on OFFERS_TOPIC. Needs Kafka and Redis (npm run stack -- up).`;
+import { defineCommand } from '../flags.js';
 
 /** A fixed-offset zone where it is about noon now, so quiet hours do not hide the demo's offers. */
 function middayZone(now: number): string {
@@ -26,9 +21,16 @@ function middayZone(now: number): string {
   return offset === 0 ? 'Etc/UTC' : `Etc/GMT${offset > 0 ? '-' : '+'}${Math.abs(offset)}`;
 }
 
-export async function demoCommand(argv: string[], io: CliIo): Promise<number> {
-  const { flags } = parseArgs(argv, ['help']);
-  if (flags.help) { io.stdout(DEMO_HELP); return 0; }
+export const demoCommand = defineCommand({
+  name: 'demo',
+  usage: ['cpiwatch demo [--rules <dir>] [--timeout <seconds>]'],
+  description: `Runs the processor on the example rules, replays a sample curbside scenario to EVENTS_TOPIC and
+prints the offers that appear on OFFERS_TOPIC. Needs Kafka and Redis (npm run stack -- up).`,
+  options: {
+    rules: { type: 'string', value: 'dir', description: 'the rule files (default: RULES_DIR, else rules)' },
+    timeout: { type: 'positive-integer', value: 'seconds', default: 90, description: 'how long to wait for the offers' },
+  },
+}, async ({ rules, timeout }, _args, io) => {
   const run = randomUUID().slice(0, 8);
   const settings = loadSettings({
     ...process.env,
@@ -43,9 +45,9 @@ export async function demoCommand(argv: string[], io: CliIo): Promise<number> {
     REDIS_PREFIX: process.env.REDIS_PREFIX ?? `cpiwatch-demo-${run}`,
     HTTP_PORT: process.env.HTTP_PORT ?? '0',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
-    ...(typeof flags.rules === 'string' ? { RULES_DIR: flags.rules } : {}),
+    ...(rules !== undefined ? { RULES_DIR: rules } : {}),
   });
-  const timeoutMs = Number(typeof flags.timeout === 'string' ? flags.timeout : 90) * 1000;
+  const timeoutMs = timeout * 1000;
   const log = createLogger(settings.LOG_LEVEL);
   const loaded = await loadRuleSet([settings.RULES_DIR]);
   if (!loaded.ok) {
@@ -100,4 +102,4 @@ export async function demoCommand(argv: string[], io: CliIo): Promise<number> {
     ? `${emails.sent ?? 0} of ${emailsWanted} offer e-mail(s) sent over SMTP${emails.gave_up ? ` (${emails.gave_up} given up)` : ''}; the local stack's catcher writes them to .stack/mail/.`
     : 'No e-mails: SMTP_URL is not set.');
   return seen.length > 0 ? 0 : 1;
-}
+});

@@ -6,19 +6,20 @@ import { createLogger } from '../../ops/logger.js';
 import { startTracingSdk } from '../../ops/otel-sdk.js';
 import { formatRuleError } from '../../rules/rule-errors.js';
 import { loadRuleSet } from '../../rules/load.js';
-import { type CliIo, parseArgs } from '../io.js';
+import { defineCommand } from '../flags.js';
 
-export const RUN_HELP = `Usage: cpiwatch run [--rules <dir>]
-
-Consumes customer events from Kafka (EVENTS_TOPIC), keeps CPI windows in Redis, evaluates the rules
+export const runCommand = defineCommand({
+  name: 'run',
+  usage: ['cpiwatch run [--rules <dir>]'],
+  description: `Consumes customer events from Kafka (EVENTS_TOPIC), keeps CPI windows in Redis, evaluates the rules
 and publishes offers (OFFERS_TOPIC) and decisions (DECISIONS_TOPIC). Settings come from environment
 variables (see \`cpiwatch config\` and docs/operations.md). Rule files are reloaded when they change
-or on SIGHUP (an invalid change is logged and ignored). Stops gracefully on SIGTERM or SIGINT.`;
-
-export async function runCommand(argv: string[], io: CliIo): Promise<number> {
-  const { flags } = parseArgs(argv, ['help']);
-  if (flags.help) { io.stdout(RUN_HELP); return 0; }
-  const settings = loadSettings(typeof flags.rules === 'string' ? { ...process.env, RULES_DIR: flags.rules } : process.env);
+or on SIGHUP (an invalid change is logged and ignored). Stops gracefully on SIGTERM or SIGINT.`,
+  options: {
+    rules: { type: 'string', value: 'dir', description: 'the rule files (a directory or a file; default: RULES_DIR, else rules)' },
+  },
+}, async ({ rules }, _args, io) => {
+  const settings = loadSettings(rules !== undefined ? { ...process.env, RULES_DIR: rules } : process.env);
   const log = createLogger(settings.LOG_LEVEL);
   const loaded = await loadRuleSet([settings.RULES_DIR]);
   if (!loaded.ok) {
@@ -63,4 +64,4 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
   await watcher.start();
   io.stderr(`cpiwatch running: ${loaded.ruleSet.rules.length} rules from ${settings.RULES_DIR}, events from ${settings.EVENTS_TOPIC}, http://${settings.HTTP_HOST}:${processor.httpPort ?? settings.HTTP_PORT}/metrics`);
   return stopped;
-}
+});
