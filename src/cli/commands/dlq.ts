@@ -7,64 +7,8 @@ import type { Message } from 'kafkajs';
 import { readDeadLetters, type DeadLetterRecord } from '../../adapters/kafka/dead-letters.js';
 import { createKafka } from '../../adapters/kafka/kafka-client.js';
 import { loadSettings } from '../../config/settings.js';
-import { CpiwatchError } from '../../errors/cpiwatch-error.js';
 import { createLogger } from '../../ops/logger.js';
-import { type CliIo, parseArgs } from '../io.js';
-
-export const DLQ_HELP = `Usage: cpiwatch dlq list   [--topic <dlq>] [--code <CPWnnn>] [--limit <n>] [--format text|json]
-       cpiwatch dlq replay [--topic <dlq>] [--code <CPWnnn>] [--limit <n>] [--to <topic>]
-                           [--group <id>] [--dry-run]
-
-Dead letters are events cpiwatch could not process (not JSON, not a CloudEvent, an unknown type,
-data failing its schema, ...): the original key, bytes and headers plus cpiwatch-dlq-code, -reason,
--topic, -partition, -offset and -time headers. Codes are listed in docs/errors.md.
-
-list     prints the dead letters on the topic (default DLQ_TOPIC), oldest first; reads only.
-replay   re-publishes them to --to (default EVENTS_TOPIC) with their original key, bytes and
-         headers, after the cause has been fixed (a rule or event type added, a producer fixed).
-         Progress is committed under the consumer group --group (default
-         <KAFKA_GROUP_ID>-dlq-replay): a second replay with the same group continues after the
-         last letter replayed, so nothing is replayed twice. Letters skipped by --code are passed
-         over for that group too; use another --group to replay them later.
-         --dry-run prints what would be replayed and commits nothing.`;
-
-interface Args {
-  topic: string;
-  code?: string;
-  limit: number;
-  format: 'text' | 'json';
-  to: string;
-  group: string;
-  dryRun: boolean;
-}
-
-function parse(argv: string[], settings: ReturnType<typeof loadSettings>): { sub: string | undefined; help: boolean; args: Args } {
-  const { flags, positional } = parseArgs(argv, ['help', 'dry-run']);
-  const str = (name: string): string | undefined => {
-    const v = flags[name];
-    if (v === true) throw new CpiwatchError('USAGE', [`--${name} needs a value`]);
-    return v;
-  };
-  const limitText = str('limit');
-  const limit = limitText === undefined ? Number.POSITIVE_INFINITY : Number(limitText);
-  if (!(limit > 0) || (limitText !== undefined && !Number.isInteger(limit))) throw new CpiwatchError('USAGE', [`--limit must be a positive integer, not ${limitText}`]);
-  const format = str('format') ?? 'text';
-  if (format !== 'text' && format !== 'json') throw new CpiwatchError('USAGE', [`--format must be text or json, not ${format}`]);
-  const code = str('code');
-  return {
-    sub: positional[0],
-    help: flags.help === true,
-    args: {
-      topic: str('topic') ?? settings.DLQ_TOPIC,
-      ...(code ? { code: code.toUpperCase() } : {}),
-      limit,
-      format,
-      to: str('to') ?? settings.EVENTS_TOPIC,
-      group: str('group') ?? `${settings.KAFKA_GROUP_ID}-dlq-replay`,
-      dryRun: flags['dry-run'] === true,
-    },
-  };
-}
+import { defineCommand, usageError } from '../flags.js';
 
 function valueText(b: Buffer | null): string {
   if (b === null) return 'null';
@@ -94,11 +38,47 @@ function toJson(l: DeadLetterRecord): Record<string, unknown> {
   };
 }
 
-export async function dlqCommand(argv: string[], io: CliIo): Promise<number> {
+export const dlqCommand = defineCommand({
+  name: 'dlq',
+  usage: [
+    'cpiwatch dlq list   [--topic <dlq>] [--code <CPWnnn>] [--limit <n>] [--format text|json]',
+    'cpiwatch dlq replay [--topic <dlq>] [--code <CPWnnn>] [--limit <n>] [--to <topic>]',
+    '                    [--group <id>] [--dry-run]',
+  ],
+  description: `Dead letters are events cpiwatch could not process (not JSON, not a CloudEvent, an unknown type,
+data failing its schema, ...): the original key, bytes and headers plus cpiwatch-dlq-code, -reason,
+-topic, -partition, -offset and -time headers. Codes are listed in docs/errors.md.
+
+list     prints the dead letters on the topic (default DLQ_TOPIC), oldest first; reads only.
+replay   re-publishes them to --to (default EVENTS_TOPIC) with their original key, bytes and
+         headers, after the cause has been fixed (a rule or event type added, a producer fixed).
+         Progress is committed under the consumer group --group (default
+         <KAFKA_GROUP_ID>-dlq-replay): a second replay with the same group continues after the
+         last letter replayed, so nothing is replayed twice. Letters skipped by --code are passed
+         over for that group too; use another --group to replay them later.
+         --dry-run prints what would be replayed and commits nothing.`,
+  options: {
+    topic: { type: 'string', value: 'dlq', description: 'the dead-letter topic (default: DLQ_TOPIC)' },
+    code: { type: 'string', value: 'CPWnnn', description: 'only the dead letters with this code (any case)' },
+    limit: { type: 'positive-integer', description: 'at most this many dead letters (default: all)' },
+    format: { type: 'string', choices: ['text', 'json'], default: 'text', description: 'list: text for people, json for tools' },
+    to: { type: 'string', value: 'topic', description: 'replay: the topic to re-publish to (default: EVENTS_TOPIC)' },
+    group: { type: 'string', value: 'id', description: 'replay: the consumer group of its progress (default: <KAFKA_GROUP_ID>-dlq-replay)' },
+    'dry-run': { type: 'boolean', description: 'replay: print what would be replayed, publish and commit nothing' },
+  },
+  args: { name: 'list|replay', min: 1, max: 1, missing: 'give a sub-command: list or replay' },
+}, async (values, [sub], io) => {
+  if (sub !== 'list' && sub !== 'replay') throw usageError(`unknown sub-command "${sub}" (list or replay)`);
   const settings = loadSettings(process.env);
-  const { sub, help, args } = parse(argv, settings);
-  if (help || !sub) { (help ? io.stdout : io.stderr)(DLQ_HELP); return help ? 0 : 2; }
-  if (sub !== 'list' && sub !== 'replay') { io.stderr(`cpiwatch dlq: unknown sub-command "${sub}"\n\n${DLQ_HELP}`); return 2; }
+  const args = {
+    topic: values.topic ?? settings.DLQ_TOPIC,
+    code: values.code?.toUpperCase(),
+    limit: values.limit ?? Number.POSITIVE_INFINITY,
+    format: values.format,
+    to: values.to ?? settings.EVENTS_TOPIC,
+    group: values.group ?? `${settings.KAFKA_GROUP_ID}-dlq-replay`,
+    dryRun: values['dry-run'],
+  };
   const log = createLogger(settings.LOG_LEVEL === 'info' ? 'warn' : settings.LOG_LEVEL);
   const kafka = createKafka(settings, log);
   const matches = (l: DeadLetterRecord) => !args.code || l.code === args.code;
@@ -151,4 +131,4 @@ export async function dlqCommand(argv: string[], io: CliIo): Promise<number> {
   }
   io.stderr(`${args.dryRun ? 'would replay' : 'replayed'} ${replayed} dead letter(s) from ${args.topic} to ${args.to}${skipped ? ` (${skipped} with another code passed over)` : ''}`);
   return 0;
-}
+});
