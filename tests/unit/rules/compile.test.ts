@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compileRuleSources } from '../../../src/rules/load.js';
-import { canonicalJson } from '../../../src/rules/compile.js';
+import { canonicalJson } from '../../../src/rules/rule-hash.js';
 import type { RuleSet } from '../../../src/rules/compiled.js';
 import { formatRuleError } from '../../../src/rules/rule-errors.js';
 

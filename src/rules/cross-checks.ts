@@ -1,0 +1,301 @@
+/**
+ * The checks of a rule set that need more than one field or more than one file: duplicate ids,
+ * unknown CPIs, window arithmetic, hysteresis, guardrails that can never allow an offer, time zones,
+ * event types and fields (event-fields.ts); items with schema errors are checked on what is valid
+ * in them. A CPI or rule that passes is compiled (build-rule.ts). Positions come from each file's
+ * Locator: this module never sees YAML.
+ */
+import type { z } from 'zod';
+import { TEMPLATE_NAMES } from '../actions/email/templates.js';
+import type { ErrorName } from '../errors/codes.js';
+import type { CompiledCpi, CompiledPolicy, CompiledRule, CpiMeasure, SourcePosition } from './compiled.js';
+import { buildRule, matcher } from './build-rule.js';
+import { durationMs, isTimeZone, timeZones, UNIT_MS } from './clock.js';
+import { didYouMean, suggestionSuffix } from './did-you-mean.js';
+import { cpiEventTypes, CUSTOMER_FACTS_EVENT, EventChecks, lookupField, type Reporter } from './event-fields.js';
+import type { ParsedItem, ParsedRuleFile } from './parsed-rule-file.js';
+import { asWarning, formatLocation, formatPath, isWithinPath, ruleError, type PathSegment, type RuleError } from './rule-errors.js';
+import type { CpiDefinitionDoc, RuleDefinitionDoc } from './schema.js';
+
+export const DEFAULT_POLICY: CompiledPolicy = { killSwitch: false, defaultTimeZone: 'UTC' };
+
+/** An item and the file it is in. */
+interface Located<T> {
+  file: ParsedRuleFile;
+  item: ParsedItem<T>;
+}
+
+export class Compilation implements Reporter {
+  readonly errors: RuleError[] = [];
+  readonly warnings: RuleError[] = [];
+
+  report(file: ParsedRuleFile, path: PathSegment[], name: ErrorName, args: unknown[], where: 'value' | 'key' = 'value'): RuleError {
+    const e = ruleError(name, { file: file.file, ...file.locate[where](path), path }, ...args);
+    this.errors.push(e);
+    return e;
+  }
+
+  warn(file: ParsedRuleFile, path: PathSegment[], name: ErrorName, args: unknown[]): RuleError {
+    const w = asWarning(ruleError(name, { file: file.file, ...file.locate.value(path), path }, ...args));
+    this.warnings.push(w);
+    return w;
+  }
+
+  position(file: ParsedRuleFile, path: PathSegment[]): SourcePosition {
+    return { file: file.file, ...file.locate.value(path) };
+  }
+
+  /** First definition of each id wins; later ones are reported with the place of the first. */
+  register<T>(
+    kind: string,
+    section: 'cpis' | 'rules',
+    files: readonly ParsedRuleFile[],
+    itemsOf: (f: ParsedRuleFile) => ParsedItem<T>[],
+  ): Map<string, Located<T>> {
+    const byId = new Map<string, Located<T>>();
+    for (const file of files) {
+      for (const item of itemsOf(file)) {
+        if (item.id === undefined) continue;
+        const first = byId.get(item.id);
+        if (first) {
+          const where = formatLocation({ file: first.file.file, ...first.file.locate.value([section, first.item.index, 'id']) });
+          this.report(file, [section, item.index, 'id'], 'RULE_DUPLICATE_ID', [kind, item.id, where]);
+        } else {
+          byId.set(item.id, { file, item });
+        }
+      }
+    }
+    return byId;
+  }
+
+  // ----- items with schema errors: check what is valid in them, in the same run
+
+  private hasErrorAt(file: ParsedRuleFile, path: PathSegment[]): boolean {
+    const p = formatPath(path);
+    return file.errors.some((e) => isWithinPath(e.path, p));
+  }
+
+  /**
+   * The fields of an item that are valid on their own (defaults applied), for an item whose other
+   * fields have errors: a rule with a misspelt field still gets its guardrails and CPI checked.
+   */
+  partial<T>(file: ParsedRuleFile, section: 'cpis' | 'rules', item: ParsedItem<T>, schema: z.ZodObject): Partial<T> {
+    if (item.doc) return item.doc;
+    const raw = item.raw;
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return {};
+    const out: Record<string, unknown> = {};
+    for (const [key, fieldSchema] of Object.entries(schema.shape as Record<string, z.ZodType>)) {
+      if (this.hasErrorAt(file, [section, item.index, key])) continue;
+      const parsed = fieldSchema.safeParse((raw as Record<string, unknown>)[key]);
+      if (parsed.success && parsed.data !== undefined) out[key] = parsed.data;
+    }
+    return out as Partial<T>;
+  }
+
+  // ----- CPIs
+
+  /** Checks what is present of a CPI; compiles it when it is complete and nothing is wrong. */
+  compileCpi(file: ParsedRuleFile, index: number, doc: Partial<CpiDefinitionDoc>, complete: boolean): CompiledCpi | undefined {
+    const base: PathSegment[] = ['cpis', index];
+    const before = this.errors.length;
+    if (doc.window !== undefined && doc.resolution !== undefined) {
+      const windowMs = durationMs(doc.window);
+      const resolutionMs = durationMs(doc.resolution);
+      if (windowMs === 0 || resolutionMs === 0 || windowMs % resolutionMs !== 0) {
+        this.report(file, [...base, 'window'], 'RULE_WINDOW_RESOLUTION', [doc.window, doc.resolution]);
+      }
+    }
+    const measure = doc.measure === undefined ? undefined : this.measure(file, base, doc.measure, doc.groupBy);
+
+    if (!complete || this.errors.length > before || !measure) return undefined;
+    const full = doc as CpiDefinitionDoc;
+    return {
+      id: full.id,
+      ...(full.description === undefined ? {} : { description: full.description }),
+      ...(full.unit === undefined ? {} : { unit: full.unit }),
+      measure,
+      groupBy: full.groupBy,
+      windowMs: durationMs(full.window),
+      resolutionMs: durationMs(full.resolution),
+      latenessMs: durationMs(full.allowedLateness),
+      position: this.position(file, base),
+    };
+  }
+
+  /** Event types and fields of a measure (and of groupBy, read from every event the CPI counts). */
+  private measure(file: ParsedRuleFile, base: PathSegment[], m: CpiDefinitionDoc['measure'], groupBy: string | undefined): CpiMeasure {
+    const events = new EventChecks(this, file, [...base, 'measure']);
+    const groupByEvents: Array<string | undefined> = [];
+    let measure: CpiMeasure;
+    if ('duration' in m) {
+      const d = m.duration;
+      const p: PathSegment[] = ['duration'];
+      const start = events.eventType([...p, 'start', 'event'], d.start.event);
+      const end = events.eventType([...p, 'end', 'event'], d.end.event);
+      events.field(start, [...p, 'start', 'correlate'], d.start.correlate);
+      events.field(end, [...p, 'end', 'correlate'], d.end.correlate);
+      events.predicate(start, [...p, 'start', 'where'], d.start.where);
+      events.predicate(end, [...p, 'end', 'where'], d.end.where);
+      if (d.relativeTo !== undefined) events.numericField(start, [...p, 'relativeTo'], d.relativeTo);
+      groupByEvents.push(start, end);
+      measure = {
+        kind: 'duration',
+        start: matcher(d.start.event, d.start.where, d.start.correlate),
+        end: matcher(d.end.event, d.end.where, d.end.correlate),
+        ...(d.relativeTo === undefined ? {} : { relativeTo: d.relativeTo }),
+        ...(d.expectedFromScope === undefined ? {} : { expectedFromScope: d.expectedFromScope }),
+        ...(d.defaultExpected === undefined ? {} : { defaultExpectedMs: durationMs(d.defaultExpected) }),
+        maxPendingMs: durationMs(d.maxPending),
+        unitMs: UNIT_MS[d.unit],
+      };
+    } else if ('value' in m) {
+      const v = m.value;
+      const type = events.eventType(['value', 'event'], v.event);
+      events.numericField(type, ['value', 'field'], v.field);
+      events.predicate(type, ['value', 'where'], v.where);
+      groupByEvents.push(type);
+      measure = { kind: 'value', event: v.event, field: v.field, ...(v.where === undefined ? {} : { where: v.where }) };
+    } else {
+      const r = m.ratio;
+      const num = events.eventType(['ratio', 'numerator', 'event'], r.numerator.event);
+      const den = events.eventType(['ratio', 'denominator', 'event'], r.denominator.event);
+      events.predicate(num, ['ratio', 'numerator', 'where'], r.numerator.where);
+      events.predicate(den, ['ratio', 'denominator', 'where'], r.denominator.where);
+      groupByEvents.push(num, den);
+      measure = { kind: 'ratio', numerator: matcher(r.numerator.event, r.numerator.where), denominator: matcher(r.denominator.event, r.denominator.where) };
+    }
+    if (groupBy !== undefined) {
+      const groupByChecks = new EventChecks(this, file, base);
+      for (const type of new Set(groupByEvents)) {
+        if (type !== undefined && !groupByChecks.field(type, ['groupBy'], groupBy)) break; // once is enough
+      }
+    }
+    return measure;
+  }
+
+  // ----- rules
+
+  /** Checks what is present of a rule; compiles it when it is complete and nothing is wrong. */
+  compileRule(
+    file: ParsedRuleFile,
+    index: number,
+    doc: Partial<RuleDefinitionDoc>,
+    complete: boolean,
+    cpiEntry: Located<CpiDefinitionDoc> | undefined,
+    cpi: CompiledCpi | undefined,
+    cpiIds: readonly string[],
+  ): CompiledRule | undefined {
+    const base: PathSegment[] = ['rules', index];
+    const at = (...p: PathSegment[]) => [...base, ...p];
+    const before = this.errors.length;
+    const name = doc.id === undefined ? `rule ${index + 1}` : `rule "${doc.id}"`;
+
+    if (doc.cpi !== undefined && !cpiEntry) this.report(file, at('cpi'), 'RULE_UNKNOWN_CPI', [doc.cpi, suggestionSuffix(doc.cpi, cpiIds)]);
+
+    // Threshold and hysteresis
+    if (doc.threshold) {
+      const t = doc.threshold;
+      const direction = 'above' in t ? 'above' : 'below';
+      const threshold = 'above' in t ? t.above : t.below;
+      const clear = t.clear ?? threshold;
+      if (direction === 'above' ? clear > threshold : clear < threshold) {
+        const why = direction === 'above' ? `for "above", clear must be at most ${threshold}` : `for "below", clear must be at least ${threshold}`;
+        this.report(file, at('threshold', 'clear'), 'RULE_CLEAR_WRONG_SIDE', [clear, threshold, why]);
+      }
+    }
+
+    // Guardrails
+    const g = doc.guardrails;
+    if (g?.budget && g.budget.max === 0) {
+      this.report(file, at('guardrails', 'budget', 'max'), 'RULE_GUARDRAIL_NEVER_ALLOWS', ['budget.max is 0, so no offer ever fits in the budget']);
+    }
+    if (g && g.holdoutPercent >= 100) {
+      this.report(file, at('guardrails', 'holdoutPercent'), 'RULE_GUARDRAIL_NEVER_ALLOWS', ['holdoutPercent is 100, so every customer is held out']);
+    }
+    if (g?.quietHours && g.quietHours.from === g.quietHours.to) {
+      // [from, to) with from == to is empty. Most likely "all day" was meant, which would be the
+      // opposite, so neither reading is guessed: the rule is rejected.
+      this.report(file, at('guardrails', 'quietHours', 'to'), 'RULE_SCHEMA', [
+        `quietHours from and to are both "${g.quietHours.from}": an empty quiet period that never silences anything; set two different times or remove quietHours (to stop the rule altogether use killSwitch)`,
+      ]);
+    }
+    if (g?.quietHours && g.quietHours.timeZone !== 'scope') this.timeZone(file, at('guardrails', 'quietHours', 'timeZone'), g.quietHours.timeZone);
+    if (g?.killSwitch) this.warn(file, at('guardrails', 'killSwitch'), 'RULE_KILL_SWITCH_ON', [name]);
+
+    // Filter on customer facts
+    if (doc.filter) new EventChecks(this, file, base).predicate(CUSTOMER_FACTS_EVENT, ['filter'], doc.filter, 'customer facts');
+
+    // Contributors counted only for some events: the fields must exist in an event type the CPI reads
+    const contributorsWhere = doc.target && 'contributors' in doc.target ? doc.target.contributors.where : undefined;
+    if (contributorsWhere && cpi) {
+      const types = cpiEventTypes(cpi);
+      const fits = types.find((t) => Object.keys(contributorsWhere).every((f) => 'schema' in lookupField(t, f)));
+      new EventChecks(this, file, base).predicate(fits ?? types[0], ['target', 'contributors', 'where'], contributorsWhere);
+    }
+
+    // E-mail template: an unknown one falls back to the generic template, so this only warns.
+    if (doc.email && !TEMPLATE_NAMES.includes(doc.email.template)) {
+      const w = this.warn(file, at('email', 'template'), 'EMAIL_TEMPLATE_UNKNOWN', [doc.email.template]);
+      const suggestion = didYouMean(doc.email.template, TEMPLATE_NAMES);
+      w.message += suggestion
+        ? ` (did you mean "${suggestion}"?); the generic-offer template will be used`
+        : `; known templates: ${TEMPLATE_NAMES.join(', ')}; the generic-offer template will be used`;
+    }
+
+    // Checks that need the CPI
+    const cpiDoc = cpiEntry?.item.doc;
+    if (cpi && cpiDoc) {
+      const kind = cpi.measure.kind;
+      if (kind === 'ratio' && doc.aggregate !== undefined && doc.aggregate !== 'ratio' && doc.aggregate !== 'count') {
+        this.report(file, at('aggregate'), 'RULE_AGGREGATE_KIND', [doc.aggregate, 'ratio', ` ("${cpi.id}"); use ratio for the share of matching events, or count`]);
+      } else if (kind !== 'ratio' && doc.aggregate === 'ratio') {
+        this.report(file, at('aggregate'), 'RULE_AGGREGATE_KIND', ['ratio', kind, ` ("${cpi.id}"); ratio needs a ratio CPI, here use count, sum, avg, min, max or a percentile`]);
+      }
+      if (doc.for !== undefined && durationMs(doc.for) > cpi.windowMs) this.report(file, at('for'), 'RULE_FOR_LONGER_THAN_WINDOW', [doc.for, cpiDoc.window]);
+      if (doc.target && 'enRoute' in doc.target && cpi.groupBy !== 'storeId') {
+        this.report(file, at('target', 'enRoute'), 'RULE_TARGET', ['enRoute', `it finds customers on their way to a store, so the CPI must have groupBy: storeId, but "${cpi.id}" is grouped by ${cpi.groupBy}`], 'key');
+      }
+      if (doc.target && 'scopeCustomer' in doc.target && cpi.groupBy !== 'customerId') {
+        this.report(file, at('target', 'scopeCustomer'), 'RULE_TARGET', ['scopeCustomer', `the CPI must have groupBy: customerId, but "${cpi.id}" is grouped by ${cpi.groupBy}`], 'key');
+      }
+    }
+
+    if (!complete || this.errors.length > before || !cpi || !cpiDoc) return undefined;
+    return buildRule(doc as RuleDefinitionDoc, cpi, cpiDoc, this.position(file, base));
+  }
+
+  // ----- policy
+
+  compilePolicy(files: readonly ParsedRuleFile[]): CompiledPolicy {
+    let first: ParsedRuleFile | undefined;
+    let policy: CompiledPolicy = DEFAULT_POLICY;
+    for (const file of files) {
+      if (!file.policy) continue;
+      if (first) {
+        const where = formatLocation({ file: first.file, ...first.locate.key(['policy']) });
+        this.report(file, ['policy'], 'RULE_POLICY_DUPLICATE', [where], 'key');
+        continue;
+      }
+      first = file;
+      const doc = file.policy.doc;
+      if (!doc) continue;
+      if (doc.frequencyCap && doc.frequencyCap.max === 0) {
+        this.report(file, ['policy', 'frequencyCap', 'max'], 'RULE_GUARDRAIL_NEVER_ALLOWS', ['policy frequencyCap.max is 0, so no customer can receive any offer']);
+      }
+      if (doc.killSwitch) this.warn(file, ['policy', 'killSwitch'], 'RULE_KILL_SWITCH_ON', ['every rule']);
+      this.timeZone(file, ['policy', 'defaultTimeZone'], doc.defaultTimeZone);
+      policy = {
+        ...(doc.customerCooldown === undefined ? {} : { customerCooldownMs: durationMs(doc.customerCooldown) }),
+        ...(doc.frequencyCap === undefined ? {} : { frequencyCap: { max: doc.frequencyCap.max, perMs: durationMs(doc.frequencyCap.per) } }),
+        killSwitch: doc.killSwitch,
+        defaultTimeZone: doc.defaultTimeZone,
+      };
+    }
+    return policy;
+  }
+
+  timeZone(file: ParsedRuleFile, path: PathSegment[], zone: string): void {
+    if (isTimeZone(zone)) return;
+    this.report(file, path, 'RULE_TIME_ZONE', [zone, suggestionSuffix(zone, timeZones())]);
+  }
+}
