@@ -18,12 +18,12 @@
  *  no +-Infinity in open data fields (CPW203).
  * In binary mode the attribute checks come before the value is parsed.
  */
-import { isUtf8 as isUtf8Buffer } from 'node:buffer';
 import { ErrorCodes, type ErrorCode, type ErrorName } from '../errors/codes.js';
 import { messageOf } from '../errors/cpiwatch-error.js';
 import type { CloudEvent } from './cloud-event.js';
 import { EVENT_TYPE_NAMES, EventTypes, isKnownEventType } from './event-types.js';
 import { findNonFinite, parseJsonGuarded, pathToString, type GuardedJson } from './json-guard.js';
+import { isJsonMediaType, isProblem, mediaTypeOf, readHeaders, type KafkaHeaders, type ReadHeaders } from './kafka-headers.js';
 import { parseRfc3339 } from './rfc3339.js';
 import { echo, formatZodIssues, kindOf } from './zod-issues.js';
 
@@ -37,9 +37,7 @@ export {
   type WireCloudEvent,
 } from './encode.js';
 
-/** Kafka header values as kafkajs delivers them. */
-export type HeaderValue = Buffer | string | (Buffer | string)[] | undefined;
-export type KafkaHeaders = Record<string, HeaderValue>;
+export type { HeaderValue, KafkaHeaders } from './kafka-headers.js';
 
 /** The parts of a kafkajs message the decoder reads (the key is not used). */
 export interface KafkaMessageLike {
@@ -81,76 +79,6 @@ function guardFailure(parsed: Exclude<GuardedJson, { ok: true }>, maxDepth: numb
     case 'forbidden-key':
       return fail('EVENT_FORBIDDEN_KEY', parsed.detail);
   }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Headers
-
-/** A header that is present but unusable (not UTF-8, repeated, not a string). */
-interface HeaderProblem {
-  problem: string;
-}
-type HeaderText = string | HeaderProblem | undefined;
-
-function isProblem(v: unknown): v is HeaderProblem {
-  return typeof v === 'object' && v !== null && 'problem' in v;
-}
-
-function headerText(v: unknown): HeaderText {
-  if (v === undefined || v === null) return undefined;
-  if (typeof v === 'string') return v;
-  if (Buffer.isBuffer(v)) {
-    // kafkajs hands out Buffers; invalid UTF-8 would silently become U+FFFD in an id or type
-    return isUtf8Buffer(v) ? v.toString('utf8') : { problem: 'not valid UTF-8' };
-  }
-  if (Array.isArray(v)) {
-    if (v.length === 0) return undefined;
-    if (v.length === 1) return headerText(v[0]);
-    return { problem: `given ${v.length} times` };
-  }
-  return { problem: `expected a string or bytes, got ${kindOf(v)}` };
-}
-
-/** The headers the decoder looks at. */
-interface ReadHeaders {
-  contentType: HeaderText;
-  /** Plain W3C `traceparent` header (OpenTelemetry's Kafka propagation), a fallback for the attribute. */
-  traceparent: HeaderText;
-  /** `ce_<attribute>` headers by attribute name. */
-  ce: Record<string, HeaderText> | undefined;
-}
-
-const CE_ATTRIBUTES: ReadonlySet<string> = new Set([
-  'specversion', 'id', 'source', 'type', 'time', 'subject', 'traceparent',
-]);
-
-function readHeaders(headers: KafkaHeaders | undefined): ReadHeaders {
-  const out: ReadHeaders = { contentType: undefined, traceparent: undefined, ce: undefined };
-  if (headers === undefined || headers === null || typeof headers !== 'object') return out;
-  for (const key of Object.keys(headers)) {
-    const name = key.toLowerCase();
-    if (name === 'content-type') {
-      out.contentType = out.contentType === undefined ? headerText(headers[key]) : { problem: 'given twice' };
-    } else if (name === 'traceparent') {
-      out.traceparent = headerText(headers[key]);
-    } else if (name.startsWith('ce_')) {
-      const attr = name.slice(3);
-      if (!CE_ATTRIBUTES.has(attr)) continue; // other extensions are not kept
-      out.ce ??= {};
-      out.ce[attr] = out.ce[attr] === undefined ? headerText(headers[key]) : { problem: 'given twice' };
-    }
-  }
-  return out;
-}
-
-/** Lower-cased media type without parameters: `Application/JSON; charset=utf-8` -> `application/json`. */
-function mediaTypeOf(contentType: string): string {
-  const semi = contentType.indexOf(';');
-  return (semi === -1 ? contentType : contentType.slice(0, semi)).trim().toLowerCase();
-}
-
-function isJsonMediaType(media: string): boolean {
-  return media === 'application/json' || media === 'text/json' || media.endsWith('+json');
 }
 
 // ---------------------------------------------------------------------------------------------
