@@ -1,7 +1,7 @@
 /**
  * The rule language: the shape of a rule file, as zod schemas. Unknown fields are rejected everywhere
  * (strict objects). The JSON Schema for editors (schemas/rule-file.schema.json) is generated from here.
- * Cross-field checks (unknown CPI, window vs resolution, ...) live in compile.ts.
+ * Cross-field checks (unknown CPI, window vs resolution, ...) live in cross-checks.ts.
  */
 import { z } from 'zod';
 import { DURATION_PATTERN } from './duration.js';
