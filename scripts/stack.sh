@@ -292,7 +292,11 @@ start_kafka() {
   fi
   if [[ ! -f "$KAFKA_DIR/data/meta.properties" ]]; then
     local cluster_id
-    cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+    # 16 random bytes, URL-safe base64 (Kafka's format); one starting with "-" would read as an option
+    cluster_id="-"
+    while [[ "$cluster_id" == -* ]]; do
+      cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+    done
     rm -rf "$KAFKA_DIR/data"
     say "kafka: formatting storage (cluster id $cluster_id)"
     "$java" -Xmx256m -cp "$cp" -Dlog4j2.configurationFile="$ROOT/scripts/kafka/log4j2.xml" \
