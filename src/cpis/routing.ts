@@ -48,14 +48,16 @@ export function buildRouting(ruleSet: RuleSet): Routing {
   let enRouteKeepMs = 0;
   for (const rule of ruleSet.rules) {
     const t = rule.target;
+    // a close reads the audience of `within` before its boundary, up to the CPI's lateness after it
+    const lateness = specs.get(rule.cpi.id)?.latenessMs ?? 0;
     if (t.kind === 'contributors') {
       const list = contributors.get(rule.cpi.id) ?? [];
       const same = list.find((a) => a.audience === t.audience);
-      if (same) same.keepMs = Math.max(same.keepMs, t.withinMs);
-      else list.push({ audience: t.audience, keepMs: t.withinMs, ...(t.where ? { where: t.where } : {}) });
+      if (same) same.keepMs = Math.max(same.keepMs, t.withinMs + lateness);
+      else list.push({ audience: t.audience, keepMs: t.withinMs + lateness, ...(t.where ? { where: t.where } : {}) });
       contributors.set(rule.cpi.id, list);
     } else if (rule.target.kind === 'enRoute') {
-      enRouteKeepMs = Math.max(enRouteKeepMs, rule.target.withinMs);
+      enRouteKeepMs = Math.max(enRouteKeepMs, rule.target.withinMs + lateness);
     }
   }
   return { byEventType, specs, contributors, enRouteKeepMs: enRouteKeepMs || DEFAULT_EN_ROUTE_KEEP_MS };

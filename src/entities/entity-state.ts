@@ -56,17 +56,22 @@ export class EntityState {
 
   /**
    * Applies one op at stream time `now` (null: nothing processed yet). `specs` has the window of
-   * every CPI. Audience records older than their keep period are dropped on the way.
+   * every CPI. An observation is late when it is older than `allowedLateness` before the newest event
+   * time its own source had routed with it (`sourceTime`), or before stream time: so whether an
+   * event counts depends only on the order of its own input partition, never on how the sources
+   * interleave (closes wait for the lateness: pipeline/partition-task.ts). Audience records older than
+   * their keep period are dropped on the way (on stream time).
    */
-  apply(op: StateOp, now: number | null, specs: ReadonlyMap<string, CpiWindowSpec>): ApplyOutcome {
+  apply(op: StateOp, now: number | null, specs: ReadonlyMap<string, CpiWindowSpec>, sourceTime: number | null = null): ApplyOutcome {
+    const judged = now === null ? sourceTime : sourceTime === null ? now : Math.max(now, sourceTime);
     switch (op.kind) {
       case 'sample':
-        return this.observe(op.cpi, op.time, now, specs, { value: op.value });
+        return this.observe(op.cpi, op.time, judged, specs, { value: op.value });
       case 'count':
-        return this.observe(op.cpi, op.time, now, specs, { num: op.num, den: op.den });
+        return this.observe(op.cpi, op.time, judged, specs, { num: op.num, den: op.den });
       case 'start':
       case 'end':
-        return this.join(op, now, specs);
+        return this.join(op, now, judged, specs);
       case 'fact':
         this.facts.apply(op.time, op.facts);
         this.touch('f');
@@ -91,15 +96,19 @@ export class EntityState {
     }
   }
 
-  private observe(cpi: string, time: number, now: number | null, specs: ReadonlyMap<string, CpiWindowSpec>, obs: Observation): ApplyOutcome {
+  private observe(cpi: string, time: number, judged: number | null, specs: ReadonlyMap<string, CpiWindowSpec>, obs: Observation): ApplyOutcome {
     const spec = specs.get(cpi);
     if (!spec) return { status: 'unmatched' };
-    if (isLate(time, now, spec)) return { status: 'late' };
+    if (isLate(time, judged, spec)) return { status: 'late' };
     this.window(cpi).add(time, spec, obs);
     return { status: 'applied', window: { cpi, time } };
   }
 
-  private join(op: StartOp | Extract<StateOp, { kind: 'end' }>, now: number | null, specs: ReadonlyMap<string, CpiWindowSpec>): ApplyOutcome {
+  /**
+   * One half of a duration. The pair's sample, at the end's time, is judged late by the half that
+   * completes it (against that half's source): in time, its step is not closed yet.
+   */
+  private join(op: StartOp | Extract<StateOp, { kind: 'end' }>, now: number | null, judged: number | null, specs: ReadonlyMap<string, CpiWindowSpec>): ApplyOutcome {
     let pending = this.joins.get(op.cpi);
     if (!pending) this.joins.set(op.cpi, (pending = new Map()));
     let divisorMs = 0;
@@ -125,7 +134,7 @@ export class EntityState {
     const elapsed = endTime - start.time;
     if (elapsed < 0 || elapsed > op.maxPendingMs) return { status: 'unmatched' };
     const value = elapsed / start.divisorMs;
-    const outcome = this.observe(op.cpi, endTime, now, specs, { value });
+    const outcome = this.observe(op.cpi, endTime, judged, specs, { value });
     return outcome.status === 'applied' ? { ...outcome, sample: value } : outcome;
   }
 

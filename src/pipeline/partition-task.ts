@@ -3,11 +3,14 @@
  * time. Pure and synchronous; the time is the stream's, never the wall clock's.
  *
  * For each routed event, in the order the partition received them: apply its ops (lateness against
- * the partition's stream time), move the event's source watermark, then fire every close timer the
- * new stream time has passed, in (time, entity, CPI) order: the window at that boundary is evaluated
- * by each rule on the CPI (rules/evaluate.ts). A fire makes candidates of its audience at the fire
- * time; a customer joining an audience while a rule fires is a candidate at its own time, as soon as
- * the rule's state at that time is known (stream time past the boundary before it), else when it is.
+ * the newest event time of the event's own source: entities/entity-state.ts), move the event's
+ * source watermark, then fire every close timer the new stream time has passed, in (due, time,
+ * entity, CPI) order. A boundary's close is due once stream time is past it by the CPI's allowed
+ * lateness: every event that still counts in the step before it has arrived, from every source, so
+ * the value evaluated does not depend on how the sources interleave. The window at that boundary is
+ * evaluated by each rule on the CPI (rules/evaluate.ts). A fire makes candidates of its audience at
+ * the fire time; a customer joining an audience while a rule fires is a candidate at its own time, as
+ * soon as the rule's state at that time is known (the close of the boundary before it), else when it is.
  * So a quiet store's rules fire, hold and clear on time: its timers run on the partition's time,
  * which the other sources (or the idle marks) move.
  *
@@ -53,6 +56,11 @@ export interface Candidate {
   customerId: string;
   /** Decision time (event time): the fire time, or when the customer joined the audience. */
   time: number;
+  /**
+   * When it may be decided: its time plus its CPI's allowed lateness. By then every candidate due
+   * before it exists (closes wait for the lateness too), so decisions go in due order in every run.
+   */
+  due: number;
   /** Decision order at equal times: the rule's place in the rule set, then when the customer joined. */
   rank: number;
   joined: number;
@@ -69,8 +77,8 @@ export interface TaskOutcome {
   candidates: Candidate[];
 }
 
-/** A candidate as persisted while it waits for its decision (the rule by id). */
-export type PendingCandidate = Omit<Candidate, 'rule'> & { ruleId: string };
+/** A candidate as persisted while it waits for its decision (the rule by id; `due` absent in older metas). */
+export type PendingCandidate = Omit<Candidate, 'rule' | 'due'> & { ruleId: string; due?: number };
 
 export interface PersistedMeta { marks: SourceMark[]; now: number | null; applied: number; pending?: PendingCandidate[] }
 
@@ -104,9 +112,9 @@ export class PartitionTask {
   private metaDirty = false;
   /**
    * Candidates waiting for their decision: a candidate is decided once stream time has passed its
-   * time (every op at or before it has arrived from every source in order, so every candidate at or
-   * before it exists), in event-time order (ties: see byDecisionOrder). Cooldowns, caps and budgets then see a customer's
-   * candidates in event-time order whatever order the ops arrived in.
+   * due time (every candidate due at or before it exists), in due order (ties: see byDecisionOrder).
+   * Cooldowns, caps and budgets then see a customer's candidates in one order whatever order the ops
+   * arrived in.
    */
   private pending: Candidate[] = [];
 
@@ -119,7 +127,7 @@ export class PartitionTask {
   }
 
   /**
-   * Takes the candidates whose time stream time has passed (all of them at +Infinity), in decision
+   * Takes the candidates whose due time stream time has passed (all of them at +Infinity), in decision
    * order; with a gate, only those it lets through (the owner partitions' common frontier: see
    * pipeline/decision-frontier.ts), a held-back candidate holding back the later ones of its customer
    * and of its rule and scope.
@@ -134,9 +142,9 @@ export class PartitionTask {
     // a candidate held back holds back the later ones of its customer and of its rule and scope (budgets)
     const held = new Set<string>();
     for (const c of this.pending) {
-      const inTime = c.time < limit || limit === Number.POSITIVE_INFINITY;
+      const inTime = c.due < limit || limit === Number.POSITIVE_INFINITY;
       const keys = [`c:${c.customerId}`, `s:${c.rule.id}:${c.tag}`];
-      if (!inTime || keys.some((k) => held.has(k)) || gate?.blocked(c.customerId, c.time)) {
+      if (!inTime || keys.some((k) => held.has(k)) || gate?.blocked(c.customerId, c.due)) {
         for (const k of keys) held.add(k);
         kept.push(c);
       } else {
@@ -153,12 +161,12 @@ export class PartitionTask {
     return this.pending;
   }
 
-  /** Each customer's earliest candidate waiting for its decision (the decision frontier). */
+  /** Each customer's earliest due candidate waiting for its decision (the decision frontier). */
   get pendingByCustomer(): Map<string, number> {
     const out = new Map<string, number>();
     for (const c of this.pending) {
       const t = out.get(c.customerId);
-      if (t === undefined || c.time < t) out.set(c.customerId, c.time);
+      if (t === undefined || c.due < t) out.set(c.customerId, c.due);
     }
     return out;
   }
@@ -191,7 +199,7 @@ export class PartitionTask {
         const joins: { tag: string; op: StateOp }[] = [];
         for (; i < record.ops.length && record.ops[i]!.e === e; i++) {
           const { tag, op } = record.ops[i]!;
-          const status = this.applyOp(rules, tag, op);
+          const status = this.applyOp(rules, tag, op, event.mark);
           statuses.push(status);
           if (status === 'applied' && (op.kind === 'enroute' || op.kind === 'contrib')) joins.push({ tag, op });
         }
@@ -243,9 +251,9 @@ export class PartitionTask {
     }
     for (const e of task.entities.values()) task.rearm(rules, e);
     for (const p of meta?.pending ?? []) {
-      const { ruleId, ...c } = p;
+      const { ruleId, due, ...c } = p;
       const rule = rules.rulesById.get(ruleId);
-      if (rule) task.pending.push({ ...c, rule });
+      if (rule) task.pending.push({ ...c, due: due ?? c.time + (rules.specs.get(rule.cpi.id)?.latenessMs ?? 0), rule });
     }
     return task;
   }
@@ -261,19 +269,19 @@ export class PartitionTask {
       const w = e.windows.get(cpi);
       const firstData = w && !w.isEmpty ? Math.min(...w.buckets.keys()) : undefined;
       const at = closed !== undefined ? closed + spec.resolutionMs : firstData !== undefined ? (firstData + 1) * spec.resolutionMs : undefined;
-      if (at !== undefined) this.timers.schedule(e.tag, cpi, at);
+      if (at !== undefined) this.timers.schedule(e.tag, cpi, at, spec.latenessMs);
     }
   }
 
-  private applyOp(rules: TaskRules, tag: string, op: StateOp): OpStatus {
+  private applyOp(rules: TaskRules, tag: string, op: StateOp, sourceTime: number): OpStatus {
     const e = this.entity(tag);
-    const outcome = e.apply(op, this.clock.now, rules.specs);
+    const outcome = e.apply(op, this.clock.now, rules.specs, sourceTime);
     this.dirty.add(tag);
     if (outcome.window) {
       const spec = rules.specs.get(outcome.window.cpi)!;
       const closed = e.closed.get(outcome.window.cpi);
       const end = (bucketOf(outcome.window.time, spec.resolutionMs) + 1) * spec.resolutionMs;
-      this.timers.schedule(tag, outcome.window.cpi, closed !== undefined ? Math.max(end, closed + spec.resolutionMs) : end);
+      this.timers.schedule(tag, outcome.window.cpi, closed !== undefined ? Math.max(end, closed + spec.resolutionMs) : end, spec.latenessMs);
     }
     return outcome.status;
   }
@@ -293,10 +301,13 @@ export class PartitionTask {
     const w = e.window(cpi);
     const snapshot = w.snapshot(at, spec);
     let live = false;
+    // a close with no data and no rule state to move (only a join waiting on it) evaluates nothing worth
+    // reporting; whether it runs at all depends on when the join arrived
+    const empty = snapshot.count === 0 && snapshot.den === 0;
     for (const rule of rules.rulesByCpi.get(cpi) ?? []) {
       const prev = e.rules.get(rule.id);
       const ev = evaluateRule(rule, snapshot, prev);
-      out.evaluations.push({ ...ev, ruleId: rule.id, scopeTag: tag });
+      if (prev || !empty || ev.transition) out.evaluations.push({ ...ev, ruleId: rule.id, scopeTag: tag });
       const episodes = e.episodes.get(rule.id) ?? [];
       if (ev.transition === 'fire') {
         const ep: EpisodeRecord = { start: at, end: null, value: ev.value! };
@@ -327,7 +338,7 @@ export class PartitionTask {
     const next = at + spec.resolutionMs;
     const first = firstBucketBefore(next, spec);
     w.evictBefore(first);
-    if (live || w.hasDataFrom(first)) this.timers.schedule(tag, cpi, next);
+    if (live || w.hasDataFrom(first)) this.timers.schedule(tag, cpi, next, spec.latenessMs);
     else if (w.isEmpty && e.rules.size === 0) e.closed.delete(cpi);
   }
 
@@ -357,10 +368,11 @@ export class PartitionTask {
       const boundary = Math.floor(op.time / spec.resolutionMs) * spec.resolutionMs;
       const etaMs = op.kind === 'enroute' ? op.etaMs : undefined;
       const now = this.clock.now;
-      if (now === null || now < boundary) {
+      // the rule's state at the join is known once the boundary before it has closed (its lateness after)
+      if (now === null || now < boundary + spec.latenessMs) {
         e.deferred.push({ rule: rule.id, customer: op.customer, time: op.time, ...(etaMs !== undefined ? { etaMs } : {}) });
         e.touch('m');
-        this.timers.schedule(tag, rule.cpi.id, boundary);
+        this.timers.schedule(tag, rule.cpi.id, boundary, spec.latenessMs);
         continue;
       }
       this.checkJoin(rules, rule, e, op.customer, op.time, etaMs, out, traceparent);
@@ -383,16 +395,17 @@ export class PartitionTask {
     const offerId = offerIdOf(rule.id, customerId, tag, ep.start);
     if (this.seen.has(offerId) || this.pending.some((p) => p.offerId === offerId)) return;
     this.seen.add(offerId);
-    const c: Candidate = { offerId, rule, tag, episode: ep.start, value: ep.value, customerId, time, rank: rules.ruleOrder.get(rule.id) ?? 0, joined, ...(traceparent ? { traceparent } : {}) };
+    const due = time + (rules.specs.get(rule.cpi.id)?.latenessMs ?? 0);
+    const c: Candidate = { offerId, rule, tag, episode: ep.start, value: ep.value, customerId, time, due, rank: rules.ruleOrder.get(rule.id) ?? 0, joined, ...(traceparent ? { traceparent } : {}) };
     out.candidates.push(c);
     this.pending.push(c);
     this.metaDirty = true;
   }
 }
 
-/** Event time; at equal times the rule set's order, the scope, who joined first, the customer id. */
+/** Due time, event time; then the rule set's order, the scope, who joined first, the customer id. */
 function byDecisionOrder(a: Candidate, b: Candidate): number {
-  return a.time - b.time || a.rank - b.rank || cmp(a.tag, b.tag) || a.joined - b.joined || cmp(a.customerId, b.customerId);
+  return a.due - b.due || a.time - b.time || a.rank - b.rank || cmp(a.tag, b.tag) || a.joined - b.joined || cmp(a.customerId, b.customerId);
 }
 
 function cmp(a: string, b: string): number {

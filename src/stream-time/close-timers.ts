@@ -1,12 +1,15 @@
 /**
  * Timers on stream time: for each entity and CPI, the next bucket boundary whose close must be
- * evaluated. A min-heap ordered by (time, entity, CPI), so every partition evaluates closes in one
- * order whatever order its ops arrived in. At most one timer per entity and CPI.
+ * evaluated (`at`), and when it is due (`due`: the boundary plus the CPI's allowed lateness, once
+ * every event that may still count in the step before the boundary has arrived). A min-heap ordered
+ * by (due, boundary, entity, CPI), so every partition evaluates closes in one order whatever order
+ * its ops arrived in. At most one timer per entity and CPI.
  */
 
-export interface CloseTimer { at: number; tag: string; cpi: string }
+export interface CloseTimer { at: number; due: number; tag: string; cpi: string }
 
 function before(a: CloseTimer, b: CloseTimer): boolean {
+  if (a.due !== b.due) return a.due < b.due;
   if (a.at !== b.at) return a.at < b.at;
   if (a.tag !== b.tag) return a.tag < b.tag;
   return a.cpi < b.cpi;
@@ -24,18 +27,21 @@ export class CloseTimers {
     return this.scheduled.get(`${tag}\u0000${cpi}`);
   }
 
-  /** Schedules a close at `at` unless one is due earlier for the same entity and CPI. */
-  schedule(tag: string, cpi: string, at: number): void {
+  /**
+   * Schedules the close of boundary `at`, due at `at + latenessMs`, unless an earlier boundary of the
+   * same entity and CPI is scheduled (a CPI's lateness is the same for all its boundaries).
+   */
+  schedule(tag: string, cpi: string, at: number, latenessMs: number): void {
     const key = `${tag}\u0000${cpi}`;
     const existing = this.scheduled.get(key);
     if (existing !== undefined && existing <= at) return;
     this.scheduled.set(key, at);
-    this.push({ at, tag, cpi });
+    this.push({ at, due: at + latenessMs, tag, cpi });
   }
 
   /** The next timer due at or before `now`, removed; undefined when none is due. */
   popDue(now: number): CloseTimer | undefined {
-    while (this.heap.length > 0 && this.heap[0]!.at <= now) {
+    while (this.heap.length > 0 && this.heap[0]!.due <= now) {
       const t = this.pop();
       const key = `${t.tag}\u0000${t.cpi}`;
       if (this.scheduled.get(key) !== t.at) continue; // superseded by an earlier one

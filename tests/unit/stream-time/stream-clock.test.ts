@@ -56,17 +56,27 @@ describe('the stream time of a partition', () => {
 });
 
 describe('close timers', () => {
-  it('fire in (time, entity, CPI) order, one per entity and CPI, the earliest kept', () => {
+  it('fire in (due, time, entity, CPI) order, one per entity and CPI, the earliest kept', () => {
     const t = new CloseTimers();
-    t.schedule('b', 'x', 20);
-    t.schedule('a', 'x', 20);
-    t.schedule('a', 'w', 20);
-    t.schedule('c', 'x', 30);
-    t.schedule('c', 'x', 10); // earlier: replaces
-    t.schedule('c', 'x', 40); // later: ignored
+    t.schedule('b', 'x', 20, 0);
+    t.schedule('a', 'x', 20, 0);
+    t.schedule('a', 'w', 20, 0);
+    t.schedule('c', 'x', 30, 0);
+    t.schedule('c', 'x', 10, 0); // earlier: replaces
+    t.schedule('c', 'x', 40, 0); // later: ignored
     const order: string[] = [];
     for (let x = t.popDue(25); x; x = t.popDue(25)) order.push(`${x.at}:${x.tag}:${x.cpi}`);
     expect(order).toEqual(['10:c:x', '20:a:w', '20:a:x', '20:b:x']);
     expect(t.size).toBe(0);
+  });
+
+  it('a close is due its CPI\'s lateness after the boundary', () => {
+    const t = new CloseTimers();
+    t.schedule('a', 'slow', 10, 30); // due 40
+    t.schedule('a', 'fast', 20, 5); // due 25
+    expect(t.popDue(24)).toBeUndefined();
+    expect(t.popDue(39)).toMatchObject({ at: 20, due: 25, cpi: 'fast' });
+    expect(t.popDue(39)).toBeUndefined();
+    expect(t.popDue(40)).toMatchObject({ at: 10, due: 40, cpi: 'slow' });
   });
 });
