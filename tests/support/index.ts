@@ -8,3 +8,4 @@ export { waitFor, sleep } from './wait.js';
 export { freePort } from './ports.js';
 export { makeTestTls, type TestTls } from './tls.js';
 export { runCli, type CliRun } from './cli.js';
+export { readWithJava, kafkaJars, type JavaRecord } from './java-reader.js';

@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Processor } from '../../../src/app/processor.js';
 import { createLogger } from '../../../src/ops/logger.js';
 import { mixedScenario, type Keying, type MixedScenario } from '../../../src/samples/mixed-scenario.js';
-import { produce, sleep, waitFor, waitForMessages } from '../../support/index.js';
+import { produce, readWithJava, sleep, waitFor, waitForMessages } from '../../support/index.js';
 import { createProcessorTopics, exampleRules, testSettings } from '../../support/processor.js';
 import { build, childEnv, startChild, type Child } from '../ops/child.js';
 import { kafka, waitDrained } from '../resilience/harness.js';
@@ -110,6 +110,9 @@ describe('a curbside day, any keying, any consumption: the offers of the backtes
       const ids = offers.map((m) => (m.json as { id: string }).id);
       expect(ids.filter((id, i) => ids.indexOf(id) !== i), 'offer ids published twice').toEqual([]);
       expect(ids.sort()).toEqual(expected);
+      // the stock Java consumer (read_committed) reads the same offers, none twice
+      const java = await readWithJava(topics.offers);
+      if (java) expect(java.map((r) => (JSON.parse(r.value) as { id: string }).id).sort(), 'offers read by the Java consumer').toEqual(expected);
       const late = await Promise.all(started.map(async (p) => (await p.metrics.events.get()).values.find((v) => v.labels.outcome === 'late')?.value ?? 0));
       expect(late.reduce((a, b) => a + b, 0), 'events counted late').toBe(0);
       console.log(`[day] keyed by ${keying}, ${mode}: ${ids.length} offers, as the backtest; ${scenario.events.length} events (${scenario.duplicates} duplicates)`);
