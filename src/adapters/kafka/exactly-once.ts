@@ -43,7 +43,10 @@ export interface JournalPort {
 export interface TransactionPort {
   /** One transaction: the messages and the consumer offset (the next offset to read), committed. */
   commit(messages: TopicMessages[], offset: { topic: string; partition: number; offset: number }): Promise<void>;
-  /** After a failed commit: no transaction of ours may stay open (a new producer epoch). */
+  /**
+   * After a failed commit: no transaction of ours may stay open (a new producer epoch: the
+   * coordinator completes or aborts the open one first). Rejects when the new epoch could not be had.
+   */
   reset(): Promise<void>;
 }
 
@@ -150,7 +153,11 @@ export class ExactlyOnce {
     let carried: JournalEntry | undefined;
     if (state) {
       // after an assignment the fetch starts at the committed offset; after a failed attempt nothing
-      // of this batch committed, except when the failure was the commit itself: ask the broker
+      // of this batch committed, except when the failure was the commit itself: ask the broker, once
+      // a new producer epoch has settled the failed transaction (a commit the coordinator had
+      // prepared completes first; its offset is not visible before, and carrying its decisions into
+      // the next transaction would publish them twice)
+      if (state === 'commit-failed') await o.transactions.reset();
       const committed = state === 'commit-failed' ? await o.committedOffset(batch.topic, batch.partition) : batch.firstOffset;
       if (committed > batch.lastOffset) {
         this.unsure.delete(source);
