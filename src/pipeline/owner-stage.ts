@@ -72,9 +72,13 @@ export class OwnerStage {
     this.rules = taskRulesOf(ruleSet, buildRouting(ruleSet));
   }
 
-  /** After a rebalance: the tasks of partitions no longer assigned are dropped (their successor loads them). */
-  assigned(partitions: readonly number[]): void {
-    for (const p of [...this.owned.keys()]) if (!partitions.includes(p)) this.owned.delete(p);
+  /**
+   * After a rebalance every task is dropped, also of partitions this process keeps: between two
+   * generations another member may have owned one and moved its persisted state past the task in
+   * memory. The next batch of each claims it afresh and loads what was persisted last.
+   */
+  assigned(_partitions: readonly number[]): void {
+    this.owned.clear();
   }
 
   /** The partitions owned now and their stream time (metrics, readiness). */
