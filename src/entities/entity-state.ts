@@ -28,21 +28,38 @@ export interface ApplyOutcome { status: OpStatus; sample?: number; window?: { cp
 
 const MAX_EVICT = 50;
 
+/** Shared by every entity that has none of a kind: never written (the getters below allocate). */
+const NONE: ReadonlyMap<string, never> = new Map<string, never>();
+
 export class EntityState {
-  readonly windows = new Map<string, CpiWindow>();
-  /** Per CPI: the last bucket boundary whose close was evaluated. */
-  readonly closed = new Map<string, number>();
-  readonly joins = new Map<string, Map<string, Pending>>();
+  // Most entities are customers with facts only: the maps are allocated on first write, so such an
+  // entity costs an object and its facts (an owner holds hundreds of thousands in memory).
+  private _windows?: Map<string, CpiWindow>;
+  private _closed?: Map<string, number>;
+  private _joins?: Map<string, Map<string, Pending>>;
+  private _contributors?: Map<string, AudienceRecord[]>;
+  private _rules?: Map<string, RuleState>;
+  private _episodes?: Map<string, EpisodeRecord[]>;
+  private dirtyParts?: Set<string>;
   facts = new Facts();
   /** Customers en route to this store, in arrival order of their records. */
   enRoute: AudienceRecord[] = [];
-  readonly contributors = new Map<string, AudienceRecord[]>();
-  readonly rules = new Map<string, RuleState>();
-  readonly episodes = new Map<string, EpisodeRecord[]>();
   deferred: DeferredJoin[] = [];
-  private readonly dirtyParts = new Set<string>();
 
   constructor(readonly tag: string) {}
+
+  get windows(): Map<string, CpiWindow> { return (this._windows ??= new Map()); }
+  /** Per CPI: the last bucket boundary whose close was evaluated. */
+  get closed(): Map<string, number> { return (this._closed ??= new Map()); }
+  get joins(): Map<string, Map<string, Pending>> { return (this._joins ??= new Map()); }
+  get contributors(): Map<string, AudienceRecord[]> { return (this._contributors ??= new Map()); }
+  get rules(): Map<string, RuleState> { return (this._rules ??= new Map()); }
+  get episodes(): Map<string, EpisodeRecord[]> { return (this._episodes ??= new Map()); }
+
+  /** Read-only views that allocate nothing for an entity without any. */
+  get windowsRead(): ReadonlyMap<string, CpiWindow> { return this._windows ?? NONE; }
+  get closedRead(): ReadonlyMap<string, number> { return this._closed ?? NONE; }
+  get rulesRead(): ReadonlyMap<string, RuleState> { return this._rules ?? NONE; }
 
   window(cpi: string): CpiWindow {
     let w = this.windows.get(cpi);
@@ -51,7 +68,7 @@ export class EntityState {
   }
 
   touch(part: string): void {
-    this.dirtyParts.add(part);
+    (this.dirtyParts ??= new Set()).add(part);
   }
 
   /**
@@ -152,19 +169,19 @@ export class EntityState {
 
   /** Whether the entity holds nothing worth keeping. */
   get isEmpty(): boolean {
-    if (this.rules.size > 0 || this.deferred.length > 0 || !this.facts.isEmpty || this.enRoute.length > 0) return false;
-    for (const w of this.windows.values()) if (!w.isEmpty) return false;
-    for (const j of this.joins.values()) if (j.size > 0) return false;
-    for (const c of this.contributors.values()) if (c.length > 0) return false;
+    if ((this._rules?.size ?? 0) > 0 || this.deferred.length > 0 || !this.facts.isEmpty || this.enRoute.length > 0) return false;
+    for (const w of this._windows?.values() ?? []) if (!w.isEmpty) return false;
+    for (const j of this._joins?.values() ?? []) if (j.size > 0) return false;
+    for (const c of this._contributors?.values() ?? []) if (c.length > 0) return false;
     return true;
   }
 
   /** The parts changed since the last call, encoded (null: deleted). Part names are listed in encodePart. */
   takeDirty(): Map<string, string | null> {
     const out = new Map<string, string | null>();
-    for (const [cpi, w] of this.windows) for (const [b, v] of w.takeDirty()) out.set(`w|${cpi}|${b}`, v);
-    for (const part of this.dirtyParts) out.set(part, this.encodePart(part));
-    this.dirtyParts.clear();
+    for (const [cpi, w] of this._windows ?? []) for (const [b, v] of w.takeDirty()) out.set(`w|${cpi}|${b}`, v);
+    for (const part of this.dirtyParts ?? []) out.set(part, this.encodePart(part));
+    this.dirtyParts = undefined;
     return out;
   }
 
@@ -174,8 +191,8 @@ export class EntityState {
    */
   private encodePart(part: string): string | null {
     if (part === 'm') {
-      if (this.rules.size === 0 && this.closed.size === 0 && this.deferred.length === 0 && this.episodes.size === 0) return null;
-      return JSON.stringify({ r: Object.fromEntries(this.rules), x: Object.fromEntries(this.episodes), k: Object.fromEntries(this.closed), q: this.deferred });
+      if ((this._rules?.size ?? 0) === 0 && (this._closed?.size ?? 0) === 0 && this.deferred.length === 0 && (this._episodes?.size ?? 0) === 0) return null;
+      return JSON.stringify({ r: Object.fromEntries(this._rules ?? []), x: Object.fromEntries(this._episodes ?? []), k: Object.fromEntries(this._closed ?? []), q: this.deferred });
     }
     if (part === 'f') return this.facts.isEmpty ? null : this.facts.encode();
     if (part === 'e') return this.enRoute.length === 0 ? null : JSON.stringify(this.enRoute);

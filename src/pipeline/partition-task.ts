@@ -259,14 +259,14 @@ export class PartitionTask {
   }
 
   private rearm(rules: TaskRules, e: EntityState): void {
-    const cpis = new Set<string>([...e.windows.keys(), ...e.closed.keys()]);
-    for (const ruleId of e.rules.keys()) { const r = rules.rulesById.get(ruleId); if (r) cpis.add(r.cpi.id); }
+    const cpis = new Set<string>([...e.windowsRead.keys(), ...e.closedRead.keys()]);
+    for (const ruleId of e.rulesRead.keys()) { const r = rules.rulesById.get(ruleId); if (r) cpis.add(r.cpi.id); }
     for (const d of e.deferred) { const r = rules.rulesById.get(d.rule); if (r) cpis.add(r.cpi.id); }
     for (const cpi of cpis) {
       const spec = rules.specs.get(cpi);
       if (!spec) continue;
-      const closed = e.closed.get(cpi);
-      const w = e.windows.get(cpi);
+      const closed = e.closedRead.get(cpi);
+      const w = e.windowsRead.get(cpi);
       const firstData = w && !w.isEmpty ? Math.min(...w.buckets.keys()) : undefined;
       const at = closed !== undefined ? closed + spec.resolutionMs : firstData !== undefined ? (firstData + 1) * spec.resolutionMs : undefined;
       if (at !== undefined) this.timers.schedule(e.tag, cpi, at, spec.latenessMs);
