@@ -5,6 +5,8 @@ import { loadSettings, type Settings } from '../../src/config/settings.js';
 import { createLogger } from '../../src/ops/logger.js';
 import type { RuleSet } from '../../src/rules/compiled.js';
 import { loadRuleSet } from '../../src/rules/load.js';
+import { tagOf } from '../../src/cpis/tags.js';
+import { ownerOf } from '../../src/pipeline/owner-of.js';
 import { createTopic } from './kafka.js';
 import { uniqueNames } from './names.js';
 import { services } from './services.js';
@@ -57,4 +59,9 @@ export async function startProcessor(options: { settings: Settings; topics: Proc
   const processor = new Processor({ settings: options.settings, ruleSet: options.ruleSet, log: createLogger(options.settings.LOG_LEVEL) });
   await processor.start();
   return { processor, settings: options.settings, topics: options.topics, stop: () => processor.stop() };
+}
+
+/** A store id starting with `prefix` whose owner partition (of `partitions`) is `partition`. */
+export function storeOn(prefix: string, partition: number, partitions: number): string {
+  for (let i = 0; ; i++) if (ownerOf(tagOf('storeId', `${prefix}-${i}`), partitions) === partition) return `${prefix}-${i}`;
 }

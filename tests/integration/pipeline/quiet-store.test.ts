@@ -9,10 +9,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { tagOf } from '../../../src/cpis/tags.js';
-import { ownerOf } from '../../../src/pipeline/owner-of.js';
 import { produce, sleep, waitForMessages } from '../../support/index.js';
-import { exampleRules, startProcessor, testSettings, type RunningProcessor } from '../../support/processor.js';
+import { exampleRules, startProcessor, storeOn, testSettings, type RunningProcessor } from '../../support/processor.js';
 
 const RESOLUTION_S = 5;
 const FOR_S = 5;
@@ -49,11 +47,6 @@ rules:
       expiresAfter: 1h
 `;
 
-/** A store id whose owner partition (of 3) is `partition`. */
-function storeOn(prefix: string, partition: number): string {
-  for (let i = 0; ; i++) if (ownerOf(tagOf('storeId', `${prefix}-${i}`), 3) === partition) return `${prefix}-${i}`;
-}
-
 describe('a store that goes quiet after its waits go bad', () => {
   const running: RunningProcessor[] = [];
   afterAll(async () => {
@@ -68,8 +61,8 @@ describe('a store that goes quiet after its waits go bad', () => {
       const r = await startProcessor({ settings, topics, ruleSet: await exampleRules([dir]), partitions: 3 });
       running.push(r);
       const p = settings.KAFKA_GROUP_ID.slice(-8);
-      const quiet = storeOn(`${p}-quiet`, 0);
-      const busy = storeOn(`${p}-busy`, 1);
+      const quiet = storeOn(`${p}-quiet`, 0, 3);
+      const busy = storeOn(`${p}-busy`, 1, 3);
       let n = 0;
       const event = (type: string, time: number, data: Record<string, unknown>, key: string) =>
         ({ key, value: JSON.stringify({ specversion: '1.0', id: `${p}-${++n}`, source: 'urn:cpiwatch:test', type, time: new Date(time).toISOString(), data }), headers: { 'content-type': CE_JSON } });
