@@ -194,7 +194,8 @@ async function startCpiwatch(env: Record<string, string>, label: string): Promis
   const port = await freePort();
   mkdirSync(WORK_DIR, { recursive: true });
   const logFile = join(WORK_DIR, `${id}-${label}.log`);
-  const nodeArgs = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${WORK_DIR}`] : [];
+  // BENCH_NODE_ARGS: V8 flags for the processor under test (e.g. --max-semi-space-size=32)
+  const nodeArgs = [...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${WORK_DIR}`] : [])];
   const proc = spawn(process.execPath, [...nodeArgs, join(ROOT, 'bin', 'cpiwatch.js'), 'run', '--rules', join(ROOT, 'rules')], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', KAFKAJS_NO_PARTITIONER_WARNING: '1', LOG_LEVEL: 'warn', ...env, ...CPIWATCH_ENV, HTTP_HOST: '127.0.0.1', HTTP_PORT: String(port) },

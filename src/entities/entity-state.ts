@@ -234,7 +234,7 @@ export class EntityState {
 /** The divisor of a start: its own, else the entity's fact (seconds) as of the start, else the fallback. */
 function divisorOf(op: StartOp, facts: Facts): number | undefined {
   if (op.divisorMs !== null) return op.divisorMs;
-  const fact = op.divisorFact !== undefined ? facts.at(op.time)?.[op.divisorFact] : undefined;
+  const fact = op.divisorFact !== undefined ? facts.valueAt(op.time, op.divisorFact) : undefined;
   if (typeof fact === 'number' && Number.isFinite(fact) && fact >= 0.001) return fact * 1000;
   return op.fallbackDivisorMs;
 }

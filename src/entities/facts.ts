@@ -43,6 +43,15 @@ export class Facts {
     return out;
   }
 
+  /** One field as of `time` (undefined: no version at or before it has it); allocates nothing. */
+  valueAt(time: number, field: string): FactValue | undefined {
+    for (let i = this.versions.length - 1; i >= 0; i--) {
+      const v = this.versions[i]!;
+      if (v.time <= time && field in v.facts) return v.facts[field];
+    }
+    return this.base && field in this.base.facts ? this.base.facts[field] : undefined;
+  }
+
   /** The newest facts (explain, `timeZone: scope`). */
   latest(): Record<string, FactValue> | null {
     return this.at(Number.POSITIVE_INFINITY);
