@@ -41,6 +41,8 @@ export class EntityState {
   private _rules?: Map<string, RuleState>;
   private _episodes?: Map<string, EpisodeRecord[]>;
   private dirtyParts?: Set<string>;
+  /** Parts created since the last takeDirty and absent from the persisted state (a pair's first half). */
+  private newParts?: Set<string>;
   facts = new Facts();
   /** Customers en route to this store, in arrival order of their records. */
   enRoute: AudienceRecord[] = [];
@@ -140,12 +142,16 @@ export class EntityState {
     const part = `j|${op.cpi}|${op.key}`;
     if (!other) {
       pending.set(op.key, op.kind === 'start' ? { side: 's', time: op.time, divisorMs } : { side: 'e', time: op.time });
+      // untouched since the last write and absent in memory: absent in the persisted state too
+      if (!this.dirtyParts?.has(part)) (this.newParts ??= new Set()).add(part);
       this.touch(part);
       return { status: 'applied' };
     }
     if ((other.side === 's') === (op.kind === 'start')) return { status: 'unmatched' };
     pending.delete(op.key);
-    this.touch(part);
+    // a pair completed before its first half was written: nothing to write or delete
+    if (this.newParts?.delete(part)) this.dirtyParts!.delete(part);
+    else this.touch(part);
     const start = op.kind === 'start' ? { time: op.time, divisorMs } : (other as { time: number; divisorMs: number });
     const endTime = op.kind === 'end' ? op.time : other.time;
     const elapsed = endTime - start.time;
@@ -182,6 +188,7 @@ export class EntityState {
     for (const [cpi, w] of this._windows ?? []) for (const [b, v] of w.takeDirty()) out.set(`w|${cpi}|${b}`, v);
     for (const part of this.dirtyParts ?? []) out.set(part, this.encodePart(part));
     this.dirtyParts = undefined;
+    this.newParts = undefined;
     return out;
   }
 

@@ -38,6 +38,21 @@ export function encodeOpRecord(r: OpRecord): string {
   return JSON.stringify(r);
 }
 
+/**
+ * One owner's record of a batch as one or more values of at most `maxBytes` (UTF-8) each, so no
+ * record of the ops topic can exceed the topic's max.message.bytes however large the input batch
+ * (only an event whose own ops exceed it stays whole). Split between events: each part but the last
+ * carries the watermark of its last event, so stream time never runs ahead of the events still to come.
+ */
+export function encodeOpRecords(r: OpRecord, maxBytes: number): string[] {
+  const value = encodeOpRecord(r);
+  if (r.events.length <= 1 || Buffer.byteLength(value) <= maxBytes) return [value];
+  const k = r.events.length >> 1;
+  const head: OpRecord = { ...r, watermark: r.events[k - 1]!.mark, idle: false, events: r.events.slice(0, k), ops: r.ops.filter((o) => o.e < k) };
+  const tail: OpRecord = { ...r, events: r.events.slice(k), ops: r.ops.filter((o) => o.e >= k).map((o) => ({ ...o, e: o.e - k })) };
+  return [...encodeOpRecords(head, maxBytes), ...encodeOpRecords(tail, maxBytes)];
+}
+
 /** Reads one record of the ops topic; throws (with the reason) on anything cpiwatch did not write. */
 export function decodeOpRecord(value: Buffer | string | null): OpRecord {
   if (value === null) throw new Error('empty ops record');

@@ -9,7 +9,7 @@
 import { buildRouting, type Routing } from '../cpis/routing.js';
 import type { DecodeLimits } from '../events/decode.js';
 import type { RuleSet } from '../rules/compiled.js';
-import { encodeOpRecord } from './op-records.js';
+import { encodeOpRecord, encodeOpRecords } from './op-records.js';
 import { SourceRouter } from './route.js';
 import { stepResult } from './step-result.js';
 import type { ActionSink, BatchResult, RawMessage } from './types.js';
@@ -27,6 +27,8 @@ export interface RouteStageOptions {
   limits: DecodeLimits;
   clock: () => number;
   maxFutureMs: number;
+  /** Largest value of an ops record (UTF-8 bytes; default 512 KiB, half the broker's default max.message.bytes). */
+  maxRecordBytes?: number;
 }
 
 export class RouteStage {
@@ -65,7 +67,7 @@ export class RouteStage {
     const origin = messages[0]!.origin;
     const routed = this.router(origin.partition).route(messages, this.routing, { limits: this.o.limits, now: this.o.clock(), maxFutureMs: this.o.maxFutureMs });
     if (routed.deadLetters.length > 0) await options.sink.deadLetter(routed.deadLetters);
-    const records = [...routed.records].map(([partition, r]) => ({ partition, value: encodeOpRecord(r) }));
+    const records = [...routed.records].flatMap(([partition, r]) => encodeOpRecords(r, this.o.maxRecordBytes ?? 512 * 1024).map((value) => ({ partition, value })));
     if (records.length > 0) await options.sink.forward(records);
     return stepResult({
       consumed: routed.consumed, unrouted: routed.unrouted, deadLetters: routed.deadLetters, cpiIssues: routed.cpiIssues, task: null,
