@@ -13,7 +13,8 @@ import type { RuleState } from '../rules/rule-state.js';
 import type { OpStatus, StartOp, StateOp } from '../cpis/ops.js';
 import { Facts } from './facts.js';
 
-type Pending = { side: 's'; time: number; divisorMs: number } | { side: 'e'; time: number };
+/** A half-joined duration; an end keeps its event's key (the pair's sample is that end's). */
+type Pending = { side: 's'; time: number; divisorMs: number } | { side: 'e'; time: number; k?: string };
 
 export interface AudienceRecord { customer: string; time: number; etaMs?: number }
 
@@ -81,21 +82,23 @@ export class EntityState {
    * interleave (closes wait for the lateness: pipeline/partition-task.ts). Audience records older than
    * their keep period are dropped on the way (on stream time).
    */
-  apply(op: StateOp, now: number | null, specs: ReadonlyMap<string, CpiWindowSpec>, sourceTime: number | null = null): ApplyOutcome {
+  apply(op: StateOp, now: number | null, specs: ReadonlyMap<string, CpiWindowSpec>, sourceTime: number | null = null, eventKey?: string): ApplyOutcome {
     const judged = now === null ? sourceTime : sourceTime === null ? now : Math.max(now, sourceTime);
     switch (op.kind) {
       case 'sample':
-        return this.observe(op.cpi, op.time, judged, specs, { value: op.value });
+        return this.observe(op.cpi, op.time, judged, specs, { value: op.value }, eventKey);
       case 'count':
-        return this.observe(op.cpi, op.time, judged, specs, { num: op.num, den: op.den });
+        return this.observe(op.cpi, op.time, judged, specs, { num: op.num, den: op.den }, eventKey === undefined ? undefined : `${eventKey}|${op.num}${op.den}`);
       case 'start':
       case 'end':
-        return this.join(op, now, judged, specs);
+        return this.join(op, now, judged, specs, eventKey);
       case 'fact':
+        if (this.facts.has(op.time, op.facts)) return { status: 'duplicate' };
         this.facts.apply(op.time, op.facts);
         this.touch('f');
         return { status: 'applied' };
       case 'enroute': {
+        if (this.enRoute.some((r) => r.customer === op.customer && r.time === op.time && r.etaMs === op.etaMs)) return { status: 'duplicate' };
         this.enRoute.push({ customer: op.customer, time: op.time, etaMs: op.etaMs });
         // pruned on stream time only: an op from a source ahead of the others must not drop what a
         // close that stream time has not reached yet will still read (no stream time yet: keep all)
@@ -106,6 +109,7 @@ export class EntityState {
       case 'contrib': {
         let list = this.contributors.get(op.cpi);
         if (!list) this.contributors.set(op.cpi, (list = []));
+        if (list.some((r) => r.customer === op.customer && r.time === op.time)) return { status: 'duplicate' };
         list.push({ customer: op.customer, time: op.time });
         const from = now === null ? Number.NEGATIVE_INFINITY : now - op.keepMs;
         if (list[0]!.time < from) this.contributors.set(op.cpi, list.filter((r) => r.time >= from));
@@ -115,11 +119,11 @@ export class EntityState {
     }
   }
 
-  private observe(cpi: string, time: number, judged: number | null, specs: ReadonlyMap<string, CpiWindowSpec>, obs: Observation): ApplyOutcome {
+  private observe(cpi: string, time: number, judged: number | null, specs: ReadonlyMap<string, CpiWindowSpec>, obs: Observation, key?: string): ApplyOutcome {
     const spec = specs.get(cpi);
     if (!spec) return { status: 'unmatched' };
     if (isLate(time, judged, spec)) return { status: 'late' };
-    this.window(cpi).add(time, spec, obs);
+    if (!this.window(cpi).add(time, spec, obs, key)) return { status: 'duplicate' };
     return { status: 'applied', window: { cpi, time } };
   }
 
@@ -127,7 +131,7 @@ export class EntityState {
    * One half of a duration. The pair's sample, at the end's time, is judged late by the half that
    * completes it (against that half's source): in time, its step is not closed yet.
    */
-  private join(op: StartOp | Extract<StateOp, { kind: 'end' }>, now: number | null, judged: number | null, specs: ReadonlyMap<string, CpiWindowSpec>): ApplyOutcome {
+  private join(op: StartOp | Extract<StateOp, { kind: 'end' }>, now: number | null, judged: number | null, specs: ReadonlyMap<string, CpiWindowSpec>, eventKey?: string): ApplyOutcome {
     let pending = this.joins.get(op.cpi);
     if (!pending) this.joins.set(op.cpi, (pending = new Map()));
     let divisorMs = 0;
@@ -141,13 +145,17 @@ export class EntityState {
     const other = pending.get(op.key);
     const part = `j|${op.cpi}|${op.key}`;
     if (!other) {
-      pending.set(op.key, op.kind === 'start' ? { side: 's', time: op.time, divisorMs } : { side: 'e', time: op.time });
+      // an end whose sample is already in its bucket: the same end again, after its pair completed
+      const spec = specs.get(op.cpi);
+      if (op.kind === 'end' && eventKey !== undefined && spec && this._windows?.get(op.cpi)?.has(op.time, spec, eventKey)) return { status: 'duplicate' };
+      pending.set(op.key, op.kind === 'start' ? { side: 's', time: op.time, divisorMs } : { side: 'e', time: op.time, ...(eventKey !== undefined ? { k: eventKey } : {}) });
       // untouched since the last write and absent in memory: absent in the persisted state too
       if (!this.dirtyParts?.has(part)) (this.newParts ??= new Set()).add(part);
       this.touch(part);
       return { status: 'applied' };
     }
-    if ((other.side === 's') === (op.kind === 'start')) return { status: 'unmatched' };
+    // a second half of the same side: the same event again (same time), or a clash of keys
+    if ((other.side === 's') === (op.kind === 'start')) return { status: other.time === op.time ? 'duplicate' : 'unmatched' };
     pending.delete(op.key);
     // a pair completed before its first half was written: nothing to write or delete
     if (this.newParts?.delete(part)) this.dirtyParts!.delete(part);
@@ -157,7 +165,9 @@ export class EntityState {
     const elapsed = endTime - start.time;
     if (elapsed < 0 || elapsed > op.maxPendingMs) return { status: 'unmatched' };
     const value = elapsed / start.divisorMs;
-    const outcome = this.observe(op.cpi, endTime, judged, specs, { value });
+    // the sample is the end event's: the same end delivered again (with its start again) adds nothing
+    const endKey = op.kind === 'end' ? eventKey : (other as { k?: string }).k;
+    const outcome = this.observe(op.cpi, endTime, judged, specs, { value }, endKey);
     return outcome.status === 'applied' ? { ...outcome, sample: value } : outcome;
   }
 

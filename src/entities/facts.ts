@@ -33,6 +33,12 @@ export class Facts {
     }
   }
 
+  /** Whether a version of exactly these facts at exactly this time is kept (the same profile event again). */
+  has(time: number, facts: Record<string, FactValue>): boolean {
+    const same = (v: Version) => v.time === time && Object.keys(facts).length === Object.keys(v.facts).length && Object.entries(facts).every(([k, x]) => v.facts[k] === x);
+    return this.versions.some(same);
+  }
+
   /** The facts as of `time` (null: no version at or before it). */
   at(time: number): Record<string, FactValue> | null {
     let out: Record<string, FactValue> | null = this.base ? { ...this.base.facts } : null;

@@ -8,6 +8,8 @@ import type { StateOp } from '../cpis/ops.js';
 
 export interface RoutedEvent {
   id: string;
+  /** CloudEvents source (with `id`, the event's identity: an event delivered again counts once). */
+  src?: string;
   /** Event time. */
   time: number;
   /** The source's watermark through this event: the newest event time routed up to and including it. */

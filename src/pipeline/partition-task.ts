@@ -199,7 +199,7 @@ export class PartitionTask {
         const joins: { tag: string; op: StateOp }[] = [];
         for (; i < record.ops.length && record.ops[i]!.e === e; i++) {
           const { tag, op } = record.ops[i]!;
-          const status = this.applyOp(rules, tag, op, event.mark);
+          const status = this.applyOp(rules, tag, op, event.mark, event.src === undefined ? event.id : `${event.src}\u0000${event.id}`);
           statuses.push(status);
           if (status === 'applied' && (op.kind === 'enroute' || op.kind === 'contrib')) joins.push({ tag, op });
         }
@@ -273,9 +273,9 @@ export class PartitionTask {
     }
   }
 
-  private applyOp(rules: TaskRules, tag: string, op: StateOp, sourceTime: number): OpStatus {
+  private applyOp(rules: TaskRules, tag: string, op: StateOp, sourceTime: number, eventKey: string): OpStatus {
     const e = this.entity(tag);
-    const outcome = e.apply(op, this.clock.now, rules.specs, sourceTime);
+    const outcome = e.apply(op, this.clock.now, rules.specs, sourceTime, eventKey);
     this.dirty.add(tag);
     if (outcome.window) {
       const spec = rules.specs.get(outcome.window.cpi)!;

@@ -77,7 +77,7 @@ export class SourceRouter {
         if (e === undefined) {
           e = r.events.length;
           r.events.push({
-            id: event.id, time: event.time, mark: this.watermark, offset: message.origin.offset,
+            id: event.id, src: event.source, time: event.time, mark: this.watermark, offset: message.origin.offset,
             ...(event.traceparent ? { traceparent: event.traceparent } : {}), ...(index.size > 0 ? { c: 0 as const } : {}),
           });
           index.set(p, e);

@@ -10,7 +10,11 @@
 import { binOf } from './sketch.js';
 import type { CpiWindowSpec, WindowSnapshot } from './window-spec.js';
 
-export interface Bucket { count: number; sum: number; min: number; max: number; num: number; den: number; bins: Map<string, number> }
+export interface Bucket {
+  count: number; sum: number; min: number; max: number; num: number; den: number; bins: Map<string, number>;
+  /** Keys of the observations added (an event's CloudEvents source and id, and the op): a repeat adds nothing. */
+  keys?: Set<string>;
+}
 
 export type Observation = { value: number } | { num: 0 | 1; den: 0 | 1 };
 
@@ -42,10 +46,19 @@ export class CpiWindow {
   /** Bucket indices changed since the last takeDirty (persistence). */
   private readonly dirty = new Set<number>();
 
-  add(time: number, spec: CpiWindowSpec, obs: Observation): void {
+  /**
+   * Adds an observation; with a key (the event's identity), a second observation of the same key in
+   * the bucket is refused (returns false): an event delivered again counts once as long as its bucket
+   * is in the window, and after that it is late.
+   */
+  add(time: number, spec: CpiWindowSpec, obs: Observation, key?: string): boolean {
     const b = bucketOf(time, spec.resolutionMs);
     let bucket = this.buckets.get(b);
     if (!bucket) this.buckets.set(b, (bucket = emptyBucket()));
+    if (key !== undefined) {
+      if (bucket.keys?.has(key)) return false;
+      (bucket.keys ??= new Set()).add(key);
+    }
     if ('value' in obs) {
       bucket.count += 1;
       bucket.sum += obs.value;
@@ -58,6 +71,12 @@ export class CpiWindow {
       bucket.den += obs.den;
     }
     this.dirty.add(b);
+    return true;
+  }
+
+  /** Whether the bucket holding `time` has an observation of `key`. */
+  has(time: number, spec: CpiWindowSpec, key: string): boolean {
+    return this.buckets.get(bucketOf(time, spec.resolutionMs))?.keys?.has(key) ?? false;
   }
 
   /** The window ending at boundary `at`: the `spec.buckets` buckets before it, merged. */
@@ -131,12 +150,13 @@ function range(first: number, last: number): number[] {
   return out;
 }
 
-/** A bucket as a JSON array: [count, sum, min, max, num, den, bins]. */
+/** A bucket as a JSON array: [count, sum, min, max, num, den, bins, keys?]. */
 export function encodeBucket(b: Bucket): string {
-  return JSON.stringify([b.count, b.sum, b.count > 0 ? b.min : null, b.count > 0 ? b.max : null, b.num, b.den, Object.fromEntries(b.bins)]);
+  const head = [b.count, b.sum, b.count > 0 ? b.min : null, b.count > 0 ? b.max : null, b.num, b.den, Object.fromEntries(b.bins)];
+  return JSON.stringify(b.keys && b.keys.size > 0 ? [...head, [...b.keys]] : head);
 }
 
 export function decodeBucket(s: string): Bucket {
-  const [count, sum, min, max, num, den, bins] = JSON.parse(s) as [number, number, number | null, number | null, number, number, Record<string, number>];
-  return { count, sum, min: min ?? Infinity, max: max ?? -Infinity, num, den, bins: new Map(Object.entries(bins)) };
+  const [count, sum, min, max, num, den, bins, keys] = JSON.parse(s) as [number, number, number | null, number | null, number, number, Record<string, number>, string[] | undefined];
+  return { count, sum, min: min ?? Infinity, max: max ?? -Infinity, num, den, bins: new Map(Object.entries(bins)), ...(keys ? { keys: new Set(keys) } : {}) };
 }
