@@ -98,7 +98,7 @@ export class EntityState {
         this.touch('f');
         return { status: 'applied' };
       case 'enroute': {
-        if (this.enRoute.some((r) => r.customer === op.customer && r.time === op.time && r.etaMs === op.etaMs)) return { status: 'duplicate' };
+        if (repeated(this.enRoute, (r) => r.customer === op.customer && r.time === op.time && r.etaMs === op.etaMs)) return { status: 'duplicate' };
         this.enRoute.push({ customer: op.customer, time: op.time, etaMs: op.etaMs });
         // pruned on stream time only: an op from a source ahead of the others must not drop what a
         // close that stream time has not reached yet will still read (no stream time yet: keep all)
@@ -109,7 +109,7 @@ export class EntityState {
       case 'contrib': {
         let list = this.contributors.get(op.cpi);
         if (!list) this.contributors.set(op.cpi, (list = []));
-        if (list.some((r) => r.customer === op.customer && r.time === op.time)) return { status: 'duplicate' };
+        if (repeated(list, (r) => r.customer === op.customer && r.time === op.time)) return { status: 'duplicate' };
         list.push({ customer: op.customer, time: op.time });
         const from = now === null ? Number.NEGATIVE_INFINITY : now - op.keepMs;
         if (list[0]!.time < from) this.contributors.set(op.cpi, list.filter((r) => r.time >= from));
@@ -246,6 +246,16 @@ export class EntityState {
       pending.set(rest.join('|'), JSON.parse(value) as Pending);
     }
   }
+}
+
+/**
+ * Whether one of the newest records is the same again (a repeat comes soon after the original: a
+ * producer's retry, a stream published twice in a row). Bounded: audiences of busy stores are long,
+ * and a repeat found late only adds a record whose candidates the ledger holds already.
+ */
+function repeated(list: readonly AudienceRecord[], same: (r: AudienceRecord) => boolean): boolean {
+  for (let i = list.length - 1; i >= 0 && i >= list.length - 256; i--) if (same(list[i]!)) return true;
+  return false;
 }
 
 /** The divisor of a start: its own, else the entity's fact (seconds) as of the start, else the fallback. */

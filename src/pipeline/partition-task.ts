@@ -195,11 +195,12 @@ export class PartitionTask {
       let i = 0;
       for (let e = 0; e < record.events.length; e++) {
         const event = record.events[e]!;
+        const key = event.src === undefined ? event.id : `${event.src}\u0000${event.id}`;
         const statuses: OpStatus[] = [];
         const joins: { tag: string; op: StateOp }[] = [];
         for (; i < record.ops.length && record.ops[i]!.e === e; i++) {
           const { tag, op } = record.ops[i]!;
-          const status = this.applyOp(rules, tag, op, event.mark, event.src === undefined ? event.id : `${event.src}\u0000${event.id}`);
+          const status = this.applyOp(rules, tag, op, event.mark, key);
           statuses.push(status);
           if (status === 'applied' && (op.kind === 'enroute' || op.kind === 'contrib')) joins.push({ tag, op });
         }
@@ -338,6 +339,8 @@ export class PartitionTask {
     const next = at + spec.resolutionMs;
     const first = firstBucketBefore(next, spec);
     w.evictBefore(first);
+    // the steps before `at` are final: a repeat of their events is late now, their keys can go
+    w.forgetKeysBefore(bucketOf(at, spec.resolutionMs));
     if (live || w.hasDataFrom(first)) this.timers.schedule(tag, cpi, next, spec.latenessMs);
     else if (w.isEmpty && e.rules.size === 0) e.closed.delete(cpi);
   }

@@ -100,6 +100,19 @@ export class CpiWindow {
     return false;
   }
 
+  /**
+   * Forgets the observation keys of buckets before `first`: once a bucket's close is due, every
+   * event that could still count in it has arrived, and any later one for it is late, repeat or not.
+   */
+  forgetKeysBefore(first: number): void {
+    for (const [b, bucket] of this.buckets) {
+      if (b < first && bucket.keys) {
+        delete bucket.keys;
+        this.dirty.add(b);
+      }
+    }
+  }
+
   /** Drops buckets before `first` (they can be in no later window). */
   evictBefore(first: number): void {
     for (const b of this.buckets.keys()) {
