@@ -4,35 +4,16 @@
 // disordered delivery equals those of the same events sorted by time, and none is counted late.
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { decisionEventOf } from '../../../src/actions/offer-event.js';
-import { LocalEngine } from '../../../src/pipeline/local-engine.js';
 import type { RawMessage } from '../../../src/pipeline/types.js';
 import type { RuleSet } from '../../../src/rules/compiled.js';
 import { loadRuleSet } from '../../../src/rules/load.js';
 import { mixedScenario } from '../../../src/samples/mixed-scenario.js';
-import { MemoryStore } from '../../../src/store/memory/memory-store.js';
-
-interface Run { evaluations: string[]; decisions: string[]; late: number }
-
-async function run(ruleSet: RuleSet, messages: RawMessage[], batch: number): Promise<Run> {
-  const engine = new LocalEngine(ruleSet, new MemoryStore());
-  const out: Run = { evaluations: [], decisions: [], late: 0 };
-  const take = (step: Awaited<ReturnType<LocalEngine['process']>>) => {
-    out.late += step.task.counts.late;
-    out.evaluations.push(...step.task.evaluations.map((e) => `${e.ruleId} ${e.scopeTag} ${e.at} ${e.value} ${e.transition ?? ''}`));
-    out.decisions.push(...step.decisions.map((d) => JSON.stringify(decisionEventOf(d))));
-  };
-  for (let i = 0; i < messages.length; i += batch) take(await engine.process(messages.slice(i, i + batch)));
-  take(await engine.finish());
-  out.evaluations.sort();
-  out.decisions.sort();
-  return out;
-}
+import { localRun, type LocalRun } from '../../support/local-run.js';
 
 describe('events out of order within the allowed lateness', () => {
   let ruleSet: RuleSet;
   let sorted: { time: number; message: RawMessage }[];
-  let want: Run;
+  let want: LocalRun;
 
   beforeAll(async () => {
     const loaded = await loadRuleSet(['rules/curbside.yaml']); // allowedLateness 2m
@@ -41,11 +22,11 @@ describe('events out of order within the allowed lateness', () => {
     const day = mixedScenario({ start: Date.UTC(2026, 10, 20, 15), seed: 5, minutes: 60, customers: 300, disorderMs: 0, duplicateRate: 0 });
     sorted = day.events.map((e, i) => ({ time: Date.parse(e.event.time), message: { value: Buffer.from(JSON.stringify(e.event)), origin: { topic: 'e', partition: 0, offset: i } } }))
       .sort((a, b) => a.time - b.time);
-    want = await run(ruleSet, sorted.map((s) => s.message), 100);
+    want = await localRun(ruleSet, sorted.map((s) => s.message), 100);
   }, 60_000);
 
   it('the in-order run fires, decides and counts nothing late', () => {
-    expect(want.late).toBe(0);
+    expect(want.counts.late).toBe(0);
     expect(want.evaluations.filter((e) => e.endsWith(' fire')).length).toBeGreaterThan(0);
     expect(want.decisions.length).toBeGreaterThan(5);
   });
@@ -59,8 +40,8 @@ describe('events out of order within the allowed lateness', () => {
         const delivered = sorted.map((e, i) => ({ ...e, i, at: e.time + (rand() < share ? Math.floor(rand() * maxDelayMs) : 0) }))
           .sort((a, b) => a.at - b.at || a.i - b.i)
           .map((e, offset) => ({ ...e.message, origin: { ...e.message.origin, offset } }));
-        const got = await run(ruleSet, delivered, batch);
-        expect(got.late).toBe(0);
+        const got = await localRun(ruleSet, delivered, batch);
+        expect(got.counts.late).toBe(0);
         expect(got.evaluations).toEqual(want.evaluations);
         expect(got.decisions).toEqual(want.decisions);
       },

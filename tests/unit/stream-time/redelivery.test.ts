@@ -3,38 +3,19 @@
 // value, a ratio). Repeats within the lateness count as duplicates; a whole stream replayed after
 // itself is late. The same in `run` and `backtest` (one core).
 import { beforeAll, describe, expect, it } from 'vitest';
-import { decisionEventOf } from '../../../src/actions/offer-event.js';
-import { LocalEngine } from '../../../src/pipeline/local-engine.js';
-import type { RawMessage } from '../../../src/pipeline/types.js';
 import type { RuleSet } from '../../../src/rules/compiled.js';
 import { loadRuleSet } from '../../../src/rules/load.js';
 import { mixedScenario } from '../../../src/samples/mixed-scenario.js';
-import { MemoryStore } from '../../../src/store/memory/memory-store.js';
+import { asMessages, localRun, type LocalRun } from '../../support/local-run.js';
 
 const START = Date.UTC(2026, 10, 20, 15);
 
-interface Run { evaluations: string[]; decisions: string[]; counts: Record<string, number> }
-
-async function run(ruleSet: RuleSet, events: object[]): Promise<Run> {
-  const engine = new LocalEngine(ruleSet, new MemoryStore());
-  const messages: RawMessage[] = events.map((e, i) => ({ value: Buffer.from(JSON.stringify(e)), origin: { topic: 'e', partition: 0, offset: i } }));
-  const out: Run = { evaluations: [], decisions: [], counts: { applied: 0, late: 0, duplicate: 0, unmatched: 0 } };
-  const take = (step: Awaited<ReturnType<LocalEngine['process']>>) => {
-    for (const k of Object.keys(out.counts)) out.counts[k]! += step.task.counts[k as keyof typeof step.task.counts];
-    out.evaluations.push(...step.task.evaluations.map((e) => `${e.ruleId} ${e.scopeTag} ${e.at} ${e.value} ${e.transition ?? ''}`));
-    out.decisions.push(...step.decisions.map((d) => JSON.stringify(decisionEventOf(d))));
-  };
-  for (let i = 0; i < messages.length; i += 200) take(await engine.process(messages.slice(i, i + 200)));
-  take(await engine.finish());
-  out.evaluations.sort();
-  out.decisions.sort();
-  return out;
-}
+const run = (ruleSet: RuleSet, events: object[]) => localRun(ruleSet, asMessages(events), 200);
 
 describe('events delivered again', () => {
   let ruleSet: RuleSet;
   let stream: { time: string; id: string }[];
-  let once: Run;
+  let once: LocalRun;
 
   beforeAll(async () => {
     const loaded = await loadRuleSet(['rules/curbside.yaml', 'rules/returns.yaml', 'rules/engagement.yaml']);
