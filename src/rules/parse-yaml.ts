@@ -81,11 +81,19 @@ export function parseYaml(file: string, text: string): ParsedYaml {
   try {
     return { file, data: doc.toJS({ maxAliasCount: RULE_FILE_LIMITS.maxAliasCount }) ?? {}, locate, errors: [] };
   } catch (err) {
-    const message = err instanceof ReferenceError && /alias/i.test(err.message)
-      ? `aliases (*name) expand to more than ${RULE_FILE_LIMITS.maxAliasCount} copies`
-      : (err as Error).message;
+    const text = (err as Error).message;
+    // an alias with no anchor before it is a mistake in the file, not a resource problem
+    const unresolved = err instanceof ReferenceError ? /^Unresolved alias.*: (.+)$/.exec(text) : null;
     let at = { line: 1, col: 1 };
-    visit(doc, { Alias: (_key, node) => { at = posOf(node.range?.[0] ?? 0); return visit.BREAK; } });
+    visit(doc, {
+      Alias: (_key, node) => {
+        if (unresolved && node.source !== unresolved[1]) return undefined;
+        at = posOf(node.range?.[0] ?? 0);
+        return visit.BREAK;
+      },
+    });
+    if (unresolved) return failed([ruleError('RULE_YAML_SYNTAX', { file, ...at }, `alias *${unresolved[1]} refers to no anchor (&${unresolved[1]}) before it`)], locate);
+    const message = err instanceof ReferenceError && /alias/i.test(text) ? `aliases (*name) expand to more than ${RULE_FILE_LIMITS.maxAliasCount} copies` : text;
     return failed([ruleError('RULE_FILE_TOO_COMPLEX', { file, ...at }, message)], locate);
   }
 }

@@ -124,6 +124,12 @@ describe('parseRuleSource', () => {
     ]);
   });
 
+  it('reports an alias with no anchor as a mistake at the alias, not as a file too complex', () => {
+    expect(parseRuleSource('u.yaml', 'policy:\n  customerCooldown: 1h\n  frequencyCap: *cap\n').errors.map(formatRuleError)).toEqual([
+      'u.yaml:3:17: CPW300 YAML syntax error: alias *cap refers to no anchor (&cap) before it',
+    ]);
+  });
+
   it('positions errors inside an anchored block shared through an alias', () => {
     const text = `${CPI}rules:
   - id: one
