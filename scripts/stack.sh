@@ -337,7 +337,7 @@ write_redis_conf() {
   shift 2
   mkdir -p "$dir"
   {
-    echo "# written by scripts/stack.sh; test instance, no persistence"
+    echo "# written by scripts/stack.sh; test instance, with an append-only file (a restart keeps the state)"
     echo "bind 127.0.0.1"
     echo "port $port"
     echo "protected-mode yes"
@@ -345,7 +345,8 @@ write_redis_conf() {
     echo "supervised no"
     echo "dir $dir"
     echo "save \"\""
-    echo "appendonly no"
+    echo "appendonly yes"
+    echo "appendfsync everysec"
     echo "logfile \"\""
     echo "loglevel notice"
     echo "databases 16"

@@ -5,6 +5,8 @@
  */
 // first: kafkajs must load with its read-committed filter fixed (read-committed.ts)
 import { readCommittedIsSafe } from '../adapters/kafka/read-committed.js';
+import { ErrorCodes } from '../errors/codes.js';
+import { messageOf } from '../errors/cpiwatch-error.js';
 import type { Cluster, Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import { EmailWorker } from '../actions/email/email-worker.js';
@@ -101,6 +103,11 @@ export class Processor {
     this.stages = new StreamStages(options.ruleSet, {
       settings: s, kafka: this.kafka, txKafka, store: this.store, redis: this.redis, journal, alignment: this.alignment, log, hooks,
       onTransaction: (batches, ms) => this.metrics.recordTransaction(batches, ms),
+      onStateLost: (reason) => {
+        this.metrics.stateLost.set(1);
+        this.health.set('state', false, `lost: ${reason}`);
+        log.error({ code: ErrorCodes.STATE_LOST.code, reason }, messageOf('STATE_LOST', reason));
+      },
     });
     this.setRules(options.ruleSet);
     const transport = createTransport(s);
@@ -165,7 +172,7 @@ export class Processor {
       if (waitingMs > 1000) {
         if (!this.stopped && this.health.report().checks.redis.ok) this.health.set('redis', false, `no answer to PING for ${waitingMs} ms`);
       } else if (waitingMs === 0) {
-        pingRedis().catch(() => undefined);
+        pingRedis().then(() => this.stages.watchState()).catch(() => undefined);
       }
       const silentMs = Date.now() - this.lastKafkaContact;
       if (this.joined && !this.stopped && silentMs > s.KAFKA_SESSION_TIMEOUT && this.health.report().checks.kafka.ok) {
@@ -179,11 +186,19 @@ export class Processor {
       this.options.log.error('kafkajs was loaded before cpiwatch could fix its read-committed filter: records of aborted transactions may be read twice (load cpiwatch before kafkajs)');
     }
     if (!(await this.untilUp('redis', pingRedis))) return;
+    await this.warnWithoutPersistence();
     // a quick probe first: the clients' own connect retries would hide the first failure for a minute
     if (!(await this.untilUp('kafka', () => this.probeKafka()))) return;
     if (!(await this.untilUp('kafka', () => this.stages.start()))) return;
     if (this.email && !(await this.untilUp('kafka', () => this.email!.start()))) return;
     this.options.log.info({ topic: s.EVENTS_TOPIC, groupId: s.KAFKA_GROUP_ID, rules: this.ruleSet.rules.length }, 'processor started');
+  }
+
+  /** A Redis without an append-only file loses the state on a restart unless it snapshots (RDB). */
+  private async warnWithoutPersistence(): Promise<void> {
+    const info = await (this.redis as Redis).info('persistence').catch(() => '');
+    const aof = /aof_enabled:(\d)/.exec(info)?.[1];
+    if (aof === '0') this.options.log.warn('Redis runs without an append-only file (appendonly no): a restart loses the state unless it saves RDB snapshots; cpiwatch then stops with CPW402 (docs/operations.md, "State lost")');
   }
 
   private async probeKafka(): Promise<void> {

@@ -27,6 +27,8 @@ import type { Alignment } from '../stream-time/alignment.js';
 import { RedisFrontier } from '../store/redis/frontier.js';
 import { RedisPartitionState } from '../store/redis/partition-state.js';
 import type { PublishJournal } from '../store/redis/publish-journal.js';
+import { StateMarker } from '../store/redis/state-marker.js';
+import { CpiwatchError } from '../errors/cpiwatch-error.js';
 import type { RedisStore } from '../store/redis/redis-store.js';
 
 /** The consumer callbacks the processor shares between its consumers (health, metrics, logs). */
@@ -46,6 +48,8 @@ export interface StreamStagesOptions {
   log: Logger;
   hooks: ConsumerHooks;
   onTransaction: (batches: number, ms: number) => void;
+  /** Redis lost the state (store/redis/state-marker.ts): processing has stopped, with the reason. */
+  onStateLost?: (reason: string) => void;
 }
 
 export function opsTopicOf(s: Settings): string {
@@ -73,6 +77,9 @@ export class StreamStages {
   private state?: RedisPartitionState;
   /** Partitions of the input and ops topics (0 until start). */
   partitions = 0;
+  private marker?: StateMarker;
+  /** Why processing stopped (Redis lost the state); every batch fails until a restart after a rebuild. */
+  private halted?: string;
 
   constructor(private ruleSet: RuleSet, private readonly o: StreamStagesOptions) {
     this.opsTopic = opsTopicOf(o.settings);
@@ -89,6 +96,12 @@ export class StreamStages {
     const s = this.o.settings;
     const partitions = await this.ensureOpsTopic();
     this.partitions = partitions;
+    const ownerGroupId = `${s.KAFKA_GROUP_ID}.owners`;
+    this.marker ??= new StateMarker(this.o.redis, this.o.store.keys);
+    const ownersCommitted = (await (await this.adminClient()).fetchOffsets({ groupId: ownerGroupId, topics: [this.opsTopic] }))
+      .some((t) => t.partitions.some((p) => Number(p.offset) >= 0));
+    const lost = await this.marker.check(ownerGroupId, ownersCommitted, Array.from({ length: partitions }, (_, p) => `${this.opsTopic}:${p}`));
+    if (lost) this.halt(lost);
     const limits = { maxBytes: s.MAX_EVENT_BYTES };
     this.route ??= new RouteStage(this.ruleSet, { partitions, limits, clock: Date.now, maxFutureMs: s.MAX_FUTURE_SKEW });
     this.state ??= new RedisPartitionState(this.o.redis, this.o.store.keys);
@@ -113,6 +126,7 @@ export class StreamStages {
       const routeOnce: ExactlyOnce = new ExactlyOnce({
         pipeline: {
           processBatch: async (messages, source, options) => {
+            this.assertRunning();
             this.inFlight.add(messages[0]!.origin.partition);
             await this.seeding;
             return route.processBatch(messages, source, options);
@@ -141,7 +155,8 @@ export class StreamStages {
     if (!this.ownerConsumer) {
       const owner = this.owner;
       const ownerOnce = new ExactlyOnce({
-        pipeline: owner, journal: this.o.journal, transactions: this.ownerTx, topics, log: this.o.log,
+        pipeline: { processBatch: (messages, source, options) => { this.assertRunning(); return owner.processBatch(messages, source, options); } },
+        journal: this.o.journal, transactions: this.ownerTx, topics, log: this.o.log,
         committedOffset: (topic, partition) => this.committed(ownerGroup, topic, partition),
         settled: (topic, partition) => this.ownerConsumer!.settled(topic, partition),
       });
@@ -160,6 +175,23 @@ export class StreamStages {
     await this.routeConsumer.start();
     this.ticker ??= setInterval(() => { void this.tick(); }, Math.max(50, s.IDLE_MARK_INTERVAL));
     this.ticker.unref();
+  }
+
+  /** Stops processing for good (this process): Redis lost the state. */
+  private halt(reason: string): void {
+    if (this.halted) return;
+    this.halted = reason;
+    this.o.onStateLost?.(reason);
+  }
+
+  private assertRunning(): void {
+    if (this.halted) throw new CpiwatchError('STATE_LOST', [this.halted]);
+  }
+
+  /** Checks that Redis still holds the state (called every few seconds while Redis answers). */
+  async watchState(): Promise<void> {
+    if (this.halted || !this.marker) return;
+    if (!(await this.marker.present())) this.halt('the state marker disappeared from Redis (Redis restarted empty or was flushed)');
   }
 
   /** The ops topic, created with the input's partition count if missing; a different count is refused. */
@@ -226,7 +258,7 @@ export class StreamStages {
 
   /** Idle marks for the caught-up input partitions with nothing in flight. */
   private async tick(): Promise<void> {
-    if (this.ticking || this.stopped || !this.route || this.assigned.length === 0) return;
+    if (this.ticking || this.stopped || this.halted || !this.route || this.assigned.length === 0) return;
     this.ticking = true;
     try {
       await this.seeding;

@@ -1,10 +1,15 @@
-/** Readiness: the processor is ready when Kafka has assigned it a group membership, Redis answers and rules are loaded. */
-export type Check = 'kafka' | 'redis' | 'rules';
+/**
+ * Readiness: the processor is ready when Kafka has assigned it a group membership, Redis answers,
+ * Redis still holds the state (store/redis/state-marker.ts) and rules are loaded.
+ */
+export type Check = 'kafka' | 'redis' | 'state' | 'rules';
 
 export class Health {
   private readonly state: Record<Check, { ok: boolean; detail: string }> = {
     kafka: { ok: false, detail: 'not joined yet' },
     redis: { ok: false, detail: 'not checked yet' },
+    // checked when the stages start (Kafka is not ready before), then every few seconds
+    state: { ok: true, detail: 'not lost' },
     rules: { ok: false, detail: 'not loaded yet' },
   };
   private onChange: ((ready: boolean) => void) | undefined;

@@ -29,6 +29,7 @@ export class Metrics {
   readonly batchErrors = new Counter({ name: 'cpiwatch_batch_errors_total', help: 'Batches that failed and were retried', registers: [this.registry] });
   readonly startupRetries = new Counter({ name: 'cpiwatch_startup_retries_total', help: 'Failed attempts to reach a dependency at start-up, by dependency: kafka, redis', labelNames: ['dependency'], registers: [this.registry] });
   readonly ready = new Gauge({ name: 'cpiwatch_ready', help: '1 when ready (Kafka joined, Redis reachable, rules loaded)', registers: [this.registry] });
+  readonly stateLost = new Gauge({ name: 'cpiwatch_state_lost', help: '1 once Redis was found to have lost the state (processing stopped)', registers: [this.registry] });
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'cpiwatch_process_' });

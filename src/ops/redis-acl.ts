@@ -15,6 +15,8 @@ export const REDIS_ACL_COMMANDS = [
   'zadd', 'zcount', 'zrangebyscore', 'zrem', 'zremrangebyscore', 'zscore',
   // loading an owner partition's state in chunks (store/redis/partition-state.ts)
   'hscan',
+  // the state marker (store/redis/state-marker.ts)
+  'exists',
   // Redis Cluster topology (ioredis Cluster)
   'cluster|slots', 'cluster|shards', 'cluster|info', 'readonly',
 ] as const;

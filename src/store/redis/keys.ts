@@ -18,6 +18,9 @@
  *     :meta                          string opaque partition-level state (stream time etc.)
  *   {<prefix>:f:<ops topic>}         hash  owner partition -> JSON {n: stream time, c: customer -> earliest
  *                                    undecided candidate}: the decision frontier (pipeline/decision-frontier.ts)
+ *   {<prefix>:m}                     string JSON {created, group}: the state marker, set once when the state
+ *                                    is first used; gone while the owners have committed offsets means
+ *                                    Redis lost the state (store/redis/state-marker.ts)
  */
 export class RedisKeys {
   constructor(readonly prefix: string) {
@@ -39,6 +42,11 @@ export class RedisKeys {
   /** Publish journal of one source partition (store/redis/publish-journal.ts). */
   publishJournal(source: string): string {
     return `${this.decisions()}:pub:${source}`;
+  }
+
+  /** The state marker (store/redis/state-marker.ts). */
+  stateMarker(): string {
+    return `{${this.prefix}:m}`;
   }
 
   /** The decision frontier of the owner partitions of one ops topic. */

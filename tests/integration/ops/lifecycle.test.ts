@@ -3,6 +3,9 @@
 // itself when Kafka or Redis come back. Kafka is reached through a TCP relay on a free port that
 // is opened late; Redis is a redis-server the test starts, stops and restarts on a free port.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createConnection, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Processor } from '../../../src/app/processor.js';
@@ -35,8 +38,13 @@ async function relay(port: number, target: string): Promise<{ close: () => Promi
   return { close: () => new Promise((r) => { for (const s of sockets) s.destroy(); server.close(() => r()); }) };
 }
 
+const redisDirs = new Map<number, string>();
+
+/** A redis-server with an append-only file, as production runs it: a restart keeps the state (one without loses it: state-lost.test.ts). */
 function redisServer(port: number): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const dir = redisDirs.get(port) ?? mkdtempSync(join(tmpdir(), 'cpiwatch-lifecycle-redis-'));
+  redisDirs.set(port, dir);
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always'], { stdio: 'ignore' });
   return waitFor(async () => {
     const ok = await new Promise<boolean>((resolve) => {
       const s = createConnection({ host: '127.0.0.1', port }, () => { s.write('PING\r\n'); });
