@@ -275,7 +275,11 @@ function scenario(events: number, start: number, idPrefix: string) {
 interface ThroughputRun {
   /** ENGINE of the run (BENCH_ENGINES runs several, alternating, for an A/B on the same machine). */
   engine: string;
-  events: number; seconds: number; eventsPerSecond: number; peakRssBytes: number; offers: number;
+  events: number; seconds: number; eventsPerSecond: number; peakRssBytes: number;
+  /** cpiwatch_offers_total once the offers settled (no new one for 3 s after the input was consumed). */
+  offers: number;
+  /** Offers on the offers topic read committed at that moment, and how many distinct ids among them. */
+  offersOnTopic: number; distinctOffersOnTopic: number;
   redisUsedMemoryBytes: number; redisKeys: number; scopes: number; redisBytesPerThousandScopes: number;
   /** CPU seconds used during the run by cpiwatch, redis-server and the Kafka broker (2 cores: 2 s per second at most). */
   cpuSeconds: { cpiwatch: number; redis: number; kafka: number; machine: number };
@@ -319,11 +323,19 @@ async function throughput(brokers: string[], redis: RedisServer, topic: string, 
       child.peakRss();
       await sleep(200); // each /metrics scrape costs the processor ~1 ms
     }
+    cpiwatchCpu = cpuSeconds(child.proc.pid) || cpiwatchCpu;
+    // the last offers follow the idle marks: settle, then compare the counter with the topic
+    for (let stable = 0, t0 = Date.now(); stable < 3 && Date.now() - t0 < 60_000; await sleep(1000)) {
+      const n = (await child.metric('cpiwatch_offers_total')) ?? 0;
+      stable = n === offers ? stable + 1 : 0;
+      offers = n;
+    }
   } finally {
-    offers = (await child.metric('cpiwatch_offers_total')) ?? 0;
+    offers = (await child.metric('cpiwatch_offers_total')) ?? offers;
     cpiwatchCpu = cpuSeconds(child.proc.pid) || cpiwatchCpu;
     await child.stop();
   }
+  const onTopic = await readOfferIds(brokers, names.offers);
   const cpu = {
     cpiwatch: cpiwatchCpu - cpuAtFirst.cpiwatch,
     redis: cpuSeconds(redis.proc?.pid) - cpuAtFirst.redis,
@@ -336,10 +348,40 @@ async function throughput(brokers: string[], redis: RedisServer, topic: string, 
   const used = after.usedMemory - before.usedMemory;
   return {
     engine, events: total, seconds, eventsPerSecond: total / seconds, peakRssBytes: child.peakRss(), offers,
+    offersOnTopic: onTopic.length, distinctOffersOnTopic: new Set(onTopic).size,
     redisUsedMemoryBytes: used, redisKeys: after.keys, scopes, redisBytesPerThousandScopes: Math.round(used / (scopes / 1000)),
     cpuSeconds: Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, Math.round(v * 10) / 10])) as ThroughputRun['cpuSeconds'],
     loadAverage: os.loadavg(),
   };
+}
+
+/** The ids of the offers on a topic, read committed from the beginning to its end. */
+async function readOfferIds(brokers: string[], topic: string): Promise<string[]> {
+  const kafka = kafkaClient(brokers);
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = await admin.fetchTopicOffsets(topic).finally(() => admin.disconnect());
+  const ids: string[] = [];
+  const done = new Set<number>();
+  const consumer = kafka.consumer({ groupId: `bench-${id}-offers-reader-${randomBytes(3).toString('hex')}`, readUncommitted: false });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  const lastOffsets = new Map(ends.map((e) => [e.partition, Number(e.high) - 1]));
+  const idle = new Promise<void>((resolve) => {
+    let timer = setTimeout(resolve, 5000);
+    void consumer.run({
+      eachBatch: async ({ batch }) => {
+        for (const m of batch.messages) ids.push((JSON.parse(String(m.value)) as { id: string }).id);
+        // the last offset of a transactional partition is a commit marker: the batch's last offset reaching it is the end
+        if (Number(batch.lastOffset()) >= lastOffsets.get(batch.partition)! - 1) done.add(batch.partition);
+        clearTimeout(timer);
+        timer = setTimeout(resolve, done.size === ends.length ? 500 : 5000);
+      },
+    });
+  });
+  await idle;
+  await consumer.disconnect();
+  return ids;
 }
 
 interface NaiveRun { concurrency: number; events: number; seconds: number; eventsPerSecond: number; peakRssBytes: number; offers: number; capped: boolean }
@@ -552,7 +594,7 @@ async function main(): Promise<void> {
         for (let r = 1, k = 0; r <= RUNS; r++) for (const keying of KEYINGS) for (const engine of ENGINES) {
           const t = await throughput(brokers, redis, topicOf(keying), total, scopes, ++k, engine);
           runs.get(keying)!.push(t);
-          log(`cpiwatch run ${r} (ENGINE=${engine}, keyed by ${keying}): ${total} events in ${t.seconds.toFixed(1)} s = ${Math.round(t.eventsPerSecond)} events/s, peak RSS ${mb(t.peakRssBytes)}, Redis ${mb(t.redisUsedMemoryBytes)} (${t.redisBytesPerThousandScopes} bytes per 1,000 scopes), ${t.offers} offers; CPU s: cpiwatch ${t.cpuSeconds.cpiwatch}, redis ${t.cpuSeconds.redis}, kafka ${t.cpuSeconds.kafka}, machine ${t.cpuSeconds.machine} of ${(2 * t.seconds).toFixed(0)}`);
+          log(`cpiwatch run ${r} (ENGINE=${engine}, keyed by ${keying}): ${total} events in ${t.seconds.toFixed(1)} s = ${Math.round(t.eventsPerSecond)} events/s, peak RSS ${mb(t.peakRssBytes)}, Redis ${mb(t.redisUsedMemoryBytes)} (${t.redisBytesPerThousandScopes} bytes per 1,000 scopes), ${t.offers} offers (${t.offersOnTopic} on the topic, ${t.distinctOffersOnTopic} distinct); CPU s: cpiwatch ${t.cpuSeconds.cpiwatch}, redis ${t.cpuSeconds.redis}, kafka ${t.cpuSeconds.kafka}, machine ${t.cpuSeconds.machine} of ${(2 * t.seconds).toFixed(0)}`);
         }
         for (const [keying, list] of runs) {
           const main = list.filter((r) => r.engine === ENGINES[0]);
@@ -600,6 +642,7 @@ async function main(): Promise<void> {
   }
   if (t) {
     console.log(`| peak RSS of cpiwatch run | ${mb(Math.max(...t.runs.map((r) => r.peakRssBytes)))} | |`);
+    console.log(`| offers: cpiwatch_offers_total / on the offers topic (read committed, distinct) | ${t.runs.map((r) => `${r.offers} / ${r.offersOnTopic} (${r.distinctOffersOnTopic})`).join(', ')} | equal, none twice |`);
     console.log(`| Redis used_memory per 1,000 scopes | ${(median(t.runs.map((r) => r.redisBytesPerThousandScopes)) / 1024).toFixed(0)} KB | |`);
   }
   for (const nv of naiveRuns) {
