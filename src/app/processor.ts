@@ -56,6 +56,8 @@ export class Processor {
   private readonly stopRequested = new Promise<void>((resolve) => { this.stopSignal = resolve; });
   /** Last time the broker answered the consumer (fetch, heartbeat, join). */
   private lastKafkaContact = 0;
+  /** Consumer groups whose consumer crashed and has not joined again. */
+  private readonly crashed = new Set<string>();
   private joined = false;
 
   constructor(private readonly options: ProcessorOptions) {
@@ -75,15 +77,19 @@ export class Processor {
     const hooks: ConsumerHooks = {
       onContact: () => {
         this.lastKafkaContact = Date.now();
-        if (this.joined && !this.stopped && !this.health.report().checks.kafka.ok) this.health.set('kafka', true, `broker answering again, member of ${s.KAFKA_GROUP_ID}`);
+        if (this.joined && this.crashed.size === 0 && !this.stopped && !this.health.report().checks.kafka.ok) this.health.set('kafka', true, `broker answering again, member of ${s.KAFKA_GROUP_ID}`);
       },
-      onGroupJoin: (partitions) => {
+      // ready again only once every consumer that crashed has joined its group again (each stage's
+      // consumer restarts and rejoins on its own)
+      onGroupJoin: (partitions, group) => {
+        this.crashed.delete(group);
+        if (group !== s.KAFKA_GROUP_ID && !this.joined) return; // the owners joined before the routing stage
         this.joined = true;
-        this.health.set('kafka', true, `joined ${s.KAFKA_GROUP_ID}, partitions ${partitions.join(',') || 'none'}`);
+        if (this.crashed.size === 0) this.health.set('kafka', true, `joined ${group}, partitions ${partitions.join(',') || 'none'}`);
       },
-      onCrash: (err) => {
-        this.joined = false;
-        this.health.set('kafka', false, `consumer crashed: ${(err as Error).message}`);
+      onCrash: (err, group) => {
+        this.crashed.add(group);
+        this.health.set('kafka', false, `consumer of ${group} crashed: ${(err as Error).message}`);
       },
       onBatchError: (err) => {
         this.metrics.batchErrors.inc();

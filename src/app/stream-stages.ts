@@ -32,8 +32,12 @@ import { CpiwatchError } from '../errors/cpiwatch-error.js';
 import type { RedisStore } from '../store/redis/redis-store.js';
 
 /** The consumer callbacks the processor shares between its consumers (health, metrics, logs). */
-export type ConsumerHooks = Pick<EventConsumerOptions, 'onContact' | 'onGroupJoin' | 'onCrash' | 'onBatchError' | 'onRecovered'> & {
+export type ConsumerHooks = Pick<EventConsumerOptions, 'onContact' | 'onBatchError' | 'onRecovered'> & {
   onBatch: (result: BatchResult, meta: BatchMeta) => void;
+  /** A consumer (of group `group`: the routing stage's or the owners') joined its group. */
+  onGroupJoin?: (partitions: number[], group: string) => void;
+  /** A consumer crashed (kafkajs restarts it when it can; it is back at its next join). */
+  onCrash?: (err: unknown, group: string) => void;
 };
 
 export interface StreamStagesOptions {
@@ -137,13 +141,13 @@ export class StreamStages {
         settled: (topic, partition) => this.routeConsumer!.settled(topic, partition),
       });
       this.routeConsumer = new EventConsumer({
-        ...hooks, exactlyOnce: routeOnce, alignment: this.o.alignment, kafka: this.o.kafka, groupId: s.KAFKA_GROUP_ID, topic: s.EVENTS_TOPIC, log: this.o.log,
+        ...hooks, onCrash: (err) => hooks.onCrash?.(err, s.KAFKA_GROUP_ID), exactlyOnce: routeOnce, alignment: this.o.alignment, kafka: this.o.kafka, groupId: s.KAFKA_GROUP_ID, topic: s.EVENTS_TOPIC, log: this.o.log,
         partitionsConcurrently: s.PARTITIONS_CONCURRENTLY, sessionTimeoutMs: s.KAFKA_SESSION_TIMEOUT,
         onGroupJoin: (assigned) => {
           this.assigned = assigned;
           this.seeding = this.seed(assigned);
           for (const p of [...this.inFlight]) if (!assigned.includes(p)) this.inFlight.delete(p);
-          hooks.onGroupJoin?.(assigned);
+          hooks.onGroupJoin?.(assigned, s.KAFKA_GROUP_ID);
         },
         onBatch: (result, meta) => {
           this.inFlight.delete(meta.partition);
@@ -164,10 +168,13 @@ export class StreamStages {
         exactlyOnce: ownerOnce, kafka: this.o.kafka, groupId: ownerGroup, topic: this.opsTopic, log: this.o.log,
         partitionsConcurrently: s.PARTITIONS_CONCURRENTLY, sessionTimeoutMs: s.KAFKA_SESSION_TIMEOUT,
         ...(hooks.onContact ? { onContact: hooks.onContact } : {}),
-        ...(hooks.onCrash ? { onCrash: hooks.onCrash } : {}),
+        onCrash: (err) => hooks.onCrash?.(err, ownerGroup),
         ...(hooks.onBatchError ? { onBatchError: hooks.onBatchError } : {}),
         ...(hooks.onRecovered ? { onRecovered: hooks.onRecovered } : {}),
-        onGroupJoin: (assigned) => owner.assigned(assigned),
+        onGroupJoin: (assigned) => {
+          owner.assigned(assigned);
+          hooks.onGroupJoin?.(assigned, ownerGroup);
+        },
         onBatch: hooks.onBatch,
       });
     }
