@@ -10,7 +10,7 @@ import type { FactValue } from '../entities/facts.js';
 import { retentionMs, statelessSuppression } from '../guardrails/stateless.js';
 import type { CompiledPolicy } from '../rules/compiled.js';
 import type { LedgerVerdict, OfferCandidate } from '../store/state-store.js';
-import type { Candidate } from './partition-task.js';
+import type { Candidate } from './candidate-queue.js';
 
 /** Facts of entities as of given event times (local state, or the owning partition's). */
 export interface FactsPort {

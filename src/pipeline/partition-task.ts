@@ -28,6 +28,7 @@ import { StreamClock, type SourceMark } from '../stream-time/stream-clock.js';
 import { bucketOf, firstBucketBefore } from '../windows/cpi-window.js';
 import type { CpiWindowSpec } from '../windows/window-spec.js';
 import { EntityState, type EpisodeRecord } from '../entities/entity-state.js';
+import { CandidateQueue, type Candidate, type PendingCandidate } from './candidate-queue.js';
 import type { DecisionGate } from './decision-frontier.js';
 import type { OpRecord, RoutedEvent } from './op-records.js';
 
@@ -44,28 +45,8 @@ export interface TaskRules {
   idleSlackMs: number;
 }
 
-export interface Candidate {
-  offerId: string;
-  rule: CompiledRule;
-  /** The breaching scope. */
-  tag: string;
-  /** Event time the breach episode began. */
-  episode: number;
-  /** The aggregate's value when the rule fired. */
-  value: number;
-  customerId: string;
-  /** Decision time (event time): the fire time, or when the customer joined the audience. */
-  time: number;
-  /**
-   * When it may be decided: its time plus its CPI's allowed lateness. By then every candidate due
-   * before it exists (closes wait for the lateness too), so decisions go in due order in every run.
-   */
-  due: number;
-  /** Decision order at equal times: the rule's place in the rule set, then when the customer joined. */
-  rank: number;
-  joined: number;
-  traceparent?: string;
-}
+
+export type { Candidate, PendingCandidate };
 
 export interface EvaluationRecord extends Evaluation { ruleId: string; scopeTag: string }
 
@@ -77,8 +58,6 @@ export interface TaskOutcome {
   candidates: Candidate[];
 }
 
-/** A candidate as persisted while it waits for its decision (the rule by id; `due` absent in older metas). */
-export type PendingCandidate = Omit<Candidate, 'rule' | 'due'> & { ruleId: string; due?: number };
 
 export interface PersistedMeta { marks: SourceMark[]; now: number | null; applied: number; pending?: PendingCandidate[] }
 
@@ -110,13 +89,8 @@ export class PartitionTask {
   private readonly dirty = new Set<string>();
   private seen = new Set<string>();
   private metaDirty = false;
-  /**
-   * Candidates waiting for their decision: a candidate is decided once stream time has passed its
-   * due time (every candidate due at or before it exists), in due order (ties: see byDecisionOrder).
-   * Cooldowns, caps and budgets then see a customer's candidates in one order whatever order the ops
-   * arrived in.
-   */
-  private pending: Candidate[] = [];
+  /** Candidates waiting for their decision (pipeline/candidate-queue.ts). */
+  private readonly queue = new CandidateQueue();
 
   constructor(readonly partition: number, readonly sources: number, meta?: PersistedMeta) {
     this.clock = new StreamClock(sources, meta?.marks);
@@ -129,46 +103,24 @@ export class PartitionTask {
   /**
    * Takes the candidates whose due time stream time has passed (all of them at +Infinity), in decision
    * order; with a gate, only those it lets through (the owner partitions' common frontier: see
-   * pipeline/decision-frontier.ts), a held-back candidate holding back the later ones of its customer
-   * and of its rule and scope.
+   * pipeline/decision-frontier.ts).
    */
   takeDecidable(gate?: DecisionGate): Candidate[] {
     const now = this.clock.now;
-    if (now === null || this.pending.length === 0) return [];
-    this.pending.sort(byDecisionOrder);
-    const limit = Math.min(now, gate?.before ?? Number.POSITIVE_INFINITY);
-    const taken: Candidate[] = [];
-    const kept: Candidate[] = [];
-    // a candidate held back holds back the later ones of its customer and of its rule and scope (budgets)
-    const held = new Set<string>();
-    for (const c of this.pending) {
-      const inTime = c.due < limit || limit === Number.POSITIVE_INFINITY;
-      const keys = [`c:${c.customerId}`, `s:${c.rule.id}:${c.tag}`];
-      if (!inTime || keys.some((k) => held.has(k)) || gate?.blocked(c.customerId, c.due)) {
-        for (const k of keys) held.add(k);
-        kept.push(c);
-      } else {
-        taken.push(c);
-      }
-    }
-    this.pending = kept;
+    if (now === null) return [];
+    const taken = this.queue.take(Math.min(now, gate?.before ?? Number.POSITIVE_INFINITY), gate);
     this.metaDirty ||= taken.length > 0;
     return taken;
   }
 
   /** Candidates still waiting (explain, metrics). */
   get waiting(): readonly Candidate[] {
-    return this.pending;
+    return this.queue.waiting;
   }
 
   /** Each customer's earliest due candidate waiting for its decision (the decision frontier). */
   get pendingByCustomer(): Map<string, number> {
-    const out = new Map<string, number>();
-    for (const c of this.pending) {
-      const t = out.get(c.customerId);
-      if (t === undefined || c.due < t) out.set(c.customerId, c.due);
-    }
-    return out;
+    return this.queue.earliestByCustomer();
   }
 
   get now(): number | null {
@@ -238,7 +190,7 @@ export class PartitionTask {
     }
     this.dirty.clear();
     this.metaDirty = false;
-    const pending = this.pending.map(({ rule, ...c }) => ({ ...c, ruleId: rule.id }));
+    const pending = this.queue.persisted();
     return { fields, meta: { marks: this.clock.snapshot(), now: this.clock.now, applied: this.applied, ...(pending.length > 0 ? { pending } : {}) } };
   }
 
@@ -251,11 +203,7 @@ export class PartitionTask {
       task.entity(field.slice(0, bar)).loadPart(field.slice(bar + 1), value);
     }
     for (const e of task.entities.values()) task.rearm(rules, e);
-    for (const p of meta?.pending ?? []) {
-      const { ruleId, due, ...c } = p;
-      const rule = rules.rulesById.get(ruleId);
-      if (rule) task.pending.push({ ...c, due: due ?? c.time + (rules.specs.get(rule.cpi.id)?.latenessMs ?? 0), rule });
-    }
+    task.queue.restore(meta?.pending ?? [], rules.rulesById, (rule, time) => dueOf(rules, rule, time));
     return task;
   }
 
@@ -396,21 +344,16 @@ export class PartitionTask {
 
   private candidate(out: TaskOutcome, rules: TaskRules, rule: CompiledRule, tag: string, ep: EpisodeRecord, customerId: string, time: number, joined: number, traceparent: string | undefined): void {
     const offerId = offerIdOf(rule.id, customerId, tag, ep.start);
-    if (this.seen.has(offerId) || this.pending.some((p) => p.offerId === offerId)) return;
+    if (this.seen.has(offerId) || this.queue.has(offerId)) return;
     this.seen.add(offerId);
-    const due = time + (rules.specs.get(rule.cpi.id)?.latenessMs ?? 0);
-    const c: Candidate = { offerId, rule, tag, episode: ep.start, value: ep.value, customerId, time, due, rank: rules.ruleOrder.get(rule.id) ?? 0, joined, ...(traceparent ? { traceparent } : {}) };
+    const c: Candidate = { offerId, rule, tag, episode: ep.start, value: ep.value, customerId, time, due: dueOf(rules, rule, time), rank: rules.ruleOrder.get(rule.id) ?? 0, joined, ...(traceparent ? { traceparent } : {}) };
     out.candidates.push(c);
-    this.pending.push(c);
+    this.queue.add(c);
     this.metaDirty = true;
   }
 }
 
-/** Due time, event time; then the rule set's order, the scope, who joined first, the customer id. */
-function byDecisionOrder(a: Candidate, b: Candidate): number {
-  return a.due - b.due || a.time - b.time || a.rank - b.rank || cmp(a.tag, b.tag) || a.joined - b.joined || cmp(a.customerId, b.customerId);
-}
-
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+/** When a candidate at `time` of `rule` may be decided: its time plus its CPI's allowed lateness. */
+function dueOf(rules: TaskRules, rule: CompiledRule, time: number): number {
+  return time + (rules.specs.get(rule.cpi.id)?.latenessMs ?? 0);
 }

@@ -48,8 +48,8 @@ export class CpiWindow {
 
   /**
    * Adds an observation; with a key (the event's identity), a second observation of the same key in
-   * the bucket is refused (returns false): an event delivered again counts once as long as its bucket
-   * is in the window, and after that it is late.
+   * the bucket is refused (returns false): an event delivered again counts once while its step is
+   * open; the keys go when the step's close is due (forgetKeysBefore), and a repeat is late from then.
    */
   add(time: number, spec: CpiWindowSpec, obs: Observation, key?: string): boolean {
     const b = bucketOf(time, spec.resolutionMs);

@@ -157,8 +157,11 @@ export class ExactlyOnce {
       // a new producer epoch has settled the failed transaction (a commit the coordinator had
       // prepared completes first; its offset is not visible before, and carrying its decisions into
       // the next transaction would publish them twice)
-      if (state === 'commit-failed') await o.transactions.reset();
-      const committed = state === 'commit-failed' ? await o.committedOffset(batch.topic, batch.partition) : batch.firstOffset;
+      let committed = batch.firstOffset;
+      if (state === 'commit-failed') {
+        await o.transactions.reset();
+        committed = await o.committedOffset(batch.topic, batch.partition);
+      }
       if (committed > batch.lastOffset) {
         this.unsure.delete(source);
         await o.journal.clear(source).catch(() => undefined);

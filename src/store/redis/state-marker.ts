@@ -21,7 +21,7 @@ export class StateMarker {
     const key = this.keys.stateMarker();
     if ((await this.redis.exists(key)) === 1) return null;
     if (ownersCommitted) {
-      const epochs = partitions.length === 0 ? [] : await Promise.all(partitions.map((p) => this.redis.exists(this.keys.partitionEpoch(p))));
+      const epochs = await Promise.all(partitions.map((p) => this.redis.exists(this.keys.partitionEpoch(p))));
       if (!epochs.some((n) => n === 1)) return `no state in Redis under "${this.keys.prefix}" although the consumer group ${group} has committed offsets (Redis restarted empty, was flushed, or the prefix changed)`;
     }
     await this.redis.set(key, JSON.stringify({ created: new Date().toISOString(), group }), 'NX');
