@@ -1,8 +1,9 @@
 /**
  * The offer ledger's interface and the types shared by its two implementations, store/redis
  * (production) and store/memory (backtests, rule tests, explain), which pass one contract suite
- * (tests/contract/offer-ledger.contract.ts), so a backtest cannot drift from production. The owner
- * partitions' own state goes through store/redis/partition-state.ts.
+ * (tests/contract/offer-ledger.contract.ts), so a backtest cannot drift from production. The ledger
+ * also keeps what became of each offer's e-mail. The owner partitions' own state goes through
+ * store/redis/partition-state.ts.
  */
 
 import type { FactValue } from '../entities/facts.js';
@@ -52,11 +53,21 @@ export interface LedgerVerdict {
   published: boolean;
 }
 
+/**
+ * What became of an offer's e-mail (the e-mail channel, adapters/smtp/email-worker.ts): sent, not
+ * sent for want of an address, or given up after the last failed attempt.
+ */
+export type EmailState = { status: 'sent' } | { status: 'no-address' } | { status: 'gave-up'; error: string };
+
 export interface OfferLedger {
   /** Takes each candidate through the ledger and the stateful guardrails, in order, atomically. */
   decide(candidates: OfferCandidate[]): Promise<LedgerVerdict[]>;
   markPublished(offerIds: string[]): Promise<void>;
   /** Reads the ledger (explain, tests). */
   readLedger(offerIds: string[]): Promise<(LedgerVerdict | null)[]>;
+  /** The e-mail state of an offer; null while none is recorded (the e-mail is still to be sent). */
+  emailState(offerId: string): Promise<EmailState | null>;
+  /** Records the e-mail state of an offer, kept `retainMs` (an e-mail is sent at most once in that time). */
+  markEmail(offerId: string, state: EmailState, retainMs: number): Promise<void>;
   close(): Promise<void>;
 }

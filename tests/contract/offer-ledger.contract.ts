@@ -1,7 +1,7 @@
 /**
  * The offer-ledger contract: one suite, run against the in-memory ledger (tests/unit/store) and the
  * Redis ledger on a real Redis, a Redis Cluster, over TLS and as a least-privilege ACL user
- * (tests/integration). Both must decide identically.
+ * (tests/integration). Both must decide identically, and keep the e-mail state of an offer alike.
  */
 import { describe, expect, it } from 'vitest';
 import type { OfferCandidate, OfferLedger } from '../../src/store/state-store.js';
@@ -94,6 +94,23 @@ export function offerLedgerContract(name: string, open: () => Promise<{ store: O
         expect(verdicts.map((v) => v.reason ?? v.outcome)).toEqual(['offered', 'offered', 'budget']);
         const next = await store.decide([candidate({ offerId: `${u}-next`, customer: `${u}-c9`, scopeTag: u, time: T0 + 60 * MIN, budget })]);
         expect(next[0]!.outcome).toBe('offered');
+      }));
+
+    it("keeps what became of an offer's e-mail, by offer id", () =>
+      withStore(async (store) => {
+        const u = uniqueTag();
+        expect(await store.emailState(`${u}-a`)).toBeNull();
+        await store.markEmail(`${u}-a`, { status: 'sent' }, 60 * MIN);
+        await store.markEmail(`${u}-b`, { status: 'no-address' }, 60 * MIN);
+        await store.markEmail(`${u}-c`, { status: 'gave-up', error: '451 mailbox busy' }, 60 * MIN);
+        expect(await Promise.all([`${u}-a`, `${u}-b`, `${u}-c`, `${u}-d`].map((id) => store.emailState(id)))).toEqual([
+          { status: 'sent' },
+          { status: 'no-address' },
+          { status: 'gave-up', error: '451 mailbox busy' },
+          null,
+        ]);
+        // the e-mail state is apart from the decision
+        expect(await store.readLedger([`${u}-a`])).toEqual([null]);
       }));
   });
 }

@@ -3,11 +3,13 @@
  * (store/memory/decide.ts). Used by backtests, rule tests and explain (the local engine); passes the
  * same contract suite as the Redis ledger (tests/contract/offer-ledger.contract.ts).
  */
-import type { LedgerVerdict, OfferCandidate, OfferLedger } from '../state-store.js';
+import type { EmailState, LedgerVerdict, OfferCandidate, OfferLedger } from '../state-store.js';
 import { decideCandidate, type DecisionState } from './decide.js';
 
 export class MemoryStore implements OfferLedger {
   private readonly decisions: DecisionState = { ledger: new Map(), history: new Map(), budgets: new Map() };
+  /** E-mail states by offer id (kept for the life of the store: a local run is short). */
+  private readonly emails = new Map<string, EmailState>();
 
   async decide(candidates: OfferCandidate[]): Promise<LedgerVerdict[]> {
     return candidates.map((c) => decideCandidate(this.decisions, c));
@@ -25,6 +27,14 @@ export class MemoryStore implements OfferLedger {
       const e = this.decisions.ledger.get(id);
       return e ? { offerId: id, outcome: e.outcome, ...(e.reason ? { reason: e.reason } : {}), replay: false, published: e.published } : null;
     });
+  }
+
+  async emailState(offerId: string): Promise<EmailState | null> {
+    return this.emails.get(offerId) ?? null;
+  }
+
+  async markEmail(offerId: string, state: EmailState): Promise<void> {
+    this.emails.set(offerId, state);
   }
 
   async close(): Promise<void> {}
