@@ -5,6 +5,7 @@
  * dead letters, so they should name the problem, not copy the payload.
  */
 import type { z } from 'zod';
+import { valueAt } from '../shared/plain-data.js';
 import { pathToString } from './json-guard.js';
 
 type Issue = z.core.$ZodIssue;
@@ -28,16 +29,6 @@ export function echo(value: unknown): string {
   if (typeof value === 'number') return Number.isFinite(value) ? String(value) : 'a number out of range';
   if (value === null || typeof value === 'boolean') return String(value);
   return kindOf(value);
-}
-
-function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
-  let v: unknown = root;
-  for (const seg of path) {
-    if (v === null || typeof v !== 'object') return undefined;
-    if (!Object.prototype.hasOwnProperty.call(v, seg)) return undefined;
-    v = (v as Record<PropertyKey, unknown>)[seg];
-  }
-  return v;
 }
 
 function plural(n: number | bigint, word: string): string {

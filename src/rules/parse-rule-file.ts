@@ -9,7 +9,8 @@ import type { ParsedItem, ParsedRuleFile } from './parsed-rule-file.js';
 import { parseYaml } from './parse-yaml.js';
 import { isWithinPath, type RuleError } from './rule-errors.js';
 import { CpiDefinition, Policy, RuleDefinition, RuleFile, type PolicyDoc } from './schema.js';
-import { isRecord, validateYaml } from './schema-issues.js';
+import { isRecord } from '../shared/plain-data.js';
+import { validateYaml } from './schema-issues.js';
 
 /** Parses one rule file: YAML syntax, size and complexity limits, then the zod schema. Pure. */
 export function parseRuleSource(file: string, text: string): ParsedRuleFile {

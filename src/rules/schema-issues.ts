@@ -5,6 +5,7 @@
  * conditions named below are those of the rule file schema (other schemas get the generic forms).
  */
 import { z } from 'zod';
+import { isRecord, valueAt } from '../shared/plain-data.js';
 import { didYouMean, suggestionSuffix } from './did-you-mean.js';
 import { RULE_FILE_LIMITS, type ParsedYaml } from './parse-yaml.js';
 import { describeValue, formatPath, orList, ruleError, type PathSegment, type RuleError } from './rule-errors.js';
@@ -83,21 +84,6 @@ function issuesToErrors(issues: readonly Issue[], base: PathSegment[], ctx: Issu
     out.push(d.error);
   }
   return out;
-}
-
-/** The value at a field path of plain data (own properties only), or undefined. */
-export function valueAt(data: unknown, path: readonly PathSegment[]): unknown {
-  let v = data;
-  for (const segment of path) {
-    if (Array.isArray(v) && typeof segment === 'number') v = v[segment];
-    else if (isRecord(v) && Object.prototype.hasOwnProperty.call(v, segment)) v = v[segment];
-    else return undefined;
-  }
-  return v;
-}
-
-export function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function toPath(path: readonly PropertyKey[]): PathSegment[] {
