@@ -5,19 +5,37 @@
  * an invalid one is rejected with every validation error logged, and the previous rules keep
  * running. Rule state (cooldowns, budgets, pending `for` timers, firing episodes) is keyed by rule
  * id in the state store, so it survives an edit of the rule; offers carry the new rule version.
+ *
+ * Only regular files inside the rules directory are read (src/rules/load.ts, `entries: 'skip'`): a
+ * FIFO, socket or device, or a symbolic link whose real path leaves the directory, is skipped with a
+ * warning (once per file and reason, again only after it was gone or changed), and the other files
+ * load. A reload that takes longer than `timeoutMs` (RULES_RELOAD_TIMEOUT) is abandoned with an
+ * error and the previous rules keep running: its late result is never applied, and later changes
+ * and SIGHUP reload again.
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import type { Logger } from '../ops/logger.js';
 import type { RuleSet } from '../rules/compiled.js';
+import type { RuleSetResult } from '../rules/parsed-rule-file.js';
 import { loadRuleSet } from '../rules/load.js';
 import { formatRuleError, type RuleError } from '../rules/rule-errors.js';
 
 export type ReloadResult =
   | { result: 'ok'; version: string; rules: number; previousVersion: string }
   | { result: 'unchanged'; version: string }
-  | { result: 'rejected'; errors: RuleError[] };
+  | { result: 'rejected'; errors: RuleError[] }
+  /** Timed out or threw: nothing was applied. */
+  | { result: 'failed'; reason: string };
+
+/** Default of `timeoutMs` (the RULES_RELOAD_TIMEOUT setting's default). */
+export const DEFAULT_RELOAD_TIMEOUT_MS = 10_000;
+
+/** Reads and compiles the rules at `path`; `skipped`: entries left unread (CPW321 warnings). */
+export type RulesLoader = (path: string) => Promise<RuleSetResult & { skipped: RuleError[] }>;
+
+const loadSkipping: RulesLoader = (path) => loadRuleSet([path], { entries: 'skip' });
 
 export interface RulesWatcherOptions {
   /** Rules directory (or single rule file). */
@@ -33,6 +51,10 @@ export interface RulesWatcherOptions {
   debounceMs?: number;
   /** Signal forcing a reload; null for none. Default SIGHUP. */
   signal?: NodeJS.Signals | null;
+  /** Longest one reload may take before it is abandoned (default DEFAULT_RELOAD_TIMEOUT_MS). */
+  timeoutMs?: number;
+  /** Reads the rules (default: loadRuleSet skipping what is not a regular file inside the folder). */
+  load?: RulesLoader;
 }
 
 export class RulesWatcher {
@@ -41,6 +63,10 @@ export class RulesWatcher {
   private running?: Promise<ReloadResult>;
   private again = false;
   private stopped = false;
+  /** Skipped entries already warned about: file -> message. */
+  private readonly warned = new Map<string, string>();
+  /** Abandoned (timed-out) loads whose I/O has not settled yet. */
+  private abandoned = 0;
   private readonly onSignal = () => { void this.reload('signal'); };
 
   constructor(private readonly options: RulesWatcherOptions) {}
@@ -88,11 +114,42 @@ export class RulesWatcher {
     }
   }
 
+  /** Reloads abandoned after RULES_RELOAD_TIMEOUT whose file I/O is still pending (a hung file system). */
+  get stuckReloads(): number {
+    return this.abandoned;
+  }
+
   private async load(trigger: string): Promise<ReloadResult> {
     const o = this.options;
-    const loaded = await loadRuleSet([o.path]);
+    const timeoutMs = o.timeoutMs ?? DEFAULT_RELOAD_TIMEOUT_MS;
+    const loading = (o.load ?? loadSkipping)(o.path);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+      timer.unref();
+    });
+    let loaded: Awaited<ReturnType<RulesLoader>> | 'timeout';
+    try {
+      loaded = await Promise.race([loading, timedOut]);
+    } catch (err) {
+      const reason = (err as Error)?.message ?? String(err);
+      o.log.error({ trigger, err: reason, path: o.path, activeVersion: o.current().version }, 'rule reload failed; the previous rules keep running');
+      return this.failed(trigger, reason);
+    } finally {
+      clearTimeout(timer);
+    }
+    if (loaded === 'timeout') {
+      // its result, whenever it comes, is dropped; the next reload starts afresh
+      this.abandoned++;
+      void loading.then(() => undefined, () => undefined).finally(() => { this.abandoned--; });
+      o.log.error({ trigger, timeoutMs, path: o.path, activeVersion: o.current().version }, 'rule reload timed out; the previous rules keep running');
+      return this.failed(trigger, `no result after ${timeoutMs} ms`);
+    }
+    this.warnSkipped(loaded.skipped);
     let result: ReloadResult;
-    if (!loaded.ok) {
+    if (this.stopped) {
+      result = { result: 'unchanged', version: o.current().version };
+    } else if (!loaded.ok) {
       for (const e of loaded.errors) o.log.error({ file: e.file, line: e.line, col: e.col, code: e.code, path: e.path }, formatRuleError(e));
       o.log.error({ trigger, errors: loaded.errors.length, activeVersion: o.current().version }, 'rule reload rejected; the previous rules keep running');
       o.count?.('rejected');
@@ -114,12 +171,31 @@ export class RulesWatcher {
     return result;
   }
 
+  private failed(trigger: string, reason: string): ReloadResult {
+    const result: ReloadResult = { result: 'failed', reason };
+    this.options.count?.('rejected');
+    this.options.onReload?.(result, trigger);
+    return result;
+  }
+
+  /** One warning per skipped file and reason; a file skipped again after it was fine warns again. */
+  private warnSkipped(skipped: readonly RuleError[]): void {
+    const now = new Map(skipped.map((w) => [w.file, w]));
+    for (const [file, w] of now) {
+      if (this.warned.get(file) === w.message) continue;
+      this.options.log.warn({ file, code: w.code, reason: w.message }, 'rule file skipped: not a regular file inside the rules folder');
+    }
+    this.warned.clear();
+    for (const [file, w] of now) this.warned.set(file, w.message);
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
     this.watcher?.close();
     if (this.options.signal !== null) process.off(this.options.signal ?? 'SIGHUP', this.onSignal);
-    await this.running?.catch(() => undefined);
+    // a reload in flight is not waited for: bounded by timeoutMs anyway, and once stopped its
+    // result is never applied
   }
 }
 
@@ -133,7 +209,7 @@ export interface ReloadableProcessor {
 /** Watches `path` and hot-reloads the processor's rules; call start(), and stop() on shutdown. */
 export function watchProcessorRules(
   processor: ReloadableProcessor, path: string, log: Logger,
-  options: Pick<RulesWatcherOptions, 'debounceMs' | 'signal' | 'onReload'> = {},
+  options: Pick<RulesWatcherOptions, 'debounceMs' | 'signal' | 'onReload' | 'timeoutMs' | 'load'> = {},
 ): RulesWatcher {
   return new RulesWatcher({
     path,
