@@ -6,12 +6,12 @@
  * Locator: this module never sees YAML.
  */
 import type { z } from 'zod';
-import { TEMPLATE_NAMES } from '../actions/email/templates.js';
 import type { ErrorName } from '../errors/codes.js';
 import type { CompiledCpi, CompiledPolicy, CompiledRule, CpiMeasure, SourcePosition } from './compiled.js';
 import { buildRule, matcher } from './build-rule.js';
 import { durationMs, isTimeZone, timeZones, UNIT_MS } from './clock.js';
 import { didYouMean, suggestionSuffix } from './did-you-mean.js';
+import { EMAIL_TEMPLATES, isEmailTemplate } from './email-templates.js';
 import { cpiEventTypes, CUSTOMER_FACTS_EVENT, EventChecks, lookupField, type Reporter } from './event-fields.js';
 import type { ParsedItem, ParsedRuleFile } from './parsed-rule-file.js';
 import { asWarning, formatLocation, formatPath, isWithinPath, ruleError, type PathSegment, type RuleError } from './rule-errors.js';
@@ -234,12 +234,12 @@ export class Compilation implements Reporter {
     }
 
     // E-mail template: an unknown one falls back to the generic template, so this only warns.
-    if (doc.email && !TEMPLATE_NAMES.includes(doc.email.template)) {
+    if (doc.email && !isEmailTemplate(doc.email.template)) {
       const w = this.warn(file, at('email', 'template'), 'EMAIL_TEMPLATE_UNKNOWN', [doc.email.template]);
-      const suggestion = didYouMean(doc.email.template, TEMPLATE_NAMES);
+      const suggestion = didYouMean(doc.email.template, EMAIL_TEMPLATES);
       w.message += suggestion
         ? ` (did you mean "${suggestion}"?); the generic-offer template will be used`
-        : `; known templates: ${TEMPLATE_NAMES.join(', ')}; the generic-offer template will be used`;
+        : `; known templates: ${EMAIL_TEMPLATES.join(', ')}; the generic-offer template will be used`;
     }
 
     // Checks that need the CPI

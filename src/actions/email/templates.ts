@@ -3,6 +3,7 @@
  * rule-supplied value is HTML-escaped in the HTML part and stripped of line breaks in headers, so a
  * name such as `<script>` or a subject with CR/LF cannot inject markup or headers.
  */
+import { EMAIL_TEMPLATES, isEmailTemplate, type EmailTemplateName } from '../../rules/email-templates.js';
 import type { OfferData } from '../offer-event.js';
 
 export interface RenderedEmail { subject: string; text: string; html: string }
@@ -30,7 +31,8 @@ function lines(input: TemplateInput, intro: string): { text: string; html: strin
   return { text: parts.join('\n'), html };
 }
 
-export const TEMPLATES: Record<string, (input: TemplateInput) => RenderedEmail> = {
+/** One renderer per name of rules/email-templates.ts (the rule checks warn on any other name). */
+export const TEMPLATES: Record<EmailTemplateName, (input: TemplateInput) => RenderedEmail> = {
   'complimentary-drink': (input) => ({
     subject: headerSafe(input.subject ?? 'Sorry for the wait - your next drink is on us'),
     ...lines(input, 'Pickups at the store you are heading to are taking longer than we promised. We are sorry, and we would like to make it up to you.'),
@@ -41,9 +43,8 @@ export const TEMPLATES: Record<string, (input: TemplateInput) => RenderedEmail> 
   }),
 };
 
-export const TEMPLATE_NAMES = Object.keys(TEMPLATES);
+export const TEMPLATE_NAMES: readonly EmailTemplateName[] = EMAIL_TEMPLATES;
 
 export function renderEmail(template: string, input: TemplateInput): RenderedEmail | undefined {
-  const render = TEMPLATES[template];
-  return render ? render(input) : undefined;
+  return isEmailTemplate(template) ? TEMPLATES[template](input) : undefined;
 }
