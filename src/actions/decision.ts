@@ -1,6 +1,6 @@
 /** A decision the pipeline took for one customer under one rule: the input of every action channel. */
 import type { CompiledRule } from '../rules/compiled.js';
-import type { SuppressionReason } from '../store/state-store.js';
+import type { SuppressionReason } from '../guardrails/suppression.js';
 
 export interface Decision {
   offerId: string;

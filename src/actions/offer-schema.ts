@@ -5,6 +5,7 @@
  * Versioning: additive changes keep v1; anything else is a new type (cpiwatch.offer.v2) and schema.
  */
 import { z } from 'zod';
+import { SUPPRESSION_REASONS } from '../guardrails/suppression.js';
 
 const Iso = z.string().describe('RFC 3339 UTC timestamp, e.g. 2026-11-23T18:05:00.000Z');
 
@@ -41,7 +42,7 @@ export const DecisionData = z.object({
   offerId: z.uuid(),
   outcome: z.enum(['offered', 'suppressed']),
   reason: z
-    .enum(['kill-switch', 'holdout', 'quiet-hours', 'cooldown', 'customer-cooldown', 'frequency-cap', 'budget'])
+    .enum(SUPPRESSION_REASONS)
     .optional()
     .describe('Why the offer was suppressed'),
   customerId: z.string(),

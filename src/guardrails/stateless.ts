@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { CompiledPolicy, CompiledRule } from '../rules/compiled.js';
-import type { SuppressionReason } from '../store/state-store.js';
+import type { SuppressionReason } from './suppression.js';
 
 /**
  * Deterministic holdout: the same customer is always in (or out of) a rule's control group, so lift

@@ -7,9 +7,10 @@
  */
 
 import type { FactValue } from '../entities/facts.js';
+import type { SuppressionReason } from '../guardrails/suppression.js';
 import type { RuleState } from '../rules/rule-state.js';
 
-export type { FactValue, RuleState };
+export type { FactValue, RuleState, SuppressionReason };
 
 /** A decision to take under the stateful guardrails, atomically with the offer ledger. */
 export interface OfferCandidate {
@@ -33,15 +34,6 @@ export interface OfferCandidate {
    */
   source?: string;
 }
-
-export type SuppressionReason =
-  | 'kill-switch'
-  | 'holdout'
-  | 'quiet-hours'
-  | 'cooldown'
-  | 'customer-cooldown'
-  | 'frequency-cap'
-  | 'budget';
 
 export interface LedgerVerdict {
   offerId: string;
