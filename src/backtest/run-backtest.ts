@@ -6,7 +6,7 @@ import type { Decision } from '../actions/decision.js';
 import type { ActionSink, BatchResult, DeadLetter, RawMessage } from '../pipeline/types.js';
 import type { RuleSet } from '../rules/compiled.js';
 import type { FactValue } from '../cpis/ops.js';
-import { createReplay } from './replay.js';
+import { createReplay } from '../pipeline/replay.js';
 import type { EventBatches } from './ndjson-source.js';
 import { SummaryBuilder, type BacktestSummary } from './summary.js';
 

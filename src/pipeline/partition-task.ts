@@ -14,8 +14,8 @@
  * So a quiet store's rules fire, hold and clear on time: its timers run on the partition's time,
  * which the other sources (or the idle marks) move.
  *
- * `run` feeds it from the ops topic (app/owner-stage.ts); backtests and rule tests feed it directly
- * from the routing stage (backtest/replay.ts). Candidates go on to pipeline/decide.ts.
+ * `run` feeds it from the ops topic (pipeline/owner-stage.ts); backtests and rule tests feed it directly
+ * from the routing stage (pipeline/replay.ts). Candidates go on to pipeline/decide-candidates.ts.
  */
 import { offerIdOf } from '../actions/offer-id.js';
 import type { OpStatus, StateOp } from '../cpis/ops.js';

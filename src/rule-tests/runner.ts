@@ -8,7 +8,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Decision } from '../actions/decision.js';
-import { createReplay } from '../backtest/replay.js';
+import { createReplay } from '../pipeline/replay.js';
 import { ErrorCodes } from '../errors/codes.js';
 import { CollectingSink } from '../pipeline/collecting-sink.js';
 import type { BatchResult, FilteredOut, RuleEvaluationRecord } from '../pipeline/types.js';

@@ -1,7 +1,7 @@
 // Shared by the operations tests: the seeds' curbside scenario with unique ids, as Kafka messages,
 // and what one uninterrupted instance decides on it (the real pipeline on the in-memory store).
 import type { Decision } from '../../../src/actions/decision.js';
-import { createReplay } from '../../../src/backtest/replay.js';
+import { createReplay } from '../../../src/pipeline/replay.js';
 import { CollectingSink } from '../../../src/pipeline/collecting-sink.js';
 import type { RawMessage } from '../../../src/pipeline/types.js';
 import type { RuleSet } from '../../../src/rules/compiled.js';

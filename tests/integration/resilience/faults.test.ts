@@ -20,7 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OfferData, WireCloudEvent } from '../../../src/actions/offer-event.js';
 import { Processor } from '../../../src/app/processor.js';
 import { loadSettings } from '../../../src/config/settings.js';
-import { createReplay } from '../../../src/backtest/replay.js';
+import { createReplay } from '../../../src/pipeline/replay.js';
 import { tagOf } from '../../../src/cpis/tags.js';
 import { createLogger } from '../../../src/ops/logger.js';
 import { CollectingSink } from '../../../src/pipeline/collecting-sink.js';

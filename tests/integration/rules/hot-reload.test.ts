@@ -8,7 +8,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { watchProcessorRules, type ReloadResult, type RulesWatcher } from '../../../src/app/rules-watcher.js';
 import { tagOf } from '../../../src/cpis/tags.js';
-import { createReplay } from '../../../src/backtest/replay.js';
+import { createReplay } from '../../../src/pipeline/replay.js';
 import { buildRouting } from '../../../src/cpis/routing.js';
 import { PartitionTask } from '../../../src/pipeline/partition-task.js';
 import { taskRulesOf } from '../../../src/pipeline/task-rules.js';

@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { offerEventOf } from '../../../src/actions/offer-event.js';
 import { runCli } from '../../support/cli.js';
 import { CollectingSink } from '../../../src/pipeline/collecting-sink.js';
-import { createReplay } from '../../../src/backtest/replay.js';
+import { createReplay } from '../../../src/pipeline/replay.js';
 import { loadRuleSet } from '../../../src/rules/load.js';
 import { curbsideScenario } from '../../../src/samples/curbside-scenario.js';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decisionEventOf } from '../../../src/actions/offer-event.js';
-import { createReplay } from '../../../src/backtest/replay.js';
+import { createReplay } from '../../../src/pipeline/replay.js';
 import { CollectingSink } from '../../../src/pipeline/collecting-sink.js';
 import { loadRuleSet } from '../../../src/rules/load.js';
 import { scenarioEvents, writeScenarioRules } from '../../integration/rules/scenario.js';

@@ -4,7 +4,7 @@
 // two-day-old p90 of a window that is now empty.
 import { describe, expect, it } from 'vitest';
 import { decisionEventOf } from '../../../src/actions/offer-event.js';
-import { createReplay } from '../../../src/backtest/replay.js';
+import { createReplay } from '../../../src/pipeline/replay.js';
 import { CollectingSink } from '../../../src/pipeline/collecting-sink.js';
 import type { RawMessage } from '../../../src/pipeline/types.js';
 import { loadRuleSet } from '../../../src/rules/load.js';

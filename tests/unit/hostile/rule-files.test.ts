@@ -13,7 +13,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RulesWatcher } from '../../../src/app/rules-watcher.js';
 import { createLogger } from '../../../src/ops/logger.js';
 import { CollectingSink } from '../../../src/pipeline/collecting-sink.js';
-import { createReplay } from '../../../src/backtest/replay.js';
+import { createReplay } from '../../../src/pipeline/replay.js';
 import type { RuleSet } from '../../../src/rules/compiled.js';
 import { compileRuleSources, loadRuleSet, type RuleSource } from '../../../src/rules/load.js';
 import { RULE_FILE_LIMITS } from '../../../src/rules/parse-yaml.js';

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { Metrics } from '../../../src/ops/metrics.js';
 import { CollectingSink } from '../../../src/pipeline/collecting-sink.js';
-import { createReplay } from '../../../src/backtest/replay.js';
+import { createReplay } from '../../../src/pipeline/replay.js';
 import { loadRuleSet } from '../../../src/rules/load.js';
 import { curbsideScenario, type ScenarioEvent } from '../../../src/samples/curbside-scenario.js';
 

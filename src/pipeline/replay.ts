@@ -6,9 +6,9 @@
  * input (`finish`) stream time goes to +infinity: every window closes, every waiting candidate is
  * decided.
  */
-import { LocalEngine, type EngineStep } from '../pipeline/local-engine.js';
-import { stepResult } from '../pipeline/step-result.js';
-import type { ActionSink, BatchResult, RawMessage } from '../pipeline/types.js';
+import { LocalEngine, type EngineStep } from './local-engine.js';
+import { stepResult } from './step-result.js';
+import type { ActionSink, BatchResult, RawMessage } from './types.js';
 import type { RuleSet } from '../rules/compiled.js';
 import { MemoryStore } from '../store/memory/memory-store.js';
 
