@@ -195,10 +195,11 @@ export class StreamStages {
     if (this.halted) throw new CpiwatchError('STATE_LOST', [this.halted]);
   }
 
-  /** Checks that Redis still holds the state (called every few seconds while Redis answers). */
+  /** Checks that Redis still holds the state, and that no rebuild began (called every few seconds while Redis answers). */
   async watchState(): Promise<void> {
     if (this.halted || !this.marker) return;
-    if (!(await this.marker.present())) this.halt('the state marker disappeared from Redis (Redis restarted empty or was flushed)');
+    const reason = await this.marker.watch();
+    if (reason) this.halt(reason);
   }
 
   /** The ops topic, created with the input's partition count if missing; a different count is refused. */

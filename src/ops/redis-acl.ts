@@ -17,6 +17,8 @@ export const REDIS_ACL_COMMANDS = [
   'hscan',
   // the state marker (store/redis/state-marker.ts)
   'exists',
+  // cpiwatch rebuild: finding the offer ledger's keys to remove (store/redis/state-reset.ts)
+  'scan',
   // Redis Cluster topology (ioredis Cluster)
   'cluster|slots', 'cluster|shards', 'cluster|info', 'readonly',
 ] as const;

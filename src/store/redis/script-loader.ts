@@ -14,6 +14,8 @@ export const SCRIPTS = {
   /** Owner partitions (partition-state.ts): the fencing claim and the per-batch save. */
   claimPartition: { file: 'claim-partition.lua', keys: 1 },
   savePartition: { file: 'save-partition.lua', keys: 1 },
+  /** `cpiwatch rebuild` (ledger-seed.ts): decisions already published, back into the ledger. */
+  seedDecisions: { file: 'seed-decisions.lua', keys: 1 },
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;
