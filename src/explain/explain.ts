@@ -21,7 +21,7 @@ import { decodeEvent } from '../events/decode.js';
 import { holdoutBucket, minuteOfDay } from '../guardrails/stateless.js';
 import type { BatchResult, FilteredOut, RawMessage } from '../pipeline/types.js';
 import type { CompiledRule, RuleSet } from '../rules/compiled.js';
-import { formatDuration } from '../rules/duration.js';
+import { formatDuration } from '../shared/duration.js';
 import { fmt, scopeText } from '../rule-tests/format.js';
 import type { FactValue } from '../store/state-store.js';
 

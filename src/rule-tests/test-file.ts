@@ -26,7 +26,7 @@ import { formatRfc3339, parseRfc3339 } from '../events/rfc3339.js';
 import { ErrorCodes } from '../errors/codes.js';
 import type { RawMessage } from '../pipeline/types.js';
 import { Duration } from '../rules/schema.js';
-import { parseDuration } from '../rules/duration.js';
+import { parseDuration } from '../shared/duration.js';
 import { parseYaml, type ParsedYaml } from '../rules/parse-yaml.js';
 import type { RuleError } from '../rules/rule-errors.js';
 import { validateYaml } from '../rules/schema-issues.js';

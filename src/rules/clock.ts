@@ -2,7 +2,7 @@
  * Times in rules: durations in milliseconds, times of day in minutes, IANA time zones (checked, and
  * listed for "did you mean").
  */
-import { parseDuration } from './duration.js';
+import { parseDuration } from '../shared/duration.js';
 
 /** Milliseconds per unit of a duration CPI. */
 export const UNIT_MS = { seconds: 1_000, minutes: 60_000, hours: 3_600_000, days: 86_400_000 } as const;

@@ -4,7 +4,7 @@
  * Cross-field checks (unknown CPI, window vs resolution, ...) live in cross-checks.ts.
  */
 import { z } from 'zod';
-import { DURATION_PATTERN } from './duration.js';
+import { DURATION_PATTERN } from '../shared/duration.js';
 
 export const Duration = z
   .string()

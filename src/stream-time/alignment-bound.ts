@@ -1,6 +1,6 @@
 /** The alignment bound a rule set allows (see stream-time/alignment.ts and ALIGNMENT_BOUND). */
 import type { RuleSet } from '../rules/compiled.js';
-import { parseDuration } from '../rules/duration.js';
+import { parseDuration } from '../shared/duration.js';
 
 /**
  * The bound in ms, or null (off): at most the smallest allowedLateness, off when that is 0. `auto`
