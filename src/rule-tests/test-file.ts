@@ -31,14 +31,12 @@ import { parseYaml, type ParsedYaml } from '../rules/parse-yaml.js';
 import type { RuleError } from '../rules/rule-errors.js';
 import { validateYaml } from '../rules/schema-issues.js';
 import type { Position } from '../rules/yaml-positions.js';
-import type { SuppressionReason } from '../store/state-store.js';
+import { SUPPRESSION_REASONS, type SuppressionReason } from '../guardrails/suppression.js';
 import { didYouMean } from '../rules/did-you-mean.js';
 import { EVENT_TYPE_NAMES } from '../events/event-types.js';
 
 /** Start of virtual time when a file names none: a Monday, noon UTC. */
 export const DEFAULT_START = '2026-01-05T12:00:00Z';
-
-export const SUPPRESSION_REASONS = ['kill-switch', 'holdout', 'quiet-hours', 'cooldown', 'customer-cooldown', 'frequency-cap', 'budget'] as const satisfies readonly SuppressionReason[];
 
 const Rfc3339 = z.string().refine((s) => typeof parseRfc3339(s) === 'number', { message: 'an RFC 3339 time such as 2026-11-23T18:00:00Z' });
 const TimeSpec = z
