@@ -7,7 +7,7 @@
  *     :offer:<offerId>               hash  outcome, reason, published, src (the source that decided it): the offer ledger
  *     :hist:<customer>               zset  "<offerId>|<ruleId>" by offer time: contact history
  *     :budget:<rule>:<tag>:<period>  string counter of offers in one budget period
- *     :email:<offerId>               string e-mail delivery state of an offer (actions/email)
+ *     :email:<offerId>               string e-mail state of an offer (sent, no-address, gave-up:<error>): redis-store.ts markEmail
  *     :pub:<topic:partition>         string JSON {last, offers, messages}: decisions a batch marked
  *                                    published, with their Kafka messages, until its transaction commits
  *   {<prefix>:p:<partition>}         state of one owner partition, e.g. {cpiwatch:p:cpiwatch.ops:3}
