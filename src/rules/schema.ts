@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { DURATION_PATTERN } from '../shared/duration.js';
+import { AGGREGATES } from '../windows/aggregate.js';
 
 export const Duration = z
   .string()
@@ -93,7 +94,7 @@ export const CpiDefinition = z.strictObject({
   allowedLateness: Duration.default('0s').describe('Events older than the newest seen minus this are late'),
 });
 
-export const Aggregate = z.enum(['count', 'sum', 'avg', 'min', 'max', 'p50', 'p90', 'p95', 'p99', 'ratio']);
+export const Aggregate = z.enum(AGGREGATES);
 
 export const Threshold = z.union([
   z.strictObject({

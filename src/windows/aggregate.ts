@@ -1,7 +1,10 @@
 /** Reads an aggregate (avg, p90, ratio, ...) off a window snapshot. Pure. */
-import type { AggregateName } from '../rules/schema.js';
 import type { WindowSnapshot } from './window-spec.js';
 import { quantile } from './sketch.js';
+
+/** The aggregates a rule may watch (rules/schema.ts offers exactly these). */
+export const AGGREGATES = ['count', 'sum', 'avg', 'min', 'max', 'p50', 'p90', 'p95', 'p99', 'ratio'] as const;
+export type AggregateName = (typeof AGGREGATES)[number];
 
 const QUANTILES: Partial<Record<AggregateName, number>> = { p50: 0.5, p90: 0.9, p95: 0.95, p99: 0.99 };
 

@@ -1,5 +1,4 @@
 /** A CPI's window as the engine needs it, and a window's merged content at one evaluation time. */
-import type { CompiledCpi } from '../rules/compiled.js';
 
 export interface CpiWindowSpec {
   cpi: string;
@@ -24,7 +23,8 @@ export interface WindowSnapshot {
   bins: Record<string, number>;
 }
 
-export function windowSpecOf(cpi: CompiledCpi): CpiWindowSpec {
+/** The window of a CPI (a compiled CPI of rules/compiled.ts has these fields). */
+export function windowSpecOf(cpi: { id: string; resolutionMs: number; windowMs: number; latenessMs: number }): CpiWindowSpec {
   return {
     cpi: cpi.id,
     resolutionMs: cpi.resolutionMs,

@@ -11,8 +11,9 @@
 //   rule-tests/ < backtest/ < explain/, rebuild/, samples/   the tools
 //   cli/                                the command, which nothing imports
 //
-// Inside the domain the compiled rule model (rules/compiled.ts) is used by every folder and imports
-// windows/ and events/ back; that is not checked here (docs: README "The source tree").
+// Inside the domain, events/ and windows/ are the bottom (they import no other domain folder); the
+// compiled rule model (rules/compiled.ts) is used by cpis/, entities/, stream-time/, guardrails/ and
+// actions/, so the numbered data flow of the README is not an import order above those two.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, posix, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -31,6 +32,8 @@ const RULES: Record<string, Rule> = {
   errors: { only: BASE, why: 'the error registry, used by every layer' },
   config: { only: [...BASE, 'config'], why: 'settings are read by the adapters and the app, and know none of them' },
   ...Object.fromEntries(DOMAIN.map((d) => [d, { only: [...BASE, ...DOMAIN], why: 'the domain is pure: no store, adapter, app, ops, pipeline, settings or tool' }])),
+  events: { only: [...BASE, 'events'], why: 'events in are the bottom of the domain: decoding knows no CPI, rule or window' },
+  windows: { only: [...BASE, 'windows'], why: 'the sliding window is the bottom of the domain: rules and CPIs build on it, not the other way' },
   pipeline: {
     only: [...BASE, ...DOMAIN, 'pipeline', 'store/state-store.ts', 'store/memory/'],
     why: 'the stages know nothing of Kafka or Redis: the store only through its port (and the in-memory ledger of pipeline/replay.ts)',
@@ -122,9 +125,10 @@ describe('layers of src/', () => {
   });
 
   it('catches one (the rule works)', () => {
-    expect(violations([{ from: 'windows/x.ts', to: 'store/state-store.ts' }, { from: 'pipeline/x.ts', to: 'adapters/kafka/topics.ts' }, { from: 'pipeline/x.ts', to: 'store/state-store.ts' }, { from: 'app/x.ts', to: 'cli/index.ts' }]))
+    expect(violations([{ from: 'windows/x.ts', to: 'store/state-store.ts' }, { from: 'windows/x.ts', to: 'rules/compiled.ts' }, { from: 'pipeline/x.ts', to: 'adapters/kafka/topics.ts' }, { from: 'pipeline/x.ts', to: 'store/state-store.ts' }, { from: 'app/x.ts', to: 'cli/index.ts' }]))
       .toEqual([
-        'windows/x.ts -> store/state-store.ts (windows/: the domain is pure: no store, adapter, app, ops, pipeline, settings or tool)',
+        'windows/x.ts -> store/state-store.ts (windows/: the sliding window is the bottom of the domain: rules and CPIs build on it, not the other way)',
+        'windows/x.ts -> rules/compiled.ts (windows/: the sliding window is the bottom of the domain: rules and CPIs build on it, not the other way)',
         'pipeline/x.ts -> adapters/kafka/topics.ts (pipeline/: the stages know nothing of Kafka or Redis: the store only through its port (and the in-memory ledger of pipeline/replay.ts))',
         'app/x.ts -> cli/index.ts (app/: the processor is started by the command and the tools, not the other way)',
       ]);
