@@ -1,7 +1,8 @@
 // The e-mail channel on the real broker, Redis and an SMTP server: records of the offers topic that
 // are no offer (not JSON, not the offer schema, no value) are logged with CPW503, counted as
 // `invalid` and skipped, and the next valid offer is sent; an offer seen again is not sent twice
-// (its e-mail state is in the offer ledger); an offer without the e-mail channel sends nothing.
+// (its e-mail state is in the offer ledger); an offer without the e-mail channel sends nothing; a
+// failed send is logged with CPW501 and retried.
 import { Writable } from 'node:stream';
 import nodemailer, { type Transporter } from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -88,5 +89,16 @@ describe('e-mail channel (offers topic -> SMTP)', () => {
     expect(skipped[0]!.msg).toMatch(new RegExp(`^record ${topic.replace(/\./g, '\\.')}\\[0\\]@0 of the offers topic is not a cpiwatch\\.offer\\.v1 event, skipped \\(no e-mail\\): the Kafka value: `));
     expect(skipped[1]!.reason).toBe('data.customerId: missing (expected string)');
     expect(skipped[2]!.reason).toBe('the record has no value');
+  });
+
+  it('logs a failed send with CPW501 and sends on the next attempt', async () => {
+    const before = results.length;
+    const next = offer('C-retry');
+    smtp.failNext(1);
+    await produce(topic, [{ value: next }]);
+    await waitFor(() => results.length >= before + 2, { timeoutMs: 30_000, what: 'a failed attempt and a sent one' });
+    expect(results.slice(before)).toEqual(['failed', 'sent']);
+    expect(smtp.messages.map((m) => m.headers['x-cpiwatch-offer-id'])).toEqual([offer('C-valid').id, next.id]);
+    expect(logLines.filter((l) => l.code === 'CPW501').map((l) => [l.offerId, l.attempt, l.msg])).toEqual([[next.id, 1, 'offer e-mail failed']]);
   });
 });
