@@ -74,6 +74,7 @@ export class RulesWatcher {
   async start(): Promise<void> {
     const o = this.options;
     const isDir = (await stat(o.path)).isDirectory();
+    if (this.stopped) return; // stopped while starting (a signal during the start)
     const dir = isDir ? o.path : dirname(o.path);
     const only = isDir ? undefined : basename(o.path);
     try {

@@ -49,6 +49,7 @@ export const SETTINGS = {
   EMAIL_GROUP_ID: { schema: z.string().min(1).default('cpiwatch-email'), secret: false, doc: 'Consumer group of the e-mail channel (reads the offers topic).' },
   EMAIL_MAX_ATTEMPTS: { schema: int(8, 1, 100), secret: false, doc: 'Attempts per e-mail before it is recorded as failed.' },
   RULES_DIR: { schema: z.string().default('rules'), secret: false, doc: 'Directory (or file) of rule files; watched for changes.' },
+  RULES_RELOAD_TIMEOUT: { schema: duration('10s'), secret: false, doc: 'Longest one hot reload of the rule files may take; a reload still reading after it (a hung file system) is abandoned with an error, the previous rules keep running, and later changes and SIGHUP reload again.' },
   HTTP_HOST: { schema: z.string().default('127.0.0.1'), secret: false, doc: 'Address of the health and metrics endpoint.' },
   HTTP_PORT: { schema: int(9464, 0, 65535), secret: false, doc: 'Port of /healthz, /readyz and /metrics (0 = any free port).' },
   LOG_LEVEL: { schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'), secret: false, doc: 'pino log level.' },

@@ -1,0 +1,76 @@
+// A graceful stop that cannot finish ends at SHUTDOWN_TIMEOUT anyway: `node bin/cpiwatch.js run`
+// runs on its own redis-server, which is frozen (SIGSTOP: the connection stays open and nothing
+// answers, as a hung Redis host); SIGTERM then finds the processor's stop stuck on Redis, and the
+// process logs what was pending and exits 1 within the deadline, instead of hanging until SIGKILL.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deleteTopics, freePort, waitFor } from '../../support/index.js';
+import { createProcessorTopics, testSettings } from '../../support/processor.js';
+import { build, childEnv, startChild, type Child } from './child.js';
+
+const SHUTDOWN_TIMEOUT_MS = 3000;
+
+function redisServer(port: number, dir: string): Promise<ChildProcess> {
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes'], { stdio: 'ignore' });
+  return waitFor(async () => {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = createConnection({ host: '127.0.0.1', port }, () => { s.write('PING\r\n'); });
+      s.on('data', (d) => { resolve(String(d).startsWith('+PONG')); s.destroy(); });
+      s.on('error', () => resolve(false));
+    });
+    return ok ? child : undefined;
+  }, { timeoutMs: 10_000, what: `redis-server on ${port}` });
+}
+
+describe('shutdown deadline', () => {
+  const children: Child[] = [];
+  let redis: ChildProcess | undefined;
+  const dir = mkdtempSync(join(tmpdir(), 'cpiwatch-deadline-redis-'));
+  const { settings, topics } = testSettings('deadline');
+
+  beforeAll(async () => {
+    await build();
+  }, 150_000);
+
+  afterAll(async () => {
+    for (const c of children) if (c.process.exitCode === null && c.process.signalCode === null) c.process.kill('SIGKILL');
+    if (redis && redis.exitCode === null) {
+      redis.kill('SIGCONT');
+      redis.kill('SIGKILL');
+    }
+    rmSync(dir, { recursive: true, force: true });
+    await deleteTopics(...Object.values(topics)).catch(() => undefined);
+  });
+
+  it('a stop stuck on a frozen Redis exits 1 at SHUTDOWN_TIMEOUT, naming what was pending', async () => {
+    const port = await freePort();
+    redis = await redisServer(port, dir);
+    await createProcessorTopics(topics, 1);
+    const child = startChild(childEnv(settings, { REDIS_URL: `redis://127.0.0.1:${port}`, SHUTDOWN_TIMEOUT: `${SHUTDOWN_TIMEOUT_MS}ms` }));
+    children.push(child);
+    await child.waitForLog('processor started', 45_000);
+
+    redis.kill('SIGSTOP');
+    const signalledAt = Date.now();
+    child.process.kill('SIGTERM');
+    const exit = await Promise.race([
+      child.exited,
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`still running ${SHUTDOWN_TIMEOUT_MS + 5000} ms after SIGTERM: ${child.stderr.join('').slice(-500)}`)), SHUTDOWN_TIMEOUT_MS + 5000)),
+    ]);
+    const tookMs = exit.at - signalledAt;
+    console.log(`[shutdown-deadline] exit ${exit.code} ${tookMs} ms after SIGTERM (SHUTDOWN_TIMEOUT ${SHUTDOWN_TIMEOUT_MS} ms)`);
+    expect(exit.code).toBe(1);
+    // it waited for the stop (not a failure at once), and not longer than the deadline allows
+    expect(tookMs).toBeGreaterThanOrEqual(SHUTDOWN_TIMEOUT_MS - 100);
+    expect(tookMs).toBeLessThan(SHUTDOWN_TIMEOUT_MS + 1000);
+    const timedOut = child.logs.find((l) => l.msg === 'graceful shutdown timed out');
+    expect(timedOut).toMatchObject({ level: 'error', signal: 'SIGTERM', timeoutMs: SHUTDOWN_TIMEOUT_MS });
+    console.log(`[shutdown-deadline] reason: ${String(timedOut!.reason)}`);
+    expect(String(timedOut!.reason)).toMatch(/^still pending: the processor \(/);
+    expect(child.logs.some((l) => l.msg === 'shut down cleanly')).toBe(false);
+  });
+});
