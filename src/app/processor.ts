@@ -6,10 +6,11 @@
 // first: kafkajs must load with its read-committed filter fixed (read-committed.ts)
 import { readCommittedIsSafe } from '../adapters/kafka/read-committed.js';
 import { ErrorCodes } from '../errors/codes.js';
-import { messageOf } from '../errors/cpiwatch-error.js';
+import { CpiwatchError, messageOf } from '../errors/cpiwatch-error.js';
+import { StuckPartitions } from '../ops/stuck-partitions.js';
 import type { Cluster, Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
-import { EmailWorker } from '../actions/email/email-worker.js';
+import { EmailWorker } from '../adapters/smtp/email-worker.js';
 import { createTransport } from '../adapters/smtp/transport.js';
 import { createKafka, kafkaConfig } from '../adapters/kafka/kafka-client.js';
 import type { Settings } from '../config/settings.js';
@@ -58,6 +59,7 @@ export class Processor {
   private lastKafkaContact = 0;
   /** Consumer groups whose consumer crashed and has not joined again. */
   private readonly crashed = new Set<string>();
+  private readonly stuck = new StuckPartitions();
   private joined = false;
 
   constructor(private readonly options: ProcessorOptions) {
@@ -83,6 +85,8 @@ export class Processor {
       // consumer restarts and rejoins on its own)
       onGroupJoin: (partitions, group) => {
         this.crashed.delete(group);
+        this.stuck.keepOnly(group === s.KAFKA_GROUP_ID ? s.EVENTS_TOPIC : this.stages.opsTopic, partitions);
+        this.health.set('partitions', this.stuck.size === 0, this.stuck.describe());
         if (group !== s.KAFKA_GROUP_ID && !this.joined) return; // the owners joined before the routing stage
         this.joined = true;
         if (this.crashed.size === 0) this.health.set('kafka', true, `joined ${group}, partitions ${partitions.join(',') || 'none'}`);
@@ -91,13 +95,20 @@ export class Processor {
         this.crashed.add(group);
         this.health.set('kafka', false, `consumer of ${group} crashed: ${(err as Error).message}`);
       },
-      onBatchError: (err) => {
-        this.metrics.batchErrors.inc();
-        this.health.set('redis', false, `batch failing: ${(err as Error).message}`);
+      // a failing batch is named on /readyz by its partition, the error's code and since when; one
+      // the input caused is split until the message behind it is dead-lettered (not a stuck partition)
+      onBatchError: (err, at) => {
+        this.metrics.batchErrors.inc({ code: err instanceof CpiwatchError ? err.code : 'none', retriable: String(at.retriable) });
+        if (!at.retriable) return;
+        this.stuck.failed(at, err);
+        this.health.set('partitions', false, this.stuck.describe());
       },
-      onRecovered: () => this.health.set('redis', true, 'recovered'),
+      onRecovered: (at) => {
+        if (this.stuck.recovered(at)) this.health.set('partitions', this.stuck.size === 0, this.stuck.describe());
+      },
+      onPoison: (err) => this.metrics.poisoned.inc({ code: err.code }),
       onBatch: (result, meta) => {
-        this.metrics.recordBatch(result, meta.durationMs, { topic: meta.topic, partition: meta.partition, value: Number(meta.highWatermark) - Number(meta.lastOffset) - 1 });
+        this.metrics.recordBatch(result, meta.durationMs);
         this.lastKafkaContact = Date.now();
         for (const late of result.lateEvents) log.info({ eventId: late.eventId, topic: late.origin.topic, partition: late.origin.partition, offset: late.origin.offset }, 'late event not applied');
         for (const dl of result.deadLetters) log.warn({ code: dl.code, reason: dl.reason, topic: dl.message.origin.topic, partition: dl.message.origin.partition, offset: dl.message.origin.offset }, 'event dead-lettered');
@@ -121,7 +132,7 @@ export class Processor {
       this.email = new EmailWorker({
         kafka: this.kafka, groupId: s.EMAIL_GROUP_ID, offersTopic: s.OFFERS_TOPIC, transport, from: s.EMAIL_FROM,
         facts: latestFactsReader(new RedisPartitionState(this.redis, this.store.keys), this.stages.opsTopic, () => this.stages.partitions),
-        redis: this.redis, keys: this.store.keys, log, maxAttempts: s.EMAIL_MAX_ATTEMPTS,
+        store: this.store, log, maxAttempts: s.EMAIL_MAX_ATTEMPTS,
         emailActions: () => this.emailActions(),
         onResult: (result) => this.metrics.emails.inc({ result }),
       });
@@ -181,12 +192,17 @@ export class Processor {
         pingRedis().then(() => this.stages.watchState()).catch(() => undefined);
       }
       const silentMs = Date.now() - this.lastKafkaContact;
-      if (this.joined && !this.stopped && silentMs > s.KAFKA_SESSION_TIMEOUT && this.health.report().checks.kafka.ok) {
+      // (a stuck batch holds its consumer's fetches back: the partitions check names that cause)
+      if (this.joined && !this.stopped && this.stuck.size === 0 && silentMs > s.KAFKA_SESSION_TIMEOUT && this.health.report().checks.kafka.ok) {
         this.health.set('kafka', false, `no answer from the broker for ${Math.round(silentMs / 1000)}s`);
         this.options.log.warn({ silentMs }, 'Kafka not answering; not ready');
       }
     };
-    this.redisTimer = setInterval(watch, 2000);
+    let ticks = 0;
+    this.redisTimer = setInterval(() => {
+      watch();
+      if (ticks++ % 3 === 0 && this.joined && !this.stopped) this.updateLag();
+    }, 2000);
     this.redisTimer.unref();
     if (!readCommittedIsSafe()) {
       this.options.log.error('kafkajs was loaded before cpiwatch could fix its read-committed filter: records of aborted transactions may be read twice (load cpiwatch before kafkajs)');
@@ -198,6 +214,14 @@ export class Processor {
     if (!(await this.untilUp('kafka', () => this.stages.start()))) return;
     if (this.email && !(await this.untilUp('kafka', () => this.email!.start()))) return;
     this.options.log.info({ topic: s.EVENTS_TOPIC, groupId: s.KAFKA_GROUP_ID, rules: this.ruleSet.rules.length }, 'processor started');
+  }
+
+  /** cpiwatch_consumer_lag from the broker's end and committed offsets (every ~6 s). */
+  private updateLag(): void {
+    this.stages.lag().then((lags) => {
+      this.metrics.lag.reset();
+      for (const l of lags) this.metrics.lag.set({ topic: l.topic, partition: String(l.partition) }, l.lag);
+    }, (err: Error) => this.options.log.debug({ err: err.message }, 'consumer lag not read; next time'));
   }
 
   /** A Redis without an append-only file loses the state on a restart unless it snapshots (RDB). */

@@ -32,7 +32,7 @@ import { CpiwatchError } from '../errors/cpiwatch-error.js';
 import type { RedisStore } from '../store/redis/redis-store.js';
 
 /** The consumer callbacks the processor shares between its consumers (health, metrics, logs). */
-export type ConsumerHooks = Pick<EventConsumerOptions, 'onContact' | 'onBatchError' | 'onRecovered'> & {
+export type ConsumerHooks = Pick<EventConsumerOptions, 'onContact' | 'onBatchError' | 'onRecovered' | 'onPoison'> & {
   onBatch: (result: BatchResult, meta: BatchMeta) => void;
   /** A consumer (of group `group`: the routing stage's or the owners') joined its group. */
   onGroupJoin?: (partitions: number[], group: string) => void;
@@ -73,6 +73,10 @@ export class StreamStages {
   private ticker?: NodeJS.Timeout;
   private ticking = false;
   private assigned: number[] = [];
+  /** The ops topic's partitions this process owns. */
+  private owned: number[] = [];
+  /** Per "topic:partition": the partition end its last batch saw, and that batch's last offset. */
+  private readonly lastBatch = new Map<string, { end: number; last: number }>();
   private readonly inFlight = new Set<number>();
   private readonly lastActivity = new Map<number, number>();
   private stopped = false;
@@ -117,13 +121,14 @@ export class StreamStages {
     });
     const timeoutMs = Math.max(1000, Math.min(60_000, s.KAFKA_SESSION_TIMEOUT - 1000));
     const ownerGroup = `${s.KAFKA_GROUP_ID}.owners`;
-    this.routeTx ??= new KafkaTransactions(this.o.txKafka, { transactionalId: transactionalIdFor(s.KAFKA_CLIENT_ID, s.KAFKA_GROUP_ID), groupId: s.KAFKA_GROUP_ID, transactionTimeoutMs: timeoutMs, log: this.o.log, onCommitted: this.o.onTransaction });
-    this.ownerTx ??= new KafkaTransactions(this.o.txKafka, { transactionalId: transactionalIdFor(s.KAFKA_CLIENT_ID, ownerGroup), groupId: ownerGroup, transactionTimeoutMs: timeoutMs, log: this.o.log, onCommitted: this.o.onTransaction });
+    const topics = { offers: s.OFFERS_TOPIC, decisions: s.DECISIONS_TOPIC, deadLetters: s.DLQ_TOPIC, ops: this.opsTopic };
+    const tx = { transactionTimeoutMs: timeoutMs, log: this.o.log, topics, ...(this.o.onTransaction ? { onCommitted: this.o.onTransaction } : {}) };
+    this.routeTx ??= new KafkaTransactions(this.o.txKafka, { transactionalId: transactionalIdFor(s.KAFKA_CLIENT_ID, s.KAFKA_GROUP_ID), groupId: s.KAFKA_GROUP_ID, ...tx });
+    this.ownerTx ??= new KafkaTransactions(this.o.txKafka, { transactionalId: transactionalIdFor(s.KAFKA_CLIENT_ID, ownerGroup), groupId: ownerGroup, ...tx });
     this.marks ??= this.o.kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 10_000 } });
     await this.routeTx.connect();
     await this.ownerTx.connect();
     await this.marks.connect();
-    const topics = { offers: s.OFFERS_TOPIC, decisions: s.DECISIONS_TOPIC, deadLetters: s.DLQ_TOPIC, ops: this.opsTopic };
     const hooks = this.o.hooks;
     if (!this.routeConsumer) {
       const route = this.route;
@@ -135,8 +140,10 @@ export class StreamStages {
             await this.seeding;
             return route.processBatch(messages, source, options);
           },
+          abandon: (source) => route.abandon(source),
+          poisoned: (message, error, source, options) => route.poisoned(message, error, source, options),
         },
-        journal: this.o.journal, transactions: this.routeTx, topics, log: this.o.log,
+        journal: this.o.journal, transactions: this.routeTx, limits: this.routeTx.limits, topics, log: this.o.log,
         committedOffset: (topic, partition) => this.committed(s.KAFKA_GROUP_ID, topic, partition),
         settled: (topic, partition) => this.routeConsumer!.settled(topic, partition),
       });
@@ -150,6 +157,7 @@ export class StreamStages {
           hooks.onGroupJoin?.(assigned, s.KAFKA_GROUP_ID);
         },
         onBatch: (result, meta) => {
+          this.sawBatch(meta);
           this.inFlight.delete(meta.partition);
           this.lastActivity.set(meta.partition, Date.now());
           hooks.onBatch(result, meta);
@@ -159,8 +167,11 @@ export class StreamStages {
     if (!this.ownerConsumer) {
       const owner = this.owner;
       const ownerOnce = new ExactlyOnce({
-        pipeline: { processBatch: (messages, source, options) => { this.assertRunning(); return owner.processBatch(messages, source, options); } },
-        journal: this.o.journal, transactions: this.ownerTx, topics, log: this.o.log,
+        pipeline: {
+          processBatch: (messages, source, options) => { this.assertRunning(); return owner.processBatch(messages, source, options); },
+          poisoned: (message, error, source, options) => owner.poisoned(message, error, source, options),
+        },
+        journal: this.o.journal, transactions: this.ownerTx, limits: this.ownerTx.limits, topics, log: this.o.log,
         committedOffset: (topic, partition) => this.committed(ownerGroup, topic, partition),
         settled: (topic, partition) => this.ownerConsumer!.settled(topic, partition),
       });
@@ -171,11 +182,16 @@ export class StreamStages {
         onCrash: (err) => hooks.onCrash?.(err, ownerGroup),
         ...(hooks.onBatchError ? { onBatchError: hooks.onBatchError } : {}),
         ...(hooks.onRecovered ? { onRecovered: hooks.onRecovered } : {}),
+        ...(hooks.onPoison ? { onPoison: hooks.onPoison } : {}),
         onGroupJoin: (assigned) => {
+          this.owned = assigned;
           owner.assigned(assigned);
           hooks.onGroupJoin?.(assigned, ownerGroup);
         },
-        onBatch: hooks.onBatch,
+        onBatch: (result, meta) => {
+          this.sawBatch(meta);
+          hooks.onBatch(result, meta);
+        },
       });
     }
     await this.ownerConsumer.start();
@@ -262,6 +278,36 @@ export class StreamStages {
     } catch (err) {
       this.o.log.warn({ err: (err as Error).message }, 'routers not seeded from the owners\' state; they start with the next event');
     }
+  }
+
+  /**
+   * The consumer lag of the partitions this process consumes, as the broker sees it: each partition's
+   * end offset minus its group's committed offset (a stuck or paused partition's lag grows; a batch's
+   * own view of the partition end would not show that).
+   */
+  async lag(): Promise<{ topic: string; partition: number; lag: number }[]> {
+    const s = this.o.settings;
+    const admin = await this.adminClient();
+    const of = async (groupId: string, topic: string, partitions: readonly number[]) => {
+      if (partitions.length === 0) return [];
+      const [ends, [committed]] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId, topics: [topic] })]);
+      return partitions.map((partition) => {
+        const end = ends.find((x) => x.partition === partition);
+        const c = Number(committed?.partitions.find((x) => x.partition === partition)?.offset ?? -1);
+        const from = c >= 0 ? c : Number(end?.low ?? 0);
+        const high = Number(end?.high ?? 0);
+        // a transaction's commit marker follows its last record: a partition whose last batch
+        // reached the end, with nothing written since, is caught up although its end is one past
+        const seen = this.lastBatch.get(`${topic}:${partition}`);
+        if (seen && seen.end === high && seen.last + 1 === c) return { topic, partition, lag: 0 };
+        return { topic, partition, lag: Math.max(0, high - from) };
+      });
+    };
+    return [...(await of(s.KAFKA_GROUP_ID, s.EVENTS_TOPIC, this.assigned)), ...(await of(`${s.KAFKA_GROUP_ID}.owners`, this.opsTopic, this.owned))];
+  }
+
+  private sawBatch(meta: { topic: string; partition: number; lastOffset: string; highWatermark: string }): void {
+    this.lastBatch.set(`${meta.topic}:${meta.partition}`, { end: Number(meta.highWatermark), last: Number(meta.lastOffset) });
   }
 
   /** Idle marks for the caught-up input partitions with nothing in flight. */

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { CpiwatchError } from '../errors/cpiwatch-error.js';
-import { parseDuration } from '../rules/duration.js';
+import { parseDuration } from '../shared/duration.js';
 
 const duration = (fallback: string) =>
   z.string().default(fallback).transform((s, ctx) => {

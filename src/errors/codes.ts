@@ -48,18 +48,23 @@ export const ErrorCodes = {
   // State store (CPW4xx)
   STORE_UNAVAILABLE: { code: 'CPW400', retriable: true, message: 'state store unavailable: %s' },
   STORE_SCRIPT: { code: 'CPW401', retriable: false, message: 'state store script %s failed: %s' },
-  STATE_LOST: { code: 'CPW402', retriable: false, message: 'the state in Redis was lost: %s; processing is stopped until it is rebuilt (docs/operations.md)' },
+  STATE_LOST: { code: 'CPW402', retriable: false, halts: true, message: 'the state in Redis was lost: %s; processing is stopped until it is rebuilt (docs/operations.md)' },
 
   // Actions out (CPW5xx)
   OFFER_PUBLISH_FAILED: { code: 'CPW500', retriable: true, message: 'could not publish %s decision(s) to %s: %s' },
   EMAIL_SEND_FAILED: { code: 'CPW501', retriable: true, message: 'e-mail for offer %s failed: %s' },
   EMAIL_TEMPLATE_UNKNOWN: { code: 'CPW502', retriable: false, message: 'unknown e-mail template "%s"' },
+  OFFER_INVALID: { code: 'CPW503', retriable: false, message: 'record %s of the offers topic is not a %s event, skipped (no e-mail): %s' },
 
   // Kafka (CPW6xx)
   KAFKA_UNAVAILABLE: { code: 'CPW600', retriable: true, message: 'Kafka unavailable: %s' },
   DEAD_LETTER_FAILED: { code: 'CPW601', retriable: true, message: 'could not write dead letter: %s' },
   DEAD_LETTER_TRUNCATED: { code: 'CPW602', retriable: false, message: 'dead letter of %s truncated: %s bytes as a record, more than the %s bytes a record may take on %s; kept %s of %s bytes of the value' },
   OPS_RECORD_INVALID: { code: 'CPW603', retriable: false, message: 'record of the internal ops topic is unreadable (not written by this cpiwatch version?): %s' },
+  KAFKA_RECORD_REJECTED: { code: 'CPW604', retriable: false, message: 'Kafka refused a record of %s: %s' },
+
+  // Processing (CPW7xx)
+  PROCESSING_FAILED: { code: 'CPW700', retriable: false, message: 'processing failed at %s: %s' },
 } as const;
 
 export type ErrorName = keyof typeof ErrorCodes;

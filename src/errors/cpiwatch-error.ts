@@ -27,6 +27,19 @@ export function messageOf(name: ErrorName, ...args: unknown[]): string {
   return format(ErrorCodes[name].message, args);
 }
 
+/**
+ * Whether trying again may succeed. Errors without a code (a dropped connection deep in a client
+ * library, a fenced partition) are taken as retriable: only a coded error says that retrying cannot help.
+ */
 export function isRetriable(err: unknown): boolean {
   return err instanceof CpiwatchError ? err.retriable : true;
+}
+
+/**
+ * Whether the input being processed caused the error, so that the consumer isolates the message
+ * behind it and dead-letters it: a coded error that is not retriable and does not halt processing
+ * altogether (CPW402: the input stays where it is until the state is rebuilt).
+ */
+export function isPoison(err: unknown): err is CpiwatchError {
+  return err instanceof CpiwatchError && !err.retriable && !('halts' in ErrorCodes[err.errorName]);
 }

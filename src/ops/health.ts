@@ -1,8 +1,9 @@
 /**
  * Readiness: the processor is ready when Kafka has assigned it a group membership, Redis answers,
- * Redis still holds the state (store/redis/state-marker.ts) and rules are loaded.
+ * Redis still holds the state (store/redis/state-marker.ts), no partition's batch keeps failing
+ * (ops/stuck-partitions.ts) and rules are loaded.
  */
-export type Check = 'kafka' | 'redis' | 'state' | 'rules';
+export type Check = 'kafka' | 'redis' | 'state' | 'partitions' | 'rules';
 
 export class Health {
   private readonly state: Record<Check, { ok: boolean; detail: string }> = {
@@ -10,6 +11,7 @@ export class Health {
     redis: { ok: false, detail: 'not checked yet' },
     // checked when the stages start (Kafka is not ready before), then every few seconds
     state: { ok: true, detail: 'not lost' },
+    partitions: { ok: true, detail: 'every partition is moving' },
     rules: { ok: false, detail: 'not loaded yet' },
   };
   private onChange: ((ready: boolean) => void) | undefined;

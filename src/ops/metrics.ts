@@ -22,11 +22,12 @@ export class Metrics {
   readonly suppressed = new Counter({ name: 'cpiwatch_offers_suppressed_total', help: 'Offers suppressed by a guardrail', labelNames: ['rule', 'reason'], registers: [this.registry] });
   readonly filtered = new Counter({ name: 'cpiwatch_candidates_filtered_total', help: 'Candidates a rule\'s filter on customer facts left out, by whether the customer had facts (present) or no profile yet (missing)', labelNames: ['rule', 'facts'], registers: [this.registry] });
   readonly replaysSkipped = new Counter({ name: 'cpiwatch_decisions_replay_skipped_total', help: 'Redelivered decisions the ledger had already published', registers: [this.registry] });
-  readonly emails = new Counter({ name: 'cpiwatch_emails_total', help: 'Offer e-mails by result: sent, failed (will retry), gave_up, duplicate', labelNames: ['result'], registers: [this.registry] });
-  readonly lag = new Gauge({ name: 'cpiwatch_consumer_lag', help: 'Messages behind the partition end after the last batch', labelNames: ['topic', 'partition'], registers: [this.registry] });
+  readonly emails = new Counter({ name: 'cpiwatch_emails_total', help: 'Offer e-mails by result: sent, failed (will retry), gave_up, duplicate, no_address, invalid (a record of the offers topic that is no offer, skipped)', labelNames: ['result'], registers: [this.registry] });
+  readonly lag = new Gauge({ name: 'cpiwatch_consumer_lag', help: 'Messages behind the partition end: its end offset minus the group\'s committed offset, read from the broker every few seconds, for the partitions this process consumes', labelNames: ['topic', 'partition'], registers: [this.registry] });
   readonly rulesLoaded = new Gauge({ name: 'cpiwatch_rules_loaded', help: 'Rules in the active rule set', registers: [this.registry] });
   readonly ruleReloads = new Counter({ name: 'cpiwatch_rule_reloads_total', help: 'Rule reloads by result: ok, rejected', labelNames: ['result'], registers: [this.registry] });
-  readonly batchErrors = new Counter({ name: 'cpiwatch_batch_errors_total', help: 'Batches that failed and were retried', registers: [this.registry] });
+  readonly batchErrors = new Counter({ name: 'cpiwatch_batch_errors_total', help: 'Failed attempts at a batch (or part of one), by error code and whether it is retried (true) or the batch is split to isolate the input behind it (false)', labelNames: ['code', 'retriable'], registers: [this.registry] });
+  readonly poisoned = new Counter({ name: 'cpiwatch_poison_messages_total', help: 'Messages that failed for good after isolation and were dead-lettered, by error code', labelNames: ['code'], registers: [this.registry] });
   readonly startupRetries = new Counter({ name: 'cpiwatch_startup_retries_total', help: 'Failed attempts to reach a dependency at start-up, by dependency: kafka, redis', labelNames: ['dependency'], registers: [this.registry] });
   readonly ready = new Gauge({ name: 'cpiwatch_ready', help: '1 when ready (Kafka joined, Redis reachable, rules loaded)', registers: [this.registry] });
   readonly stateLost = new Gauge({ name: 'cpiwatch_state_lost', help: '1 once Redis was found to have lost the state (processing stopped)', registers: [this.registry] });
@@ -40,7 +41,7 @@ export class Metrics {
     this.transactionBatches.observe(batches);
   }
 
-  recordBatch(result: BatchResult, durationMs: number, lag?: { topic: string; partition: number; value: number }): void {
+  recordBatch(result: BatchResult, durationMs: number): void {
     const c = result.counts;
     this.eventsConsumed.inc(c.consumed);
     for (const [outcome, n] of [['applied', c.applied], ['late', c.late], ['duplicate', c.duplicate], ['unmatched', c.unmatched], ['dead_lettered', c.deadLettered]] as const) {
@@ -61,6 +62,5 @@ export class Metrics {
     }
     for (const f of result.filteredOut) this.filtered.inc({ rule: f.ruleId, facts: f.facts === null ? 'missing' : 'present' });
     if (result.skippedReplays > 0) this.replaysSkipped.inc(result.skippedReplays);
-    if (lag) this.lag.set({ topic: lag.topic, partition: String(lag.partition) }, Math.max(0, lag.value));
   }
 }

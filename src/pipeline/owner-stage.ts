@@ -17,11 +17,12 @@ import { buildRouting } from '../cpis/routing.js';
 import type { FactValue } from '../cpis/ops.js';
 import { Facts } from '../entities/facts.js';
 import { ErrorCodes } from '../errors/codes.js';
-import { messageOf } from '../errors/cpiwatch-error.js';
+import { messageOf, type CpiwatchError } from '../errors/cpiwatch-error.js';
 import type { RuleSet } from '../rules/compiled.js';
 import type { LedgerVerdict, OfferCandidate } from '../store/state-store.js';
 import { decideCandidates, type FactsPort } from './decide-candidates.js';
 import { decisionGate, type FrontierPort } from './decision-frontier.js';
+import { engine } from './engine-step.js';
 import { decodeOpRecord, type OpRecord } from './op-records.js';
 import { ownerOf } from './owner-of.js';
 import { PartitionTask, type PersistedMeta, type TaskRules } from './partition-task.js';
@@ -102,15 +103,16 @@ export class OwnerStage {
     try {
       const owned = this.owned.get(partition) ?? (await this.claim(partition, name));
       const { task } = owned;
-      const outcome = task.process(this.rules, records);
+      const at = `${name} offsets ${messages[0]!.origin.offset}..${messages[messages.length - 1]!.origin.offset}`;
+      const outcome = engine(at, () => task.process(this.rules, records));
       const t1 = performance.now();
       const frontier = await this.o.frontier.read();
       // the partitions this process owns: their live state, fresher than what they last wrote (a
       // task's stream time and candidates are a function of the records it applied, so one that
       // fails and starts again from its persisted state reaches the same ones)
       for (const [q, o] of this.owned) frontier.set(q, { now: o.task.now, pending: o.task.pendingByCustomer });
-      const gate = decisionGate(partition, this.o.partitions, frontier);
-      const { decisions, filteredOut } = await decideCandidates(task.takeDecidable(gate), this.ruleSet.policy, this.facts(partition), this.ledger(name));
+      const decidable = engine(at, () => task.takeDecidable(decisionGate(partition, this.o.partitions, frontier)));
+      const { decisions, filteredOut } = await decideCandidates(decidable, this.ruleSet.policy, this.facts(partition), this.ledger(name));
       const t2 = performance.now();
       const published: Decision[] = [];
       let skippedReplays = 0;
@@ -124,7 +126,7 @@ export class OwnerStage {
         await options.sink.publish(published);
         await this.o.ledger.markPublished(published.map((d) => d.offerId));
       }
-      const write = task.takeWrite();
+      const write = engine(at, () => task.takeWrite());
       const last = messages[messages.length - 1]!.origin.offset;
       await this.o.state.save(name, owned.epoch, { entities: write.fields, offsets: { [name]: last }, meta: JSON.stringify(write.meta) });
       await this.o.frontier.write(partition, { now: task.now, pending: task.pendingByCustomer });
@@ -138,6 +140,27 @@ export class OwnerStage {
       this.owned.delete(partition);
       throw err;
     }
+  }
+
+  /**
+   * An ops record that fails for good: dead-lettered whole (its events' ops for this partition are
+   * not applied), counted as its events dead-lettered. The other owners apply their own parts of
+   * those events; the letter names the input partition and offsets they came from.
+   */
+  async poisoned(message: RawMessage, error: CpiwatchError, _source: string, options: { sink: ActionSink }): Promise<BatchResult> {
+    let events = 1;
+    let from = '';
+    try {
+      const record = decodeOpRecord(message.value);
+      events = record.events.filter((e) => e.c !== 0).length;
+      const offsets = record.events.map((e) => e.offset);
+      if (offsets.length > 0) from = ` (events of input partition ${record.source}, offsets ${Math.min(...offsets)}..${Math.max(...offsets)})`;
+    } catch { /* an unreadable record counts as one */ }
+    const letter: DeadLetter = { message, code: error.code, reason: `${error.message}${from}` };
+    await options.sink.deadLetter([letter]);
+    const result = stepResult({ consumed: 0, deadLetters: [letter], cpiIssues: [], task: null, published: [], skippedReplays: 0, filteredOut: [], topic: this.o.topic });
+    result.counts.deadLettered = events;
+    return result;
   }
 
   private async claim(partition: number, name: string): Promise<Owned> {

@@ -8,9 +8,11 @@
  */
 import { buildRouting, type Routing } from '../cpis/routing.js';
 import type { DecodeLimits } from '../events/decode.js';
+import type { CpiwatchError } from '../errors/cpiwatch-error.js';
 import type { RuleSet } from '../rules/compiled.js';
+import { engine } from './engine-step.js';
 import { encodeOpRecord, encodeOpRecords } from './op-records.js';
-import { SourceRouter } from './route.js';
+import { SourceRouter, type RouterSnapshot } from './route.js';
 import { stepResult } from './step-result.js';
 import type { ActionSink, BatchResult, RawMessage } from './types.js';
 
@@ -34,6 +36,8 @@ export interface RouteStageOptions {
 export class RouteStage {
   private routing: Routing;
   private readonly routers = new Map<number, SourceRouter>();
+  /** Each source's router as it was before its batch in flight (undone if the batch fails). */
+  private readonly before = new Map<number, RouterSnapshot>();
 
   constructor(ruleSet: RuleSet, private readonly o: RouteStageOptions) {
     this.routing = buildRouting(ruleSet);
@@ -65,9 +69,14 @@ export class RouteStage {
   async processBatch(messages: readonly RawMessage[], _source: string, options: { sink: RouteSink }): Promise<BatchResult> {
     const started = performance.now();
     const origin = messages[0]!.origin;
-    const routed = this.router(origin.partition).route(messages, this.routing, { limits: this.o.limits, now: this.o.clock(), maxFutureMs: this.o.maxFutureMs });
+    const router = this.router(origin.partition);
+    this.before.set(origin.partition, router.snapshot());
+    const { routed, records } = engine(`${origin.topic}:${origin.partition} offsets ${origin.offset}..${messages[messages.length - 1]!.origin.offset}`, () => {
+      const routed = router.route(messages, this.routing, { limits: this.o.limits, now: this.o.clock(), maxFutureMs: this.o.maxFutureMs });
+      const records = [...routed.records].flatMap(([partition, r]) => encodeOpRecords(r, this.o.maxRecordBytes ?? 512 * 1024).map((value) => ({ partition, value })));
+      return { routed, records };
+    });
     if (routed.deadLetters.length > 0) await options.sink.deadLetter(routed.deadLetters);
-    const records = [...routed.records].flatMap(([partition, r]) => encodeOpRecords(r, this.o.maxRecordBytes ?? 512 * 1024).map((value) => ({ partition, value })));
     if (records.length > 0) await options.sink.forward(records);
     return stepResult({
       consumed: routed.consumed, unrouted: routed.unrouted, deadLetters: routed.deadLetters, cpiIssues: routed.cpiIssues, task: null,
@@ -75,6 +84,20 @@ export class RouteStage {
       traceparents: [...routed.records.values()].flatMap((r) => r.events.flatMap((e) => (e.traceparent && e.c !== 0 ? [e.traceparent] : []))),
       timings: { windowUpdateMs: performance.now() - started, decideMs: 0, publishMs: 0 },
     });
+  }
+
+  /** The batch in flight of `source` ("topic:partition") failed: its router goes back to before it. */
+  abandon(source: string): void {
+    const partition = Number(source.slice(source.lastIndexOf(':') + 1));
+    const before = this.before.get(partition);
+    if (before) this.routers.get(partition)?.restore(before);
+  }
+
+  /** An input message that fails for good: dead-lettered with the error's code, nothing of it routed. */
+  async poisoned(message: RawMessage, error: CpiwatchError, _source: string, options: { sink: RouteSink }): Promise<BatchResult> {
+    const letter = { message, code: error.code, reason: error.message };
+    await options.sink.deadLetter([letter]);
+    return stepResult({ consumed: 1, deadLetters: [letter], cpiIssues: [], task: null, published: [], skippedReplays: 0, filteredOut: [], topic: message.origin.topic });
   }
 
   /** Marks for every owner that an input partition just taken over is active at its (seeded) watermark. */
@@ -87,3 +110,4 @@ export class RouteStage {
     return this.router(source).idle(elapsedMs).map((r, partition) => ({ partition, value: encodeOpRecord(r) }));
   }
 }
+

@@ -32,6 +32,8 @@ export interface RouteOutcome {
   records: Map<number, OpRecord>;
 }
 
+export interface RouterSnapshot { watermark: number | null; sent: (number | null)[]; idleSent: boolean }
+
 export class SourceRouter {
   /** Newest event time routed from this source (null: none yet). */
   watermark: number | null;
@@ -42,6 +44,17 @@ export class SourceRouter {
   constructor(readonly source: number, readonly partitions: number, watermark: number | null = null) {
     this.watermark = watermark;
     this.sent = Array.from({ length: partitions }, () => null);
+  }
+
+  /** What the router keeps between batches (a batch that fails is undone with restore). */
+  snapshot(): RouterSnapshot {
+    return { watermark: this.watermark, sent: [...this.sent], idleSent: this.idleSent };
+  }
+
+  restore(s: RouterSnapshot): void {
+    this.watermark = s.watermark;
+    this.sent.splice(0, this.sent.length, ...s.sent);
+    this.idleSent = s.idleSent;
   }
 
   route(messages: readonly RawMessage[], routing: Routing, options: RouteOptions): RouteOutcome {

@@ -17,6 +17,7 @@ import kafkajs, { type Admin, type IHeaders, type Message, type TopicMessages } 
 const { ConfigResourceTypes } = kafkajs;
 import type { Decision } from '../../actions/decision.js';
 import { decisionEventOf, offerEventOf } from '../../actions/offer-event.js';
+import { ErrorCodes } from '../../errors/codes.js';
 import { CpiwatchError } from '../../errors/cpiwatch-error.js';
 import type { Logger } from '../../ops/logger.js';
 import type { DeadLetter } from '../../pipeline/types.js';
@@ -257,7 +258,7 @@ export async function sizedSends(topicMessages: TopicMessages[], limits: Message
       topic: t.topic,
       messages: t.messages.map((m) => {
         if (!isDeadLetter(m)) {
-          if (recordBytes(m) > budget) log?.error({ topic: t.topic }, `message of ${recordBytes(m)} bytes, more than the ${budget} a record may take on the topic; the broker will refuse it`);
+          if (recordBytes(m) > budget) throw oversized(t.topic, recordBytes(m), budget);
           return m;
         }
         const { message, truncation } = fitDeadLetter(m, budget);
@@ -273,6 +274,50 @@ export async function sizedSends(topicMessages: TopicMessages[], limits: Message
     };
   });
   return { sends: planSends(fitted, (topic) => budgets.get(topic)!), truncated };
+}
+
+function oversized(topic: string, bytes: number, budget: number): CpiwatchError {
+  return new CpiwatchError('KAFKA_RECORD_REJECTED', [topic, `a record of ${bytes} bytes, more than the ${budget} bytes a record may take on the topic (max.message.bytes)`]);
+}
+
+/**
+ * Output records their topic cannot take, as dead letters of the output itself (CPW604, the record
+ * as the letter's value, `origin` as where it was made): a decision too big for its topic is kept on
+ * the dead-letter topic instead of failing the batch forever. Returns what fits and the letters.
+ */
+export async function divertOversized(topicMessages: TopicMessages[], limits: MessageLimits, origin: DeadLetter['message']['origin']): Promise<{ fit: TopicMessages[]; letters: (DeadLetter & { topic: string })[] }> {
+  const fit: TopicMessages[] = [];
+  const letters: (DeadLetter & { topic: string })[] = [];
+  for (const t of topicMessages) {
+    const budget = recordBudget(await limits.maxMessageBytes(t.topic));
+    const kept = t.messages.filter((m) => {
+      if (recordBytes(m) <= budget) return true;
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(m.headers ?? {})) if (v !== undefined) headers[k] = String(v);
+      letters.push({
+        topic: t.topic,
+        message: { key: m.key == null ? null : Buffer.from(m.key), value: m.value == null ? null : Buffer.from(m.value), headers, origin },
+        code: ErrorCodes.KAFKA_RECORD_REJECTED.code,
+        reason: oversized(t.topic, recordBytes(m), budget).message,
+      });
+      return false;
+    });
+    if (kept.length > 0) fit.push({ topic: t.topic, messages: kept });
+  }
+  return { fit, letters };
+}
+
+/**
+ * Throws CPW604 (KAFKA_RECORD_REJECTED, not retriable) for a record, other than a dead letter
+ * (fitDeadLetter makes those fit), that its topic cannot take: before anything of the batch is
+ * journalled or sent, so the consumer isolates the input that made it.
+ */
+export async function refuseOversized(topicMessages: TopicMessages[], limits: MessageLimits): Promise<void> {
+  for (const t of topicMessages) {
+    if (t.messages.length === 0) continue;
+    const budget = recordBudget(await limits.maxMessageBytes(t.topic));
+    for (const m of t.messages) if (!isDeadLetter(m) && recordBytes(m) > budget) throw oversized(t.topic, recordBytes(m), budget);
+  }
 }
 
 /**

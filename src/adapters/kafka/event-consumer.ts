@@ -1,9 +1,14 @@
 /**
  * Consumes a topic with kafkajs `eachBatch` and feeds each partition's batch to a stage (through its
  * exactly-once protocol): the input to the routing stage, the ops topic to the owners.
- * A batch that fails (Redis or Kafka down) is retried with backoff, heartbeating meanwhile, until it
- * succeeds or the partition is taken away (rebalance) or the consumer stops: nothing is skipped, and
- * offsets are committed only after a batch's effects are durable.
+ * A batch that fails with a retriable error (Redis or Kafka down: errors/cpiwatch-error.ts) is retried
+ * with backoff, heartbeating meanwhile, until it succeeds or the partition is taken away (rebalance)
+ * or the consumer stops: nothing is skipped, and offsets are committed only after a batch's effects
+ * are durable. A batch that fails on its input (a coded error that is not retriable: a Lua script
+ * refusing an argument, a record Kafka refuses, a bug the input trips in the engine) is split in
+ * halves, each processed and committed on its own, until the one message behind it is found; that
+ * message is dead-lettered with the error's code and the partition moves on (poison isolation:
+ * about log2(batch size) extra attempts for one bad message).
  */
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Logger } from '../../ops/logger.js';
@@ -11,8 +16,12 @@ import { endBatchSpan, startBatchSpan } from '../../ops/tracing.js';
 import type { BatchResult, RawMessage } from '../../pipeline/types.js';
 import { peekEventTime } from '../../events/peek-time.js';
 import type { Alignment } from '../../stream-time/alignment.js';
+import { isPoison, type CpiwatchError } from '../../errors/cpiwatch-error.js';
 import type { ExactlyOnce } from './exactly-once.js';
+import { kafkaErrorChain } from './kafka-errors.js';
 import { OffsetCommitter } from './offset-committer.js';
+
+export interface BatchErrorMeta { topic: string; partition: number; attempt: number; firstOffset: string; lastOffset: string; retriable: boolean }
 
 export interface BatchMeta { topic: string; partition: number; firstOffset: string; lastOffset: string; durationMs: number; highWatermark: string }
 
@@ -24,11 +33,14 @@ export interface EventConsumerOptions {
   partitionsConcurrently?: number;
   fromBeginning?: boolean;
   onBatch?: (result: BatchResult, meta: BatchMeta) => void;
-  onBatchError?: (err: unknown, meta: { topic: string; partition: number; attempt: number }) => void;
+  /** A batch (or part of one) failed; `retriable: false` when its input caused it (it is split, and the message behind it dead-lettered). */
+  onBatchError?: (err: unknown, meta: BatchErrorMeta) => void;
+  /** A message that failed for good was dead-lettered with the error's code. */
+  onPoison?: (err: CpiwatchError, at: { topic: string; partition: number; offset: number }) => void;
   onGroupJoin?: (partitions: number[]) => void;
   onCrash?: (err: unknown) => void;
-  /** Called when a failing batch finally succeeds (the run is healthy again). */
-  onRecovered?: () => void;
+  /** Called when a partition whose batch failed goes on again. */
+  onRecovered?: (at: { topic: string; partition: number }) => void;
   retry?: { initialMs: number; maxMs: number };
   /** Consumer group session timeout (ms, default 30 s): how long a dead member keeps its partitions. */
   sessionTimeoutMs?: number;
@@ -48,11 +60,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Errors that mean this member lost its place in the group: kafkajs rejoins when they reach it. */
 const MEMBERSHIP_ERRORS = new Set(['UNKNOWN_MEMBER_ID', 'REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'NOT_COORDINATOR', 'NOT_COORDINATOR_FOR_GROUP', 'FENCED_INSTANCE_ID']);
 
+/** The kafkajs error along the cause chain that says the membership is lost (thrown on, kafkajs rejoins on it). */
 function membershipError(err: unknown): unknown {
-  const e = err as { type?: string; cause?: { type?: string } };
-  if (e?.type && MEMBERSHIP_ERRORS.has(e.type)) return err;
-  if (e?.cause?.type && MEMBERSHIP_ERRORS.has(e.cause.type)) return e.cause;
-  return undefined;
+  return kafkaErrorChain(err).find((e) => typeof e.type === 'string' && MEMBERSHIP_ERRORS.has(e.type));
 }
 
 export class EventConsumer {
@@ -148,46 +158,25 @@ export class EventConsumer {
       }
     }
     const lastOffset = String(messages[messages.length - 1]!.origin.offset);
+    const meta = { topic: batch.topic, partition: batch.partition };
     const retry = o.retry ?? { initialMs: 200, maxMs: 10_000 };
-    for (let attempt = 1; ; attempt++) {
+    // the batch, then (after an error the input caused) the parts it is split into, in offset order
+    const parts: RawMessage[][] = [messages];
+    let failing = false;
+    for (let attempt = 1; parts.length > 0;) {
       if (!isRunning() || isStale()) return;
-      const started = performance.now();
-      const span = startBatchSpan({
-        topic: batch.topic, partition: batch.partition, groupId: o.groupId, messages: messages.length,
-        firstOffset: batch.firstOffset() ?? '0', lastOffset: batch.lastOffset(), attempt,
-      });
-      // a batch held up by a slow store keeps the membership alive (heartbeat() sends at most one
-      // per heartbeat interval): without it a stall longer than the session timeout loses the partitions
-      const keepAlive = setInterval(() => { heartbeat().catch(() => undefined); }, 1000);
+      const part = parts[0]!;
+      const partLast = String(part[part.length - 1]!.origin.offset);
       try {
-        let result: BatchResult;
-        try {
-          const last = Number(lastOffset);
-          const out = await o.exactlyOnce.process({ topic: batch.topic, partition: batch.partition, messages, firstOffset: Number(batch.firstOffset() ?? last), lastOffset: last });
-          if (out === 'committed-earlier') {
-            endBatchSpan(span, { traceparents: [], counts: {}, offers: 0 });
-            resolveOffset(lastOffset);
-            this.aligned(source, times, cut, lastOffset, batch.highWatermark);
-            return;
-          }
-          result = out.result;
-          if (!out.committed) this.plainCommits.add(batch.topic, batch.partition, last + 1);
-        } catch (err) {
-          endBatchSpan(span, { error: err });
-          throw err;
-        } finally {
-          clearInterval(keepAlive);
-        }
-        endBatchSpan(span, { traceparents: result.traceparents, counts: { ...result.counts }, offers: result.published.filter((d) => d.outcome === 'offered').length });
-        resolveOffset(lastOffset);
-        this.aligned(source, times, cut, lastOffset, batch.highWatermark);
-        o.onBatch?.(result, {
-          topic: batch.topic, partition: batch.partition, firstOffset: batch.firstOffset() ?? '0',
-          lastOffset, durationMs: performance.now() - started, highWatermark: batch.highWatermark,
-        });
-        if (attempt > 1) o.onRecovered?.();
+        const started = performance.now();
+        const result = await this.attempt(payload, part, attempt);
+        parts.shift();
+        resolveOffset(partLast);
+        if (parts.length === 0) this.aligned(source, times, cut, lastOffset, batch.highWatermark);
+        if (result) o.onBatch?.(result, { ...meta, firstOffset: String(part[0]!.origin.offset), lastOffset: partLast, durationMs: performance.now() - started, highWatermark: batch.highWatermark });
+        if (failing) { failing = false; o.onRecovered?.(meta); }
+        attempt = 1;
         await commitOffsetsIfNecessary();
-        return;
       } catch (err) {
         const lost = membershipError(err);
         if (lost) {
@@ -196,13 +185,92 @@ export class EventConsumer {
           o.log.warn({ err, topic: batch.topic, partition: batch.partition }, 'group membership lost during a batch; rejoining');
           throw lost;
         }
-        o.onBatchError?.(err, { topic: batch.topic, partition: batch.partition, attempt });
+        failing = true;
+        const poison = isPoison(err);
+        o.onBatchError?.(err, { ...meta, attempt, firstOffset: String(part[0]!.origin.offset), lastOffset: partLast, retriable: !poison });
+        if (poison && part.length > 1) {
+          // the input caused it: split until the message behind it is found; the parts before it go through
+          const half = Math.ceil(part.length / 2);
+          parts.splice(0, 1, part.slice(0, half), part.slice(half));
+          o.log.warn({ err, topic: batch.topic, partition: batch.partition, firstOffset: part[0]!.origin.offset, lastOffset: partLast }, 'batch failed on its input; splitting it to find the message');
+          continue;
+        }
+        if (poison) {
+          if (!(await this.isolate(payload, part[0]!, err))) return;
+          parts.shift();
+          if (parts.length === 0) this.aligned(source, times, cut, lastOffset, batch.highWatermark);
+          attempt = 1;
+          await commitOffsetsIfNecessary();
+          continue;
+        }
         o.log.warn({ err, topic: batch.topic, partition: batch.partition, attempt }, 'batch failed; retrying');
+        if (this.stopping) throw err;
+        await sleep(Math.min(retry.maxMs, retry.initialMs * 2 ** Math.min(attempt - 1, 10)));
+        await heartbeat().catch(() => undefined);
+        attempt++;
+      }
+    }
+  }
+
+  /** One attempt at some of a batch's messages; null when an earlier attempt had committed them. */
+  private async attempt(payload: EachBatchPayload, messages: RawMessage[], attempt: number): Promise<BatchResult | null> {
+    const { batch, heartbeat } = payload;
+    const o = this.options;
+    const first = messages[0]!.origin.offset;
+    const last = messages[messages.length - 1]!.origin.offset;
+    const span = startBatchSpan({
+      topic: batch.topic, partition: batch.partition, groupId: o.groupId, messages: messages.length,
+      firstOffset: String(first), lastOffset: String(last), attempt,
+    });
+    // a batch held up by a slow store keeps the membership alive (heartbeat() sends at most one
+    // per heartbeat interval): without it a stall longer than the session timeout loses the partitions
+    const keepAlive = setInterval(() => { heartbeat().catch(() => undefined); }, 1000);
+    try {
+      const out = await o.exactlyOnce.process({ topic: batch.topic, partition: batch.partition, messages, firstOffset: first, lastOffset: last });
+      if (out === 'committed-earlier') {
+        endBatchSpan(span, { traceparents: [], counts: {}, offers: 0 });
+        return null;
+      }
+      if (!out.committed) this.plainCommits.add(batch.topic, batch.partition, last + 1);
+      const result = out.result;
+      endBatchSpan(span, { traceparents: result.traceparents, counts: { ...result.counts }, offers: result.published.filter((d) => d.outcome === 'offered').length });
+      return result;
+    } catch (err) {
+      endBatchSpan(span, { error: err });
+      throw err;
+    } finally {
+      clearInterval(keepAlive);
+    }
+  }
+
+  /** A message that fails for good: dead-lettered with the error's code, its offset committed; retried only if that fails. */
+  private async isolate(payload: EachBatchPayload, message: RawMessage, error: CpiwatchError): Promise<boolean> {
+    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
+    const o = this.options;
+    const offset = message.origin.offset;
+    const retry = o.retry ?? { initialMs: 200, maxMs: 10_000 };
+    o.log.error({ code: error.code, err: error.message, topic: batch.topic, partition: batch.partition, offset }, 'message fails for good; dead-lettered, the partition moves on');
+    for (let attempt = 1; isRunning() && !isStale(); attempt++) {
+      try {
+        const out = await o.exactlyOnce.isolate({ topic: batch.topic, partition: batch.partition, messages: [message], firstOffset: offset, lastOffset: offset }, error);
+        if (out !== 'committed-earlier') {
+          if (!out.committed) this.plainCommits.add(batch.topic, batch.partition, offset + 1);
+          o.onBatch?.(out.result, { topic: batch.topic, partition: batch.partition, firstOffset: String(offset), lastOffset: String(offset), durationMs: 0, highWatermark: batch.highWatermark });
+        }
+        resolveOffset(String(offset));
+        o.onPoison?.(error, { topic: batch.topic, partition: batch.partition, offset });
+        return true;
+      } catch (err) {
+        const lost = membershipError(err);
+        if (lost) throw lost;
+        o.onBatchError?.(err, { topic: batch.topic, partition: batch.partition, attempt, firstOffset: String(offset), lastOffset: String(offset), retriable: true });
+        o.log.warn({ err, topic: batch.topic, partition: batch.partition, offset, attempt }, 'dead letter of a failing message not written; retrying');
         if (this.stopping) throw err;
         await sleep(Math.min(retry.maxMs, retry.initialMs * 2 ** Math.min(attempt - 1, 10)));
         await heartbeat().catch(() => undefined);
       }
     }
+    return false;
   }
 
   /** After a batch: its partition's frontier moves, and waiting partitions now within the limit resume. */

@@ -30,7 +30,9 @@ import type { Logger } from '../../ops/logger.js';
 import type { ForwardedRecord, RouteSink } from '../../pipeline/route-stage.js';
 import type { BatchResult, DeadLetter, RawMessage } from '../../pipeline/types.js';
 import type { JournalEntry, JournalMessage } from '../../store/redis/publish-journal.js';
-import { deadLetterMessages, decisionMessages, sizedSends, TopicLimits, type SinkTopics } from './action-sink.js';
+import { isPoison, type CpiwatchError } from '../../errors/cpiwatch-error.js';
+import { deadLetterMessages, decisionMessages, divertOversized, refuseOversized, sizedSends, TopicLimits, type MessageLimits, type SinkTopics } from './action-sink.js';
+import { transactionError } from './kafka-errors.js';
 
 /** What the protocol needs of the publish journal (store/redis/publish-journal.ts). */
 export interface JournalPort {
@@ -61,9 +63,22 @@ function journalMessages(topicMessages: TopicMessages[]): JournalEntry['messages
   }));
 }
 
+/** The offer id (CloudEvents id) of an offer or decision record. */
+function offerIdOf(value: Buffer): string {
+  try {
+    return String((JSON.parse(value.toString('utf8')) as { id?: unknown }).id ?? '');
+  } catch {
+    return '';
+  }
+}
+
 /** A stage of the engine that processes one partition's batch and hands its output to the sink. */
 export interface BatchProcessor {
   processBatch(messages: RawMessage[], source: string, options: { sink: BatchOutbox }): Promise<BatchResult>;
+  /** The batch's processing or its commit failed: state the stage keeps between batches goes back to before it. */
+  abandon?(source: string): void;
+  /** Dead-letters a message that fails for good with `error` (poison), so the partition moves past it. */
+  poisoned?(message: RawMessage, error: CpiwatchError, source: string, options: { sink: BatchOutbox }): Promise<BatchResult>;
 }
 
 /** An ActionSink that stages a batch's output for its transaction and journals what it marks published. */
@@ -72,10 +87,16 @@ export class BatchOutbox implements RouteSink {
   private readonly offerIds: string[];
   private readonly deadLetters: TopicMessages[] = [];
   private readonly forwarded: TopicMessages[] = [];
+  /** Decisions' records their topic could not take, dead-lettered instead (CPW604). */
+  readonly diverted: DeadLetter[] = [];
+  /** Ids of the offers diverted (not on the offers topic). */
+  readonly divertedOffers = new Set<string>();
 
   constructor(
     private readonly topics: SinkTopics, private readonly journal: JournalPort, private readonly source: string,
     private readonly lastOffset: number, carried?: JournalEntry,
+    /** The topics' record limits: a decision or ops record that cannot fit fails the batch before it is journalled. */
+    private readonly limits?: MessageLimits,
   ) {
     this.decisions = [...(carried?.messages ?? [])];
     this.offerIds = [...(carried?.offerIds ?? [])];
@@ -85,7 +106,18 @@ export class BatchOutbox implements RouteSink {
     // a carried-over decision the crashed batch journalled but had not marked yet comes again: once is enough
     const staged = new Set(this.offerIds);
     const decisions = all.filter((d) => !staged.has(d.offerId));
-    const messages = journalMessages(decisionMessages(decisions, this.topics));
+    let built = decisionMessages(decisions, this.topics);
+    if (this.limits) {
+      // an offer or decision too big for its topic goes to the dead-letter topic instead (journalled like the rest)
+      const origin = { topic: this.source.slice(0, this.source.lastIndexOf(':')), partition: Number(this.source.slice(this.source.lastIndexOf(':') + 1)), offset: this.lastOffset };
+      const { fit, letters } = await divertOversized(built, this.limits, origin);
+      if (letters.length > 0) {
+        built = [...fit, ...deadLetterMessages(letters.map(({ topic: _t, ...l }) => l), this.topics)];
+        this.diverted.push(...letters);
+        for (const l of letters) if (l.topic === this.topics.offers && l.message.value) this.divertedOffers.add(offerIdOf(l.message.value));
+      }
+    }
+    const messages = journalMessages(built);
     const offerIds = decisions.map((d) => d.offerId);
     // before the pipeline marks them published (it does so right after this returns)
     await this.journal.record(this.source, { last: this.lastOffset, offerIds: [...this.offerIds, ...offerIds], messages: [...this.decisions, ...messages] });
@@ -100,7 +132,9 @@ export class BatchOutbox implements RouteSink {
   /** Ops records for the owner partitions (the routing stage): sent with the input offsets, nothing journalled. */
   async forward(records: ForwardedRecord[]): Promise<void> {
     if (!this.topics.ops) throw new Error('no ops topic to forward to');
-    this.forwarded.push({ topic: this.topics.ops, messages: records.map((r) => ({ partition: r.partition, key: null, value: r.value })) });
+    const forwarded = { topic: this.topics.ops, messages: records.map((r) => ({ partition: r.partition, key: null, value: r.value })) };
+    if (this.limits) await refuseOversized([forwarded], this.limits);
+    this.forwarded.push(forwarded);
   }
 
   /** Everything staged: carried-over and new decisions, ops records, then dead letters. */
@@ -122,6 +156,8 @@ export interface ExactlyOnceOptions {
   journal: JournalPort;
   transactions: TransactionPort;
   topics: SinkTopics;
+  /** The output topics' record limits (KafkaTransactions.limits): output that cannot fit fails its batch before it is journalled. */
+  limits?: MessageLimits;
   /** The group's committed offset of a partition, from the broker (only after a failed commit). */
   committedOffset: (topic: string, partition: number) => Promise<number>;
   /** Before a transaction commits the partition's offset: drops its pending plain offset and waits for the plain commit in flight (it must land first). */
@@ -146,7 +182,7 @@ export class ExactlyOnce {
    * commit call failed after the broker had committed); `committed` tells whether the offset was
    * committed by a transaction (else the caller commits it).
    */
-  async process(batch: PartitionBatch): Promise<{ result: BatchResult; committed: boolean } | 'committed-earlier'> {
+  async process(batch: PartitionBatch, pipeline: BatchProcessor = this.o.pipeline): Promise<{ result: BatchResult; committed: boolean } | 'committed-earlier'> {
     const o = this.o;
     const source = `${batch.topic}:${batch.partition}`;
     const state = this.unsure.get(source);
@@ -178,13 +214,18 @@ export class ExactlyOnce {
       }
       this.unsure.delete(source);
     }
-    const outbox = new BatchOutbox(o.topics, o.journal, source, batch.lastOffset, carried);
+    const outbox = new BatchOutbox(o.topics, o.journal, source, batch.lastOffset, carried, o.limits);
     let result: BatchResult;
     try {
-      result = await o.pipeline.processBatch(batch.messages, source, { sink: outbox });
+      result = await pipeline.processBatch(batch.messages, source, { sink: outbox });
     } catch (err) {
       this.unsure.set(source, 'failed');
+      o.pipeline.abandon?.(source);
       throw err;
+    }
+    if (outbox.diverted.length > 0) {
+      // counted and logged as dead letters; an offer that did not reach the offers topic is no offer published
+      result = { ...result, deadLetters: [...result.deadLetters, ...outbox.diverted], published: result.published.filter((d) => !outbox.divertedOffers.has(d.offerId)) };
     }
     const messages = outbox.messages;
     if (messages.length === 0) return { result, committed: false };
@@ -193,6 +234,7 @@ export class ExactlyOnce {
       await o.transactions.commit(messages, { topic: batch.topic, partition: batch.partition, offset: batch.lastOffset + 1 });
     } catch (err) {
       this.unsure.set(source, 'commit-failed');
+      o.pipeline.abandon?.(source);
       await o.transactions.reset().catch((e: Error) => o.log.warn({ err: e.message }, 'transactional producer reset failed'));
       throw err;
     }
@@ -200,6 +242,32 @@ export class ExactlyOnce {
     o.journal.clear(source).catch((err: Error) => o.log.debug({ err: err.message, source }, 'publish journal not cleared'));
     return { result, committed: true };
   }
+
+  /**
+   * The one message of a batch that fails for good (the consumer split the batch down to it): its
+   * dead letter, with the error's code and reason, goes out in a transaction with the offset after
+   * it, and the partition moves on.
+   */
+  isolate(batch: PartitionBatch, error: CpiwatchError): Promise<{ result: BatchResult; committed: boolean } | 'committed-earlier'> {
+    const stage = this.o.pipeline;
+    return this.process(batch, {
+      processBatch: async (messages, source, options) => {
+        if (stage.poisoned) return stage.poisoned(messages[0]!, error, source, options);
+        const letter: DeadLetter = { message: messages[0]!, code: error.code, reason: error.message };
+        await options.sink.deadLetter([letter]);
+        return poisonResult(letter);
+      },
+    });
+  }
+}
+
+/** What a poison message's batch did: nothing but its dead letter. */
+export function poisonResult(letter: DeadLetter, consumed = 1): BatchResult {
+  return {
+    counts: { consumed, applied: 0, late: 0, duplicate: 0, unmatched: 0, deadLettered: consumed },
+    deadLetters: [letter], published: [], skippedReplays: 0, evaluations: [], filteredOut: [], cpiIssues: [], lateEvents: [], traceparents: [],
+    timings: { windowUpdateMs: 0, decideMs: 0, publishMs: 0 },
+  };
 }
 
 /** A process-unique transactional id (no two live processes may share one: they would fence each other). */
@@ -227,13 +295,17 @@ export class KafkaTransactions implements TransactionPort {
   private inFlight?: Promise<void>;
   private resetting?: Promise<void>;
   /** max.message.bytes of the topics sent to, read once per topic (action-sink.ts). */
-  private limits?: TopicLimits;
+  readonly limits: TopicLimits;
 
   constructor(private readonly kafka: Kafka, private readonly o: {
     transactionalId: string; groupId: string; transactionTimeoutMs: number; log: Logger;
+    /** Which topics carry offers and dead letters (a failure's code says what could not be written). */
+    topics?: Pick<SinkTopics, 'offers' | 'deadLetters'>;
     /** After each committed transaction: how many batches it carried and how long it took. */
     onCommitted?: (batches: number, ms: number) => void;
-  }) {}
+  }) {
+    this.limits = new TopicLimits(() => this.kafka.admin(), { log: this.o.log });
+  }
 
   private create(): Producer {
     return this.kafka.producer({
@@ -276,18 +348,45 @@ export class KafkaTransactions implements TransactionPort {
         this.o.onCommitted?.(group.length, performance.now() - started);
         for (const r of group) r.resolve();
       } catch (err) {
-        for (const r of group) r.reject(err);
+        const coded = transactionError(err, this.contents(group));
+        // a record refused in a group commit: each batch alone, so that only the batch that made it fails
+        if (group.length > 1 && isPoison(coded)) await this.oneByOne(group);
+        else for (const r of group) r.reject(coded);
       } finally {
         this.inFlight = undefined;
       }
     }
   }
 
+  private async oneByOne(group: CommitRequest[]): Promise<void> {
+    for (const r of group) {
+      const started = performance.now();
+      try {
+        await this.transaction([r]);
+        this.o.onCommitted?.(1, performance.now() - started);
+        r.resolve();
+      } catch (err) {
+        r.reject(transactionError(err, this.contents([r])));
+      }
+    }
+  }
+
+  private contents(group: CommitRequest[]): { offers: number; deadLetters: number; offersTopic: string } {
+    let offers = 0;
+    let deadLetters = 0;
+    for (const r of group) {
+      for (const t of r.messages) {
+        if (t.topic === this.o.topics?.offers) offers += t.messages.length;
+        else if (t.topic === this.o.topics?.deadLetters) deadLetters += t.messages.length;
+      }
+    }
+    return { offers, deadLetters, offersTopic: this.o.topics?.offers ?? 'the offers topic' };
+  }
+
   private async transaction(group: CommitRequest[]): Promise<void> {
     // sized before the transaction starts: dead letters fitted to their topic's max.message.bytes,
     // the output split into sends whose record batches each fit (one request may hold many batches'
     // output; a transaction holds any number of sends)
-    this.limits ??= new TopicLimits(() => this.kafka.admin(), { log: this.o.log });
     const { sends } = await sizedSends(group.flatMap((r) => r.messages), this.limits, this.o.log);
     await this.connect();
     const tx = await this.producer!.transaction();

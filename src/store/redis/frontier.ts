@@ -2,6 +2,7 @@
 import type { Cluster, Redis } from 'ioredis';
 import { decodeFrontierEntry, encodeFrontierEntry, type FrontierEntry, type FrontierPort } from '../../pipeline/decision-frontier.js';
 import type { RedisKeys } from './keys.js';
+import { inStore } from './store-errors.js';
 
 export class RedisFrontier implements FrontierPort {
   private readonly key: string;
@@ -11,11 +12,11 @@ export class RedisFrontier implements FrontierPort {
   }
 
   async read(): Promise<Map<number, FrontierEntry>> {
-    const all = await this.client.hgetall(this.key);
+    const all = await inStore('frontier read', () => this.client.hgetall(this.key));
     return new Map(Object.entries(all).map(([p, v]) => [Number(p), decodeFrontierEntry(v)]));
   }
 
   async write(partition: number, entry: FrontierEntry): Promise<void> {
-    await this.client.hset(this.key, String(partition), encodeFrontierEntry(entry));
+    await inStore('frontier write', () => this.client.hset(this.key, String(partition), encodeFrontierEntry(entry)));
   }
 }

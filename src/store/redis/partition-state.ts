@@ -38,6 +38,7 @@ import type { Cluster, Redis } from 'ioredis';
 import type { RedisKeys } from './keys.js';
 import { roundTrip, type Command } from './round-trip.js';
 import { defineScripts } from './script-loader.js';
+import { inStore, storeError } from './store-errors.js';
 
 /** A save or a claim by a process whose epoch is no longer the partition's newest. */
 export class PartitionFencedError extends Error {
@@ -166,7 +167,11 @@ export class RedisPartitionState implements PartitionStatePort {
     this.scripts = client as unknown as PartitionScripts;
   }
 
-  async claim(partition: string): Promise<PartitionSnapshot> {
+  claim(partition: string): Promise<PartitionSnapshot> {
+    return inStore('claim-partition', () => this.load(partition));
+  }
+
+  private async load(partition: string): Promise<PartitionSnapshot> {
     const [epoch, flat, meta] = await this.scripts.claimPartition(this.keys.partition(partition));
     const offsets: [string, number][] = [];
     for (let i = 0; i + 1 < flat.length; i += 2) offsets.push([flat[i]!, Number(flat[i + 1])]);
@@ -194,7 +199,7 @@ export class RedisPartitionState implements PartitionStatePort {
       } catch (err) {
         const fenced = err instanceof Error ? /^FENCED (\d+)/.exec(err.message) : null;
         if (fenced) throw new PartitionFencedError(partition, epoch, Number(fenced[1]));
-        throw err;
+        throw storeError(err, 'save-partition');
       }
     }
   }

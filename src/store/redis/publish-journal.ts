@@ -9,6 +9,7 @@
  */
 import type { Cluster, Redis } from 'ioredis';
 import type { RedisKeys } from './keys.js';
+import { inStore } from './store-errors.js';
 
 const JOURNAL_TTL_MS = 7 * 86_400_000;
 
@@ -26,15 +27,15 @@ export class PublishJournal {
   constructor(private readonly client: Redis | Cluster, private readonly keys: RedisKeys) {}
 
   async record(source: string, entry: JournalEntry): Promise<void> {
-    await this.client.set(this.keys.publishJournal(source), JSON.stringify(entry), 'PX', JOURNAL_TTL_MS);
+    await inStore('journal record', () => this.client.set(this.keys.publishJournal(source), JSON.stringify(entry), 'PX', JOURNAL_TTL_MS));
   }
 
   async read(source: string): Promise<JournalEntry | null> {
-    const raw = await this.client.get(this.keys.publishJournal(source));
+    const raw = await inStore('journal read', () => this.client.get(this.keys.publishJournal(source)));
     return raw === null ? null : (JSON.parse(raw) as JournalEntry);
   }
 
   async clear(source: string): Promise<void> {
-    await this.client.del(this.keys.publishJournal(source));
+    await inStore('journal clear', () => this.client.del(this.keys.publishJournal(source)));
   }
 }

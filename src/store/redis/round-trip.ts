@@ -4,12 +4,18 @@
  */
 import calculateSlot from 'cluster-key-slot';
 import type { Cluster, Redis } from 'ioredis';
+import { inStore } from './store-errors.js';
 
 /** A command: method name on the client (built-in or defined script), its arguments, first arg is the routing key. */
 export type Command = [method: string, args: (string | number)[]];
 
-export async function roundTrip(client: Redis | Cluster, commands: Command[]): Promise<unknown[]> {
-  if (commands.length === 0) return [];
+/** Failures come out as CPW400 STORE_UNAVAILABLE or CPW401 STORE_SCRIPT (store-errors.ts). */
+export function roundTrip(client: Redis | Cluster, commands: Command[]): Promise<unknown[]> {
+  if (commands.length === 0) return Promise.resolve([]);
+  return inStore(commands[0]![0], () => send(client, commands));
+}
+
+async function send(client: Redis | Cluster, commands: Command[]): Promise<unknown[]> {
   const groups = groupByNode(client, commands);
   const results = new Array<unknown>(commands.length);
   await Promise.all(

@@ -108,7 +108,8 @@ describe('dead letters that do not fit the dead-letter topic', () => {
     expect(offers.map((m) => (m.json as { id: string }).id).sort()).toEqual(expectedOffers);
     expect(expectedOffers.length).toBeGreaterThan(0);
     const text = await r.processor.metrics.registry.metrics();
-    const metric = (name: string) => Number(text.split('\n').find((l) => l.startsWith(`${name} `))?.split(' ').at(-1) ?? 0);
+    // a metric's samples summed over its label sets
+    const metric = (name: string) => text.split('\n').filter((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`)).reduce((n, l) => n + Number(l.split(' ').at(-1)), 0);
     expect(metric('cpiwatch_events_consumed_total')).toBe(total);
     expect(text).toContain('cpiwatch_events_invalid_total{code="CPW204"} 2');
     expect(text).toContain('cpiwatch_events_invalid_total{code="CPW202"} 3000');

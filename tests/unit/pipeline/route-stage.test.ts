@@ -2,6 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { decodeOpRecord } from '../../../src/pipeline/op-records.js';
 import { sourceWatermarkOf } from '../../../src/pipeline/partition-task.js';
 import { RouteStage } from '../../../src/pipeline/route-stage.js';
+import type { RouteSink } from '../../../src/pipeline/route-stage.js';
+import { curbsideScenario } from '../../../src/samples/curbside-scenario.js';
+import { asMessages } from '../../support/local-run.js';
 import { exampleRules } from '../../support/processor.js';
 
 describe('a routing stage that starts again', () => {
@@ -31,3 +34,30 @@ describe('a routing stage that starts again', () => {
   });
 });
 
+
+describe('a routing batch that fails', () => {
+  it('is undone: routed again it gives the records it would have given the first time (watermarks and marks included)', async () => {
+    const rules = await exampleRules();
+    const events = curbsideScenario({ start: Date.UTC(2026, 0, 5, 12), stores: 2, minutes: 20, seed: 3 }).events.map((e) => e.event);
+    const messages = asMessages(events);
+    const options = { partitions: 3, limits: { maxBytes: 1_048_576 }, clock: () => Number.MAX_SAFE_INTEGER, maxFutureMs: 0 };
+    const sink = (out: string[][], fail = false): RouteSink => ({
+      publish: async () => undefined, deadLetter: async () => undefined,
+      forward: async (records) => { if (fail) throw new Error('the transaction failed'); out.push(records.map((r) => `${r.partition} ${r.value}`)); },
+    });
+    const half = Math.floor(messages.length / 2);
+    const once: string[][] = [];
+    const clean = new RouteStage(rules, options);
+    await clean.processBatch(messages.slice(0, half), 'e:0', { sink: sink(once) });
+    await clean.processBatch(messages.slice(half), 'e:0', { sink: sink(once) });
+
+    const retried: string[][] = [];
+    const stage = new RouteStage(rules, options);
+    await stage.processBatch(messages.slice(0, half), 'e:0', { sink: sink(retried) });
+    await expect(stage.processBatch(messages.slice(half), 'e:0', { sink: sink([], true) })).rejects.toThrow('the transaction failed');
+    stage.abandon('e:0');
+    await stage.processBatch(messages.slice(half), 'e:0', { sink: sink(retried) });
+    expect(retried).toEqual(once);
+    expect(stage.watermark(0)).toBe(clean.watermark(0));
+  });
+});
