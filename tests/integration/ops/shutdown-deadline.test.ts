@@ -1,7 +1,8 @@
 // A graceful stop that cannot finish ends at SHUTDOWN_TIMEOUT anyway: `node bin/cpiwatch.js run`
 // runs on its own redis-server, which is frozen (SIGSTOP: the connection stays open and nothing
 // answers, as a hung Redis host); SIGTERM then finds the processor's stop stuck on Redis, and the
-// process logs what was pending and exits 1 within the deadline, instead of hanging until SIGKILL.
+// process logs what was pending and exits 1 within the deadline, instead of hanging until SIGKILL;
+// and a SIGTERM while the start still waits for that Redis ends in time as well.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createConnection } from 'node:net';
@@ -29,6 +30,7 @@ function redisServer(port: number, dir: string): Promise<ChildProcess> {
 describe('shutdown deadline', () => {
   const children: Child[] = [];
   let redis: ChildProcess | undefined;
+  let redisPort = 0;
   const dir = mkdtempSync(join(tmpdir(), 'cpiwatch-deadline-redis-'));
   const { settings, topics } = testSettings('deadline');
 
@@ -47,10 +49,10 @@ describe('shutdown deadline', () => {
   });
 
   it('a stop stuck on a frozen Redis exits 1 at SHUTDOWN_TIMEOUT, naming what was pending', async () => {
-    const port = await freePort();
-    redis = await redisServer(port, dir);
+    redisPort = await freePort();
+    redis = await redisServer(redisPort, dir);
     await createProcessorTopics(topics, 1);
-    const child = startChild(childEnv(settings, { REDIS_URL: `redis://127.0.0.1:${port}`, SHUTDOWN_TIMEOUT: `${SHUTDOWN_TIMEOUT_MS}ms` }));
+    const child = startChild(childEnv(settings, { REDIS_URL: `redis://127.0.0.1:${redisPort}`, SHUTDOWN_TIMEOUT: `${SHUTDOWN_TIMEOUT_MS}ms` }));
     children.push(child);
     await child.waitForLog('processor started', 45_000);
 
@@ -72,5 +74,35 @@ describe('shutdown deadline', () => {
     console.log(`[shutdown-deadline] reason: ${String(timedOut!.reason)}`);
     expect(String(timedOut!.reason)).toMatch(/^still pending: the processor \(/);
     expect(child.logs.some((l) => l.msg === 'shut down cleanly')).toBe(false);
+  });
+
+  it('a SIGTERM while the start still waits for a frozen Redis ends within SHUTDOWN_TIMEOUT too', async () => {
+    // still frozen from the test before (or frozen now): the start hangs on its first PING
+    if (!redis) {
+      redisPort = await freePort();
+      redis = await redisServer(redisPort, dir);
+    }
+    redis.kill('SIGSTOP');
+    const child = startChild(childEnv(settings, { REDIS_URL: `redis://127.0.0.1:${redisPort}`, SHUTDOWN_TIMEOUT: `${SHUTDOWN_TIMEOUT_MS}ms`, KAFKA_GROUP_ID: `${settings.KAFKA_GROUP_ID}-2` }));
+    children.push(child);
+    await child.waitForLog('effective configuration', 20_000);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(child.logs.some((l) => l.msg === 'processor started')).toBe(false);
+    const signalledAt = Date.now();
+    child.process.kill('SIGTERM');
+    const exit = await Promise.race([
+      child.exited,
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`still running ${SHUTDOWN_TIMEOUT_MS + 5000} ms after SIGTERM`)), SHUTDOWN_TIMEOUT_MS + 5000)),
+    ]);
+    const tookMs = exit.at - signalledAt;
+    console.log(`[shutdown-deadline] during the start: exit ${exit.code} ${tookMs} ms after SIGTERM`);
+    expect(tookMs).toBeLessThan(SHUTDOWN_TIMEOUT_MS + 1000);
+    // whether the stop got stuck depends on whether the PING was queued yet: either a clean stop, or
+    // exit 1 at the deadline with the reason; never a hang and never 0 without 'shut down cleanly'
+    if (exit.code === 0) expect(child.logs.some((l) => l.msg === 'shut down cleanly')).toBe(true);
+    else {
+      expect(exit.code).toBe(1);
+      expect(String(child.logs.find((l) => l.msg === 'graceful shutdown timed out')?.reason)).toMatch(/^still pending: the processor/);
+    }
   });
 });
