@@ -49,3 +49,21 @@ export function stepResult(p: StepParts): BatchResult {
     timings: p.timings ?? { windowUpdateMs: 0, decideMs: 0, publishMs: 0 },
   };
 }
+
+/** Two results of the same partition's batches as one (a failed commit's batch reported with its retry). */
+export function mergeResults(a: BatchResult, b: BatchResult): BatchResult {
+  const counts = { ...a.counts };
+  for (const k of Object.keys(counts) as (keyof BatchResult['counts'])[]) counts[k] += b.counts[k];
+  return {
+    counts,
+    deadLetters: [...a.deadLetters, ...b.deadLetters],
+    published: [...a.published, ...b.published],
+    skippedReplays: a.skippedReplays + b.skippedReplays,
+    evaluations: [...a.evaluations, ...b.evaluations],
+    filteredOut: [...a.filteredOut, ...b.filteredOut],
+    cpiIssues: [...a.cpiIssues, ...b.cpiIssues],
+    lateEvents: [...a.lateEvents, ...b.lateEvents],
+    traceparents: [...a.traceparents, ...b.traceparents],
+    timings: { windowUpdateMs: a.timings.windowUpdateMs + b.timings.windowUpdateMs, decideMs: a.timings.decideMs + b.timings.decideMs, publishMs: a.timings.publishMs + b.timings.publishMs },
+  };
+}

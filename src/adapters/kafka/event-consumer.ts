@@ -212,7 +212,7 @@ export class EventConsumer {
     }
   }
 
-  /** One attempt at some of a batch's messages; null when an earlier attempt had committed them. */
+  /** One attempt at some of a batch's messages; null when nothing is left to report (an earlier attempt committed them). */
   private async attempt(payload: EachBatchPayload, messages: RawMessage[], attempt: number): Promise<BatchResult | null> {
     const { batch, heartbeat } = payload;
     const o = this.options;
@@ -227,12 +227,12 @@ export class EventConsumer {
     const keepAlive = setInterval(() => { heartbeat().catch(() => undefined); }, 1000);
     try {
       const out = await o.exactlyOnce.process({ topic: batch.topic, partition: batch.partition, messages, firstOffset: first, lastOffset: last });
-      if (out === 'committed-earlier') {
+      if (!out.committed) this.plainCommits.add(batch.topic, batch.partition, last + 1);
+      const result = out.result;
+      if (!result) {
         endBatchSpan(span, { traceparents: [], counts: {}, offers: 0 });
         return null;
       }
-      if (!out.committed) this.plainCommits.add(batch.topic, batch.partition, last + 1);
-      const result = out.result;
       endBatchSpan(span, { traceparents: result.traceparents, counts: { ...result.counts }, offers: result.published.filter((d) => d.outcome === 'offered').length });
       return result;
     } catch (err) {
@@ -253,8 +253,8 @@ export class EventConsumer {
     for (let attempt = 1; isRunning() && !isStale(); attempt++) {
       try {
         const out = await o.exactlyOnce.isolate({ topic: batch.topic, partition: batch.partition, messages: [message], firstOffset: offset, lastOffset: offset }, error);
-        if (out !== 'committed-earlier') {
-          if (!out.committed) this.plainCommits.add(batch.topic, batch.partition, offset + 1);
+        if (!out.committed) this.plainCommits.add(batch.topic, batch.partition, offset + 1);
+        if (out.result) {
           o.onBatch?.(out.result, { topic: batch.topic, partition: batch.partition, firstOffset: String(offset), lastOffset: String(offset), durationMs: 0, highWatermark: batch.highWatermark });
         }
         resolveOffset(String(offset));

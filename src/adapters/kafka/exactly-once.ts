@@ -32,6 +32,7 @@ import type { BatchResult, DeadLetter, RawMessage } from '../../pipeline/types.j
 import type { JournalEntry, JournalMessage } from '../../store/redis/publish-journal.js';
 import { isPoison, type CpiwatchError } from '../../errors/cpiwatch-error.js';
 import { deadLetterMessages, decisionMessages, divertOversized, refuseOversized, sizedSends, TopicLimits, type MessageLimits, type SinkTopics } from './action-sink.js';
+import { mergeResults } from '../../pipeline/step-result.js';
 import { transactionError } from './kafka-errors.js';
 
 /** What the protocol needs of the publish journal (store/redis/publish-journal.ts). */
@@ -75,7 +76,12 @@ function offerIdOf(value: Buffer): string {
 /** A stage of the engine that processes one partition's batch and hands its output to the sink. */
 export interface BatchProcessor {
   processBatch(messages: RawMessage[], source: string, options: { sink: BatchOutbox }): Promise<BatchResult>;
-  /** The batch's processing or its commit failed: state the stage keeps between batches goes back to before it. */
+  /**
+   * The batch's processing failed, or its commit did not happen: state the stage keeps between
+   * batches goes back to before it (the batch is processed again). A stage without it keeps what a
+   * batch did even when its commit failed (the owners persist their state before the commit, and a
+   * retry skips what they applied): its result is then reported with the retry's.
+   */
   abandon?(source: string): void;
   /** Dead-letters a message that fails for good with `error` (poison), so the partition moves past it. */
   poisoned?(message: RawMessage, error: CpiwatchError, source: string, options: { sink: BatchOutbox }): Promise<BatchResult>;
@@ -167,26 +173,45 @@ export interface ExactlyOnceOptions {
 
 type Unsure = 'assigned' | 'failed' | 'commit-failed';
 
+/** What process() did: `earlier` when an earlier attempt of the batch had committed (its commit call failed after the broker committed). */
+export interface ProcessOutcome {
+  /** What the batch did (with what a failed attempt of it did that stands); null when nothing is left to report. */
+  result: BatchResult | null;
+  /** Whether the offset was committed by a transaction (else the caller commits it). */
+  committed: boolean;
+  earlier?: true;
+}
+
 export class ExactlyOnce {
   private readonly unsure = new Map<string, Unsure>();
+  /** The result of a batch whose commit failed, until it is known whether the broker committed it. */
+  private readonly uncommitted = new Map<string, { result: BatchResult; pipeline: BatchProcessor }>();
 
   constructor(private readonly o: ExactlyOnceOptions) {}
 
   /** Partitions (re)assigned to this process: their journals are checked before their next batch. */
   assigned(topic: string, partitions: number[]): void {
-    for (const p of partitions) this.unsure.set(`${topic}:${p}`, 'assigned');
+    for (const p of partitions) {
+      this.unsure.set(`${topic}:${p}`, 'assigned');
+      this.uncommitted.delete(`${topic}:${p}`);
+    }
   }
 
   /**
-   * Processes one batch. Returns 'committed-earlier' when an earlier attempt of it committed (its
+   * Processes one batch. Returns `earlier` when an earlier attempt of it committed (its
    * commit call failed after the broker had committed); `committed` tells whether the offset was
    * committed by a transaction (else the caller commits it).
    */
-  async process(batch: PartitionBatch, pipeline: BatchProcessor = this.o.pipeline): Promise<{ result: BatchResult; committed: boolean } | 'committed-earlier'> {
+  async process(batch: PartitionBatch, pipeline: BatchProcessor = this.o.pipeline): Promise<ProcessOutcome> {
     const o = this.o;
     const source = `${batch.topic}:${batch.partition}`;
     const state = this.unsure.get(source);
     let carried: JournalEntry | undefined;
+    // a failed commit's batch: reported if the broker had committed it; else undone (and processed
+    // again) by a stage that can, or reported with this batch by one whose state kept it
+    const failed = this.uncommitted.get(source);
+    this.uncommitted.delete(source);
+    let before: BatchResult | undefined;
     if (state) {
       // after an assignment the fetch starts at the committed offset; after a failed attempt nothing
       // of this batch committed, except when the failure was the commit itself: ask the broker, once
@@ -201,8 +226,10 @@ export class ExactlyOnce {
       if (committed > batch.lastOffset) {
         this.unsure.delete(source);
         await o.journal.clear(source).catch(() => undefined);
-        return 'committed-earlier';
+        return { result: failed?.result ?? null, committed: true, earlier: true };
       }
+      if (failed?.pipeline.abandon) failed.pipeline.abandon(source);
+      else before = failed?.result;
       const entry = await o.journal.read(source);
       if (entry && entry.last >= committed) {
         carried = { ...entry, last: batch.lastOffset };
@@ -220,9 +247,10 @@ export class ExactlyOnce {
       result = await pipeline.processBatch(batch.messages, source, { sink: outbox });
     } catch (err) {
       this.unsure.set(source, 'failed');
-      o.pipeline.abandon?.(source);
+      pipeline.abandon?.(source);
       throw err;
     }
+    if (before) result = mergeResults(before, result);
     if (outbox.diverted.length > 0) {
       // counted and logged as dead letters; an offer that did not reach the offers topic is no offer published
       result = { ...result, deadLetters: [...result.deadLetters, ...outbox.diverted], published: result.published.filter((d) => !outbox.divertedOffers.has(d.offerId)) };
@@ -234,7 +262,7 @@ export class ExactlyOnce {
       await o.transactions.commit(messages, { topic: batch.topic, partition: batch.partition, offset: batch.lastOffset + 1 });
     } catch (err) {
       this.unsure.set(source, 'commit-failed');
-      o.pipeline.abandon?.(source);
+      this.uncommitted.set(source, { result, pipeline });
       await o.transactions.reset().catch((e: Error) => o.log.warn({ err: e.message }, 'transactional producer reset failed'));
       throw err;
     }
@@ -248,9 +276,10 @@ export class ExactlyOnce {
    * dead letter, with the error's code and reason, goes out in a transaction with the offset after
    * it, and the partition moves on.
    */
-  isolate(batch: PartitionBatch, error: CpiwatchError): Promise<{ result: BatchResult; committed: boolean } | 'committed-earlier'> {
+  isolate(batch: PartitionBatch, error: CpiwatchError): Promise<ProcessOutcome> {
     const stage = this.o.pipeline;
     return this.process(batch, {
+      ...(stage.abandon ? { abandon: (source: string) => stage.abandon!(source) } : {}),
       processBatch: async (messages, source, options) => {
         if (stage.poisoned) return stage.poisoned(messages[0]!, error, source, options);
         const letter: DeadLetter = { message: messages[0]!, code: error.code, reason: error.message };

@@ -140,6 +140,13 @@ describe('dependencies unavailable', () => {
     await produce(topics.events, asProduced(scenario.rest));
     await waitFor(async () => !(await readyz(port)).body.checks.redis!.ok, { timeoutMs: 20_000, what: 'not ready while Redis is down' });
     await waitFor(async () => ((await processor.metrics.batchErrors.get()).values[0]?.value ?? 0) > 0, { timeoutMs: 20_000, what: 'a failed batch' });
+    // the failing batch is named: its partition, the code of a store outage, since when
+    const stuck = await waitFor(async () => {
+      const c = (await readyz(port)).body.checks.partitions;
+      return c && !c.ok ? c.detail : undefined;
+    }, { timeoutMs: 20_000, what: 'the stuck partition on /readyz' });
+    expect(stuck).toMatch(/:\d+ stuck at offsets \d+\.\.\d+ since \d{4}-\d\d-\d\dT[^ ]+ \(\d+s, \d+ attempts\): CPW400 state store unavailable/);
+    expect((await processor.metrics.batchErrors.get()).values.every((v) => v.labels.retriable === 'true' && v.labels.code === 'CPW400')).toBe(true);
     await sleep(1000);
     redis = await redisServer(redisPort);
     await waitFor(async () => (await readyz(port)).status === 200, { timeoutMs: 30_000, what: 'ready again' });

@@ -138,7 +138,7 @@ async function run(input: RawMessage[][], ruleSet: RuleSet, stores: string[], cr
         injector.seen = [];
         const first = position[group][p]!;
         const out = await once.process({ topic, partition: p, messages, firstOffset: first, lastOffset: first + messages.length - 1 });
-        if (out !== 'committed-earlier' && !out.committed) kafka.committed[group][p] = first + messages.length; // the plain offset commit
+        if (!out.committed) kafka.committed[group][p] = first + messages.length; // the plain offset commit
         steps[batchNo] = injector.seen;
         position[group][p] = first + messages.length;
         batchNo += 1;

@@ -26,6 +26,8 @@ class ModelTransactions implements TransactionPort {
   committed = 0;
   /** The next commit is prepared, then its call fails. */
   failAfterPrepare = false;
+  /** The next commit fails before anything is prepared (the transaction is aborted). */
+  failCommit = false;
   /** The next reset fails (the coordinator cannot be reached) and leaves the producer disconnected. */
   failReset = false;
   private connected = true;
@@ -33,6 +35,10 @@ class ModelTransactions implements TransactionPort {
 
   async commit(messages: TopicMessages[], offset: { offset: number }): Promise<void> {
     if (!this.connected) this.newEpoch();
+    if (this.failCommit) {
+      this.failCommit = false;
+      throw new Error('Produce: NOT_ENOUGH_REPLICAS');
+    }
     if (this.failAfterPrepare) {
       this.failAfterPrepare = false;
       this.prepared = { messages, offset: offset.offset };
@@ -69,20 +75,10 @@ class ModelJournal implements JournalPort {
   async clear(source: string): Promise<void> { this.entries.delete(source); }
 }
 
-describe('exactly-once: a commit that fails after the coordinator prepared it', () => {
-  let rule: CompiledRule;
-  beforeAll(async () => {
-    const loaded = await loadRuleSet(['rules/curbside.yaml']);
-    if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
-    rule = loaded.ruleSet.rules[0]!;
-  });
-
-  it('publishes each offer once: the retry reads the committed offset only after the new epoch settled the commit', async () => {
-    const tx = new ModelTransactions();
-    const journal = new ModelJournal();
-    // the pipeline: one offer per message, published unless the ledger holds it as published
-    const ledger = new Set<string>();
-    const pipeline = {
+/** The pipeline: one offer per message, published unless its ledger holds it as published (its state outlives a failed commit, as the owners' does). */
+function offerPerMessage(rule: CompiledRule) {
+  const ledger = new Set<string>();
+  return {
       async processBatch(messages: RawMessage[], _source: string, { sink }: { sink: BatchOutbox }): Promise<BatchResult> {
         const published: Decision[] = [];
         for (const m of messages) {
@@ -97,6 +93,20 @@ describe('exactly-once: a commit that fails after the coordinator prepared it', 
         return stepResult({ consumed: messages.length, deadLetters: [], cpiIssues: [], task: null, published, skippedReplays: 0, filteredOut: [], topic: 'ops' });
       },
     };
+}
+
+describe('exactly-once: a commit that fails after the coordinator prepared it', () => {
+  let rule: CompiledRule;
+  beforeAll(async () => {
+    const loaded = await loadRuleSet(['rules/curbside.yaml']);
+    if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
+    rule = loaded.ruleSet.rules[0]!;
+  });
+
+  it('publishes each offer once: the retry reads the committed offset only after the new epoch settled the commit', async () => {
+    const tx = new ModelTransactions();
+    const journal = new ModelJournal();
+    const pipeline = offerPerMessage(rule);
     const once = new ExactlyOnce({ pipeline, journal, transactions: tx, topics: TOPICS, committedOffset: async () => tx.committed, log: createLogger('silent') });
     const batch = (first: number, ids: string[]) => ({
       topic: 'ops', partition: 0, firstOffset: first, lastOffset: first + ids.length - 1,
@@ -109,12 +119,40 @@ describe('exactly-once: a commit that fails after the coordinator prepared it', 
     tx.failReset = true; // and the reset right after it fails too
     await expect(once.process(batch(2, ['c', 'd']))).rejects.toThrow('EndTxn');
     // the consumer retries the same batch: the commit it could not confirm has completed by now
-    expect(await once.process(batch(2, ['c', 'd']))).toBe('committed-earlier');
+    // ... and what that attempt did is reported now (the offers it published are counted once)
+    const earlier = await once.process(batch(2, ['c', 'd']));
+    expect(earlier).toMatchObject({ committed: true, earlier: true });
+    expect(earlier.result?.published.map((d) => d.offerId)).toHaveLength(2);
     expect(await once.process(batch(4, ['e']))).toMatchObject({ committed: true });
 
     const offers = tx.output.filter((t) => t.topic === TOPICS.offers).flatMap((t) => t.messages.map((m) => (JSON.parse(String(m.value)) as { id: string }).id));
     expect(offers).toHaveLength(5);
     expect(new Set(offers).size).toBe(5);
     expect(tx.committed).toBe(5);
+  });
+
+  it('counts each published offer once: a failed commit\'s offers are reported with the retry that carries them, or with the retry that finds them committed', async () => {
+    const tx = new ModelTransactions();
+    const once = new ExactlyOnce({ pipeline: offerPerMessage(rule), journal: new ModelJournal(), transactions: tx, topics: TOPICS, committedOffset: async () => tx.committed, log: createLogger('silent') });
+    const batch = (first: number, ids: string[]) => ({
+      topic: 'ops', partition: 0, firstOffset: first, lastOffset: first + ids.length - 1,
+      messages: ids.map((id, i) => ({ value: Buffer.from(id), origin: { topic: 'ops', partition: 0, offset: first + i } })),
+    });
+    const counted: string[] = [];
+    const report = (out: Awaited<ReturnType<ExactlyOnce['process']>>) => counted.push(...(out.result?.published.map((d) => d.offerId) ?? []));
+    once.assigned('ops', [0]);
+    report(await once.process(batch(0, ['a', 'b'])));
+    // aborted: the retry publishes nothing new (the ledger has them) but carries them into its transaction
+    tx.failCommit = true;
+    await expect(once.process(batch(2, ['c', 'd']))).rejects.toThrow('NOT_ENOUGH_REPLICAS');
+    report(await once.process(batch(2, ['c', 'd'])));
+    // committed although the call failed: the retry finds it committed
+    tx.failAfterPrepare = true;
+    await expect(once.process(batch(4, ['e', 'f']))).rejects.toThrow('EndTxn');
+    report(await once.process(batch(4, ['e', 'f'])));
+    report(await once.process(batch(6, ['g'])));
+    const offers = tx.output.filter((t) => t.topic === TOPICS.offers).flatMap((t) => t.messages.map((m) => (JSON.parse(String(m.value)) as { id: string }).id));
+    expect(offers.sort()).toEqual(['a', 'b', 'c', 'd', 'e', 'f', 'g']);
+    expect(counted.sort()).toEqual(offers);
   });
 });
