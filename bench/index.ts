@@ -280,6 +280,8 @@ interface ThroughputRun {
   offers: number;
   /** Offers on the offers topic read committed at that moment, and how many distinct ids among them. */
   offersOnTopic: number; distinctOffersOnTopic: number;
+  /** cpiwatch_batch_errors_total at the end: failed attempts at a batch (retried or split); 0 expected. */
+  batchErrors: number;
   redisUsedMemoryBytes: number; redisKeys: number; scopes: number; redisBytesPerThousandScopes: number;
   /** CPU seconds used during the run by cpiwatch, redis-server and the Kafka broker (2 cores: 2 s per second at most). */
   cpuSeconds: { cpiwatch: number; redis: number; kafka: number; machine: number };
@@ -306,6 +308,7 @@ async function throughput(brokers: string[], redis: RedisServer, topic: string, 
   let seen = 0;
   const deadline = Date.now() + 30 * 60_000;
   let offers = 0;
+  let batchErrors = 0;
   try {
     while (seen < total) {
       if (child.proc.exitCode !== null) throw new Error(`cpiwatch exited with ${child.proc.exitCode}; see ${WORK_DIR}`);
@@ -332,6 +335,7 @@ async function throughput(brokers: string[], redis: RedisServer, topic: string, 
     }
   } finally {
     offers = (await child.metric('cpiwatch_offers_total')) ?? offers;
+    batchErrors = (await child.metric('cpiwatch_batch_errors_total')) ?? batchErrors;
     cpiwatchCpu = cpuSeconds(child.proc.pid) || cpiwatchCpu;
     await child.stop();
   }
@@ -348,7 +352,7 @@ async function throughput(brokers: string[], redis: RedisServer, topic: string, 
   const used = after.usedMemory - before.usedMemory;
   return {
     engine, events: total, seconds, eventsPerSecond: total / seconds, peakRssBytes: child.peakRss(), offers,
-    offersOnTopic: onTopic.length, distinctOffersOnTopic: new Set(onTopic).size,
+    offersOnTopic: onTopic.length, distinctOffersOnTopic: new Set(onTopic).size, batchErrors,
     redisUsedMemoryBytes: used, redisKeys: after.keys, scopes, redisBytesPerThousandScopes: Math.round(used / (scopes / 1000)),
     cpuSeconds: Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, Math.round(v * 10) / 10])) as ThroughputRun['cpuSeconds'],
     loadAverage: os.loadavg(),
@@ -594,7 +598,7 @@ async function main(): Promise<void> {
         for (let r = 1, k = 0; r <= RUNS; r++) for (const keying of KEYINGS) for (const engine of ENGINES) {
           const t = await throughput(brokers, redis, topicOf(keying), total, scopes, ++k, engine);
           runs.get(keying)!.push(t);
-          log(`cpiwatch run ${r} (ENGINE=${engine}, keyed by ${keying}): ${total} events in ${t.seconds.toFixed(1)} s = ${Math.round(t.eventsPerSecond)} events/s, peak RSS ${mb(t.peakRssBytes)}, Redis ${mb(t.redisUsedMemoryBytes)} (${t.redisBytesPerThousandScopes} bytes per 1,000 scopes), ${t.offers} offers (${t.offersOnTopic} on the topic, ${t.distinctOffersOnTopic} distinct); CPU s: cpiwatch ${t.cpuSeconds.cpiwatch}, redis ${t.cpuSeconds.redis}, kafka ${t.cpuSeconds.kafka}, machine ${t.cpuSeconds.machine} of ${(2 * t.seconds).toFixed(0)}`);
+          log(`cpiwatch run ${r} (ENGINE=${engine}, keyed by ${keying}): ${total} events in ${t.seconds.toFixed(1)} s = ${Math.round(t.eventsPerSecond)} events/s, peak RSS ${mb(t.peakRssBytes)}, Redis ${mb(t.redisUsedMemoryBytes)} (${t.redisBytesPerThousandScopes} bytes per 1,000 scopes), ${t.offers} offers (${t.offersOnTopic} on the topic, ${t.distinctOffersOnTopic} distinct), ${t.batchErrors} failed batch attempts; CPU s: cpiwatch ${t.cpuSeconds.cpiwatch}, redis ${t.cpuSeconds.redis}, kafka ${t.cpuSeconds.kafka}, machine ${t.cpuSeconds.machine} of ${(2 * t.seconds).toFixed(0)}`);
         }
         for (const [keying, list] of runs) {
           const main = list.filter((r) => r.engine === ENGINES[0]);
@@ -643,6 +647,7 @@ async function main(): Promise<void> {
   if (t) {
     console.log(`| peak RSS of cpiwatch run | ${mb(Math.max(...t.runs.map((r) => r.peakRssBytes)))} | |`);
     console.log(`| offers: cpiwatch_offers_total / on the offers topic (read committed, distinct) | ${t.runs.map((r) => `${r.offers} / ${r.offersOnTopic} (${r.distinctOffersOnTopic})`).join(', ')} | equal, none twice |`);
+    console.log(`| failed batch attempts (cpiwatch_batch_errors_total) | ${t.runs.map((r) => r.batchErrors).join(', ')} | 0 |`);
     console.log(`| Redis used_memory per 1,000 scopes | ${(median(t.runs.map((r) => r.redisBytesPerThousandScopes)) / 1024).toFixed(0)} KB | |`);
   }
   for (const nv of naiveRuns) {

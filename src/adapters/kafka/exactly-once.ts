@@ -22,18 +22,15 @@
  * consumer session timeout, so a process that stalls mid-transaction until its partitions move has
  * its transaction aborted by the coordinator. See docs/performance.md, "Crash safety".
  */
-import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
-import type { Kafka, Producer, TopicMessages } from 'kafkajs';
+import type { TopicMessages } from 'kafkajs';
 import type { Decision } from '../../actions/decision.js';
 import type { Logger } from '../../ops/logger.js';
 import type { ForwardedRecord, RouteSink } from '../../pipeline/route-stage.js';
 import type { BatchResult, DeadLetter, RawMessage } from '../../pipeline/types.js';
 import type { JournalEntry, JournalMessage } from '../../store/redis/publish-journal.js';
-import { isPoison, type CpiwatchError } from '../../errors/cpiwatch-error.js';
-import { deadLetterMessages, decisionMessages, divertOversized, refuseOversized, sizedSends, TopicLimits, type MessageLimits, type SinkTopics } from './action-sink.js';
+import type { CpiwatchError } from '../../errors/cpiwatch-error.js';
+import { deadLetterMessages, decisionMessages, divertOversized, refuseOversized, type MessageLimits, type SinkTopics } from './action-sink.js';
 import { mergeResults } from '../../pipeline/step-result.js';
-import { transactionError } from './kafka-errors.js';
 
 /** What the protocol needs of the publish journal (store/redis/publish-journal.ts). */
 export interface JournalPort {
@@ -42,7 +39,7 @@ export interface JournalPort {
   clear(source: string): Promise<void>;
 }
 
-/** What the protocol needs of Kafka transactions (KafkaTransactions below; tests use a model). */
+/** What the protocol needs of Kafka transactions (kafka-transactions.ts; tests use a model). */
 export interface TransactionPort {
   /** One transaction: the messages and the consumer offset (the next offset to read), committed. */
   commit(messages: TopicMessages[], offset: { topic: string; partition: number; offset: number }): Promise<void>;
@@ -297,157 +294,4 @@ export function poisonResult(letter: DeadLetter, consumed = 1): BatchResult {
     deadLetters: [letter], published: [], skippedReplays: 0, evaluations: [], filteredOut: [], cpiIssues: [], lateEvents: [], traceparents: [],
     timings: { windowUpdateMs: 0, decideMs: 0, publishMs: 0 },
   };
-}
-
-/** A process-unique transactional id (no two live processes may share one: they would fence each other). */
-export function transactionalIdFor(clientId: string, groupId: string): string {
-  return `${clientId}-${groupId}-${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
-}
-
-interface CommitRequest {
-  messages: TopicMessages[];
-  offset: { topic: string; partition: number; offset: number };
-  resolve: () => void;
-  reject: (err: unknown) => void;
-}
-
-/**
- * Kafka transactions on one transactional producer. One transaction at a time; the batches of other
- * partitions that finish meanwhile go together into the next one (group commit: one transaction's
- * round trips for many batches, instead of a queue of transactions in a burst of offers).
- */
-export class KafkaTransactions implements TransactionPort {
-  private producer?: Producer;
-  private connected?: Promise<void>;
-  private pending: CommitRequest[] = [];
-  private draining?: Promise<void>;
-  private inFlight?: Promise<void>;
-  private resetting?: Promise<void>;
-  /** max.message.bytes of the topics sent to, read once per topic (action-sink.ts). */
-  readonly limits: TopicLimits;
-
-  constructor(private readonly kafka: Kafka, private readonly o: {
-    transactionalId: string; groupId: string; transactionTimeoutMs: number; log: Logger;
-    /** Which topics carry offers and dead letters (a failure's code says what could not be written). */
-    topics?: Pick<SinkTopics, 'offers' | 'deadLetters'>;
-    /** After each committed transaction: how many batches it carried and how long it took. */
-    onCommitted?: (batches: number, ms: number) => void;
-  }) {
-    this.limits = new TopicLimits(() => this.kafka.admin(), { log: this.o.log });
-  }
-
-  private create(): Producer {
-    return this.kafka.producer({
-      transactionalId: this.o.transactionalId,
-      transactionTimeout: this.o.transactionTimeoutMs,
-      idempotent: true,
-      maxInFlightRequests: 1,
-      // quick: right after a commit the coordinator answers CONCURRENT_TRANSACTIONS for a few ms
-      retry: { retries: 12, initialRetryTime: 10, maxRetryTime: 1_000 },
-    });
-  }
-
-  /** Connects (and initialises the transactional id, which fences an earlier epoch of it). */
-  async connect(): Promise<void> {
-    if (!this.producer) this.producer = this.create();
-    this.connected ??= this.producer.connect();
-    try {
-      await this.connected;
-    } catch (err) {
-      this.connected = undefined;
-      throw err;
-    }
-  }
-
-  commit(messages: TopicMessages[], offset: { topic: string; partition: number; offset: number }): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.pending.push({ messages, offset, resolve, reject });
-      this.draining ??= this.drain().finally(() => { this.draining = undefined; });
-    });
-  }
-
-  private async drain(): Promise<void> {
-    while (this.pending.length > 0) {
-      await this.resetting;
-      const group = this.pending.splice(0);
-      const started = performance.now();
-      this.inFlight = this.transaction(group);
-      try {
-        await this.inFlight;
-        this.o.onCommitted?.(group.length, performance.now() - started);
-        for (const r of group) r.resolve();
-      } catch (err) {
-        const coded = transactionError(err, this.contents(group));
-        // a record refused in a group commit: each batch alone, so that only the batch that made it fails
-        if (group.length > 1 && isPoison(coded)) await this.oneByOne(group);
-        else for (const r of group) r.reject(coded);
-      } finally {
-        this.inFlight = undefined;
-      }
-    }
-  }
-
-  private async oneByOne(group: CommitRequest[]): Promise<void> {
-    for (const r of group) {
-      const started = performance.now();
-      try {
-        await this.transaction([r]);
-        this.o.onCommitted?.(1, performance.now() - started);
-        r.resolve();
-      } catch (err) {
-        r.reject(transactionError(err, this.contents([r])));
-      }
-    }
-  }
-
-  private contents(group: CommitRequest[]): { offers: number; deadLetters: number; offersTopic: string } {
-    let offers = 0;
-    let deadLetters = 0;
-    for (const r of group) {
-      for (const t of r.messages) {
-        if (t.topic === this.o.topics?.offers) offers += t.messages.length;
-        else if (t.topic === this.o.topics?.deadLetters) deadLetters += t.messages.length;
-      }
-    }
-    return { offers, deadLetters, offersTopic: this.o.topics?.offers ?? 'the offers topic' };
-  }
-
-  private async transaction(group: CommitRequest[]): Promise<void> {
-    // sized before the transaction starts: dead letters fitted to their topic's max.message.bytes,
-    // the output split into sends whose record batches each fit (one request may hold many batches'
-    // output; a transaction holds any number of sends)
-    const { sends } = await sizedSends(group.flatMap((r) => r.messages), this.limits, this.o.log);
-    await this.connect();
-    const tx = await this.producer!.transaction();
-    try {
-      for (const topicMessages of sends) await tx.sendBatch({ acks: -1, topicMessages });
-      const byTopic = new Map<string, { partition: number; offset: string }[]>();
-      for (const { offset: o } of group) byTopic.set(o.topic, [...(byTopic.get(o.topic) ?? []), { partition: o.partition, offset: String(o.offset) }]);
-      await tx.sendOffsets({ consumerGroupId: this.o.groupId, topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) });
-      await tx.commit();
-    } catch (err) {
-      if (tx.isActive()) await tx.abort().catch(() => undefined);
-      throw err;
-    }
-  }
-
-  /** A new producer epoch (after a failed commit); concurrent calls share one reset. */
-  reset(): Promise<void> {
-    this.resetting ??= (async () => {
-      await this.inFlight?.catch(() => undefined);
-      const old = this.producer;
-      this.producer = undefined;
-      this.connected = undefined;
-      await old?.disconnect().catch(() => undefined);
-      await this.connect();
-    })().finally(() => { this.resetting = undefined; });
-    return this.resetting;
-  }
-
-  async disconnect(): Promise<void> {
-    await this.draining?.catch(() => undefined);
-    await this.producer?.disconnect().catch(() => undefined);
-    this.producer = undefined;
-    this.connected = undefined;
-  }
 }
