@@ -269,8 +269,10 @@ export class Processor {
     this.stopSignal?.();
     clearInterval(this.redisTimer);
     this.health.set('kafka', false, 'stopping');
-    await this.stages.stop();
-    await this.email?.stop().catch((err) => this.options.log.warn({ err }, 'e-mail worker stop failed'));
+    await Promise.all([
+      this.stages.stop(),
+      this.email?.stop().catch((err) => this.options.log.warn({ err }, 'e-mail worker stop failed')),
+    ]);
     await this.store.close();
     await this.http?.close();
     this.options.log.info('processor stopped');

@@ -349,8 +349,11 @@ export class StreamStages {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.ticker);
-    await this.routeConsumer?.stop().catch((err) => this.o.log.warn({ err }, 'route consumer stop failed'));
-    await this.ownerConsumer?.stop().catch((err) => this.o.log.warn({ err }, 'owner consumer stop failed'));
+    // both at once: each waits for its fetch in flight
+    await Promise.all([
+      this.routeConsumer?.stop().catch((err) => this.o.log.warn({ err }, 'route consumer stop failed')),
+      this.ownerConsumer?.stop().catch((err) => this.o.log.warn({ err }, 'owner consumer stop failed')),
+    ]);
     await this.routeTx?.disconnect();
     await this.ownerTx?.disconnect();
     await this.marks?.disconnect().catch(() => undefined);

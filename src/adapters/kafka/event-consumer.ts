@@ -84,6 +84,8 @@ export class EventConsumer {
       rebalanceTimeout: 60_000,
       heartbeatInterval: Math.min(3_000, Math.floor((options.sessionTimeoutMs ?? 30_000) / 3)),
       maxBytesPerPartition: 1_048_576,
+      // an idle fetch returns after 1 s (kafkajs: 5 s): a stop waits for the fetch in flight
+      maxWaitTimeInMs: 1000,
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 },
     });
     const { GROUP_JOIN, CRASH, FETCH, HEARTBEAT } = this.consumer.events;

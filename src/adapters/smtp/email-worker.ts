@@ -64,7 +64,7 @@ export class EmailWorker {
   private stopping = false;
 
   constructor(private readonly o: EmailWorkerOptions) {
-    this.consumer = o.kafka.consumer({ groupId: o.groupId, sessionTimeout: 30_000, heartbeatInterval: 3_000 });
+    this.consumer = o.kafka.consumer({ groupId: o.groupId, sessionTimeout: 30_000, heartbeatInterval: 3_000, maxWaitTimeInMs: 1000 });
   }
 
   async start(): Promise<void> {
