@@ -13,6 +13,7 @@ const COMMANDS: Record<string, Command> = {
   backtest: { summary: 'replay recorded events (NDJSON or a Kafka topic range) through the rules; offers on stdout', load: async () => (await import('./commands/backtest.js')).backtestCommand },
   test: { summary: 'run rule unit tests (*.test.yaml) on virtual time', load: async () => (await import('./commands/test.js')).testCommand },
   config: { summary: 'print the effective configuration (environment, CPIWATCH_CONFIG file), secrets masked', load: async () => (await import('./commands/config.js')).configCommand },
+  rebuild: { summary: 'rebuild the state after Redis lost it, from the input topic (no processor may run)', load: async () => (await import('./commands/rebuild.js')).rebuildCommand },
   dlq: { summary: 'list dead letters, or re-publish them after a fix (list|replay)', load: async () => (await import('./commands/dlq.js')).dlqCommand },
   validate: { summary: 'check rule files; every error with file:line:col', load: async () => (await import('./commands/validate.js')).validateCommand },
 };

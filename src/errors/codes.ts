@@ -49,6 +49,7 @@ export const ErrorCodes = {
   STORE_UNAVAILABLE: { code: 'CPW400', retriable: true, message: 'state store unavailable: %s' },
   STORE_SCRIPT: { code: 'CPW401', retriable: false, message: 'state store script %s failed: %s' },
   STATE_LOST: { code: 'CPW402', retriable: false, halts: true, message: 'the state in Redis was lost: %s; processing is stopped until it is rebuilt (docs/operations.md)' },
+  REBUILD_REFUSED: { code: 'CPW403', retriable: false, message: 'cpiwatch rebuild refused: %s' },
 
   // Actions out (CPW5xx)
   OFFER_PUBLISH_FAILED: { code: 'CPW500', retriable: true, message: 'could not publish %s decision(s) to %s: %s' },
