@@ -7,6 +7,7 @@
 import { readCommittedIsSafe } from '../adapters/kafka/read-committed.js';
 import { ErrorCodes } from '../errors/codes.js';
 import { CpiwatchError, messageOf } from '../errors/cpiwatch-error.js';
+import { CpiIssueLog } from '../ops/cpi-issues.js';
 import { StuckPartitions } from '../ops/stuck-partitions.js';
 import type { Cluster, Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
@@ -60,11 +61,13 @@ export class Processor {
   /** Consumer groups whose consumer crashed and has not joined again. */
   private readonly crashed = new Set<string>();
   private readonly stuck = new StuckPartitions();
+  private readonly cpiIssues: CpiIssueLog;
   private joined = false;
 
   constructor(private readonly options: ProcessorOptions) {
     const s = options.settings;
     const log = options.log;
+    this.cpiIssues = new CpiIssueLog(log);
     this.kafka = createKafka(s, log);
     this.redis = connectRedis(s);
     this.redis.on('error', (err: Error) => log.warn({ err: err.message }, 'redis connection error'));
@@ -110,6 +113,7 @@ export class Processor {
       onBatch: (result, meta) => {
         this.metrics.recordBatch(result, meta.durationMs);
         this.lastKafkaContact = Date.now();
+        this.cpiIssues.report(result.cpiIssues);
         for (const late of result.lateEvents) log.info({ eventId: late.eventId, topic: late.origin.topic, partition: late.origin.partition, offset: late.origin.offset }, 'late event not applied');
         for (const dl of result.deadLetters) log.warn({ code: dl.code, reason: dl.reason, topic: dl.message.origin.topic, partition: dl.message.origin.partition, offset: dl.message.origin.offset }, 'event dead-lettered');
         for (const d of result.published) log.info({ offerId: d.offerId, ruleId: d.rule.id, customerId: d.customerId, outcome: d.outcome, reason: d.reason }, d.outcome === 'offered' ? 'offer published' : 'offer suppressed');

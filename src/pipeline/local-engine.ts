@@ -13,12 +13,12 @@ import { decideCandidates, type FactsPort, type FilteredCandidate, type LedgerPo
 import { PartitionTask, type EvaluationRecord, type TaskOutcome, type TaskRules } from './partition-task.js';
 import { SourceRouter } from './route.js';
 import { taskRulesOf } from './task-rules.js';
-import type { DeadLetter, RawMessage } from './types.js';
+import type { CpiIssueRecord, DeadLetter, RawMessage } from './types.js';
 
 export interface EngineStep {
   consumed: number;
   deadLetters: DeadLetter[];
-  cpiIssues: { cpi: string; field: string; eventId: string }[];
+  cpiIssues: CpiIssueRecord[];
   task: TaskOutcome;
   decisions: Decision[];
   filteredOut: FilteredCandidate[];

@@ -13,7 +13,7 @@ import { ErrorCodes } from '../errors/codes.js';
 import { messageOf } from '../errors/cpiwatch-error.js';
 import type { OpRecord } from './op-records.js';
 import { ownerOf } from './owner-of.js';
-import type { DeadLetter, RawMessage } from './types.js';
+import type { CpiIssueRecord, DeadLetter, RawMessage } from './types.js';
 
 export interface RouteOptions {
   limits: DecodeLimits;
@@ -25,7 +25,7 @@ export interface RouteOptions {
 export interface RouteOutcome {
   consumed: number;
   deadLetters: DeadLetter[];
-  cpiIssues: { cpi: string; field: string; eventId: string }[];
+  cpiIssues: CpiIssueRecord[];
   /** Valid events that feed no CPI and carry no fact (nothing to route: applied as they are). */
   unrouted: number;
   /** One record per owner partition that has ops or whose view of this source's watermark moved. */
@@ -80,7 +80,7 @@ export class SourceRouter {
       }
       this.watermark = this.watermark === null ? event.time : Math.max(this.watermark, event.time);
       const derived = deriveOps(event, routing);
-      for (const issue of derived.issues) out.cpiIssues.push({ ...issue, eventId: event.id });
+      for (const issue of derived.issues) out.cpiIssues.push({ ...issue, eventId: event.id, eventType: event.type });
       if (derived.ops.length === 0) out.unrouted += 1;
       const index = new Map<number, number>();
       for (const { tag, op } of derived.ops) {

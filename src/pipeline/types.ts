@@ -48,6 +48,9 @@ export interface FilteredOut {
   facts: Record<string, FactValue> | null;
 }
 
+/** A valid event a CPI could not use: its type lacks the CPI's groupBy, value or join field (CPW206). */
+export interface CpiIssueRecord { cpi: string; field: string; eventId: string; eventType: string }
+
 export interface BatchResult {
   counts: EventCounts;
   deadLetters: DeadLetter[];
@@ -59,7 +62,7 @@ export interface BatchResult {
   /** Candidates the rule's filter on customer facts left out (no decision is recorded for them). */
   filteredOut: FilteredOut[];
   /** CPIs that could not use a valid event (missing groupBy or value field). */
-  cpiIssues: { cpi: string; field: string; eventId: string }[];
+  cpiIssues: CpiIssueRecord[];
   lateEvents: { eventId: string; time: number; origin: EventOrigin }[];
   /** W3C traceparents of the batch's valid events (for the batch span's links). */
   traceparents: string[];
