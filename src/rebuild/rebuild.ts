@@ -77,6 +77,8 @@ export interface RebuildReport {
   /** Input records the processor replays (from the new offsets to the end, today). */
   replay: number;
   warnings: string[];
+  /** How long the rebuild took (ms). */
+  elapsedMs: number;
 }
 
 export interface RebuildOptions {
@@ -169,6 +171,7 @@ function dryCounter(): { count(seeds: LedgerSeed[]): SeedCounts } {
 
 export async function rebuild(o: RebuildOptions): Promise<RebuildReport> {
   const s = o.settings;
+  const started = Date.now();
   const dryRun = o.dryRun ?? false;
   const say = o.progress ?? (() => undefined);
   const keys = new RedisKeys(s.REDIS_PREFIX);
@@ -194,7 +197,7 @@ export async function rebuild(o: RebuildOptions): Promise<RebuildReport> {
       dryRun, prefix: s.REDIS_PREFIX, from: o.fromText, groups,
       topics: { input: s.EVENTS_TOPIC, ops: opsTopic, opsExists, offers: s.OFFERS_TOPIC, decisions: s.DECISIONS_TOPIC },
       marker: { before: null }, removed: { partitionKeys: 0, frontier: 0, offers: 0, histories: 0, budgets: 0, journals: 0, emails: 0, other: 0 },
-      seeded: { offered: 0, suppressed: 0, known: 0 }, read: [], offsets: [], replay: 0, warnings: [],
+      seeded: { offered: 0, suppressed: 0, known: 0 }, read: [], offsets: [], replay: 0, warnings: [], elapsedMs: 0,
     };
     const inputFrom = await fromOffsets(admin, s.EVENTS_TOPIC, o.from);
     const routingBefore = await committed(admin, groups.routing, s.EVENTS_TOPIC);
@@ -260,6 +263,7 @@ export async function rebuild(o: RebuildOptions): Promise<RebuildReport> {
     } catch (err) {
       throw dryRun ? err : new RebuildInterrupted(err);
     }
+    report.elapsedMs = Date.now() - started;
     return report;
   } finally {
     await admin.disconnect().catch(() => undefined);

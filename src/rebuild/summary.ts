@@ -6,7 +6,7 @@ const n = (x: number) => x.toLocaleString('en-US');
 export function formatReport(r: RebuildReport): string {
   const would = r.dryRun ? 'would be ' : '';
   const lines: string[] = [];
-  lines.push(`${r.dryRun ? 'dry run (nothing changed): ' : ''}rebuild of the state under "${r.prefix}" from ${r.from} (input ${r.topics.input}, ops ${r.topics.ops})`);
+  lines.push(`${r.dryRun ? 'dry run (nothing changed): ' : ''}rebuild of the state under "${r.prefix}" from ${r.from} (input ${r.topics.input}, ops ${r.topics.ops}) in ${(r.elapsedMs / 1000).toFixed(1)} s`);
   const m = r.marker.before;
   lines.push(`  state marker before: ${m === null ? 'none (the state was lost)' : m.rebuilding ? `an unfinished rebuild from ${m.rebuilding.from}, started ${m.rebuilding.started}` : `present (state in use since ${m.created})`}`);
   const x = r.removed;

@@ -170,7 +170,7 @@ describe('state lost, then rebuilt from the input topic', () => {
     const rebuilt = await rebuildCli(names, ['--from', 'earliest', '--format', 'json']);
     expect(rebuilt.code, rebuilt.err).toBe(0);
     const report = JSON.parse(rebuilt.out) as RebuildReport;
-    console.log(`[rebuild] ${JSON.stringify({ removed: report.removed, seeded: report.seeded, offsets: report.offsets, replay: report.replay, warnings: report.warnings })}`);
+    console.log(`[rebuild] ${JSON.stringify({ elapsedMs: report.elapsedMs, removed: report.removed, seeded: report.seeded, offsets: report.offsets, replay: report.replay, warnings: report.warnings })}`);
     // every decision published before the loss is known again, as published; each counted once
     const suppressedBefore = decisionsBefore.filter((m) => (m.json as { data: { outcome: string } }).data.outcome === 'suppressed').length;
     expect(report.seeded).toEqual({ offered: before.length, suppressed: suppressedBefore, known: before.length });

@@ -58,7 +58,7 @@ function report(over: Partial<RebuildReport> = {}): RebuildReport {
       { group: 'g', topic: 'events', partitions: [{ partition: 0, before: 1200, after: 0 }, { partition: 1, before: null, after: 0 }] },
       { group: 'g.owners', topic: 'g.ops', partitions: [{ partition: 0, before: 900, after: 1500 }, { partition: 1, before: 800, after: 1510 }] },
     ],
-    replay: 2400, warnings: [], ...over,
+    replay: 2400, warnings: [], elapsedMs: 3250, ...over,
   };
 }
 
@@ -82,7 +82,7 @@ describe('warnings', () => {
 describe('the summary', () => {
   it('says what was removed, kept, re-seeded and reset, per partition, and what comes next', () => {
     expect(formatReport(report())).toBe([
-      'rebuild of the state under "cpw" from earliest (input events, ops g.ops)',
+      'rebuild of the state under "cpw" from earliest (input events, ops g.ops) in 3.3 s',
       '  state marker before: none (the state was lost)',
       '  removed: 6 owner partition key(s), 1 frontier, 0 ledger decision(s), 0 contact histories, 0 budget counter(s), 2 publish journal(s)',
       '  kept: 3 e-mail delivery state(s)',
@@ -101,7 +101,7 @@ describe('the summary', () => {
 
   it('a dry run says so, and how to go on', () => {
     const text = formatReport(report({ dryRun: true, marker: { before: { created: '2026-11-20T00:00:00.000Z', group: 'g.owners' } } }));
-    expect(text.split('\n')[0]).toBe('dry run (nothing changed): rebuild of the state under "cpw" from earliest (input events, ops g.ops)');
+    expect(text.split('\n')[0]).toBe('dry run (nothing changed): rebuild of the state under "cpw" from earliest (input events, ops g.ops) in 3.3 s');
     expect(text).toContain('  state marker before: present (state in use since 2026-11-20T00:00:00.000Z)');
     expect(text).toContain('  would be removed: 6 owner partition key(s)');
     expect(text).toContain('  offsets of g on events (to be set):');
