@@ -1,5 +1,5 @@
-// `node bin/cpiwatch.js run` as a child process with a test's settings, for the shutdown and
-// scale-out tests: its pino lines are collected, and it can be stopped by signal.
+// `node bin/cpiwatch.js run` as a child process with a test's settings, for the shutdown, scale-out
+// and rules-folder tests: its pino lines are collected, and it can be stopped by signal.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,11 +14,17 @@ export interface Child {
   logs: Record<string, unknown>[];
   stderr: string[];
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
+  /** Not exited yet (nor killed by a signal). */
+  running(): boolean;
+  /** The first log line with this `msg`. */
   waitForLog(msg: string, timeoutMs?: number): Promise<Record<string, unknown>>;
+  /** The first log line `match` accepts; `what` names it in the timeout's error. */
+  waitForLogWhere(match: (l: Record<string, unknown>) => boolean, what: string, timeoutMs?: number): Promise<Record<string, unknown>>;
 }
 
-export function startChild(env: Record<string, string>): Child {
-  const child = spawn(process.execPath, [join(ROOT, 'bin/cpiwatch.js'), 'run', '--rules', join(ROOT, 'rules')], {
+/** `cpiwatch run` with `env` over a bare environment (LOG_LEVEL info unless `env` says otherwise), on the shipped rules or `options.rules`. */
+export function startChild(env: Record<string, string>, options: { rules?: string } = {}): Child {
+  const child = spawn(process.execPath, [join(ROOT, 'bin/cpiwatch.js'), 'run', '--rules', options.rules ?? join(ROOT, 'rules')], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', KAFKAJS_NO_PARTITIONER_WARNING: '1', LOG_LEVEL: 'info', HTTP_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -38,12 +44,16 @@ export function startChild(env: Record<string, string>): Child {
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) => {
     child.once('exit', (code, signal) => resolve({ code, signal, at: Date.now() }));
   });
+  const waitForLogWhere: Child['waitForLogWhere'] = (match, what, timeoutMs = 30_000) =>
+    waitFor(() => logs.find(match), { timeoutMs, what: `${what} (stderr: ${stderr.join('').slice(-500)})` });
   return {
     process: child,
     logs,
     stderr,
     exited,
-    waitForLog: (msg, timeoutMs = 30_000) => waitFor(() => logs.find((l) => l.msg === msg), { timeoutMs, what: `log "${msg}" (stderr: ${stderr.join('').slice(-500)})` }),
+    running: () => child.exitCode === null && child.signalCode === null,
+    waitForLog: (msg, timeoutMs) => waitForLogWhere((l) => l.msg === msg, `log "${msg}"`, timeoutMs),
+    waitForLogWhere,
   };
 }
 

@@ -2,28 +2,18 @@
 // not-ready with the reason, retries with backoff (counted and logged), never exits, and resumes by
 // itself when Kafka or Redis come back. Kafka is reached through a TCP relay on a free port that
 // is opened late; Redis is a redis-server the test starts, stops and restarts on a free port.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createConnection, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Processor } from '../../../src/app/processor.js';
 import { createLogger } from '../../../src/ops/logger.js';
-import { produce, services, sleep, waitFor, waitForMessages } from '../../support/index.js';
+import { freePort, produce, services, sleep, waitFor, waitForMessages } from '../../support/index.js';
 import { createProcessorTopics, exampleRules, testSettings } from '../../support/processor.js';
+import { startRedisServer } from '../../support/redis-server.js';
 import { asProduced, opsScenario, uninterrupted } from './scenario.js';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** A TCP relay from a local port to the real broker (bootstrap only: the broker advertises itself). */
 async function relay(port: number, target: string): Promise<{ close: () => Promise<void> }> {
@@ -44,15 +34,7 @@ const redisDirs = new Map<number, string>();
 function redisServer(port: number): Promise<ChildProcess> {
   const dir = redisDirs.get(port) ?? mkdtempSync(join(tmpdir(), 'cpiwatch-lifecycle-redis-'));
   redisDirs.set(port, dir);
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always'], { stdio: 'ignore' });
-  return waitFor(async () => {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = createConnection({ host: '127.0.0.1', port }, () => { s.write('PING\r\n'); });
-      s.on('data', (d) => { resolve(String(d).startsWith('+PONG')); s.destroy(); });
-      s.on('error', () => resolve(false));
-    });
-    return ok ? child : undefined;
-  }, { timeoutMs: 10_000, what: `redis-server on ${port}` });
+  return startRedisServer(port, dir, ['--appendfsync', 'always']);
 }
 
 async function stopChild(child: ChildProcess | undefined): Promise<void> {

@@ -12,8 +12,7 @@ import { connectRedis } from '../../../src/store/redis/connect.js';
 import { RedisStore } from '../../../src/store/redis/redis-store.js';
 import { offerLedgerContract } from '../../contract/offer-ledger.contract.js';
 import { deleteKeys, redisClient, services, uniqueId } from '../../support/index.js';
-import { exampleRules } from '../../support/processor.js';
-import { offersOnStore, opsScenario, uninterrupted } from './scenario.js';
+import { expectInMemoryOffersOn } from '../../support/offers-on-redis.js';
 
 const user = uniqueId('cpw-acl');
 const password = randomBytes(12).toString('hex');
@@ -60,17 +59,7 @@ describe('the cpiwatch ACL user', () => {
   });
 
   it('runs the pipeline on the curbside scenario with the same offers as the in-memory store', async () => {
-    const ruleSet = await exampleRules();
-    const scenario = opsScenario(prefix);
-    const client = connectRedis(aclSettings());
-    const store = new RedisStore(client, prefix);
-    try {
-      const offers = await offersOnStore(client, prefix, ruleSet, scenario);
-      expect(offers.length).toBeGreaterThan(5);
-      expect(offers).toEqual((await uninterrupted(ruleSet, scenario)).offered.map((d) => d.offerId).sort());
-    } finally {
-      await store.close();
-    }
+    await expectInMemoryOffersOn(aclSettings());
   });
 
   it('is refused everything else', async () => {

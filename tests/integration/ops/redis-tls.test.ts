@@ -16,8 +16,7 @@ import { connectRedis } from '../../../src/store/redis/connect.js';
 import { RedisStore } from '../../../src/store/redis/redis-store.js';
 import { offerLedgerContract } from '../../contract/offer-ledger.contract.js';
 import { freePort, makeTestTls, uniqueId, waitFor } from '../../support/index.js';
-import { exampleRules } from '../../support/processor.js';
-import { offersOnStore, opsScenario, uninterrupted } from './scenario.js';
+import { expectInMemoryOffersOn } from '../../support/offers-on-redis.js';
 
 const tls = makeTestTls('redis-tls');
 let server: TlsRedis;
@@ -130,18 +129,7 @@ offerLedgerContract('redis over TLS (rediss:// + REDIS_TLS_CA_FILE)', async () =
 
 describe('Redis over TLS', () => {
   it('runs the pipeline on the curbside scenario with the same offers as the in-memory store', async () => {
-    const prefix = uniqueId('tls-pipe');
-    const ruleSet = await exampleRules();
-    const scenario = opsScenario(prefix);
-    const client = connectRedis(tlsSettings(prefix));
-    const store = new RedisStore(client, prefix);
-    try {
-      const offers = await offersOnStore(client, prefix, ruleSet, scenario);
-      expect(offers.length).toBeGreaterThan(5);
-      expect(offers).toEqual((await uninterrupted(ruleSet, scenario)).offered.map((d) => d.offerId).sort());
-    } finally {
-      await store.close();
-    }
+    await expectInMemoryOffersOn(tlsSettings(uniqueId('tls-pipe')));
   });
 
   it('has no plaintext way in: a redis:// client on the same port is dropped', async () => {

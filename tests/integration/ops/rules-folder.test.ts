@@ -3,7 +3,7 @@
 // good on the FIFO: later edits and SIGHUP ignored, and SIGTERM never finished), an edit of a real
 // rule file is still applied, SIGHUP still reloads, and SIGTERM ends the process cleanly in time.
 // A start with them already there is refused with CPW321 naming both (and does not block either).
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { closeSync, constants, openSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readFile, realpath, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deleteTopics, waitFor } from '../../support/index.js';
 import { createProcessorTopics, testSettings } from '../../support/processor.js';
-import { build, childEnv, ROOT } from './child.js';
+import { build, childEnv, ROOT, startChild, type Child } from './child.js';
 
 const SHUTDOWN_TIMEOUT_MS = 15_000;
 
@@ -31,48 +31,9 @@ rules:
     offer: { kind: apology, code: SORRY, title: Sorry, expiresAfter: 7d }
 `;
 
-interface Run {
-  logs: Record<string, unknown>[];
-  stderr: string[];
-  kill(signal: NodeJS.Signals): void;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
-  running(): boolean;
-  waitForLog(match: (l: Record<string, unknown>) => boolean, what: string, timeoutMs?: number): Promise<Record<string, unknown>>;
-}
-
-/** `cpiwatch run --rules <rules>` with pino lines collected. */
-function run(rules: string, env: Record<string, string>): Run {
-  const child = spawn(process.execPath, [join(ROOT, 'bin/cpiwatch.js'), 'run', '--rules', rules], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', KAFKAJS_NO_PARTITIONER_WARNING: '1', LOG_LEVEL: 'debug', HTTP_PORT: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const logs: Record<string, unknown>[] = [];
-  const stderr: string[] = [];
-  let buffer = '';
-  child.stdout!.on('data', (d: Buffer) => {
-    buffer += d.toString();
-    const lines = buffer.split('\n');
-    buffer = lines.pop()!;
-    for (const l of lines) {
-      try { logs.push(JSON.parse(l) as Record<string, unknown>); } catch { stderr.push(l); }
-    }
-  });
-  child.stderr!.on('data', (d: Buffer) => stderr.push(d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) => {
-    child.once('exit', (code, signal) => resolve({ code, signal, at: Date.now() }));
-  });
-  return {
-    logs, stderr, exited,
-    kill: (signal) => { child.kill(signal); },
-    running: () => child.exitCode === null && child.signalCode === null,
-    waitForLog: (match, what, timeoutMs = 20_000) => waitFor(() => logs.find(match), { timeoutMs, what: `${what} (stderr: ${stderr.join('').slice(-500)})` }),
-  };
-}
-
 describe('a FIFO and a symlink out of the folder in the rules folder of cpiwatch run', () => {
   const { settings, topics } = testSettings('rules-folder');
-  const runs: Run[] = [];
+  const runs: Child[] = [];
   let base: string;
   let rules: string;
   let fifo: string;
@@ -89,7 +50,7 @@ describe('a FIFO and a symlink out of the folder in the rules folder of cpiwatch
   }, 150_000);
 
   afterAll(async () => {
-    for (const r of runs) if (r.running()) r.kill('SIGKILL');
+    for (const r of runs) if (r.running()) r.process.kill('SIGKILL');
     // a reader blocked on the FIFO (a regression) would keep the child alive: a writer releases it
     try { closeSync(openSync(fifo, constants.O_RDWR | constants.O_NONBLOCK)); } catch { /* gone */ }
     await rm(base, { recursive: true, force: true });
@@ -97,11 +58,10 @@ describe('a FIFO and a symlink out of the folder in the rules folder of cpiwatch
   });
 
   it('warns once for each, still hot-reloads a real edit and SIGHUP, and stops on SIGTERM in time', async () => {
-    const env = childEnv(settings, { SHUTDOWN_TIMEOUT: `${SHUTDOWN_TIMEOUT_MS}ms` });
-    const r = run(rules, env);
+    const r = startChild(childEnv(settings, { LOG_LEVEL: 'debug', SHUTDOWN_TIMEOUT: `${SHUTDOWN_TIMEOUT_MS}ms` }), { rules });
     runs.push(r);
-    await r.waitForLog((l) => l.msg === 'watching rules for changes', 'the rules watcher started', 45_000);
-    const started = await r.waitForLog((l) => l.msg === 'processor started', 'the processor started', 45_000);
+    await r.waitForLog('watching rules for changes', 45_000);
+    const started = await r.waitForLog('processor started', 45_000);
     const ruleCount = started.rules as number;
     const port = Number(/http:\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(r.stderr.join(''))?.[1]);
     expect(port).toBeGreaterThan(0);
@@ -124,20 +84,20 @@ describe('a FIFO and a symlink out of the folder in the rules folder of cpiwatch
     const file = join(rules, 'curbside.yaml');
     const text = await readFile(file, 'utf8');
     await writeFile(file, text.replace('threshold: { above: 1.25, clear: 1.0 }', 'threshold: { above: 1.3, clear: 1.0 }'));
-    const reloaded = await r.waitForLog((l) => l.msg === 'rules reloaded', 'the edit reloaded', 15_000);
+    const reloaded = await r.waitForLog('rules reloaded', 15_000);
     expect(reloaded.rules).toBe(ruleCount);
     expect((await readyz()).body.checks.rules.detail).toBe(`${ruleCount} rules, version ${String(reloaded.version)}`);
 
     // SIGHUP still reloads (nothing changed since)
-    r.kill('SIGHUP');
-    await r.waitForLog((l) => l.msg === 'rules unchanged' && l.trigger === 'signal', 'a reload on SIGHUP', 15_000);
+    r.process.kill('SIGHUP');
+    await r.waitForLogWhere((l) => l.msg === 'rules unchanged' && l.trigger === 'signal', 'a reload on SIGHUP', 15_000);
     // still one warning per file, however many reloads there were
     expect(skipped()).toHaveLength(2);
     expect(r.logs.some((l) => l.msg === 'rule reload timed out; the previous rules keep running')).toBe(false);
     expect((await readyz()).status).toBe(200);
 
     const signalledAt = Date.now();
-    r.kill('SIGTERM');
+    r.process.kill('SIGTERM');
     const exit = await Promise.race([
       r.exited,
       new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no exit within SHUTDOWN_TIMEOUT + 5 s')), SHUTDOWN_TIMEOUT_MS + 5000)),
@@ -149,7 +109,7 @@ describe('a FIFO and a symlink out of the folder in the rules folder of cpiwatch
   });
 
   it('a start with them already there is refused at once with CPW321 naming both', async () => {
-    const r = run(rules, childEnv(settings));
+    const r = startChild(childEnv(settings, { LOG_LEVEL: 'debug' }), { rules });
     runs.push(r);
     const startedAt = Date.now();
     const exit = await Promise.race([

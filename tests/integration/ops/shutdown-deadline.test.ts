@@ -3,29 +3,17 @@
 // answers, as a hung Redis host); SIGTERM then finds the processor's stop stuck on Redis, and the
 // process logs what was pending and exits 1 within the deadline, instead of hanging until SIGKILL;
 // and a SIGTERM while the start still waits for that Redis ends in time as well.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deleteTopics, freePort, waitFor } from '../../support/index.js';
+import { deleteTopics, freePort } from '../../support/index.js';
 import { createProcessorTopics, testSettings } from '../../support/processor.js';
+import { startRedisServer } from '../../support/redis-server.js';
 import { build, childEnv, startChild, type Child } from './child.js';
 
 const SHUTDOWN_TIMEOUT_MS = 3000;
-
-function redisServer(port: number, dir: string): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes'], { stdio: 'ignore' });
-  return waitFor(async () => {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = createConnection({ host: '127.0.0.1', port }, () => { s.write('PING\r\n'); });
-      s.on('data', (d) => { resolve(String(d).startsWith('+PONG')); s.destroy(); });
-      s.on('error', () => resolve(false));
-    });
-    return ok ? child : undefined;
-  }, { timeoutMs: 10_000, what: `redis-server on ${port}` });
-}
 
 describe('shutdown deadline', () => {
   const children: Child[] = [];
@@ -39,7 +27,7 @@ describe('shutdown deadline', () => {
   }, 150_000);
 
   afterAll(async () => {
-    for (const c of children) if (c.process.exitCode === null && c.process.signalCode === null) c.process.kill('SIGKILL');
+    for (const c of children) if (c.running()) c.process.kill('SIGKILL');
     if (redis && redis.exitCode === null) {
       redis.kill('SIGCONT');
       redis.kill('SIGKILL');
@@ -50,7 +38,7 @@ describe('shutdown deadline', () => {
 
   it('a stop stuck on a frozen Redis exits 1 at SHUTDOWN_TIMEOUT, naming what was pending', async () => {
     redisPort = await freePort();
-    redis = await redisServer(redisPort, dir);
+    redis = await startRedisServer(redisPort, dir);
     await createProcessorTopics(topics, 1);
     const child = startChild(childEnv(settings, { REDIS_URL: `redis://127.0.0.1:${redisPort}`, SHUTDOWN_TIMEOUT: `${SHUTDOWN_TIMEOUT_MS}ms` }));
     children.push(child);
@@ -80,7 +68,7 @@ describe('shutdown deadline', () => {
     // still frozen from the test before (or frozen now): the start hangs on its first PING
     if (!redis) {
       redisPort = await freePort();
-      redis = await redisServer(redisPort, dir);
+      redis = await startRedisServer(redisPort, dir);
     }
     redis.kill('SIGSTOP');
     const child = startChild(childEnv(settings, { REDIS_URL: `redis://127.0.0.1:${redisPort}`, SHUTDOWN_TIMEOUT: `${SHUTDOWN_TIMEOUT_MS}ms`, KAFKA_GROUP_ID: `${settings.KAFKA_GROUP_ID}-2` }));

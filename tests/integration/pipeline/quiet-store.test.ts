@@ -11,41 +11,14 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { produce, sleep, waitForMessages } from '../../support/index.js';
 import { exampleRules, startProcessor, storeOn, testSettings, type RunningProcessor } from '../../support/processor.js';
+import { curbsideDrinkRules } from '../../support/rule-texts.js';
 
 const RESOLUTION_S = 5;
 const FOR_S = 5;
 const LATENESS_S = 5;
 const CE_JSON = 'application/cloudevents+json; charset=UTF-8';
 
-const RULES = `
-cpis:
-  - id: fast-curbside-wait
-    measure:
-      duration:
-        start: { event: curbside.arrived, correlate: orderId }
-        end: { event: curbside.handed-over, correlate: orderId }
-        relativeTo: promisedWaitSeconds
-    groupBy: storeId
-    window: 1m
-    resolution: ${RESOLUTION_S}s
-    allowedLateness: ${LATENESS_S}s
-rules:
-  - id: fast-flash-drink
-    cpi: fast-curbside-wait
-    aggregate: p90
-    threshold: { above: 1.25, clear: 1.0 }
-    for: ${FOR_S}s
-    minSamples: 3
-    target:
-      enRoute: { within: 45m }
-    guardrails:
-      cooldown: 1h
-    offer:
-      kind: complimentary-drink
-      code: FAST-DRINK
-      title: A drink on us
-      expiresAfter: 1h
-`;
+const RULES = curbsideDrinkRules('fast', { window: '1m', resolution: `${RESOLUTION_S}s`, allowedLateness: `${LATENESS_S}s`, for: `${FOR_S}s`, cooldown: '1h' });
 
 describe('a store that goes quiet after its waits go bad', () => {
   const running: RunningProcessor[] = [];

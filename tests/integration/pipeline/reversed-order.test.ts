@@ -12,40 +12,13 @@ import { createReplay } from '../../../src/pipeline/replay.js';
 import { CollectingSink } from '../../../src/pipeline/collecting-sink.js';
 import { produce, sleep, waitFor, waitForMessages } from '../../support/index.js';
 import { exampleRules, startProcessor, storeOn, testSettings, type RunningProcessor } from '../../support/processor.js';
+import { curbsideDrinkRules } from '../../support/rule-texts.js';
 
 const CE_JSON = 'application/cloudevents+json; charset=UTF-8';
 const MIN = 60_000;
 
 // a long lateness holds both candidates back (due = time + 30 min) while the events arrive
-const RULES = `
-cpis:
-  - id: reversed-wait
-    measure:
-      duration:
-        start: { event: curbside.arrived, correlate: orderId }
-        end: { event: curbside.handed-over, correlate: orderId }
-        relativeTo: promisedWaitSeconds
-    groupBy: storeId
-    window: 10m
-    resolution: 1m
-    allowedLateness: 30m
-rules:
-  - id: reversed-drink
-    cpi: reversed-wait
-    aggregate: p90
-    threshold: { above: 1.25, clear: 1.0 }
-    for: 1m
-    minSamples: 3
-    target:
-      enRoute: { within: 45m }
-    guardrails:
-      cooldown: 24h
-    offer:
-      kind: complimentary-drink
-      code: REVERSED-DRINK
-      title: A drink on us
-      expiresAfter: 1h
-`;
+const RULES = curbsideDrinkRules('reversed', { window: '10m', resolution: '1m', allowedLateness: '30m', for: '1m', cooldown: '24h' });
 
 describe('a customer\'s candidates from two partitions in reversed event-time order', () => {
   let running: RunningProcessor | undefined;

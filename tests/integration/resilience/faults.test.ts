@@ -155,6 +155,16 @@ async function drained(r: Running, timeoutMs = 90_000): Promise<void> {
   await waitDrained(r.kafka, r.group, r.topics.events, timeoutMs);
 }
 
+/** The profiles and the first half of the rest, sent and processed; returns the second half (for
+ * the test to send while its fault lasts) and the readiness sample time when all this was done. */
+async function firstHalfDrained(r: Running, stream: Stream): Promise<{ secondHalf: Stream['rest']; at: number }> {
+  await produce(r.kafka, r.topics.events, stream.profiles);
+  const half = Math.floor(stream.rest.length / 2);
+  await produce(r.kafka, r.topics.events, stream.rest.slice(0, half));
+  await drained(r);
+  return { secondHalf: stream.rest.slice(half), at: r.readiness.at(-1)![0] };
+}
+
 /** The end state, checked against the reference: offers once each, decisions, windows, e-mails. */
 async function checkEndState(r: Running, s: Setup, stream: Stream, ruleSet: RuleSet, want: Expected): Promise<void> {
   const offers = (await readAll(r.kafka, r.topics.offers)).map((v) => JSON.parse(v) as WireCloudEvent<OfferData>);
@@ -235,13 +245,9 @@ describe('faults mid-stream: no crash, not ready while degraded, recovery, nothi
     const setup: Setup = { label: 'fault-redis-restart', brokers: services().kafkaBrokers, redisUrl: redis.url, smtp };
     const r = await start(setup, ruleSet);
     try {
-      await produce(r.kafka, r.topics.events, stream.profiles);
-      const half = Math.floor(stream.rest.length / 2);
-      await produce(r.kafka, r.topics.events, stream.rest.slice(0, half));
-      await drained(r);
-      const down = r.readiness.at(-1)![0];
+      const { secondHalf, at: down } = await firstHalfDrained(r, stream);
       await redis.stop('SIGTERM');
-      await produce(r.kafka, r.topics.events, stream.rest.slice(half)); // arrives while Redis is away
+      await produce(r.kafka, r.topics.events, secondHalf); // arrives while Redis is away
       await waitFor(() => notReadyDuring(r, down, Infinity, /redis/).length > 0, { timeoutMs: 15_000, what: 'not ready while Redis is down' });
       await sleep(3000);
       expect(r.processor.health.ready).toBe(false);
@@ -265,15 +271,11 @@ describe('faults mid-stream: no crash, not ready while degraded, recovery, nothi
     const r = await start(setup, ruleSet);
     const admin = new Redis(redis.url);
     try {
-      await produce(r.kafka, r.topics.events, stream.profiles);
-      const half = Math.floor(stream.rest.length / 2);
-      await produce(r.kafka, r.topics.events, stream.rest.slice(0, half));
-      await drained(r);
-      const stalled = r.readiness.at(-1)![0];
+      const { secondHalf, at: stalled } = await firstHalfDrained(r, stream);
       // two 4-second stalls back to back, the second half of the stream arriving meanwhile
       const sleeps = admin.call('DEBUG', 'SLEEP', '4').then(() => admin.call('DEBUG', 'SLEEP', '4'));
       await sleep(200);
-      await produce(r.kafka, r.topics.events, stream.rest.slice(half));
+      await produce(r.kafka, r.topics.events, secondHalf);
       await sleeps;
       const over = r.readiness.at(-1)![0];
       expect(notReadyDuring(r, stalled, over, /redis: no answer to PING/).length, 'not ready while Redis stalls').toBeGreaterThan(0);

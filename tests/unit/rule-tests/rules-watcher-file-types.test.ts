@@ -10,8 +10,9 @@ import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { watchProcessorRules, type ReloadResult, type RulesLoader, type RulesWatcher } from '../../../src/app/rules-watcher.js';
 import { createLogger } from '../../../src/ops/logger.js';
-import type { RuleSet } from '../../../src/rules/compiled.js';
 import { loadRuleSet } from '../../../src/rules/load.js';
+import { exampleRules } from '../../support/processor.js';
+import { fakeProcessor } from '../../support/rules-watcher.js';
 
 let base: string;
 let dir: string;
@@ -22,22 +23,6 @@ function capture() {
   const lines: Record<string, unknown>[] = [];
   const stream = new Writable({ write(chunk, _enc, cb) { for (const l of String(chunk).split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>); cb(); } });
   return { lines, log: createLogger('debug', stream) };
-}
-
-function fakeProcessor(ruleSet: RuleSet) {
-  const counts: string[] = [];
-  const p = {
-    rules: ruleSet,
-    setRules(r: RuleSet) { p.rules = r; },
-    metrics: { ruleReloads: { inc: ({ result }: { result: string }) => counts.push(result) } },
-  };
-  return { p, counts };
-}
-
-async function rulesIn(path: string): Promise<RuleSet> {
-  const r = await loadRuleSet([path]);
-  if (!r.ok) throw new Error(JSON.stringify(r.errors));
-  return r.ruleSet;
 }
 
 beforeEach(async () => {
@@ -57,7 +42,7 @@ afterEach(async () => {
 
 describe('rules watcher with a FIFO and a symlink out of the folder', () => {
   it('skips them with one warning each, and still applies edits of the real files', async () => {
-    const { p, counts } = fakeProcessor(await rulesIn(dir));
+    const { p, counts } = fakeProcessor(await exampleRules([dir]));
     const { lines, log } = capture();
     watcher = watchProcessorRules(p, dir, log, { debounceMs: 30_000, signal: null });
     await watcher.start();
@@ -99,7 +84,7 @@ describe('rules watcher with a FIFO and a symlink out of the folder', () => {
 
 describe('rules watcher timeout', () => {
   it('abandons a reload that hangs, never applies its late result, and reloads again afterwards', async () => {
-    const original = await rulesIn(dir);
+    const original = await exampleRules([dir]);
     const { p, counts } = fakeProcessor(original);
     const { lines, log } = capture();
     let release: (() => void) | undefined;
@@ -141,7 +126,7 @@ describe('rules watcher timeout', () => {
   });
 
   it('a loader that throws fails the reload, logged, and the watcher goes on', async () => {
-    const original = await rulesIn(dir);
+    const original = await exampleRules([dir]);
     const { p } = fakeProcessor(original);
     const { lines, log } = capture();
     let calls = 0;

@@ -6,35 +6,19 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { watchProcessorRules, type ReloadResult, type RulesWatcher } from '../../../src/app/rules-watcher.js';
 import { createReplay } from '../../../src/pipeline/replay.js';
 import { CollectingSink } from '../../../src/pipeline/collecting-sink.js';
-import type { RuleSet } from '../../../src/rules/compiled.js';
-import { loadRuleSet } from '../../../src/rules/load.js';
 import { loadTestFile } from '../../../src/rule-tests/test-file.js';
+import { exampleRules } from '../../support/processor.js';
+import { fakeProcessor } from '../../support/rules-watcher.js';
 
 const log = pino({ level: 'silent' });
 let watcher: RulesWatcher | undefined;
 afterEach(async () => { await watcher?.stop(); watcher = undefined; });
 
-async function rulesIn(dir: string): Promise<RuleSet> {
-  const r = await loadRuleSet([dir]);
-  if (!r.ok) throw new Error(JSON.stringify(r.errors));
-  return r.ruleSet;
-}
-
-function fakeProcessor(ruleSet: RuleSet) {
-  const counts: string[] = [];
-  const p = {
-    rules: ruleSet,
-    setRules(r: RuleSet) { p.rules = r; },
-    metrics: { ruleReloads: { inc: ({ result }: { result: string }) => counts.push(result) } },
-  };
-  return { p, counts };
-}
-
 describe('rules watcher (hot reload)', () => {
   it('applies a valid edit, rejects an invalid one keeping the old rules, and reloads on SIGHUP', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'cpiwatch-rules-'));
     await cp('rules', dir, { recursive: true });
-    const original = await rulesIn(dir);
+    const original = await exampleRules([dir]);
     const { p, counts } = fakeProcessor(original);
     const results: ReloadResult[] = [];
     let notify: (() => void) | undefined;
@@ -75,11 +59,11 @@ describe('rules watcher (hot reload)', () => {
     const tf = await loadTestFile('rules/curbside.test.yaml');
     if (!tf.ok) throw new Error('test file');
     const t = tf.testFile.tests[0]!;
-    const v1 = await rulesIn('rules/curbside.yaml');
+    const v1 = await exampleRules(['rules/curbside.yaml']);
     const dir = await mkdtemp(join(tmpdir(), 'cpiwatch-rules-'));
     const text = await readFile('rules/curbside.yaml', 'utf8');
     await writeFile(join(dir, 'curbside.yaml'), text.replace('Busy store, long curbside waits', 'Long curbside waits at a busy store'));
-    const v2 = await rulesIn(dir);
+    const v2 = await exampleRules([dir]);
     expect(v2.rules[0]!.version).not.toBe(v1.rules[0]!.version);
 
     const sink = new CollectingSink();

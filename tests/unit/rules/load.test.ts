@@ -6,22 +6,7 @@ import { loadRuleSet, readRuleSources } from '../../../src/rules/load.js';
 import { parseRuleSource } from '../../../src/rules/parse-rule-file.js';
 import { deepFlowOffset, RULE_FILE_LIMITS } from '../../../src/rules/parse-yaml.js';
 import { formatRuleError } from '../../../src/rules/rule-errors.js';
-
-const CPI = `cpis:
-  - id: returns
-    measure: { value: { event: return.completed, field: steps } }
-    groupBy: channel
-    window: 1d
-    resolution: 1h
-`;
-const RULE = `rules:
-  - id: painful-returns
-    cpi: returns
-    aggregate: avg
-    threshold: { above: 4 }
-    target: { contributors: {} }
-    offer: { kind: apology, code: SORRY, title: Sorry, expiresAfter: 7d }
-`;
+import { RETURNS_CPI as CPI, RETURNS_RULE as RULE } from '../../support/rule-texts.js';
 
 let dir: string;
 beforeEach(async () => {

@@ -11,22 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { inspectRuleEntry, isInside, loadRuleSet, readRuleSources } from '../../../src/rules/load.js';
 import { formatRuleError } from '../../../src/rules/rule-errors.js';
 import { runCli } from '../../support/cli.js';
-
-const CPI = `cpis:
-  - id: returns
-    measure: { value: { event: return.completed, field: steps } }
-    groupBy: channel
-    window: 1d
-    resolution: 1h
-`;
-const RULE = `rules:
-  - id: painful-returns
-    cpi: returns
-    aggregate: avg
-    threshold: { above: 4 }
-    target: { contributors: {} }
-    offer: { kind: apology, code: SORRY, title: Sorry, expiresAfter: 7d }
-`;
+import { RETURNS_CPI as CPI, RETURNS_RULE as RULE } from '../../support/rule-texts.js';
 
 let base: string;
 let dir: string;
