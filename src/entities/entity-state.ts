@@ -98,6 +98,8 @@ export class EntityState {
         this.touch('f');
         return { status: 'applied' };
       case 'enroute': {
+        // older than any close still to come reads (the audience is kept for keepMs of stream time)
+        if (now !== null && op.time < now - op.keepMs) return { status: 'late' };
         if (repeated(this.enRoute, (r) => r.customer === op.customer && r.time === op.time && r.etaMs === op.etaMs)) return { status: 'duplicate' };
         this.enRoute.push({ customer: op.customer, time: op.time, etaMs: op.etaMs });
         // pruned on stream time only: an op from a source ahead of the others must not drop what a
@@ -107,6 +109,7 @@ export class EntityState {
         return { status: 'applied' };
       }
       case 'contrib': {
+        if (now !== null && op.time < now - op.keepMs) return { status: 'late' };
         let list = this.contributors.get(op.cpi);
         if (!list) this.contributors.set(op.cpi, (list = []));
         if (repeated(list, (r) => r.customer === op.customer && r.time === op.time)) return { status: 'duplicate' };
