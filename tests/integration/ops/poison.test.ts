@@ -60,7 +60,7 @@ describe('output the broker refuses for good', () => {
     expect(metric(text, 'cpiwatch_poison_messages_total')).toBe(0);
     expect(metric(text, 'cpiwatch_offers_total')).toBe(r.clean.offered.length);
     console.log(`[poison] ops topic of 4,000-byte records: ${r.total} events in ${metric(text, 'cpiwatch_batch_errors_total')} splits, ${offers.length} offers as in a clean run`);
-  });
+  }, 180_000);
 
   it('an offer too big for the offers topic: dead-lettered with CPW604 (the offer as the value), the partition moves on', async () => {
     const r = await scenarioRun('poison-offers', { offers: { 'max.message.bytes': '1500' } });
@@ -78,5 +78,5 @@ describe('output the broker refuses for good', () => {
     expect(metric(text, 'cpiwatch_events_invalid_total', 'code="CPW604"')).toBe(ids.length);
     expect(metric(text, 'cpiwatch_batch_errors_total')).toBe(0);
     console.log(`[poison] offers topic of 1,500-byte records: ${letters.length} offers dead-lettered with CPW604, ${decisions.length} decisions published`);
-  });
+  }, 180_000);
 });

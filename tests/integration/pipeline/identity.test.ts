@@ -42,5 +42,5 @@ describe(`odd ids end to end (seed ${SEED})`, () => {
     // the Kafka key of each offer is its customer's id, byte for byte
     for (const m of offers) expect(m.key).toBe((m.json as { data: { customerId: string } }).data.customerId);
     console.log(`[identity] ${events.length} events, ${map.size} ids renamed (${[...customers].slice(0, 6).map((c) => JSON.stringify(c)).join(', ')}, ...): ${got.length} offers, each to its exact customer`);
-  });
+  }, 180_000);
 });

@@ -54,5 +54,5 @@ describe('a stream delivered twice at new offsets', () => {
     const decisions = await waitForMessages(topics.decisions, clean.decisions.length, { timeoutMs: 30_000, settleMs: 1000 });
     expect(decisions.map((m) => (m.json as { id: string }).id).sort()).toEqual(clean.decisions.map((d) => d.offerId).sort());
     console.log(`[redelivery] ${once.length} events twice (${again} duration starts waiting again): applied ${outcome('applied')}, duplicate ${outcome('duplicate')}, late ${outcome('late')}, unmatched ${outcome('unmatched')}; ${offers.length} offers and ${decisions.length} decisions, as one delivery`);
-  });
+  }, 240_000);
 });

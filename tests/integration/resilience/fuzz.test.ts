@@ -107,5 +107,5 @@ describe(`hostile input on the real stack (seed ${SEED})`, () => {
     const codes = new Map<string, number>();
     for (const l of letters) codes.set(l.headers['cpiwatch-dlq-code']!, (codes.get(l.headers['cpiwatch-dlq-code']!) ?? 0) + 1);
     console.log(`[fuzz] seed ${SEED}: ${total} messages (${hostile.length} hostile) drained in ${drainedMs} ms; applied ${outcome('applied')}, late ${outcome('late')}, duplicate ${outcome('duplicate')}, unmatched ${outcome('unmatched')}, dead-lettered ${deadLettered} ${JSON.stringify(Object.fromEntries(codes))}; poison ${metric(text, 'cpiwatch_poison_messages_total')}, batch errors ${metric(text, 'cpiwatch_batch_errors_total')}, offers ${metric(text, 'cpiwatch_offers_total')}`);
-  });
+  }, 360_000);
 });
