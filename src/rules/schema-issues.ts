@@ -9,6 +9,7 @@ import { isRecord, valueAt } from '../shared/plain-data.js';
 import { didYouMean, suggestionSuffix } from './did-you-mean.js';
 import { RULE_FILE_LIMITS, type ParsedYaml } from './parse-yaml.js';
 import { describeValue, formatPath, orList, ruleError, type PathSegment, type RuleError } from './rule-errors.js';
+import { durationHint, timeOfDayHint } from './value-hints.js';
 import type { Locator } from './yaml-positions.js';
 import { allowedKeysAt, schemaAt } from './zod-walk.js';
 
@@ -115,7 +116,7 @@ function mapIssue(issue: Issue, base: PathSegment[], ctx: IssueContext): Draft[]
         const asText = schema?.safeParse(String(value));
         if (asText && !asText.success) {
           const format = asText.error.issues.find((i) => i.code === 'invalid_format');
-          if (format) return [draft(`expected ${format.message}, found ${describeValue(value)}`)];
+          if (format) return [draft(`expected ${format.message}, found ${describeValue(value)}${formatHint(value, format.message)}`)];
         }
         return [draft(`expected text, found ${describeValue(value)} (write it in quotes: "${String(value)}")`)];
       }
@@ -204,26 +205,18 @@ function sizeMessage(issue: z.core.$ZodIssueTooSmall | z.core.$ZodIssueTooBig, v
   }
 }
 
-const UNIT_WORDS: Record<string, string> = {
-  ms: 'ms', millisecond: 'ms', milliseconds: 'ms',
-  s: 's', sec: 's', secs: 's', second: 's', seconds: 's',
-  m: 'm', min: 'm', mins: 'm', minute: 'm', minutes: 'm',
-  h: 'h', hr: 'h', hrs: 'h', hour: 'h', hours: 'h',
-  d: 'd', day: 'd', days: 'd',
-};
-
 /**
- * A likely intended value for text in the wrong form: `15 minutes` -> "15m" for durations,
- * `Curbside_Wait` -> "curbside-wait" for ids, `sorry-10` -> "SORRY-10" for offer codes.
+ * A likely intended value for a value in the wrong form: `15 minutes` -> "15m" and `7h30` ->
+ * "7h30m" for durations (a bare number gets the units named instead), `8:00` -> "08:00" for times
+ * of day (value-hints.ts), `Curbside_Wait` -> "curbside-wait" for ids, `sorry-10` -> "SORRY-10" for
+ * offer codes.
  */
 function formatHint(value: unknown, expected: string): string {
+  if (/duration/.test(expected)) return durationHint(value);
+  if (/time of day/.test(expected)) return timeOfDayHint(value);
   if (typeof value !== 'string') return '';
   let guess: string | undefined;
-  if (/duration/.test(expected)) {
-    const m = /^\s*(\d+)\s*([a-zA-Z]+)\s*$/.exec(value);
-    const unit = m ? UNIT_WORDS[m[2]!.toLowerCase()] : undefined;
-    if (m && unit) guess = `${m[1]}${unit}`;
-  } else if (/lower-case/.test(expected)) {
+  if (/lower-case/.test(expected)) {
     guess = value.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63);
   } else if (/upper-case/.test(expected)) {
     guess = value.toUpperCase().replace(/[^A-Z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 32);

@@ -1,0 +1,111 @@
+/**
+ * The "did you mean" hints of `validate` for the mistakes marketers make (issue 12, the smaller
+ * validate misses): each one an exact line `file:line:col: CODE message (at path)`.
+ */
+import { describe, expect, it } from 'vitest';
+import { compileRuleSources } from '../../../src/rules/load.js';
+import { formatRuleError } from '../../../src/rules/rule-errors.js';
+import { durationHint, timeOfDayHint } from '../../../src/rules/value-hints.js';
+
+/** A ratio CPI and a rule on it; line numbers below count from the first line of this text. */
+const RULES = `cpis:
+  - id: damaged-share
+    measure:
+      ratio:
+        numerator: { event: delivery.completed, where: { damaged: true } }
+        denominator: { event: delivery.completed }
+    groupBy: region
+    window: 1d
+    resolution: 1h
+rules:
+  - id: damaged-credit
+    cpi: damaged-share
+    aggregate: ratio
+    threshold: { above: 0.05, clear: 0.03 }
+    target: { contributors: { where: { damaged: true } } }
+    filter: { lifetimeValue: { gte: 100 } }
+    guardrails:
+      cooldown: 30d
+      quietHours: { from: "21:00", to: "08:00", timeZone: America/Chicago }
+      holdoutPercent: 10
+    offer:
+      kind: damaged-credit
+      code: DAMAGED-CREDIT
+      title: Sorry about your parcel
+      expiresAfter: 30d
+    email: { template: generic-offer, subject: Sorry about your parcel }
+`;
+
+/** The errors and warnings of RULES with `from` replaced by `to` (exactly once). */
+function problems(from: string, to: string, text = RULES): string[] {
+  expect(text.split(from), `"${from}" once in the rule text`).toHaveLength(2);
+  const result = compileRuleSources([{ file: 'hints.yaml', text: text.replace(from, to) }]);
+  return [...(result.ok ? [] : result.errors), ...result.warnings].map(formatRuleError);
+}
+
+describe('validate hints', () => {
+  it('the base text is valid', () => {
+    expect(problems('window: 1d', 'window: 1d')).toEqual([]);
+  });
+
+  describe('durations', () => {
+    it('a last part written without its unit takes the unit after the one before it: 7h30 -> 7h30m', () => {
+      expect(problems('window: 1d', 'window: 7h30')).toEqual([
+        'hints.yaml:8:13: CPW301 expected a duration such as "90s", "15m", "2h" or "1h30m", found "7h30" (did you mean "7h30m"?) (at cpis[0].window)',
+      ]);
+      expect(problems('cooldown: 30d', 'cooldown: 1d12')).toEqual([
+        'hints.yaml:18:17: CPW301 expected a duration such as "90s", "15m", "2h" or "1h30m", found "1d12" (did you mean "1d12h"?) (at rules[0].guardrails.cooldown)',
+      ]);
+    });
+
+    it('a bare number is ambiguous: the hint names the units instead of guessing one', () => {
+      expect(problems('window: 1d', 'window: 90')).toEqual([
+        'hints.yaml:8:13: CPW301 expected a duration such as "90s", "15m", "2h" or "1h30m", found 90 (a duration needs a unit: ms, s, m, h or d, e.g. "90s" or "90m") (at cpis[0].window)',
+      ]);
+      expect(problems('window: 1d', 'window: "90"')).toEqual([
+        'hints.yaml:8:13: CPW301 expected a duration such as "90s", "15m", "2h" or "1h30m", found "90" (a duration needs a unit: ms, s, m, h or d, e.g. "90s" or "90m") (at cpis[0].window)',
+      ]);
+    });
+
+    it('reads words, spaces, fractions and weeks', () => {
+      expect(durationHint('1 hour 30 minutes')).toBe(' (did you mean "1h30m"?)');
+      expect(durationHint('1h 30m')).toBe(' (did you mean "1h30m"?)');
+      expect(durationHint('1 hour and 30')).toBe(' (did you mean "1h30m"?)');
+      expect(durationHint('1m30')).toBe(' (did you mean "1m30s"?)');
+      expect(durationHint('2s500')).toBe(' (did you mean "2s500ms"?)');
+      expect(durationHint('1.5h')).toBe(' (did you mean "1h30m"?)');
+      expect(durationHint('2 weeks')).toBe(' (did you mean "14d"?)');
+      expect(durationHint('15 Minutes')).toBe(' (did you mean "15m"?)');
+      expect(durationHint(0)).toBe(' (did you mean "0s"?)');
+      expect(durationHint(1.5)).toBe(' (a duration needs a unit: ms, s, m, h or d)');
+      // not one reading: no guess
+      for (const v of ['1M', '30 1h', '1ms5', '1:30', 'soon', '15 minutes ago', `${'1'.repeat(80)}h`]) expect(durationHint(v), v).toBe('');
+    });
+  });
+
+  describe('times of day', () => {
+    it('"8:00" -> "08:00": times are HH:MM', () => {
+      expect(problems('to: "08:00"', 'to: "8:00"')).toEqual([
+        'hints.yaml:19:40: CPW301 expected a time of day such as "21:30", found "8:00" (did you mean "08:00"?) (at rules[0].guardrails.quietHours.to)',
+      ]);
+      expect(problems('to: "08:00"', 'to: 8:00')).toEqual([
+        'hints.yaml:19:40: CPW301 expected a time of day such as "21:30", found "8:00" (did you mean "08:00"?) (at rules[0].guardrails.quietHours.to)',
+      ]);
+      expect(problems('from: "21:00"', 'from: 9pm')).toEqual([
+        'hints.yaml:19:27: CPW301 expected a time of day such as "21:30", found "9pm" (did you mean "21:00"?) (at rules[0].guardrails.quietHours.from)',
+      ]);
+    });
+
+    it('reads 12-hour clocks, dots and four digits; a number is an hour', () => {
+      expect(timeOfDayHint('7am')).toBe(' (did you mean "07:00"?)');
+      expect(timeOfDayHint('9.30 p.m.')).toBe(' (did you mean "21:30"?)');
+      expect(timeOfDayHint('12am')).toBe(' (did you mean "00:00"?)');
+      expect(timeOfDayHint('12pm')).toBe(' (did you mean "12:00"?)');
+      expect(timeOfDayHint('2200')).toBe(' (did you mean "22:00"?)');
+      expect(timeOfDayHint('7h30')).toBe(' (did you mean "07:30"?)');
+      expect(timeOfDayHint('22:00:00')).toBe(' (did you mean "22:00"?)');
+      expect(timeOfDayHint(8)).toBe(' (did you mean "08:00"?)');
+      for (const v of ['24:00', '7:75', '13pm', 'noon', 25, 7.5]) expect(timeOfDayHint(v), String(v)).toBe('');
+    });
+  });
+});
