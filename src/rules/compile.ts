@@ -33,7 +33,7 @@ export function compileParsedFiles(files: readonly ParsedRuleFile[]): RuleSetRes
     const doc = c.partial(file, 'rules', item, RuleDefinition);
     const cpiEntry = doc.cpi === undefined ? undefined : cpiById.get(doc.cpi);
     const cpi = doc.cpi === undefined ? undefined : compiledCpis.get(doc.cpi);
-    const rule = c.compileRule(file, item.index, doc, item.doc !== undefined, cpiEntry, cpi, cpiIds);
+    const rule = c.compileRule(file, item.index, doc, item.doc !== undefined, cpiEntry, cpi, cpiIds, item.raw);
     if (rule) compiledRules.push(rule);
   }
 

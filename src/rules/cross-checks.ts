@@ -6,7 +6,8 @@
  * Locator: this module never sees YAML.
  */
 import type { z } from 'zod';
-import type { ErrorName } from '../errors/codes.js';
+import { ErrorCodes, type ErrorName } from '../errors/codes.js';
+import { isRecord } from '../shared/plain-data.js';
 import type { CompiledCpi, CompiledPolicy, CompiledRule, CpiMeasure, SourcePosition } from './compiled.js';
 import { buildRule, matcher } from './build-rule.js';
 import { durationMs, isTimeZone, timeZones, UNIT_MS } from './clock.js';
@@ -16,6 +17,7 @@ import { cpiEventTypes, CUSTOMER_FACTS_EVENT, EventChecks, lookupField, type Rep
 import type { ParsedItem, ParsedRuleFile } from './parsed-rule-file.js';
 import { asWarning, formatLocation, formatPath, isWithinPath, ruleError, type PathSegment, type RuleError } from './rule-errors.js';
 import type { CpiDefinitionDoc, RuleDefinitionDoc } from './schema.js';
+import { fractionOf, percentOf } from './value-hints.js';
 
 export const DEFAULT_POLICY: CompiledPolicy = { killSwitch: false, defaultTimeZone: 'UTC' };
 
@@ -184,6 +186,7 @@ export class Compilation implements Reporter {
     cpiEntry: Located<CpiDefinitionDoc> | undefined,
     cpi: CompiledCpi | undefined,
     cpiIds: readonly string[],
+    raw?: unknown,
   ): CompiledRule | undefined {
     const base: PathSegment[] = ['rules', index];
     const at = (...p: PathSegment[]) => [...base, ...p];
@@ -203,6 +206,10 @@ export class Compilation implements Reporter {
         this.report(file, at('threshold', 'clear'), 'RULE_CLEAR_WRONG_SIDE', [clear, threshold, why]);
       }
     }
+
+    // A threshold written as a percentage ("5%"): the schema said "expected a number"; what number
+    // depends on the CPI
+    if (cpi) this.percentThresholds(file, base, raw, cpi, doc.aggregate);
 
     // Guardrails
     const g = doc.guardrails;
@@ -264,6 +271,19 @@ export class Compilation implements Reporter {
     return buildRule(doc as RuleDefinitionDoc, cpi, cpiDoc, this.position(file, base));
   }
 
+  /** Adds to the "expected a number" of `above: 5%` the number meant, as far as the CPI tells. */
+  private percentThresholds(file: ParsedRuleFile, base: PathSegment[], raw: unknown, cpi: CompiledCpi, aggregate: string | undefined): void {
+    const threshold = isRecord(raw) ? raw.threshold : undefined;
+    if (!isRecord(threshold)) return;
+    for (const key of ['above', 'below', 'clear']) {
+      const percent = percentOf(threshold[key]);
+      if (percent === undefined) continue;
+      const path = formatPath([...base, 'threshold', key]);
+      const error = this.errors.find((e) => e.file === file.file && e.path === path && e.code === ErrorCodes.RULE_SCHEMA.code);
+      if (error) error.message += percentHint(percent, cpi, aggregate);
+    }
+  }
+
   // ----- policy
 
   compilePolicy(files: readonly ParsedRuleFile[]): CompiledPolicy {
@@ -298,4 +318,20 @@ export class Compilation implements Reporter {
     if (isTimeZone(zone)) return;
     this.report(file, path, 'RULE_TIME_ZONE', [zone, suggestionSuffix(zone, timeZones())]);
   }
+}
+
+/** Which number a threshold written `above: 5%` stands for, by what the rule reads of the CPI. */
+function percentHint(percent: number, cpi: CompiledCpi, aggregate: string | undefined): string {
+  const m = cpi.measure;
+  if (aggregate === 'count') return ` (the count of "${cpi.id}" is a number of events: write it without "%")`;
+  if (m.kind === 'ratio') return ` (did you mean ${fractionOf(percent)}? the ratio of "${cpi.id}" is a share from 0 to 1)`;
+  if (m.kind === 'duration' && m.relativeTo !== undefined) {
+    const why = `samples of "${cpi.id}" are the actual duration over the expected one, 1 is as promised`;
+    if (percent >= 100) return ` (did you mean ${fractionOf(percent)}? ${why})`;
+    return ` (${why}: ${percent}% over the promise is ${fractionOf(100 + percent)}, ${percent}% of it ${fractionOf(percent)})`;
+  }
+  const unit = m.kind === 'duration'
+    ? Object.entries(UNIT_MS).find(([, ms]) => ms === m.unitMs)?.[0]
+    : cpi.unit;
+  return ` (a threshold of "${cpi.id}" is a number in ${unit === undefined ? 'the CPI\'s unit' : `its unit, ${unit}`}, without "%")`;
 }

@@ -9,7 +9,7 @@ import { isRecord, valueAt } from '../shared/plain-data.js';
 import { didYouMean, suggestionSuffix } from './did-you-mean.js';
 import { RULE_FILE_LIMITS, type ParsedYaml } from './parse-yaml.js';
 import { describeValue, formatPath, orList, ruleError, type PathSegment, type RuleError } from './rule-errors.js';
-import { durationHint, timeOfDayHint } from './value-hints.js';
+import { durationHint, numberHint, timeOfDayHint } from './value-hints.js';
 import type { Locator } from './yaml-positions.js';
 import { allowedKeysAt, schemaAt } from './zod-walk.js';
 
@@ -120,7 +120,8 @@ function mapIssue(issue: Issue, base: PathSegment[], ctx: IssueContext): Draft[]
         }
         return [draft(`expected text, found ${describeValue(value)} (write it in quotes: "${String(value)}")`)];
       }
-      return [draft(`expected ${typeName(issue.expected)}, found ${describeValue(value)}`)];
+      const hint = issue.expected === 'number' ? numberHint(value, typeof path.at(-1) === 'string' ? String(path.at(-1)) : undefined) : '';
+      return [draft(`expected ${typeName(issue.expected)}, found ${describeValue(value)}${hint}`)];
     }
 
     case 'invalid_value': {

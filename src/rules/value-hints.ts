@@ -127,3 +127,28 @@ function hhmm(h: number, m: number): string | undefined {
   if (h > 23 || m > 59) return undefined;
   return `${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}`;
 }
+
+/** 5 for "5%", "5 %" or "5 percent"; undefined for anything else. */
+export function percentOf(value: unknown): number | undefined {
+  if (typeof value !== 'string' || value.length > MAX_HINT_INPUT) return undefined;
+  const m = /^\s*(-?\d+(?:\.\d+)?)\s*(?:%|percent)\s*$/i.exec(value);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** A percentage as a fraction, without float noise: 5 -> 0.05, 1.1 -> 0.011. */
+export function fractionOf(percent: number): number {
+  return Number((percent / 100).toPrecision(12));
+}
+
+/**
+ * The hint for text where a number is expected, from what the text and the field say alone: a
+ * number in quotes ("1.5" -> 1.5), a percentage in a field that is in percent (holdoutPercent:
+ * "10%" -> 10). Percentages in thresholds depend on the CPI (cross-checks.ts adds their hint).
+ */
+export function numberHint(value: unknown, field: string | undefined): string {
+  if (typeof value !== 'string' || value.length > MAX_HINT_INPUT) return '';
+  if (/^\s*-?\d+(\.\d+)?\s*$/.test(value)) return ` (did you mean ${Number(value)}? write numbers without quotes)`;
+  const percent = percentOf(value);
+  if (percent !== undefined && field !== undefined && /Percent$/.test(field)) return ` (did you mean ${percent}? ${field} is in percent already)`;
+  return '';
+}

@@ -108,4 +108,56 @@ describe('validate hints', () => {
       for (const v of ['24:00', '7:75', '13pm', 'noon', 25, 7.5]) expect(timeOfDayHint(v), String(v)).toBe('');
     });
   });
+
+  describe('percentages where a number is expected', () => {
+    it('a threshold of a ratio CPI: 5% -> 0.05 (above, below and clear)', () => {
+      expect(problems('{ above: 0.05, clear: 0.03 }', '{ above: 5%, clear: 3 % }')).toEqual([
+        'hints.yaml:14:25: CPW301 expected a number, found "5%" (did you mean 0.05? the ratio of "damaged-share" is a share from 0 to 1) (at rules[0].threshold.above)',
+        'hints.yaml:14:36: CPW301 expected a number, found "3 %" (did you mean 0.03? the ratio of "damaged-share" is a share from 0 to 1) (at rules[0].threshold.clear)',
+      ]);
+      expect(problems('{ above: 0.05, clear: 0.03 }', '{ below: 12.5% }')).toEqual([
+        'hints.yaml:14:25: CPW301 expected a number, found "12.5%" (did you mean 0.125? the ratio of "damaged-share" is a share from 0 to 1) (at rules[0].threshold.below)',
+      ]);
+      expect(problems('aggregate: ratio\n    threshold: { above: 0.05, clear: 0.03 }', 'aggregate: count\n    threshold: { above: 5% }')).toEqual([
+        'hints.yaml:14:25: CPW301 expected a number, found "5%" (the count of "damaged-share" is a number of events: write it without "%") (at rules[0].threshold.above)',
+      ]);
+    });
+
+    it('a threshold of a duration relative to a promise: 125% -> 1.25; 25% is said both ways', () => {
+      const relative = RULES.replace(/ {4}measure:\n(?: {6,}.*\n)+/, `    measure:
+      duration:
+        start: { event: curbside.arrived, correlate: orderId }
+        end: { event: curbside.handed-over, correlate: orderId }
+        relativeTo: promisedWaitSeconds
+`).replace('groupBy: region', 'groupBy: storeId').replace('aggregate: ratio', 'aggregate: p90').replace('{ contributors: { where: { damaged: true } } }', '{ enRoute: {} }');
+      expect(problems('{ above: 0.05, clear: 0.03 }', '{ above: 1.25, clear: 1 }', relative)).toEqual([]);
+      expect(problems('{ above: 0.05, clear: 0.03 }', '{ above: 125% }', relative)).toEqual([
+        'hints.yaml:15:25: CPW301 expected a number, found "125%" (did you mean 1.25? samples of "damaged-share" are the actual duration over the expected one, 1 is as promised) (at rules[0].threshold.above)',
+      ]);
+      expect(problems('{ above: 0.05, clear: 0.03 }', '{ above: 25% }', relative)).toEqual([
+        'hints.yaml:15:25: CPW301 expected a number, found "25%" (samples of "damaged-share" are the actual duration over the expected one, 1 is as promised: 25% over the promise is 1.25, 25% of it 0.25) (at rules[0].threshold.above)',
+      ]);
+    });
+
+    it('a threshold of a CPI in its own unit: no number guessed, the unit named', () => {
+      const minutes = RULES.replace(/ {4}measure:\n(?: {6,}.*\n)+/, `    measure:
+      duration:
+        start: { event: order.placed, correlate: orderId }
+        end: { event: order.shipped, correlate: orderId }
+        unit: hours
+`).replace('aggregate: ratio', 'aggregate: avg').replace('{ contributors: { where: { damaged: true } } }', '{ contributors: {} }');
+      expect(problems('{ above: 0.05, clear: 0.03 }', '{ above: 5% }', minutes)).toEqual([
+        'hints.yaml:15:25: CPW301 expected a number, found "5%" (a threshold of "damaged-share" is a number in its unit, hours, without "%") (at rules[0].threshold.above)',
+      ]);
+    });
+
+    it('holdoutPercent is in percent already: 10% -> 10; a number in quotes loses them', () => {
+      expect(problems('holdoutPercent: 10', 'holdoutPercent: 10%')).toEqual([
+        'hints.yaml:20:23: CPW301 expected a number, found "10%" (did you mean 10? holdoutPercent is in percent already) (at rules[0].guardrails.holdoutPercent)',
+      ]);
+      expect(problems('{ above: 0.05, clear: 0.03 }', '{ above: "0.05" }')).toEqual([
+        'hints.yaml:14:25: CPW301 expected a number, found "0.05" (did you mean 0.05? write numbers without quotes) (at rules[0].threshold.above)',
+      ]);
+    });
+  });
 });
