@@ -10,7 +10,7 @@ import { ErrorCodes, type ErrorName } from '../errors/codes.js';
 import { isRecord } from '../shared/plain-data.js';
 import type { CompiledCpi, CompiledPolicy, CompiledRule, CpiMeasure, SourcePosition } from './compiled.js';
 import { buildRule, matcher } from './build-rule.js';
-import { durationMs, isTimeZone, timeZones, UNIT_MS } from './clock.js';
+import { durationMs, isTimeZone, suggestTimeZone, UNIT_MS } from './clock.js';
 import { didYouMean, suggestionSuffix } from './did-you-mean.js';
 import { EMAIL_TEMPLATES, isEmailTemplate } from './email-templates.js';
 import { cpiEventTypes, CUSTOMER_FACTS_EVENT, EventChecks, lookupField, type Reporter } from './event-fields.js';
@@ -316,7 +316,8 @@ export class Compilation implements Reporter {
 
   timeZone(file: ParsedRuleFile, path: PathSegment[], zone: string): void {
     if (isTimeZone(zone)) return;
-    this.report(file, path, 'RULE_TIME_ZONE', [zone, suggestionSuffix(zone, timeZones())]);
+    const suggestion = suggestTimeZone(zone);
+    this.report(file, path, 'RULE_TIME_ZONE', [zone, suggestion === undefined ? '' : ` (did you mean "${suggestion}"?)`]);
   }
 }
 

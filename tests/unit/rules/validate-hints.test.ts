@@ -160,4 +160,27 @@ describe('validate hints', () => {
       ]);
     });
   });
+
+  describe('time zones', () => {
+    it('a city\'s name, in any case and with spaces for underscores, names its IANA zone', () => {
+      expect(problems('timeZone: America/Chicago', 'timeZone: New York')).toEqual([
+        'hints.yaml:19:59: CPW315 unknown time zone "New York" (did you mean "America/New_York"?) (at rules[0].guardrails.quietHours.timeZone)',
+      ]);
+      expect(problems('timeZone: America/Chicago', 'timeZone: america/new york')).toEqual([
+        'hints.yaml:19:59: CPW315 unknown time zone "america/new york" (did you mean "America/New_York"?) (at rules[0].guardrails.quietHours.timeZone)',
+      ]);
+      expect(problems('window: 1d', 'window: 1d', `${RULES}policy: { defaultTimeZone: london }\n`)).toEqual([
+        'hints.yaml:27:28: CPW315 unknown time zone "london" (did you mean "Europe/London"?) (at policy.defaultTimeZone)',
+      ]);
+    });
+
+    it('near misses of a zone or a city, accents, and the US zones by their common names', () => {
+      const zone = (z: string) => problems('timeZone: America/Chicago', `timeZone: ${JSON.stringify(z)}`)[0]?.replace(/^.*unknown time zone /, '').replace(/ \(at .*$/, '');
+      expect(zone('America/Chicgo')).toBe('"America/Chicgo" (did you mean "America/Chicago"?)');
+      expect(zone('New Yrok')).toBe('"New Yrok" (did you mean "America/New_York"?)');
+      expect(zone('São Paulo')).toBe('"São Paulo" (did you mean "America/Sao_Paulo"?)');
+      expect(zone('Pacific Time')).toBe('"Pacific Time" (did you mean "America/Los_Angeles"?)');
+      expect(zone('somewhere')).toBe('"somewhere"');
+    });
+  });
 });
