@@ -37,7 +37,8 @@ export function maxDistanceFor(length: number): number {
 /**
  * The candidate closest to `input`, or undefined when none is close enough. A candidate that starts
  * with the input (or the other way round) and shares at least four characters also counts, so
- * "holdout" suggests "holdoutPercent". Ties go to the earlier candidate.
+ * "holdout" suggests "holdoutPercent". Ties go to the earlier candidate. When nothing is close, the
+ * one candidate that shares whole words with the input is suggested: "tier" -> "valueTier".
  */
 export function didYouMean(input: string, candidates: Iterable<string>): string | undefined {
   const needle = input.toLowerCase();
@@ -61,7 +62,44 @@ export function didYouMean(input: string, candidates: Iterable<string>): string 
       bestScore = score;
     }
   }
-  return best;
+  return best ?? partOf(input, candidates);
+}
+
+/** Names longer than this are not split into words (hostile files carry 200 kB names). */
+const MAX_PARTS_INPUT = 128;
+
+/** The words of a name, lower-cased: its camelCase humps and the runs between `_`, `-`, `.` or spaces. */
+function words(name: string): string[] {
+  return name.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase().split(/[^a-z0-9]+/).filter((w) => w !== '');
+}
+
+/** Whether `inner` appears in `outer` as consecutive words. */
+function hasRun(outer: readonly string[], inner: readonly string[]): boolean {
+  if (inner.length === 0 || inner.length > outer.length) return false;
+  for (let i = 0; i + inner.length <= outer.length; i++) {
+    if (inner.every((w, j) => outer[i + j] === w)) return true;
+  }
+  return false;
+}
+
+/**
+ * The one candidate that has the input's words among its own, or whose words are among the
+ * input's, at least four letters of them: "tier" -> "valueTier", "zone" -> "timeZone",
+ * "customer_email" -> "email". Undefined when none does, or more than one.
+ */
+function partOf(input: string, candidates: Iterable<string>): string | undefined {
+  if (input.length > MAX_PARTS_INPUT) return undefined;
+  const mine = words(input);
+  let found: string | undefined;
+  for (const candidate of candidates) {
+    if (candidate === input || candidate.length > MAX_PARTS_INPUT) continue;
+    const theirs = words(candidate);
+    const shared = hasRun(theirs, mine) ? mine : hasRun(mine, theirs) ? theirs : undefined;
+    if (shared === undefined || shared.join('').length < 4) continue;
+    if (found !== undefined && found !== candidate) return undefined; // ambiguous
+    found = candidate;
+  }
+  return found;
 }
 
 /** ` (did you mean "x"?)` or the empty string: ready to append to a message. */

@@ -25,6 +25,16 @@ describe('didYouMean', () => {
     expect(didYouMean('holdout', ['cooldown', 'budget', 'quietHours', 'holdoutPercent', 'killSwitch'])).toBe('holdoutPercent');
   });
 
+  it('suggests the one candidate sharing whole words with the input, when nothing is close', () => {
+    const facts = ['valueTier', 'lifetimeValue', 'email', 'name', 'locale'];
+    expect(didYouMean('tier', facts)).toBe('valueTier');
+    expect(didYouMean('customer_email', facts)).toBe('email');
+    expect(didYouMean('zone', ['from', 'to', 'timeZone'])).toBe('timeZone');
+    expect(didYouMean('value', ['valueTier', 'lifetimeValue'])).toBe('valueTier'); // a prefix first
+    expect(didYouMean('seconds', ['promisedWaitSeconds', 'durationSeconds'])).toBeUndefined(); // two: ambiguous
+    expect(didYouMean('id', ['customerId'])).toBeUndefined(); // fewer than four letters
+  });
+
   it('suggests nothing when nothing is close', () => {
     expect(didYouMean('colour', keys)).toBeUndefined();
     expect(didYouMean('xy', ['id'])).toBeUndefined();

@@ -183,4 +183,18 @@ describe('validate hints', () => {
       expect(zone('somewhere')).toBe('"somewhere"');
     });
   });
+
+  describe('fields of the customer\'s facts', () => {
+    it('a filter field that is a word of a known fact suggests that fact: tier -> valueTier', () => {
+      expect(problems('filter: { lifetimeValue: { gte: 100 } }', 'filter: { tier: { in: [gold, platinum] } }')).toEqual([
+        'hints.yaml:16:15: CPW314 customer facts (event type customer.profile) have no field "tier" (did you mean "valueTier"?) (at rules[0].filter.tier)',
+      ]);
+      expect(problems('filter: { lifetimeValue: { gte: 100 } }', 'filter: { customer_email: { exists: true } }')).toEqual([
+        'hints.yaml:16:15: CPW314 customer facts (event type customer.profile) have no field "customer_email" (did you mean "email"?) (at rules[0].filter.customer_email)',
+      ]);
+      expect(problems('filter: { lifetimeValue: { gte: 100 } }', 'filter: { lifetime: { gte: 100 } }')).toEqual([
+        'hints.yaml:16:15: CPW314 customer facts (event type customer.profile) have no field "lifetime" (did you mean "lifetimeValue"?) (at rules[0].filter.lifetime)',
+      ]);
+    });
+  });
 });
