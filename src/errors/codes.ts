@@ -44,6 +44,7 @@ export const ErrorCodes = {
   RULE_KILL_SWITCH_ON: { code: 'CPW319', retriable: false, message: 'kill switch is on: %s sends no offer (each decision is recorded as suppressed)' },
   RULE_FILE_TOO_COMPLEX: { code: 'CPW320', retriable: false, message: 'rule file is too complex: %s' },
   RULE_FILE_UNREADABLE: { code: 'CPW321', retriable: false, message: 'cannot read rule file: %s' },
+  RULE_TEXT_PLACEHOLDER: { code: 'CPW322', retriable: false, message: 'placeholder %s in %s is never filled: cpiwatch sends rule texts exactly as written, so customers would read it%s' },
 
   // State store (CPW4xx)
   STORE_UNAVAILABLE: { code: 'CPW400', retriable: true, message: 'state store unavailable: %s' },

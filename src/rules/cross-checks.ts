@@ -15,6 +15,7 @@ import { didYouMean, suggestionSuffix } from './did-you-mean.js';
 import { EMAIL_TEMPLATES, isEmailTemplate } from './email-templates.js';
 import { cpiEventTypes, CUSTOMER_FACTS_EVENT, EventChecks, lookupField, type Reporter } from './event-fields.js';
 import type { ParsedItem, ParsedRuleFile } from './parsed-rule-file.js';
+import { findPlaceholders, namesTheCustomer, withoutPlaceholders } from './placeholders.js';
 import { asWarning, formatLocation, formatPath, isWithinPath, ruleError, type PathSegment, type RuleError } from './rule-errors.js';
 import type { CpiDefinitionDoc, RuleDefinitionDoc } from './schema.js';
 import { fractionOf, percentOf } from './value-hints.js';
@@ -240,6 +241,9 @@ export class Compilation implements Reporter {
       new EventChecks(this, file, base).predicate(fits ?? types[0], ['target', 'contributors', 'where'], contributorsWhere);
     }
 
+    // Texts the customer reads: nothing fills a placeholder, the customer would read the braces
+    this.placeholders(file, base, doc);
+
     // E-mail template: an unknown one falls back to the generic template, so this only warns.
     if (doc.email && !isEmailTemplate(doc.email.template)) {
       const w = this.warn(file, at('email', 'template'), 'EMAIL_TEMPLATE_UNKNOWN', [doc.email.template]);
@@ -269,6 +273,34 @@ export class Compilation implements Reporter {
 
     if (!complete || this.errors.length > before || !cpi || !cpiDoc) return undefined;
     return buildRule(doc as RuleDefinitionDoc, cpi, cpiDoc, this.position(file, base));
+  }
+
+  /** Each placeholder (`{{ first_name }}`) in a text the customer reads, where it is written. */
+  private placeholders(file: ParsedRuleFile, base: PathSegment[], doc: Partial<RuleDefinitionDoc>): void {
+    const texts: [PathSegment[], string | undefined, string][] = [
+      [['offer', 'title'], doc.offer?.title, 'the offer title'],
+      [['offer', 'terms'], doc.offer?.terms, 'the offer terms'],
+      [['offer', 'redemption', 'instructions'], doc.offer?.redemption?.instructions, 'the redemption instructions'],
+      [['email', 'subject'], doc.email?.subject, 'the e-mail subject'],
+    ];
+    const offer = doc.offer ? { code: doc.offer.code, title: doc.offer.title, kind: doc.offer.kind } : {};
+    for (const [field, text, what] of texts) {
+      if (text === undefined) continue;
+      const found = findPlaceholders(text);
+      if (found.length === 0) continue;
+      const path = [...base, ...field];
+      const suggestion = withoutPlaceholders(text, offer);
+      const reported = new Set<string>();
+      for (const p of found) {
+        if (reported.has(p.text)) continue;
+        reported.add(p.text);
+        const greeting = namesTheCustomer(p) ? ' e-mails already open with "Hi <name>," from the customer\'s profile' : '';
+        const hint = suggestion !== undefined
+          ? ` (did you mean "${suggestion}"?${greeting})`
+          : `; write the text without it${greeting ? ` (${greeting.trim()})` : ''}`;
+        this.errors.push(ruleError('RULE_TEXT_PLACEHOLDER', { file: file.file, ...file.locate.within(path, p.text), path }, JSON.stringify(p.text), what, hint));
+      }
+    }
   }
 
   /** Adds to the "expected a number" of `above: 5%` the number meant, as far as the CPI tells. */

@@ -61,7 +61,7 @@ export function parseYaml(file: string, text: string): ParsedYaml {
     strict: true,
     logLevel: 'error',
   });
-  const locate = makeLocator(doc, posOf);
+  const locate = makeLocator(doc, posOf, text);
 
   const yamlProblems = [...doc.errors, ...doc.warnings];
   const duplicates = duplicateKeys(doc);

@@ -15,12 +15,17 @@ export interface Position {
 export interface Locator {
   value(path: readonly PathSegment[]): Position;
   key(path: readonly PathSegment[]): Position;
+  /**
+   * Where `needle` is written inside the value at `path` (a placeholder in a title); the value's
+   * own position when it is not written there as such (escaped, split over lines).
+   */
+  within(path: readonly PathSegment[], needle: string): Position;
 }
 
 export type PositionOf = (offset: number) => Position;
 
 /** Every path at the start of the file: for files whose YAML could not be read. */
-export const NO_LOCATOR: Locator = { value: () => ({ line: 1, col: 1 }), key: () => ({ line: 1, col: 1 }) };
+export const NO_LOCATOR: Locator = { value: () => ({ line: 1, col: 1 }), key: () => ({ line: 1, col: 1 }), within: () => ({ line: 1, col: 1 }) };
 
 /** Line and column of an offset; before the first line break is known, line 1. */
 export function positionOf(lineCounter: LineCounter): PositionOf {
@@ -37,10 +42,11 @@ function keyText(key: unknown): string | undefined {
 
 /**
  * Finds the YAML node of a field path. `value(path)` is where the value starts; `key(path)` is where
- * its key starts (for list items, the item). Missing parts fall back to the nearest existing
- * ancestor, so every path has a position.
+ * its key starts (for list items, the item); `within(path, needle)` is where a piece of the value is
+ * written in `source` (the text the document was parsed from). Missing parts fall back to the
+ * nearest existing ancestor, so every path has a position.
  */
-export function makeLocator(doc: Document, posOf: PositionOf): Locator {
+export function makeLocator(doc: Document, posOf: PositionOf, source = ''): Locator {
   const resolve = (path: readonly PathSegment[]): { node: YamlNode | null; keyNode: YamlNode | null; complete: boolean } => {
     let node = doc.contents as YamlNode | null;
     let keyNode: YamlNode | null = node;
@@ -66,6 +72,13 @@ export function makeLocator(doc: Document, posOf: PositionOf): Locator {
     key: (path) => {
       const r = resolve(path);
       return at(r.complete ? r.keyNode : r.node);
+    },
+    within: (path, needle) => {
+      const { node } = resolve(path);
+      const range = node?.range;
+      if (!range || needle === '') return at(node);
+      const i = source.slice(range[0], range[1]).indexOf(needle);
+      return i < 0 ? at(node) : posOf(range[0] + i);
     },
   };
 }

@@ -197,4 +197,37 @@ describe('validate hints', () => {
       ]);
     });
   });
+
+  describe('placeholders in texts the customer reads', () => {
+    it('{{ first_name }} in the e-mail subject: nothing fills it, an error at the placeholder', () => {
+      expect(problems('subject: Sorry about your parcel', 'subject: "Sorry {{ first_name }}, about your parcel"')).toEqual([
+        'hints.yaml:26:55: CPW322 placeholder "{{ first_name }}" in the e-mail subject is never filled: cpiwatch sends rule texts exactly as written, so customers would read it (did you mean "Sorry, about your parcel"? e-mails already open with "Hi <name>," from the customer\'s profile) (at rules[0].email.subject)',
+      ]);
+    });
+
+    it('a placeholder naming a field of the offer suggests its value; every text of the offer is checked', () => {
+      expect(problems('title: Sorry about your parcel', 'title: Your code {{ offer.code }} for {{ parcel_id }}')).toEqual([
+        'hints.yaml:24:24: CPW322 placeholder "{{ offer.code }}" in the offer title is never filled: cpiwatch sends rule texts exactly as written, so customers would read it (did you mean "Your code DAMAGED-CREDIT for"?) (at rules[0].offer.title)',
+        'hints.yaml:24:45: CPW322 placeholder "{{ parcel_id }}" in the offer title is never filled: cpiwatch sends rule texts exactly as written, so customers would read it (did you mean "Your code DAMAGED-CREDIT for"?) (at rules[0].offer.title)',
+      ]);
+      expect(problems('expiresAfter: 30d', 'expiresAfter: 30d\n      terms: "*|FNAME|*: valid for %%Days%% days"\n      redemption: { channel: online, instructions: "Use {code} at checkout" }')).toEqual([
+        'hints.yaml:26:15: CPW322 placeholder "*|FNAME|*" in the offer terms is never filled: cpiwatch sends rule texts exactly as written, so customers would read it (did you mean "Valid for days"? e-mails already open with "Hi <name>," from the customer\'s profile) (at rules[0].offer.terms)',
+        'hints.yaml:26:36: CPW322 placeholder "%%Days%%" in the offer terms is never filled: cpiwatch sends rule texts exactly as written, so customers would read it (did you mean "Valid for days"?) (at rules[0].offer.terms)',
+        'hints.yaml:27:57: CPW322 placeholder "{code}" in the redemption instructions is never filled: cpiwatch sends rule texts exactly as written, so customers would read it (did you mean "Use DAMAGED-CREDIT at checkout"?) (at rules[0].offer.redemption.instructions)',
+      ]);
+    });
+
+    it('a text that is nothing but a placeholder: no guess', () => {
+      expect(problems('subject: Sorry about your parcel', 'subject: "{% if gold %}"')).toEqual([
+        'hints.yaml:26:49: CPW322 placeholder "{% if gold %}" in the e-mail subject is never filled: cpiwatch sends rule texts exactly as written, so customers would read it; write the text without it (at rules[0].email.subject)',
+      ]);
+    });
+
+    it('a word in braces reads as a placeholder; other braces, brackets and percent signs are text', () => {
+      expect(problems('title: Sorry about your parcel', 'title: "Sorry {about} your parcel"')).toEqual([
+        'hints.yaml:24:21: CPW322 placeholder "{about}" in the offer title is never filled: cpiwatch sends rule texts exactly as written, so customers would read it (did you mean "Sorry your parcel"?) (at rules[0].offer.title)',
+      ]);
+      expect(problems('title: Sorry about your parcel', 'title: "Sorry: 10% off [today], { } {10%} 100%%"')).toEqual([]);
+    });
+  });
 });
