@@ -45,6 +45,7 @@ export const ErrorCodes = {
   RULE_FILE_TOO_COMPLEX: { code: 'CPW320', retriable: false, message: 'rule file is too complex: %s' },
   RULE_FILE_UNREADABLE: { code: 'CPW321', retriable: false, message: 'cannot read rule file: %s' },
   RULE_TEXT_PLACEHOLDER: { code: 'CPW322', retriable: false, message: 'placeholder %s in %s is never filled: cpiwatch sends rule texts exactly as written, so customers would read it%s' },
+  RULE_FILE_EMPTY: { code: 'CPW323', retriable: false, message: 'rule file %s is empty (%s): an empty file is taken for a save cut short, not for "no rules"; delete the file to remove its rules' },
 
   // State store (CPW4xx)
   STORE_UNAVAILABLE: { code: 'CPW400', retriable: true, message: 'state store unavailable: %s' },

@@ -1,13 +1,13 @@
 /**
- * One rule file, pure: its YAML (parse-yaml.ts), then the zod schema of a rule file, then its CPIs,
- * rules and policy as ParsedItems for the cross-checks of compile.ts. Items of a file with errors
- * keep their ids and, when valid on their own, their documents, so one misspelt field does not hide
- * the problems of the other items.
+ * One rule file, pure: its YAML (parse-yaml.ts), a file with nothing in it refused (CPW323), then
+ * the zod schema of a rule file, then its CPIs, rules and policy as ParsedItems for the
+ * cross-checks of compile.ts. Items of a file with errors keep their ids and, when valid on their
+ * own, their documents, so one misspelt field does not hide the problems of the other items.
  */
 import type { z } from 'zod';
 import type { ParsedItem, ParsedRuleFile } from './parsed-rule-file.js';
 import { parseYaml } from './parse-yaml.js';
-import { isWithinPath, type RuleError } from './rule-errors.js';
+import { isWithinPath, ruleError, type RuleError } from './rule-errors.js';
 import { CpiDefinition, Policy, RuleDefinition, RuleFile, type PolicyDoc } from './schema.js';
 import { isRecord } from '../shared/plain-data.js';
 import { validateYaml } from './schema-issues.js';
@@ -17,6 +17,8 @@ export function parseRuleSource(file: string, text: string): ParsedRuleFile {
   const source = parseYaml(file, text);
   const { data, locate } = source;
   if (source.errors.length > 0) return { file, errors: source.errors, cpis: [], rules: [], locate };
+  const empty = emptiness(text);
+  if (empty !== undefined) return { file, errors: [ruleError('RULE_FILE_EMPTY', { file, line: 1, col: 1 }, file, empty)], cpis: [], rules: [], locate };
 
   const checked = validateYaml(source, RuleFile);
   const doc = checked.ok ? checked.value : undefined;
@@ -64,4 +66,18 @@ function policyItem(data: unknown, parsed: PolicyDoc | undefined, errors: readon
     if (one.success) doc = one.data;
   }
   return { policy: { index: 0, ...(doc === undefined ? {} : { doc }) } };
+}
+
+/**
+ * Why a rule file counts as empty: `0 bytes`, `only whitespace`, or `only comments` (and blank
+ * lines, document markers). A file being saved, or truncated by a crash, is read so during a hot
+ * reload; taken for a file without rules it would silently drop its rules. A file that says it has
+ * none (`rules: []`) is not empty.
+ */
+function emptiness(text: string): string | undefined {
+  if (text.length === 0) return '0 bytes';
+  const body = text.replace(/^\uFEFF/, '');
+  if (/^\s*$/.test(body)) return 'only whitespace';
+  const content = body.split(/\r?\n/).some((line) => !/^\s*(#.*)?$/.test(line) && !/^(---|\.\.\.)\s*(#.*)?$/.test(line));
+  return content ? undefined : 'only comments';
 }

@@ -7,6 +7,7 @@ import { watchProcessorRules, type ReloadResult, type RulesWatcher } from '../..
 import { createReplay } from '../../../src/pipeline/replay.js';
 import { CollectingSink } from '../../../src/pipeline/collecting-sink.js';
 import { loadTestFile } from '../../../src/rule-tests/test-file.js';
+import { formatRuleError } from '../../../src/rules/rule-errors.js';
 import { exampleRules } from '../../support/processor.js';
 import { fakeProcessor } from '../../support/rules-watcher.js';
 
@@ -78,5 +79,32 @@ describe('rules watcher (hot reload)', () => {
     expect(sink.offers.map((d) => [d.customerId, new Date(d.time).toISOString(), d.rule.version])).toEqual([
       ['c1', '2026-11-23T18:16:00.000Z', v2.rules[0]!.version],
     ]);
+  });
+
+  it('a rule file emptied by a save cut short (0 bytes, or its comment header only) is rejected: the previous rules keep running', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cpiwatch-rules-'));
+    await cp('rules', dir, { recursive: true });
+    const original = await exampleRules([dir]);
+    expect(original.rules.map((r) => r.id)).toContain('curbside-flash-drink');
+    const { p, counts } = fakeProcessor(original);
+    watcher = watchProcessorRules(p, dir, log, { signal: null });
+    const file = join(dir, 'curbside.yaml');
+    const text = await readFile(file, 'utf8');
+    const why = 'an empty file is taken for a save cut short, not for "no rules"; delete the file to remove its rules';
+
+    await writeFile(file, '');
+    const zero = await watcher.reload('test');
+    expect(zero.result === 'rejected' && zero.errors.map(formatRuleError)).toEqual([`${file}:1:1: CPW323 rule file ${file} is empty (0 bytes): ${why}`]);
+    expect(p.rules).toBe(original);
+
+    await writeFile(file, text.slice(0, text.indexOf('\n') + 1)); // the yaml-language-server line
+    const header = await watcher.reload('test');
+    expect(header.result === 'rejected' && header.errors.map(formatRuleError)).toEqual([`${file}:1:1: CPW323 rule file ${file} is empty (only comments): ${why}`]);
+    expect(p.rules).toBe(original);
+
+    await writeFile(file, text);
+    expect(await watcher.reload('test')).toEqual({ result: 'unchanged', version: original.version });
+    expect(p.rules).toBe(original);
+    expect(counts).toEqual(['rejected', 'rejected']);
   });
 });

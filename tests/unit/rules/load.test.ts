@@ -84,9 +84,23 @@ describe('loadRuleSet', () => {
 });
 
 describe('parseRuleSource', () => {
-  it('accepts an empty file or one with only comments', () => {
-    expect(parseRuleSource('empty.yaml', '').errors).toEqual([]);
-    expect(parseRuleSource('comments.yaml', '# nothing yet\n').errors).toEqual([]);
+  it('refuses an empty file, or one with only whitespace or comments: a save cut short, not "no rules"', () => {
+    const why = 'an empty file is taken for a save cut short, not for "no rules"; delete the file to remove its rules';
+    expect(parseRuleSource('empty.yaml', '').errors.map(formatRuleError)).toEqual([`empty.yaml:1:1: CPW323 rule file empty.yaml is empty (0 bytes): ${why}`]);
+    expect(parseRuleSource('blank.yaml', ' \n\n\t\n').errors.map(formatRuleError)).toEqual([`blank.yaml:1:1: CPW323 rule file blank.yaml is empty (only whitespace): ${why}`]);
+    const header = '# yaml-language-server: $schema=../schemas/rule-file.schema.json\n---\n  # more to come\n';
+    expect(parseRuleSource('comments.yaml', header).errors.map(formatRuleError)).toEqual([`comments.yaml:1:1: CPW323 rule file comments.yaml is empty (only comments): ${why}`]);
+    // a file that says it has nothing is not empty
+    for (const text of ['rules: []\n', '{}\n', '# none yet\ncpis: []\n']) expect(parseRuleSource('none.yaml', text).errors, text).toEqual([]);
+  });
+
+  it('an empty file in a folder makes the whole rule set invalid, naming the file', async () => {
+    await put('cpis.yaml', CPI);
+    const empty = await put('rules/returns.yaml', '');
+    const result = await loadRuleSet([dir]);
+    expect(!result.ok && result.errors.map(formatRuleError)).toEqual([
+      `${empty}:1:1: CPW323 rule file ${empty} is empty (0 bytes): an empty file is taken for a save cut short, not for "no rules"; delete the file to remove its rules`,
+    ]);
   });
 
   it('reports an oversized source without parsing it', () => {
