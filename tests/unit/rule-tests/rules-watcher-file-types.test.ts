@@ -97,18 +97,19 @@ describe('rules watcher timeout', () => {
       return real(path);
     };
     const results: ReloadResult[] = [];
-    watcher = watchProcessorRules(p, dir, log, { debounceMs: 30_000, signal: null, timeoutMs: 300, load, onReload: (r) => results.push(r) });
+    // a bound a real load meets even on a busy machine (the suite runs beside integration tests)
+    watcher = watchProcessorRules(p, dir, log, { debounceMs: 30_000, signal: null, timeoutMs: 1500, load, onReload: (r) => results.push(r) });
     await watcher.start();
 
     const file = join(dir, 'curbside.yaml');
     const text = await readFile(file, 'utf8');
     await writeFile(file, text.replace('threshold: { above: 1.25, clear: 1.0 }', 'threshold: { above: 1.1, clear: 1.0 }'));
     const startedAt = Date.now();
-    expect(await watcher.reload('change')).toEqual({ result: 'failed', reason: 'no result after 300 ms' });
-    expect(Date.now() - startedAt).toBeLessThan(2000);
+    expect(await watcher.reload('change')).toEqual({ result: 'failed', reason: 'no result after 1500 ms' });
+    expect(Date.now() - startedAt).toBeLessThan(5000);
     expect(p.rules).toBe(original);
     expect(watcher.stuckReloads).toBe(1);
-    expect(lines.find((l) => l.msg === 'rule reload timed out; the previous rules keep running')).toMatchObject({ level: 'error', timeoutMs: 300, trigger: 'change' });
+    expect(lines.find((l) => l.msg === 'rule reload timed out; the previous rules keep running')).toMatchObject({ level: 'error', timeoutMs: 1500, trigger: 'change' });
 
     // the next reload (SIGHUP, another edit) runs and applies
     expect(await watcher.reload('signal')).toMatchObject({ result: 'ok', previousVersion: original.version });
