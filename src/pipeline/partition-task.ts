@@ -278,18 +278,25 @@ export class PartitionTask {
     e.touch('m');
     // audience joins waiting for the rule states at their time: known up to the next boundary now
     const waiting = e.deferred.filter((d) => rules.rulesById.get(d.rule)?.cpi.id === cpi);
+    let joinAt = Infinity;
     if (waiting.length > 0) {
       const ready = waiting.filter((d) => Math.floor(d.time / spec.resolutionMs) * spec.resolutionMs <= at);
       e.deferred = e.deferred.filter((d) => !ready.includes(d) && rules.rulesById.has(d.rule));
       for (const d of ready) this.checkJoin(rules, rules.rulesById.get(d.rule)!, e, d.customer, d.time, d.etaMs, out, traceparent);
-      if (ready.length < waiting.length) live = true;
+      // the first boundary at which a join still waiting is ready
+      for (const d of waiting) if (!ready.includes(d)) joinAt = Math.min(joinAt, Math.floor(d.time / spec.resolutionMs) * spec.resolutionMs);
     }
-    const next = at + spec.resolutionMs;
+    let next = at + spec.resolutionMs;
     const first = firstBucketBefore(next, spec);
     w.evictBefore(first);
     // the steps before `at` are final: a repeat of their events is late now, their keys can go
     w.forgetKeysBefore(bucketOf(at, spec.resolutionMs));
-    if (live || w.hasDataFrom(first)) this.timers.schedule(tag, cpi, next, spec.latenessMs);
+    const data = w.firstDataFrom(first);
+    // no rule state to move: a step whose window holds nothing evaluates to nothing, so the next
+    // close is the first whose window holds data or at which a waiting join is ready (an event
+    // from the year 472 and one of today would otherwise be 35 million closes apart, one per step)
+    if (!live) next = Math.max(next, Math.min(data === undefined ? Infinity : (data + 1) * spec.resolutionMs, joinAt));
+    if (live || data !== undefined || joinAt !== Infinity) this.timers.schedule(tag, cpi, next, spec.latenessMs);
     else if (w.isEmpty && e.rules.size === 0) e.closed.delete(cpi);
   }
 

@@ -96,8 +96,14 @@ export class CpiWindow {
 
   /** Whether any bucket at or after `first` holds data. */
   hasDataFrom(first: number): boolean {
-    for (const b of this.buckets.keys()) if (b >= first) return true;
-    return false;
+    return this.firstDataFrom(first) !== undefined;
+  }
+
+  /** The earliest bucket at or after `first` that holds data (undefined: none). */
+  firstDataFrom(first: number): number | undefined {
+    let min: number | undefined;
+    for (const b of this.buckets.keys()) if (b >= first && (min === undefined || b < min)) min = b;
+    return min;
   }
 
   /**
