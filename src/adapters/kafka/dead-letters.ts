@@ -13,6 +13,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { IHeaders, Kafka, KafkaMessage } from 'kafkajs';
+import { untilEnds } from './topic-reader.js';
 
 export const DLQ_HEADER_PREFIX = 'cpiwatch-dlq-';
 
@@ -134,26 +135,16 @@ export async function readDeadLetters(kafka: Kafka, topic: string, o: ReadOption
   if (remaining.size === 0) return;
 
   const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 200, sessionTimeout: 10_000, heartbeatInterval: 1_000, allowAutoTopicCreation: false });
-  let finish!: (err?: unknown) => void;
-  const done = new Promise<void>((resolve, reject) => { finish = (err) => (err ? reject(err) : resolve()); });
-  let stopped = false;
-  const timer = setTimeout(() => finish(new Error(`reading ${topic} did not reach its end in ${o.timeoutMs ?? 60_000} ms`)), o.timeoutMs ?? 60_000);
+  const read = untilEnds(consumer, remaining);
+  const timer = setTimeout(() => read.finish(new Error(`reading ${topic} did not reach its end in ${o.timeoutMs ?? 60_000} ms`)), o.timeoutMs ?? 60_000);
   try {
-    // a partition is read once the consumer is past its end offset; batches of transaction markers
-    // only (offers and dead letters are written in transactions) never reach eachBatch, but end here
-    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-      const end = remaining.get(payload.partition);
-      if (stopped || end === undefined || BigInt(payload.lastOffset) + 1n < end) return;
-      remaining.delete(payload.partition);
-      if (remaining.size === 0) { stopped = true; finish(); }
-    });
     await consumer.connect();
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
-        if (stopped) return;
+        if (read.stopped) return;
         const end = remaining.get(batch.partition);
         if (end === undefined) return;
         const inRange = batch.messages.filter((m) => BigInt(m.offset) < end);
@@ -166,13 +157,14 @@ export async function readDeadLetters(kafka: Kafka, topic: string, o: ReadOption
             if (o.groupId && o.commit) await consumer.commitOffsets([{ topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
           }
           await heartbeat();
-          if (taken < inRange.length) { stopped = true; finish(); }
+          if (taken < inRange.length) read.finish();
         }
       },
     });
-    await done;
+    await read.done;
   } finally {
     clearTimeout(timer);
+    read.finish();
     await consumer.disconnect().catch(() => undefined);
   }
 }

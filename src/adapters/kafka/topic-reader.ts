@@ -8,7 +8,36 @@
  * transaction timeout after the producer died), hence the generous default timeout.
  */
 import { randomBytes } from 'node:crypto';
-import type { Kafka } from 'kafkajs';
+import type { Consumer, Kafka } from 'kafkajs';
+
+/** A read that ends once the consumer is past the end offset of every partition in `remaining`. */
+export interface EndsRead {
+  /** Resolves when every partition is read (or rejects with the error finish() was given). */
+  done: Promise<void>;
+  finish(err?: unknown): void;
+  readonly stopped: boolean;
+}
+
+/**
+ * Watches a consumer until it is past each partition's end (`remaining`: partition -> end offset;
+ * partitions are taken out as they end). Batches of transaction markers only (offers, decisions and
+ * dead letters are written in transactions) never reach eachBatch, but do end a batch here.
+ */
+export function untilEnds(consumer: Consumer, remaining: Map<number, bigint>): EndsRead {
+  let finish!: (err?: unknown) => void;
+  const done = new Promise<void>((resolve, reject) => { finish = (err) => (err ? reject(err) : resolve()); });
+  const read = {
+    done, stopped: false,
+    finish: (err?: unknown) => { read.stopped = true; finish(err); },
+  };
+  consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+    const end = remaining.get(payload.partition);
+    if (read.stopped || end === undefined || BigInt(payload.lastOffset) + 1n < end) return;
+    remaining.delete(payload.partition);
+    if (remaining.size === 0) read.finish();
+  });
+  return read;
+}
 
 export interface TopicRecord { partition: number; offset: string; timestamp: string; key: Buffer | null; value: Buffer | null }
 
@@ -41,35 +70,25 @@ export async function readTopicToEnd(kafka: Kafka, topic: string, o: TopicReadOp
 
   const timeoutMs = o.timeoutMs ?? 300_000;
   const consumer = kafka.consumer({ groupId: `cpiwatch-reader-${randomBytes(6).toString('hex')}`, maxWaitTimeInMs: 200, sessionTimeout: 30_000, heartbeatInterval: 3_000, allowAutoTopicCreation: false });
-  let finish!: (err?: unknown) => void;
-  const done = new Promise<void>((resolve, reject) => { finish = (err) => (err ? reject(err) : resolve()); });
-  let stopped = false;
+  const read = untilEnds(consumer, remaining);
   let timer: NodeJS.Timeout | undefined;
   // no progress for timeoutMs (not the whole read: a large topic takes as long as it takes)
   const arm = () => {
     clearTimeout(timer);
     timer = setTimeout(() => {
       const behind = [...remaining.keys()].join(', ');
-      finish(new Error(`reading ${topic} (read committed) made no progress for ${timeoutMs} ms before its end (partitions ${behind}); a transaction left open by a producer that died holds read-committed readers until the transaction coordinator aborts it`));
+      read.finish(new Error(`reading ${topic} (read committed) made no progress for ${timeoutMs} ms before its end (partitions ${behind}); a transaction left open by a producer that died holds read-committed readers until the transaction coordinator aborts it`));
     }, timeoutMs);
   };
   arm();
-  consumer.on(consumer.events.CRASH, (e) => finish(e.payload.error));
+  consumer.on(consumer.events.CRASH, (e) => read.finish(e.payload.error));
   try {
-    // a partition is read once the consumer is past its end; batches of transaction markers only
-    // never reach eachBatch, but end here
-    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-      const end = remaining.get(payload.partition);
-      if (stopped || end === undefined || BigInt(payload.lastOffset) + 1n < end) return;
-      remaining.delete(payload.partition);
-      if (remaining.size === 0) { stopped = true; finish(); }
-    });
     await consumer.connect();
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
     await consumer.run({
       autoCommit: false,
       eachBatch: async ({ batch, heartbeat }) => {
-        if (stopped) return;
+        if (read.stopped) return;
         const end = remaining.get(batch.partition);
         if (end === undefined) return;
         arm();
@@ -87,17 +106,16 @@ export async function readTopicToEnd(kafka: Kafka, topic: string, o: TopicReadOp
           }
         } catch (err) {
           // the read stops with the error (kafkajs would retry the batch)
-          stopped = true;
-          finish(err);
+          read.finish(err);
           return;
         }
         await heartbeat();
       },
     });
-    await done;
+    await read.done;
   } finally {
     clearTimeout(timer);
-    stopped = true;
+    read.finish();
     await consumer.disconnect().catch(() => undefined);
   }
   return extent;
