@@ -141,8 +141,8 @@ export class StreamStages {
             await this.seeding;
             return route.processBatch(messages, source, options);
           },
+          // (an input message that fails for good: the protocol's own dead letter, nothing of it routed)
           abandon: (source) => route.abandon(source),
-          poisoned: (message, error, source, options) => route.poisoned(message, error, source, options),
         },
         journal: this.o.journal, transactions: this.routeTx, limits: this.routeTx.limits, topics, log: this.o.log,
         committedOffset: (topic, partition) => this.committed(s.KAFKA_GROUP_ID, topic, partition),

@@ -8,6 +8,8 @@ import { CpiwatchError } from '../errors/cpiwatch-error.js';
 export interface StuckPartition {
   /** "topic:partition". */
   source: string;
+  topic: string;
+  partition: number;
   /** The error's code (CPWnnn), or its name when it has none. */
   code: string;
   message: string;
@@ -30,7 +32,7 @@ export class StuckPartitions {
     const code = err instanceof CpiwatchError ? err.code : e?.name ?? 'Error';
     const message = (e?.message ?? String(err)).slice(0, MAX_MESSAGE);
     const prev = this.stuck.get(source);
-    const entry = { source, code, message, since: prev?.since ?? now, attempts: (prev?.attempts ?? 0) + 1, offsets: `${at.firstOffset}..${at.lastOffset}` };
+    const entry = { source, topic: at.topic, partition: at.partition, code, message, since: prev?.since ?? now, attempts: (prev?.attempts ?? 0) + 1, offsets: `${at.firstOffset}..${at.lastOffset}` };
     this.stuck.set(source, entry);
     return entry;
   }
@@ -42,10 +44,7 @@ export class StuckPartitions {
 
   /** Partitions taken away from this process (rebalance, stop) are no longer its concern. */
   keepOnly(topic: string, partitions: readonly number[]): void {
-    for (const source of [...this.stuck.keys()]) {
-      const i = source.lastIndexOf(':');
-      if (source.slice(0, i) === topic && !partitions.includes(Number(source.slice(i + 1)))) this.stuck.delete(source);
-    }
+    for (const s of [...this.stuck.values()]) if (s.topic === topic && !partitions.includes(s.partition)) this.stuck.delete(s.source);
   }
 
   get size(): number {

@@ -8,7 +8,6 @@
  */
 import { buildRouting, type Routing } from '../cpis/routing.js';
 import type { DecodeLimits } from '../events/decode.js';
-import type { CpiwatchError } from '../errors/cpiwatch-error.js';
 import type { RuleSet } from '../rules/compiled.js';
 import { engine } from './engine-step.js';
 import { encodeOpRecord, encodeOpRecords } from './op-records.js';
@@ -91,13 +90,6 @@ export class RouteStage {
     const partition = Number(source.slice(source.lastIndexOf(':') + 1));
     const before = this.before.get(partition);
     if (before) this.routers.get(partition)?.restore(before);
-  }
-
-  /** An input message that fails for good: dead-lettered with the error's code, nothing of it routed. */
-  async poisoned(message: RawMessage, error: CpiwatchError, _source: string, options: { sink: RouteSink }): Promise<BatchResult> {
-    const letter = { message, code: error.code, reason: error.message };
-    await options.sink.deadLetter([letter]);
-    return stepResult({ consumed: 1, deadLetters: [letter], cpiIssues: [], task: null, published: [], skippedReplays: 0, filteredOut: [], topic: message.origin.topic });
   }
 
   /** Marks for every owner that an input partition just taken over is active at its (seeded) watermark. */

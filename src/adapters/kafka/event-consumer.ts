@@ -126,7 +126,7 @@ export class EventConsumer {
   }
 
   private async handleBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary } = payload;
+    const { batch, resolveOffset, isRunning, isStale, commitOffsetsIfNecessary } = payload;
     if (batch.messages.length === 0) return;
     const o = this.options;
     const source = `${batch.topic}:${batch.partition}`;
@@ -161,24 +161,28 @@ export class EventConsumer {
     }
     const lastOffset = String(messages[messages.length - 1]!.origin.offset);
     const meta = { topic: batch.topic, partition: batch.partition };
-    const retry = o.retry ?? { initialMs: 200, maxMs: 10_000 };
     // the batch, then (after an error the input caused) the parts it is split into, in offset order
     const parts: RawMessage[][] = [messages];
     let failing = false;
-    for (let attempt = 1; parts.length > 0;) {
+    let attempt = 1;
+    /** The first part is done (processed, or its one message dead-lettered): on to the next. */
+    const partDone = async () => {
+      parts.shift();
+      if (parts.length === 0) this.aligned(source, times, cut, lastOffset, batch.highWatermark);
+      attempt = 1;
+      await commitOffsetsIfNecessary();
+    };
+    while (parts.length > 0) {
       if (!isRunning() || isStale()) return;
       const part = parts[0]!;
       const partLast = String(part[part.length - 1]!.origin.offset);
       try {
         const started = performance.now();
         const result = await this.attempt(payload, part, attempt);
-        parts.shift();
         resolveOffset(partLast);
-        if (parts.length === 0) this.aligned(source, times, cut, lastOffset, batch.highWatermark);
         if (result) o.onBatch?.(result, { ...meta, firstOffset: String(part[0]!.origin.offset), lastOffset: partLast, durationMs: performance.now() - started, highWatermark: batch.highWatermark });
         if (failing) { failing = false; o.onRecovered?.(meta); }
-        attempt = 1;
-        await commitOffsetsIfNecessary();
+        await partDone();
       } catch (err) {
         const lost = membershipError(err);
         if (lost) {
@@ -199,17 +203,12 @@ export class EventConsumer {
         }
         if (poison) {
           if (!(await this.isolate(payload, part[0]!, err))) return;
-          parts.shift();
-          if (parts.length === 0) this.aligned(source, times, cut, lastOffset, batch.highWatermark);
-          attempt = 1;
-          await commitOffsetsIfNecessary();
+          await partDone();
           continue;
         }
         o.log.warn({ err, topic: batch.topic, partition: batch.partition, attempt }, 'batch failed; retrying');
         if (this.stopping) throw err;
-        await sleep(Math.min(retry.maxMs, retry.initialMs * 2 ** Math.min(attempt - 1, 10)));
-        await heartbeat().catch(() => undefined);
-        attempt++;
+        await this.backOff(payload, attempt++);
       }
     }
   }
@@ -247,10 +246,9 @@ export class EventConsumer {
 
   /** A message that fails for good: dead-lettered with the error's code, its offset committed; retried only if that fails. */
   private async isolate(payload: EachBatchPayload, message: RawMessage, error: CpiwatchError): Promise<boolean> {
-    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
+    const { batch, resolveOffset, isRunning, isStale } = payload;
     const o = this.options;
     const offset = message.origin.offset;
-    const retry = o.retry ?? { initialMs: 200, maxMs: 10_000 };
     o.log.error({ code: error.code, err: error.message, topic: batch.topic, partition: batch.partition, offset }, 'message fails for good; dead-lettered, the partition moves on');
     for (let attempt = 1; isRunning() && !isStale(); attempt++) {
       try {
@@ -268,11 +266,17 @@ export class EventConsumer {
         o.onBatchError?.(err, { topic: batch.topic, partition: batch.partition, attempt, firstOffset: String(offset), lastOffset: String(offset), retriable: true });
         o.log.warn({ err, topic: batch.topic, partition: batch.partition, offset, attempt }, 'dead letter of a failing message not written; retrying');
         if (this.stopping) throw err;
-        await sleep(Math.min(retry.maxMs, retry.initialMs * 2 ** Math.min(attempt - 1, 10)));
-        await heartbeat().catch(() => undefined);
+        await this.backOff(payload, attempt);
       }
     }
     return false;
+  }
+
+  /** The pause before retry `attempt + 1` (exponential, capped), then a heartbeat. */
+  private async backOff(payload: EachBatchPayload, attempt: number): Promise<void> {
+    const retry = this.options.retry ?? { initialMs: 200, maxMs: 10_000 };
+    await sleep(Math.min(retry.maxMs, retry.initialMs * 2 ** Math.min(attempt - 1, 10)));
+    await payload.heartbeat().catch(() => undefined);
   }
 
   /** After a batch: its partition's frontier moves, and waiting partitions now within the limit resume. */

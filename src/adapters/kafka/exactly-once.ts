@@ -80,7 +80,10 @@ export interface BatchProcessor {
    * retry skips what they applied): its result is then reported with the retry's.
    */
   abandon?(source: string): void;
-  /** Dead-letters a message that fails for good with `error` (poison), so the partition moves past it. */
+  /**
+   * Dead-letters a message that fails for good with `error` (poison), so the partition moves past
+   * it; without it the message is dead-lettered as it is and counted as one input message.
+   */
   poisoned?(message: RawMessage, error: CpiwatchError, source: string, options: { sink: BatchOutbox }): Promise<BatchResult>;
 }
 

@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createTopic, kafkaClient, produce, waitFor, waitForMessages, type ProduceInput } from '../../support/index.js';
 import { exampleRules, startProcessor, testSettings, type ProcessorTopics, type RunningProcessor } from '../../support/processor.js';
 import { asProduced, opsScenario, uninterrupted } from './scenario.js';
+import { metricSum } from '../../support/metrics.js';
 
 const MB16 = String(16 * 1024 * 1024);
 
@@ -108,8 +109,7 @@ describe('dead letters that do not fit the dead-letter topic', () => {
     expect(offers.map((m) => (m.json as { id: string }).id).sort()).toEqual(expectedOffers);
     expect(expectedOffers.length).toBeGreaterThan(0);
     const text = await r.processor.metrics.registry.metrics();
-    // a metric's samples summed over its label sets
-    const metric = (name: string) => text.split('\n').filter((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`)).reduce((n, l) => n + Number(l.split(' ').at(-1)), 0);
+    const metric = (name: string) => metricSum(text, name);
     expect(metric('cpiwatch_events_consumed_total')).toBe(total);
     expect(text).toContain('cpiwatch_events_invalid_total{code="CPW204"} 2');
     expect(text).toContain('cpiwatch_events_invalid_total{code="CPW202"} 3000');

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTopic, produce, runCli, waitFor, waitForMessages, type ProduceInput, type ReadMessage } from '../../support/index.js';
 import { exampleRules, startProcessor, testSettings, type RunningProcessor } from '../../support/processor.js';
 import { asProduced, opsScenario, uninterrupted } from './scenario.js';
+import { metricSum } from '../../support/metrics.js';
 
 interface Bad { input: { key: string; value: string; headers: Record<string, string> }; code: string }
 
@@ -27,10 +28,6 @@ async function metricsText(port: number): Promise<string> {
   return res.text();
 }
 
-function metric(text: string, name: string, labels = ''): number {
-  const line = text.split('\n').find((l) => l.startsWith(`${name}${labels ? `{${labels}}` : ''} `));
-  return line ? Number(line.split(' ').at(-1)) : 0;
-}
 
 const cli = (argv: string[]) => runCli(argv);
 
@@ -44,7 +41,7 @@ describe('dead letters on the real broker', () => {
     const { settings, topics } = testSettings('dlq');
     running = await startProcessor({ settings, topics, ruleSet: await exampleRules(), partitions: 1 });
     const port = running.processor.httpPort!;
-    expect(metric(await metricsText(port), 'cpiwatch_events_consumed_total')).toBe(0);
+    expect(metricSum(await metricsText(port), 'cpiwatch_events_consumed_total')).toBe(0);
 
     const scenario = opsScenario(settings.REDIS_PREFIX);
     expectedOffers = (await uninterrupted(running.processor.rules, scenario)).offered.map((d) => d.offerId).sort();
@@ -96,27 +93,27 @@ describe('dead letters on the real broker', () => {
     const port = running.processor.httpPort!;
     const text = await waitFor(async () => {
       const t = await metricsText(port);
-      return metric(t, 'cpiwatch_events_consumed_total') >= total ? t : undefined;
+      return metricSum(t, 'cpiwatch_events_consumed_total') >= total ? t : undefined;
     }, { timeoutMs: 30_000, what: 'all events consumed' });
-    expect(metric(text, 'cpiwatch_events_consumed_total')).toBe(total);
-    const outcomes = ['applied', 'late', 'duplicate', 'unmatched', 'dead_lettered'].map((o) => metric(text, 'cpiwatch_events_total', `outcome="${o}"`));
+    expect(metricSum(text, 'cpiwatch_events_consumed_total')).toBe(total);
+    const outcomes = ['applied', 'late', 'duplicate', 'unmatched', 'dead_lettered'].map((o) => metricSum(text, 'cpiwatch_events_total', `outcome="${o}"`));
     expect(outcomes.reduce((a, b) => a + b, 0)).toBe(total);
-    expect(metric(text, 'cpiwatch_events_total', 'outcome="dead_lettered"')).toBe(bad.length);
-    expect(metric(text, 'cpiwatch_events_invalid_total', 'code="CPW200"')).toBe(1);
-    expect(metric(text, 'cpiwatch_events_invalid_total', 'code="CPW201"')).toBe(1);
-    expect(metric(text, 'cpiwatch_events_invalid_total', 'code="CPW202"')).toBe(1);
-    expect(metric(text, 'cpiwatch_events_invalid_total', 'code="CPW203"')).toBe(2);
-    expect(metric(text, 'cpiwatch_offers_total', 'rule="curbside-flash-drink"')).toBe(expectedOffers.length);
-    expect(metric(text, 'cpiwatch_ready')).toBe(1);
-    expect(metric(text, 'cpiwatch_rules_loaded')).toBe(running.processor.rules.rules.length);
-    expect(metric(text, 'cpiwatch_batch_duration_seconds_count')).toBeGreaterThan(0);
+    expect(metricSum(text, 'cpiwatch_events_total', 'outcome="dead_lettered"')).toBe(bad.length);
+    expect(metricSum(text, 'cpiwatch_events_invalid_total', 'code="CPW200"')).toBe(1);
+    expect(metricSum(text, 'cpiwatch_events_invalid_total', 'code="CPW201"')).toBe(1);
+    expect(metricSum(text, 'cpiwatch_events_invalid_total', 'code="CPW202"')).toBe(1);
+    expect(metricSum(text, 'cpiwatch_events_invalid_total', 'code="CPW203"')).toBe(2);
+    expect(metricSum(text, 'cpiwatch_offers_total', 'rule="curbside-flash-drink"')).toBe(expectedOffers.length);
+    expect(metricSum(text, 'cpiwatch_ready')).toBe(1);
+    expect(metricSum(text, 'cpiwatch_rules_loaded')).toBe(running.processor.rules.rules.length);
+    expect(metricSum(text, 'cpiwatch_batch_duration_seconds_count')).toBeGreaterThan(0);
     // offers and dead letters leave in Kafka transactions, one or more batches each
-    const transactions = metric(text, 'cpiwatch_kafka_transaction_seconds_count');
+    const transactions = metricSum(text, 'cpiwatch_kafka_transaction_seconds_count');
     expect(transactions).toBeGreaterThan(0);
-    expect(metric(text, 'cpiwatch_kafka_transaction_batches_count')).toBe(transactions);
-    expect(metric(text, 'cpiwatch_kafka_transaction_batches_sum')).toBeGreaterThanOrEqual(transactions);
-    expect(metric(text, 'cpiwatch_kafka_transaction_batches_sum')).toBeLessThanOrEqual(metric(text, 'cpiwatch_batch_duration_seconds_count'));
-    expect(metric(text, 'cpiwatch_consumer_lag', `partition="0",topic="${running.topics.events}"`)).toBe(0);
+    expect(metricSum(text, 'cpiwatch_kafka_transaction_batches_count')).toBe(transactions);
+    expect(metricSum(text, 'cpiwatch_kafka_transaction_batches_sum')).toBeGreaterThanOrEqual(transactions);
+    expect(metricSum(text, 'cpiwatch_kafka_transaction_batches_sum')).toBeLessThanOrEqual(metricSum(text, 'cpiwatch_batch_duration_seconds_count'));
+    expect(metricSum(text, 'cpiwatch_consumer_lag', `partition="0",topic="${running.topics.events}"`)).toBe(0);
     expect(text).toContain('cpiwatch_process_nodejs_eventloop_lag_seconds');
     const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
     expect(ready.status).toBe(200);

@@ -8,12 +8,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createTopic, produce, waitFor, waitForMessages } from '../../support/index.js';
 import { exampleRules, startProcessor, testSettings, type RunningProcessor } from '../../support/processor.js';
 import { asProduced, opsScenario, uninterrupted } from './scenario.js';
+import { metricSum } from '../../support/metrics.js';
 
-/** The sum of a metric's samples (every label set). */
-function metric(text: string, name: string, labels = ''): number {
-  return text.split('\n').filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `)).filter((l) => l.includes(labels))
-    .reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
-}
 
 async function scenarioRun(label: string, topicConfig: { offers?: Record<string, string>; ops?: Record<string, string> }) {
   const { settings, topics } = testSettings(label);
@@ -37,7 +33,7 @@ async function scenarioRun(label: string, topicConfig: { offers?: Record<string,
   await waitFor(async () => {
     const t = await metrics();
     const lags = t.split('\n').filter((l) => l.startsWith('cpiwatch_consumer_lag{'));
-    return metric(t, 'cpiwatch_events_consumed_total') === total && lags.length === 4 && lags.every((l) => l.endsWith(' 0')) ? t : undefined;
+    return metricSum(t, 'cpiwatch_events_consumed_total') === total && lags.length === 4 && lags.every((l) => l.endsWith(' 0')) ? t : undefined;
   }, { timeoutMs: 120_000, what: 'every event consumed, no lag on any partition' });
   const health = await waitFor(() => (processor.health.ready ? processor.health.report() : undefined), { timeoutMs: 20_000, what: 'ready' });
   expect(health.checks.partitions).toEqual({ ok: true, detail: 'every partition is moving' });
@@ -55,11 +51,11 @@ describe('output the broker refuses for good', () => {
     expect(offers.map((m) => (m.json as { id: string }).id).sort()).toEqual(r.clean.offered.map((d) => d.offerId).sort());
     const text = await r.metrics();
     // the splits were attempts the input caused, none retried as an outage, nothing dead-lettered
-    expect(metric(text, 'cpiwatch_batch_errors_total', 'retriable="false"')).toBeGreaterThan(0);
-    expect(metric(text, 'cpiwatch_batch_errors_total', 'retriable="true"')).toBe(0);
-    expect(metric(text, 'cpiwatch_poison_messages_total')).toBe(0);
-    expect(metric(text, 'cpiwatch_offers_total')).toBe(r.clean.offered.length);
-    console.log(`[poison] ops topic of 4,000-byte records: ${r.total} events in ${metric(text, 'cpiwatch_batch_errors_total')} splits, ${offers.length} offers as in a clean run`);
+    expect(metricSum(text, 'cpiwatch_batch_errors_total', 'retriable="false"')).toBeGreaterThan(0);
+    expect(metricSum(text, 'cpiwatch_batch_errors_total', 'retriable="true"')).toBe(0);
+    expect(metricSum(text, 'cpiwatch_poison_messages_total')).toBe(0);
+    expect(metricSum(text, 'cpiwatch_offers_total')).toBe(r.clean.offered.length);
+    console.log(`[poison] ops topic of 4,000-byte records: ${r.total} events in ${metricSum(text, 'cpiwatch_batch_errors_total')} splits, ${offers.length} offers as in a clean run`);
   }, 180_000);
 
   it('an offer too big for the offers topic: dead-lettered with CPW604 (the offer as the value), the partition moves on', async () => {
@@ -74,9 +70,9 @@ describe('output the broker refuses for good', () => {
     expect(decisions.map((m) => (m.json as { id: string }).id).sort()).toEqual(r.clean.decisions.map((d) => d.offerId).sort());
     expect(await waitForMessages(r.topics.offers, 0, { timeoutMs: 2_000, settleMs: 500 })).toHaveLength(0);
     const text = await r.metrics();
-    expect(metric(text, 'cpiwatch_offers_total')).toBe(0);
-    expect(metric(text, 'cpiwatch_events_invalid_total', 'code="CPW604"')).toBe(ids.length);
-    expect(metric(text, 'cpiwatch_batch_errors_total')).toBe(0);
+    expect(metricSum(text, 'cpiwatch_offers_total')).toBe(0);
+    expect(metricSum(text, 'cpiwatch_events_invalid_total', 'code="CPW604"')).toBe(ids.length);
+    expect(metricSum(text, 'cpiwatch_batch_errors_total')).toBe(0);
     console.log(`[poison] offers topic of 1,500-byte records: ${letters.length} offers dead-lettered with CPW604, ${decisions.length} decisions published`);
   }, 180_000);
 });

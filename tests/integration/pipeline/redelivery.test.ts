@@ -7,11 +7,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { produce, waitFor, waitForMessages } from '../../support/index.js';
 import { exampleRules, startProcessor, testSettings, type RunningProcessor } from '../../support/processor.js';
 import { asProduced, opsScenario, uninterrupted } from '../ops/scenario.js';
+import { metricSum } from '../../support/metrics.js';
 
-function metric(text: string, name: string, labels = ''): number {
-  return text.split('\n').filter((l) => (l.startsWith(`${name}{`) || l.startsWith(`${name} `)) && l.includes(labels))
-    .reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
-}
 
 describe('a stream delivered twice at new offsets', () => {
   let running: RunningProcessor | undefined;
@@ -29,7 +26,7 @@ describe('a stream delivered twice at new offsets', () => {
     await produce(topics.events, once);
     const first = await waitFor(async () => {
       const t = await processor.metrics.registry.metrics();
-      return metric(t, 'cpiwatch_events_total') === once.length ? t : undefined;
+      return metricSum(t, 'cpiwatch_events_total') === once.length ? t : undefined;
     }, { timeoutMs: 60_000, what: 'the first copy consumed and counted' });
     await waitForMessages(topics.offers, clean.offered.length, { timeoutMs: 60_000, settleMs: 2000 });
     // the whole stream again, at new offsets
@@ -37,15 +34,15 @@ describe('a stream delivered twice at new offsets', () => {
     const total = 2 * once.length;
     const text = await waitFor(async () => {
       const t = await processor.metrics.registry.metrics();
-      return metric(t, 'cpiwatch_events_total') === total ? t : undefined;
+      return metricSum(t, 'cpiwatch_events_total') === total ? t : undefined;
     }, { timeoutMs: 90_000, what: 'both copies consumed and counted' });
-    const outcome = (o: string) => metric(text, 'cpiwatch_events_total', `outcome="${o}"`);
+    const outcome = (o: string) => metricSum(text, 'cpiwatch_events_total', `outcome="${o}"`);
     // the second copy changed nothing. Its events count duplicate or late, but for the duration
     // starts whose pair had joined: such a start waits again as a lone half (counted applied), which
     // no window reads; a repeated end cannot complete a pair twice (duplicate, or late once the
     // step is closed)
     const starts = scenario.rest.filter((e) => e.event.type === 'curbside.arrived').length;
-    const again = outcome('applied') - metric(first, 'cpiwatch_events_total', 'outcome="applied"');
+    const again = outcome('applied') - metricSum(first, 'cpiwatch_events_total', 'outcome="applied"');
     expect(again).toBeLessThanOrEqual(starts);
     expect(outcome('duplicate')).toBeGreaterThan(0);
     expect(outcome('dead_lettered')).toBe(0);

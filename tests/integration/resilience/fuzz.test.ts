@@ -11,15 +11,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createTopic, produce, waitFor, waitForMessages, type ProduceInput } from '../../support/index.js';
 import { hostileMessage, oddString, scenarioMessages } from '../../support/hostile-events.js';
 import { exampleRules, startProcessor, testSettings, type RunningProcessor } from '../../support/processor.js';
+import { metricSum } from '../../support/metrics.js';
 
 const SEED = Number(process.env.CPIWATCH_FUZZ_SEED ?? Date.now() % 1_000_000);
 const HOSTILE = Number(process.env.CPIWATCH_FUZZ_MESSAGES ?? 10_000);
 const PARTITIONS = 4;
 
-function metric(text: string, name: string, labels = ''): number {
-  return text.split('\n').filter((l) => (l.startsWith(`${name}{`) || l.startsWith(`${name} `)) && l.includes(labels))
-    .reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
-}
 
 /** Kafka keys as hostile producers send them: none, odd strings (as UTF-8), raw bytes. */
 const keyOf = fc.oneof(fc.constant(null), oddString.map((s) => Buffer.from(s)), fc.uint8Array({ maxLength: 40 }).map((b) => Buffer.from(b)));
@@ -85,15 +82,15 @@ describe(`hostile input on the real stack (seed ${SEED})`, () => {
     const started = Date.now();
     const text = await waitFor(async () => {
       const t = await processor.metrics.registry.metrics();
-      const outcomes = metric(t, 'cpiwatch_events_total');
+      const outcomes = metricSum(t, 'cpiwatch_events_total');
       const lags = t.split('\n').filter((l) => l.startsWith('cpiwatch_consumer_lag{'));
-      return metric(t, 'cpiwatch_events_consumed_total') === total && outcomes === total && lags.length === 2 * PARTITIONS && lags.every((l) => l.endsWith(' 0')) ? t : undefined;
+      return metricSum(t, 'cpiwatch_events_consumed_total') === total && outcomes === total && lags.length === 2 * PARTITIONS && lags.every((l) => l.endsWith(' 0')) ? t : undefined;
     }, { timeoutMs: 240_000, intervalMs: 500, what: 'every message consumed and counted, both topics at their end' });
     const drainedMs = Date.now() - started;
     sampling = false;
     await sampler;
 
-    const outcome = (o: string) => metric(text, 'cpiwatch_events_total', `outcome="${o}"`);
+    const outcome = (o: string) => metricSum(text, 'cpiwatch_events_total', `outcome="${o}"`);
     const deadLettered = outcome('dead_lettered');
     expect(outcome('applied') + outcome('late') + outcome('duplicate') + outcome('unmatched') + deadLettered).toBe(total);
     expect(deadLettered).toBeGreaterThan(3000);
@@ -106,6 +103,6 @@ describe(`hostile input on the real stack (seed ${SEED})`, () => {
     expect(health.checks.partitions.ok).toBe(true);
     const codes = new Map<string, number>();
     for (const l of letters) codes.set(l.headers['cpiwatch-dlq-code']!, (codes.get(l.headers['cpiwatch-dlq-code']!) ?? 0) + 1);
-    console.log(`[fuzz] seed ${SEED}: ${total} messages (${hostile.length} hostile) drained in ${drainedMs} ms; applied ${outcome('applied')}, late ${outcome('late')}, duplicate ${outcome('duplicate')}, unmatched ${outcome('unmatched')}, dead-lettered ${deadLettered} ${JSON.stringify(Object.fromEntries(codes))}; poison ${metric(text, 'cpiwatch_poison_messages_total')}, batch errors ${metric(text, 'cpiwatch_batch_errors_total')}, offers ${metric(text, 'cpiwatch_offers_total')}`);
+    console.log(`[fuzz] seed ${SEED}: ${total} messages (${hostile.length} hostile) drained in ${drainedMs} ms; applied ${outcome('applied')}, late ${outcome('late')}, duplicate ${outcome('duplicate')}, unmatched ${outcome('unmatched')}, dead-lettered ${deadLettered} ${JSON.stringify(Object.fromEntries(codes))}; poison ${metricSum(text, 'cpiwatch_poison_messages_total')}, batch errors ${metricSum(text, 'cpiwatch_batch_errors_total')}, offers ${metricSum(text, 'cpiwatch_offers_total')}`);
   }, 360_000);
 });
