@@ -19,6 +19,8 @@ import { Health } from '../ops/health.js';
 import { startHttpServer } from '../ops/http-server.js';
 import type { Logger } from '../ops/logger.js';
 import { Metrics } from '../ops/metrics.js';
+import { liveAccess, liveRoutes, REFUSED_MESSAGE } from '../ops/live/live-routes.js';
+import { LiveState } from '../ops/live/live-state.js';
 import { latestFactsReader } from '../pipeline/latest-facts.js';
 import { StreamStages, type ConsumerHooks } from './stream-stages.js';
 import { Alignment } from '../stream-time/alignment.js';
@@ -42,6 +44,8 @@ export interface ProcessorOptions {
 export class Processor {
   readonly health = new Health();
   readonly metrics = new Metrics();
+  /** What the live page shows: the last evaluations and decisions, bounded (ops/live/live-state.ts). */
+  readonly live = new LiveState();
   readonly kafka: Kafka;
   readonly redis: Redis | Cluster;
   /** Watermark alignment of this instance's input partitions (bound follows the rules). */
@@ -112,6 +116,7 @@ export class Processor {
       onPoison: (err) => this.metrics.poisoned.inc({ code: err.code }),
       onBatch: (result, meta) => {
         this.metrics.recordBatch(result, meta.durationMs);
+        this.live.record(result);
         this.lastKafkaContact = Date.now();
         this.cpiIssues.report(result.cpiIssues);
         for (const late of result.lateEvents) log.info({ eventId: late.eventId, topic: late.origin.topic, partition: late.origin.partition, offset: late.origin.offset }, 'late event not applied');
@@ -174,7 +179,10 @@ export class Processor {
    */
   async start(): Promise<void> {
     const s = this.options.settings;
-    if (this.options.http !== false) this.http = await startHttpServer(s.HTTP_HOST, s.HTTP_PORT, this.health, this.metrics);
+    if (this.options.http !== false) {
+      this.http = await startHttpServer(s.HTTP_HOST, s.HTTP_PORT, this.health, this.metrics, liveRoutes(s, this.live, () => this.ruleSet));
+      if (liveAccess(s) === 'refused') this.options.log.warn({ host: s.HTTP_HOST }, REFUSED_MESSAGE);
+    }
     // a PING still unanswered at the next tick (Redis stalled: a slow script, DEBUG SLEEP, a full
     // network buffer) makes the processor not ready, as an error would
     let pingSince = 0;

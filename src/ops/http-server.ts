@@ -1,10 +1,10 @@
-/** The read-only HTTP endpoint: /healthz (alive), /readyz (ready to process), /metrics (Prometheus). */
-import { createServer, type Server } from 'node:http';
+/** The read-only HTTP endpoint: /healthz (alive), /readyz (ready to process), /metrics (Prometheus), and the routes of `extra` (the live page: ops/live/live-routes.ts). */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Health } from './health.js';
 import type { Metrics } from './metrics.js';
 
-export async function startHttpServer(host: string, port: number, health: Health, metrics: Metrics): Promise<{ server: Server; port: number; close: () => Promise<void> }> {
+export async function startHttpServer(host: string, port: number, health: Health, metrics: Metrics, extra?: (req: IncomingMessage, res: ServerResponse) => boolean): Promise<{ server: Server; port: number; close: () => Promise<void> }> {
   const server = createServer((req, res) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
@@ -21,7 +21,7 @@ export async function startHttpServer(host: string, port: number, health: Health
         (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
         (err: Error) => res.writeHead(500).end(err.message),
       );
-    } else {
+    } else if (!extra?.(req, res)) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /healthz, /readyz or /metrics\n');
     }
   });

@@ -5,10 +5,7 @@ import { readFileSync } from 'node:fs';
 import { Kafka, logLevel, type KafkaConfig, type SASLOptions } from 'kafkajs';
 import type { Settings } from '../../config/settings.js';
 import type { Logger } from '../../ops/logger.js';
-
-const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
-  [logLevel.ERROR]: 'error', [logLevel.WARN]: 'warn', [logLevel.INFO]: 'info', [logLevel.DEBUG]: 'debug',
-};
+import { kafkaLogCreator } from './kafka-log.js';
 
 export type KafkaSettings = Pick<Settings, 'KAFKA_BROKERS' | 'KAFKA_CLIENT_ID' | 'KAFKA_SSL' | 'KAFKA_SSL_CA_FILE' | 'KAFKA_SSL_REJECT_UNAUTHORIZED' | 'KAFKA_SASL_MECHANISM' | 'KAFKA_SASL_USERNAME' | 'KAFKA_SASL_PASSWORD'>;
 
@@ -20,10 +17,7 @@ export function kafkaConfig(s: KafkaSettings, log: Logger): KafkaConfig {
     requestTimeout: 30000,
     retry: { initialRetryTime: 300, retries: 8, maxRetryTime: 10_000 },
     logLevel: logLevel.WARN,
-    logCreator: () => ({ namespace, level, log: entry }) => {
-      const { message, ...extra } = entry;
-      log[LEVELS[level] ?? 'info']({ kafka: namespace, ...extra }, message);
-    },
+    logCreator: kafkaLogCreator(log),
   };
   if (s.KAFKA_SSL) {
     config.ssl = {

@@ -71,6 +71,7 @@ prints the offers that appear on OFFERS_TOPIC. Needs Kafka and Redis (npm run st
     },
   });
   await processor.start();
+  io.stderr(`live page: http://${settings.HTTP_HOST}:${processor.httpPort}/live (while the demo runs)`);
 
   const now = Date.now();
   const scenario = curbsideScenario({ start: now - 30 * 60_000, seed: 2026, idPrefix: `demo-${run}`, timeZone: middayZone(now), enRoutePerStore: 12 });

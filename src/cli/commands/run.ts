@@ -2,6 +2,7 @@
 import { Processor } from '../../app/processor.js';
 import { watchProcessorRules } from '../../app/rules-watcher.js';
 import { loadSettings, maskedSettings } from '../../config/settings.js';
+import { liveAccess } from '../../ops/live/live-routes.js';
 import { createLogger } from '../../ops/logger.js';
 import { startTracingSdk } from '../../ops/otel-sdk.js';
 import { warnInsecureTransport } from '../../ops/transport-security.js';
@@ -86,7 +87,9 @@ or on SIGHUP (an invalid change is logged and ignored). Stops gracefully on SIGT
   // a signal during the start: the processor's start returned early, nothing more to start
   if (stopping) return stopped;
   await watcher.start();
-  io.stderr(`cpiwatch running: ${loaded.ruleSet.rules.length} rules from ${settings.RULES_DIR}, events from ${settings.EVENTS_TOPIC}, http://${settings.HTTP_HOST}:${processor.httpPort ?? settings.HTTP_PORT}/metrics`);
+  const base = `http://${settings.HTTP_HOST}:${processor.httpPort ?? settings.HTTP_PORT}`;
+  const live = liveAccess(settings);
+  io.stderr(`cpiwatch running: ${loaded.ruleSet.rules.length} rules from ${settings.RULES_DIR}, events from ${settings.EVENTS_TOPIC}, ${base}/metrics${live === 'off' || live === 'refused' ? '' : `, live page ${base}/live`}`);
   return stopped;
 });
 
