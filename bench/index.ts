@@ -190,6 +190,8 @@ interface Child {
   proc: ChildProcess;
   port: number;
   metric(name: string): Promise<number | undefined>;
+  /** The whole /metrics text (saved beside the logs after each throughput run). */
+  metricsText(): Promise<string | undefined>;
   ready(): Promise<boolean>;
   /** Peak resident set (VmHWM) in bytes. */
   peakRss(): number;
@@ -235,6 +237,9 @@ async function startCpiwatch(env: Record<string, string>, label: string): Promis
       let sum = 0;
       for (const line of r.text.split('\n')) if (line.startsWith(`${name} `) || line.startsWith(`${name}{`)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
       return sum;
+    },
+    async metricsText() {
+      return (await get('/metrics'))?.text;
     },
     async ready() {
       return (await get('/readyz'))?.status === 200;
@@ -336,6 +341,8 @@ async function throughput(brokers: string[], redis: RedisServer, topic: string, 
   } finally {
     offers = (await child.metric('cpiwatch_offers_total')) ?? offers;
     batchErrors = (await child.metric('cpiwatch_batch_errors_total')) ?? batchErrors;
+    const metricsText = await child.metricsText();
+    if (metricsText) writeFileSync(join(WORK_DIR, `${id}-throughput-${run}-${engine}.metrics.txt`), metricsText);
     cpiwatchCpu = cpuSeconds(child.proc.pid) || cpiwatchCpu;
     await child.stop();
   }

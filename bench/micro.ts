@@ -32,9 +32,9 @@ const store = new RedisStore(redis, 'mb');
 const route = new RouteStage(rules.ruleSet, { partitions: 6, limits: { maxBytes: 1_048_576 }, clock: () => Date.now(), maxFutureMs: 300_000 });
 const owner = new OwnerStage(rules.ruleSet, { topic: 'ops', partitions: 6, state: new RedisPartitionState(redis, store.keys), ledger: store, frontier: new RedisFrontier(redis, store.keys, 'ops') });
 const sink = new CollectingSink();
-const logs: string[][] = [[], [], [], [], [], []];
+const logs: Buffer[][] = [[], [], [], [], [], []];
 const applied = [0, 0, 0, 0, 0, 0];
-const routeSink = { publish: (d: Parameters<CollectingSink['publish']>[0]) => sink.publish(d), deadLetter: (l: Parameters<CollectingSink['deadLetter']>[0]) => sink.deadLetter(l), forward: async (records: { partition: number; value: string }[]) => { for (const r of records) logs[r.partition]!.push(r.value); } };
+const routeSink = { publish: (d: Parameters<CollectingSink['publish']>[0]) => sink.publish(d), deadLetter: (l: Parameters<CollectingSink['deadLetter']>[0]) => sink.deadLetter(l), forward: async (records: { partition: number; value: Buffer }[]) => { for (const r of records) logs[r.partition]!.push(r.value); } };
 let owners: Promise<void> = Promise.resolve();
 const pipeline = {
   async processBatch(b: typeof msgs[number], source: string) {
@@ -48,7 +48,7 @@ async function drain(): Promise<void> {
       const from = applied[q]!;
       if (from >= logs[q]!.length) continue;
       applied[q] = logs[q]!.length;
-      await owner.processBatch(logs[q]!.slice(from).map((value, i) => ({ value: Buffer.from(value), origin: { topic: 'ops', partition: q, offset: from + i } })), `ops:${q}`, { sink });
+      await owner.processBatch(logs[q]!.slice(from).map((value, i) => ({ value, origin: { topic: 'ops', partition: q, offset: from + i } })), `ops:${q}`, { sink });
     }
 }
 const c0 = cpu(proc.pid!); const n0 = process.cpuUsage(); const t0 = performance.now();

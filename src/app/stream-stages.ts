@@ -269,7 +269,7 @@ export class StreamStages {
     if (!route || !this.state || assigned.length === 0) return;
     try {
       const metas = await this.state.readMeta(Array.from({ length: this.partitions }, (_, q) => `${this.opsTopic}:${q}`));
-      const messages: { partition: number; key: null; value: string }[] = [];
+      const messages: { partition: number; key: null; value: Buffer }[] = [];
       for (const p of assigned) {
         route.seed(p, sourceWatermarkOf(metas, p));
         // its owners may still think it idle (its previous owner said so): it is not known to be now
@@ -324,7 +324,7 @@ export class StreamStages {
         admin.fetchOffsets({ groupId: s.KAFKA_GROUP_ID, topics: [s.EVENTS_TOPIC] }),
       ]);
       const now = Date.now();
-      const messages: { partition: number; key: null; value: string }[] = [];
+      const messages: { partition: number; key: null; value: Buffer }[] = [];
       for (const p of this.assigned) {
         if (this.inFlight.has(p)) continue;
         const h = Number(high.find((x) => x.partition === p)?.high ?? 0);

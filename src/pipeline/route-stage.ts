@@ -16,7 +16,7 @@ import { stepResult } from './step-result.js';
 import type { ActionSink, BatchResult, RawMessage } from './types.js';
 
 /** A record for the ops topic: its partition (the owner) and value. */
-export interface ForwardedRecord { partition: number; value: string }
+export interface ForwardedRecord { partition: number; value: Buffer }
 
 export interface RouteSink extends ActionSink {
   forward(records: ForwardedRecord[]): Promise<void>;

@@ -61,7 +61,7 @@ export class SourceRouter {
     const out: RouteOutcome = { consumed: messages.length, deadLetters: [], cpiIssues: [], unrouted: 0, records: new Map() };
     const record = (p: number): OpRecord => {
       let r = out.records.get(p);
-      if (!r) out.records.set(p, (r = { v: 1, source: this.source, watermark: null, idle: false, events: [], ops: [] }));
+      if (!r) out.records.set(p, (r = { source: this.source, watermark: null, idle: false, events: [], ops: [] }));
       return r;
     };
     for (const message of messages) {
@@ -133,7 +133,7 @@ export class SourceRouter {
   private marks(idle: boolean): OpRecord[] {
     return Array.from({ length: this.partitions }, (_, p) => {
       this.sent[p] = this.watermark;
-      return { v: 1 as const, source: this.source, watermark: this.watermark, idle, events: [], ops: [] };
+      return { source: this.source, watermark: this.watermark, idle, events: [], ops: [] };
     });
   }
 }

@@ -14,7 +14,7 @@ import { MemoryPartitionState } from '../../src/store/memory/partition-state.js'
 export class OnePartitionStages {
   private readonly route: RouteStage;
   private readonly owner: OwnerStage;
-  private readonly log: string[] = [];
+  private readonly log: Buffer[] = [];
 
   constructor(ruleSet: RuleSet, o: { clock: () => number; maxFutureMs?: number; maxBytes?: number; ports?: Pick<OwnerStageOptions, 'state' | 'ledger' | 'frontier'>; topic?: string }) {
     this.route = new RouteStage(ruleSet, { partitions: 1, limits: { maxBytes: o.maxBytes ?? 1_048_576 }, clock: o.clock, maxFutureMs: o.maxFutureMs ?? 5 * 60_000 });

@@ -26,7 +26,7 @@ export async function runStagesInProcess(o: {
   const opsTopic = `ops-${Math.random().toString(36).slice(2)}`;
   const route = new RouteStage(o.ruleSet, { partitions: n, limits: { maxBytes: 1_048_576 }, clock: () => Number.POSITIVE_INFINITY, maxFutureMs: 0 });
   const owner = new OwnerStage(o.ruleSet, { topic: opsTopic, partitions: n, state: new RedisPartitionState(o.redis, keys), ledger: store, frontier: new RedisFrontier(o.redis, keys, opsTopic) });
-  const logs: string[][] = Array.from({ length: n }, () => []);
+  const logs: Buffer[][] = Array.from({ length: n }, () => []);
   const done = Array.from({ length: n }, () => 0);
   const decisions: Decision[] = [];
   const forward = (records: ForwardedRecord[]) => { for (const r of records) logs[r.partition]!.push(r.value); };

@@ -81,7 +81,7 @@ const TOPICS = { offers: 'offers', decisions: 'decisions', deadLetters: 'dlq', o
 
 /** Kafka, modelled: partitions as arrays, committed offsets per group, transactions all or nothing. */
 class ModelKafka {
-  readonly ops: string[][] = Array.from({ length: PARTITIONS }, () => []);
+  readonly ops: Buffer[][] = Array.from({ length: PARTITIONS }, () => []);
   readonly output: TopicMessages[] = [];
   readonly committed = { route: Array.from({ length: PARTITIONS }, () => 0), owner: Array.from({ length: PARTITIONS }, () => 0) };
   markRounds = 0;
@@ -90,7 +90,7 @@ class ModelKafka {
     return {
       commit: async (messages, offset) => {
         for (const t of messages) {
-          if (t.topic === TOPICS.ops) for (const m of t.messages) this.ops[m.partition!]!.push(String(m.value));
+          if (t.topic === TOPICS.ops) for (const m of t.messages) this.ops[m.partition!]!.push(Buffer.isBuffer(m.value) ? m.value : Buffer.from(String(m.value)));
           else this.output.push(t);
         }
         this.committed[group][offset.partition] = offset.offset;
@@ -154,7 +154,7 @@ async function run(input: RawMessage[][], ruleSet: RuleSet, stores: string[], cr
           if (routed && owned && kafka.markRounds < MARK_ROUNDS) {
             // caught up and idle: every source marks its owners (plain sends, no transaction), 10 minutes on
             for (let s = 0; s < PARTITIONS; s++) {
-              for (let q = 0; q < PARTITIONS; q++) kafka.ops[q]!.push(encodeOpRecord({ v: 1, source: s, watermark: lastTime[s]! + 600_000, idle: true, events: [], ops: [] }));
+              for (let q = 0; q < PARTITIONS; q++) kafka.ops[q]!.push(encodeOpRecord({ source: s, watermark: lastTime[s]! + 600_000, idle: true, events: [], ops: [] }));
             }
             kafka.markRounds += 1;
           }

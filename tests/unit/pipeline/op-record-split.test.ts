@@ -23,7 +23,7 @@ describe('ops records of a large batch', () => {
     expect(parts.length).toBeGreaterThan(10);
     for (const p of parts) expect(Buffer.byteLength(p)).toBeLessThanOrEqual(20_000);
 
-    const apply = (values: string[]) => {
+    const apply = (values: Buffer[]) => {
       const task = new PartitionTask(0, 1);
       const evaluations: string[] = [];
       const counts = { applied: 0, late: 0, duplicate: 0, unmatched: 0 };
@@ -43,7 +43,7 @@ describe('ops records of a large batch', () => {
     const stage = new RouteStage(await exampleRules(), { partitions: 2, limits: { maxBytes: 1_048_576 }, clock: () => Number.MAX_SAFE_INTEGER, maxFutureMs: 0, maxRecordBytes: 8_000 });
     const day = mixedScenario({ start: Date.UTC(2026, 10, 20, 15), seed: 3, minutes: 20, customers: 100 });
     const messages = day.events.map((e, i) => ({ value: Buffer.from(JSON.stringify(e.event)), origin: { topic: 'e', partition: 0, offset: i } }));
-    const forwarded: { partition: number; value: string }[] = [];
+    const forwarded: { partition: number; value: Buffer }[] = [];
     await stage.processBatch(messages, 'e:0', { sink: { publish: async () => undefined, deadLetter: async () => undefined, forward: async (r) => { forwarded.push(...r); } } });
     expect(forwarded.length).toBeGreaterThan(4);
     for (const r of forwarded) expect(Buffer.byteLength(r.value)).toBeLessThanOrEqual(8_000);

@@ -31,7 +31,7 @@ async function runOwners(ruleSet: RuleSet, messages: readonly RawMessage[], o: R
   const n = o.partitions;
   const route = new RouteStage(ruleSet, { partitions: n, limits: { maxBytes: 1_048_576 }, clock: () => Number.POSITIVE_INFINITY, maxFutureMs: 0 });
   const owner = new OwnerStage(ruleSet, { topic: 'ops', partitions: n, state: new MemoryPartitionState(), ledger: new MemoryStore(), frontier: new MemoryFrontier() });
-  const logs: string[][] = Array.from({ length: n }, () => []);
+  const logs: Buffer[][] = Array.from({ length: n }, () => []);
   const done = logs.map(() => 0);
   const decisions: Decision[] = [];
   const sink: RouteSink = {
