@@ -101,14 +101,15 @@ export function filterLines(rule: CompiledRule, facts: Record<string, FactValue>
   });
 }
 
-interface Context {
+export interface Context {
   ruleSet: RuleSet;
   customerId: string;
   /** Facts of scopes (time zones for quiet hours), by tag. */
   scopeFacts: (tag: string) => Record<string, FactValue> | null;
 }
 
-function guardrailLines(d: Decision, c: ExplainCollector, ctx: Context): string[] {
+/** What the guardrail that suppressed `d` saw, in words (explain; the backtest report's tables). */
+export function guardrailLines(d: Decision, c: Pick<ExplainCollector, 'allOffers'>, ctx: Pick<Context, 'ruleSet' | 'scopeFacts'>): string[] {
   const rule = d.rule;
   const g = rule.guardrails;
   const policy = ctx.ruleSet.policy;

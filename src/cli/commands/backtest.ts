@@ -13,6 +13,7 @@ import { progressBar } from '../../backtest/progress.js';
 import { runBacktest } from '../../backtest/run-backtest.js';
 import { formatSummary } from '../../backtest/summary.js';
 import { loadSettings } from '../../config/settings.js';
+import type { FactValue } from '../../store/state-store.js';
 import { createLogger } from '../../ops/logger.js';
 import { loadRuleSet } from '../../rules/load.js';
 import { formatRuleError } from '../../rules/rule-errors.js';
@@ -76,12 +77,13 @@ a progress bar when stderr is a terminal.`,
   const series = html ? new SeriesCollector() : undefined;
   const progress = progressBar(`backtest ${label}`, input.total);
   let summary;
+  let factsOf: ((tag: string) => Record<string, FactValue> | null) | undefined;
   try {
-    ({ summary } = await runBacktest({
+    ({ summary, factsOf } = await runBacktest({
       ruleSet,
       input,
       onProgress: (done) => progress.update(done),
-      onBatch: (result) => series?.add(result.evaluations),
+      onBatch: (result) => series?.addBatch(result),
       onDecisions: (decisions) => {
         const lines: string[] = [];
         for (const d of decisions) {
@@ -99,7 +101,8 @@ a progress bar when stderr is a terminal.`,
   progress.done();
   io.stderr(formatSummary(summary));
   if (html && series) {
-    await writeFile(html, renderHtmlReport(ruleSet, summary, series, `cpiwatch backtest of ${label}`));
+    const source = events ? `--events ${events}` : `--topic ${topic}`;
+    await writeFile(html, renderHtmlReport(ruleSet, summary, series, { title: `cpiwatch backtest of ${label}`, factsOf, explainCommand: `cpiwatch explain --rules ${rulesPath} ${source}` }));
     io.stderr(`HTML report: ${html}`);
   }
   return 0;

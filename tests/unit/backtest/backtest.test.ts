@@ -70,7 +70,11 @@ describe('cpiwatch backtest --events', () => {
     expect(text).not.toMatch(/(src|href)=|<script|url\(/);
     expect(text.match(/<svg /g)?.length).toBe(3); // the curbside rule in each of 3 stores
     expect(text).toContain('fires above 1.25');
-    expect(text).toMatch(/<g class="fire">.*<title>fired at 2026-11-23T/);
+    expect(text).toMatch(/<g class="mark fire">.*<title>curbside-flash-drink fired at 2026-11-23 \d\d:\d\d \(America\/Chicago\)/);
+    // who got what, and why the others were suppressed, in UTC and the store's zone
+    expect(text).toContain('<td class="customer">');
+    expect(text).toMatch(/suppressed: <b class="reason">holdout<\/b><\/td><td>the customer is in the rule&#39;s 10% holdout group/);
+    expect(text).toContain('cpiwatch explain --rules rules --events');
     expect(text).toContain('No evaluation: no bucket of this CPI closed');
   });
 
