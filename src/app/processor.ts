@@ -143,6 +143,7 @@ export class Processor {
         facts: latestFactsReader(new RedisPartitionState(this.redis, this.store.keys), this.stages.opsTopic, () => this.stages.partitions),
         store: this.store, log, maxAttempts: s.EMAIL_MAX_ATTEMPTS,
         emailActions: () => this.emailActions(),
+        templates: () => this.ruleSet.templates,
         onResult: (result) => this.metrics.emails.inc({ result }),
       });
     }

@@ -46,6 +46,11 @@ export const ErrorCodes = {
   RULE_FILE_UNREADABLE: { code: 'CPW321', retriable: false, message: 'cannot read rule file: %s' },
   RULE_TEXT_PLACEHOLDER: { code: 'CPW322', retriable: false, message: 'placeholder %s in %s is never filled: cpiwatch sends rule texts exactly as written, so customers would read it%s' },
   RULE_FILE_EMPTY: { code: 'CPW323', retriable: false, message: 'rule file %s is empty (%s): an empty file is taken for a save cut short, not for "no rules"; delete the file to remove its rules' },
+  TEMPLATE_FILE_INVALID: { code: 'CPW330', retriable: false, message: 'template file: %s' },
+  TEMPLATE_SYNTAX: { code: 'CPW331', retriable: false, message: 'Liquid syntax error: %s' },
+  TEMPLATE_UNKNOWN_VARIABLE: { code: 'CPW332', retriable: false, message: 'unknown template variable "%s"%s; the variables are listed in docs/rules.md, "Templates"' },
+  TEMPLATE_UNKNOWN_FILTER: { code: 'CPW333', retriable: false, message: 'unknown Liquid filter "%s"%s' },
+  TEMPLATE_NO_DEFAULT: { code: 'CPW334', retriable: false, message: 'template "%s" has translations (%s) but no default file %s, which customers of any other locale get' },
 
   // State store (CPW4xx)
   STORE_UNAVAILABLE: { code: 'CPW400', retriable: true, message: 'state store unavailable: %s' },
@@ -57,6 +62,7 @@ export const ErrorCodes = {
   OFFER_PUBLISH_FAILED: { code: 'CPW500', retriable: true, message: 'could not publish %s decision(s) to %s: %s' },
   EMAIL_SEND_FAILED: { code: 'CPW501', retriable: true, message: 'e-mail for offer %s failed: %s' },
   EMAIL_TEMPLATE_UNKNOWN: { code: 'CPW502', retriable: false, message: 'unknown e-mail template "%s"' },
+  TEMPLATE_RENDER_FAILED: { code: 'CPW509', retriable: false, message: 'e-mail template %s failed to render for offer %s: %s; the shipped generic-offer template was used' },
   OFFER_INVALID: { code: 'CPW503', retriable: false, message: 'record %s of the offers topic is not a %s event, skipped (no e-mail): %s' },
 
   // Kafka (CPW6xx)

@@ -12,9 +12,15 @@ import { sortRuleErrors } from './rule-errors.js';
 import { ruleSetVersion } from './rule-hash.js';
 import { CpiDefinition, RuleDefinition } from './schema.js';
 
+export interface CompileOptions {
+  /** The e-mail templates rules may name (default: the shipped ones); load.ts adds the folder's. */
+  templateNames?: readonly string[];
+}
+
 /** Cross-checks parsed files and, when nothing is wrong, builds the RuleSet. */
-export function compileParsedFiles(files: readonly ParsedRuleFile[]): RuleSetResult {
+export function compileParsedFiles(files: readonly ParsedRuleFile[], options: CompileOptions = {}): RuleSetResult {
   const c = new Compilation();
+  if (options.templateNames) c.templateNames = options.templateNames;
   for (const f of files) c.errors.push(...f.errors);
 
   // Ids first (across files), so references can be checked against every file.

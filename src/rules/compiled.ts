@@ -2,6 +2,7 @@
  * The runtime form of rule files: durations in milliseconds, references resolved, versions computed.
  * Produced by compile.ts from validated documents; consumed by the pipeline. Plain data only.
  */
+import type { EmailTemplates } from '../actions/email/template-library.js';
 import type { AggregateName, ConditionDoc } from './schema.js';
 
 export type Predicate = Readonly<Record<string, ConditionDoc>>;
@@ -101,6 +102,8 @@ export interface RuleSet {
   cpis: ReadonlyMap<string, CompiledCpi>;
   rules: readonly CompiledRule[];
   policy: CompiledPolicy;
-  /** Hash of every rule version: identifies a loaded rule set in logs and metrics. */
+  /** Hash of every rule version (and of the folder's templates): identifies a loaded rule set in logs and metrics. */
   version: string;
+  /** The e-mail templates, parsed once per rule set (loaded from disk; absent: the shipped ones). */
+  templates?: EmailTemplates;
 }

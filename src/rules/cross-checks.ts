@@ -12,7 +12,7 @@ import type { CompiledCpi, CompiledPolicy, CompiledRule, CpiMeasure, SourcePosit
 import { buildRule, matcher } from './build-rule.js';
 import { durationMs, isTimeZone, suggestTimeZone, UNIT_MS } from './clock.js';
 import { didYouMean, suggestionSuffix } from './did-you-mean.js';
-import { EMAIL_TEMPLATES, isEmailTemplate } from './email-templates.js';
+import { defaultTemplateNames } from './email-templates.js';
 import { cpiEventTypes, CUSTOMER_FACTS_EVENT, EventChecks, lookupField, type Reporter } from './event-fields.js';
 import type { ParsedItem, ParsedRuleFile } from './parsed-rule-file.js';
 import { findPlaceholders, namesTheCustomer, withoutPlaceholders } from './placeholders.js';
@@ -31,6 +31,8 @@ interface Located<T> {
 export class Compilation implements Reporter {
   readonly errors: RuleError[] = [];
   readonly warnings: RuleError[] = [];
+  /** The e-mail templates a rule may name: the shipped ones and the rules folder's. */
+  templateNames: readonly string[] = defaultTemplateNames();
 
   report(file: ParsedRuleFile, path: PathSegment[], name: ErrorName, args: unknown[], where: 'value' | 'key' = 'value'): RuleError {
     const e = ruleError(name, { file: file.file, ...file.locate[where](path), path }, ...args);
@@ -244,13 +246,13 @@ export class Compilation implements Reporter {
     // Texts the customer reads: nothing fills a placeholder, the customer would read the braces
     this.placeholders(file, base, doc);
 
-    // E-mail template: an unknown one falls back to the generic template, so this only warns.
-    if (doc.email && !isEmailTemplate(doc.email.template)) {
-      const w = this.warn(file, at('email', 'template'), 'EMAIL_TEMPLATE_UNKNOWN', [doc.email.template]);
-      const suggestion = didYouMean(doc.email.template, EMAIL_TEMPLATES);
-      w.message += suggestion
-        ? ` (did you mean "${suggestion}"?); the generic-offer template will be used`
-        : `; known templates: ${EMAIL_TEMPLATES.join(', ')}; the generic-offer template will be used`;
+    // E-mail template: one of the shipped ones or of the rules folder's templates/*.liquid
+    if (doc.email && !this.templateNames.includes(doc.email.template)) {
+      const e = this.report(file, at('email', 'template'), 'EMAIL_TEMPLATE_UNKNOWN', [doc.email.template]);
+      const suggestion = didYouMean(doc.email.template, this.templateNames);
+      e.message += suggestion
+        ? ` (did you mean "${suggestion}"?)`
+        : `; known templates: ${this.templateNames.join(', ')} (a template of your own goes in templates/<name>.liquid beside the rules)`;
     }
 
     // Checks that need the CPI

@@ -1,12 +1,11 @@
 /**
- * The e-mail templates a rule may name in `email.template`. actions/email/templates.ts renders one
- * for each (its table is typed by these names, so the two lists cannot drift apart); a rule naming
- * another gets a warning, and its e-mails the generic-offer template.
+ * The e-mail templates a rule may name in `email.template`: the shipped ones (src/actions/email/
+ * builtin/*.liquid) and those of the rules folder (templates/*.liquid). cross-checks.ts rejects any
+ * other name (CPW502) with a did-you-mean among these.
  */
-export const EMAIL_TEMPLATES = ['complimentary-drink', 'generic-offer'] as const;
+import { shippedTemplateNames } from '../actions/email/templates.js';
 
-export type EmailTemplateName = (typeof EMAIL_TEMPLATES)[number];
-
-export function isEmailTemplate(name: string): name is EmailTemplateName {
-  return (EMAIL_TEMPLATES as readonly string[]).includes(name);
+/** The names known without a templates folder. */
+export function defaultTemplateNames(): readonly string[] {
+  return shippedTemplateNames();
 }

@@ -11,10 +11,14 @@
 import { constants } from 'node:fs';
 import { lstat, open, readdir, realpath, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
-import { compileParsedFiles } from './compile.js';
+import { EmailTemplates, templateNamesOf } from '../actions/email/template-library.js';
+import { readTemplateSources } from '../actions/email/template-folder.js';
+import { compileParsedFiles, type CompileOptions } from './compile.js';
+import { defaultTemplateNames } from './email-templates.js';
 import type { RuleSetResult } from './parsed-rule-file.js';
 import { parseRuleSource } from './parse-rule-file.js';
 import { RULE_FILE_LIMITS } from './parse-yaml.js';
+import { shortHash } from './rule-hash.js';
 import { asWarning, ruleError, sortRuleErrors, type RuleError } from './rule-errors.js';
 
 export interface RuleSource {
@@ -217,18 +221,29 @@ function ioReason(err: unknown): string {
  */
 export async function loadRuleSet(paths: readonly string[], options: ReadRuleOptions = {}): Promise<RuleSetResult & { skipped: RuleError[] }> {
   const { sources, errors, skipped } = await readRuleSources(paths, options);
-  const result = compileRuleSources(sources);
-  if (errors.length === 0) return { ...result, skipped };
+  const read = await readTemplateSources(paths);
+  const built = EmailTemplates.build(read.sources);
+  const templateErrors = [...read.errors, ...(built.ok ? [] : built.errors)];
+  const templateNames = built.ok ? built.templates.names : [...new Set([...defaultTemplateNames(), ...templateNamesOf(read.sources)])];
+  const result = withTemplates(compileRuleSources(sources, { templateNames }), built.ok ? built.templates : undefined, read.sources.length > 0);
+  if (errors.length === 0 && templateErrors.length === 0) return { ...result, skipped };
   return {
     ok: false,
-    errors: sortRuleErrors([...errors, ...(result.ok ? [] : result.errors)]),
+    errors: sortRuleErrors([...errors, ...templateErrors, ...(result.ok ? [] : result.errors)]),
     warnings: result.warnings,
     files: result.files,
     skipped,
   };
 }
 
+/** The rule set with its templates; their version joins the set's when the folder has any. */
+function withTemplates(result: RuleSetResult, templates: EmailTemplates | undefined, own: boolean): RuleSetResult {
+  if (!result.ok || !templates) return result;
+  const version = own ? shortHash(`${result.ruleSet.version}\0${templates.version}`) : result.ruleSet.version;
+  return { ...result, ruleSet: { ...result.ruleSet, templates, version } };
+}
+
 /** Pure (no I/O): parses and cross-checks rule sources. Used by hot reload, the CLI and tests. */
-export function compileRuleSources(sources: readonly RuleSource[]): RuleSetResult {
-  return compileParsedFiles(sources.map((s) => parseRuleSource(s.file, s.text)));
+export function compileRuleSources(sources: readonly RuleSource[], options: CompileOptions = {}): RuleSetResult {
+  return compileParsedFiles(sources.map((s) => parseRuleSource(s.file, s.text)), options);
 }

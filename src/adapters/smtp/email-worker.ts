@@ -10,7 +10,8 @@
  */
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import type { Transporter } from 'nodemailer';
-import { renderEmail } from '../../actions/email/templates.js';
+import type { EmailTemplates, RenderedEmail } from '../../actions/email/template-library.js';
+import { renderEmail, shippedTemplates } from '../../actions/email/templates.js';
 import { OFFER_EVENT_TYPE, OfferEvent } from '../../actions/offer-schema.js';
 import { customerTag } from '../../cpis/tags.js';
 import { ErrorCodes } from '../../errors/codes.js';
@@ -38,6 +39,8 @@ export interface EmailWorkerOptions {
   maxAttempts: number;
   /** Rule id -> e-mail action of the active rules (template, subject). */
   emailActions: () => ReadonlyMap<string, { template: string; subject?: string }>;
+  /** The active rule set's templates, parsed once per rule-set version (default: the shipped ones). */
+  templates?: () => EmailTemplates | undefined;
   onResult?: (result: EmailResult) => void;
   retry?: { initialMs: number; maxMs: number };
 }
@@ -107,12 +110,7 @@ export class EmailWorker {
       o.onResult?.('no_address');
       return;
     }
-    const action = o.emailActions().get(offer.data.rule.id);
-    const rendered = renderEmail(action?.template ?? 'generic-offer', {
-      offer: offer.data,
-      ...(typeof facts?.name === 'string' ? { customerName: facts.name } : {}),
-      ...(action?.subject ? { subject: action.subject } : {}),
-    }) ?? renderEmail('generic-offer', { offer: offer.data })!;
+    const rendered = this.render(offer, facts ?? {});
     const retry = o.retry ?? { initialMs: 500, maxMs: 30_000 };
     for (let attempt = 1; ; attempt++) {
       try {
@@ -121,7 +119,7 @@ export class EmailWorker {
           to,
           subject: rendered.subject,
           text: rendered.text,
-          html: rendered.html,
+          ...(rendered.html === undefined ? {} : { html: rendered.html }),
           messageId: `<${offer.id}@cpiwatch>`,
           headers: { 'X-Cpiwatch-Offer-Id': offer.id },
         });
@@ -144,6 +142,25 @@ export class EmailWorker {
         await heartbeat().catch(() => undefined);
       }
     }
+  }
+
+  /**
+   * The e-mail of an offer, rendered once (before any retry): the rule's template in the customer's
+   * language (`locale` fact). A template that fails to render (CPW509) gives the shipped generic-offer.
+   */
+  private render(offer: Offer, facts: Readonly<Record<string, unknown>>): RenderedEmail {
+    const action = this.o.emailActions().get(offer.data.rule.id);
+    const input = { offer: offer.data, facts, ...(action?.subject ? { subject: action.subject } : {}) };
+    const templates = this.o.templates?.() ?? shippedTemplates();
+    const name = action?.template ?? 'generic-offer';
+    try {
+      const mail = renderEmail(name, input, templates);
+      if (mail) return mail;
+    } catch (err) {
+      const reason = (err as Error).message;
+      this.o.log.warn({ code: ErrorCodes.TEMPLATE_RENDER_FAILED.code, offerId: offer.id, template: name, err: reason }, messageOf('TEMPLATE_RENDER_FAILED', name, offer.id, reason));
+    }
+    return renderEmail('generic-offer', { offer: offer.data }, shippedTemplates())!;
   }
 
   async stop(): Promise<void> {

@@ -6,7 +6,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OfferData } from '../../../src/actions/offer-event.js';
-import { renderEmail, TEMPLATE_NAMES } from '../../../src/actions/email/templates.js';
+import { renderEmail, shippedTemplateNames } from '../../../src/actions/email/templates.js';
 import { Health } from '../../../src/ops/health.js';
 import { startHttpServer } from '../../../src/ops/http-server.js';
 import { Metrics } from '../../../src/ops/metrics.js';
@@ -40,10 +40,10 @@ const offer = (over: Partial<OfferData['offer']> = {}): OfferData => ({
 } as unknown as OfferData);
 
 describe('e-mail templates', () => {
-  it.each(TEMPLATE_NAMES)('%s escapes a customer name with markup and a subject with CR/LF', (template) => {
+  it.each(shippedTemplateNames())('%s escapes a customer name with markup and a subject with CR/LF', (template) => {
     const mail = renderEmail(template, {
       offer: offer({ title: 'Free <b>drink</b> & "more"', terms: "it's <img src=x onerror=alert(1)>" }),
-      customerName: '<script>alert("x")</script>',
+      facts: { name: '<script>alert("x")</script>' },
       subject: 'Sorry\r\nBcc: victim@example.com\r\n\r\n<html>',
     })!;
     expect(mail.html).not.toContain('<script>');
