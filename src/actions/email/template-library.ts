@@ -11,7 +11,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Liquid, type Template } from 'liquidjs';
-import { suggestionSuffix } from '../../rules/did-you-mean.js';
+import { didYouMean, suggestionSuffix } from '../../rules/did-you-mean.js';
 import { ruleError, sortRuleErrors, type RuleError } from '../../rules/rule-errors.js';
 import { escapeHtml, headerSafe } from './escape.js';
 import { localeChain, normalizeLocale, splitTemplateFile, templateFileName, TEMPLATE_PARTS, type TemplatePart } from './template-file.js';
@@ -76,6 +76,26 @@ function pathOf(segments: readonly unknown[]): string {
   return names.join('.');
 }
 
+/**
+ * ` (did you mean "customer.name"?)` for `customer.nmae` or `customer.first_name`: the last name
+ * among the variables of the same object first, then among all the variables.
+ */
+function variableHint(path: string): string {
+  const cut = path.lastIndexOf('.');
+  if (cut > 0) {
+    const parent = path.slice(0, cut + 1);
+    const siblings = TEMPLATE_VARIABLE_NAMES.filter((n) => n.startsWith(parent) && !n.slice(parent.length).includes('.')).map((n) => n.slice(parent.length));
+    const near = didYouMean(path.slice(cut + 1), siblings);
+    if (near !== undefined) return ` (did you mean "${parent}${near}"?)`;
+  }
+  const full = didYouMean(path, TEMPLATE_VARIABLE_NAMES);
+  if (full !== undefined) return ` (did you mean "${full}"?)`;
+  // `first_name` -> the one variable whose own name is near it: customer.name
+  const leaf = didYouMean(path.slice(cut + 1), new Set(TEMPLATE_VARIABLE_NAMES.map((n) => n.slice(n.lastIndexOf('.') + 1))));
+  const owners = TEMPLATE_VARIABLE_NAMES.filter((n) => n.endsWith(`.${leaf}`));
+  return leaf !== undefined && owners.length === 1 ? ` (did you mean "${owners[0]}"?)` : '';
+}
+
 function parsePart(file: string, part: TemplatePart, source: string, line: number, errors: RuleError[]): ParsedPart | undefined {
   const engine = part === 'html' ? html : plain;
   let templates: Template[];
@@ -93,7 +113,7 @@ function parsePart(file: string, part: TemplatePart, source: string, line: numbe
       const key = `${path}@${v.location.row}:${v.location.col}`;
       if (seen.has(key)) continue;
       seen.add(key);
-      errors.push(ruleError('TEMPLATE_UNKNOWN_VARIABLE', { file, line: line + v.location.row - 1, col: v.location.col }, path, suggestionSuffix(path, TEMPLATE_VARIABLE_NAMES)));
+      errors.push(ruleError('TEMPLATE_UNKNOWN_VARIABLE', { file, line: line + v.location.row - 1, col: v.location.col }, path, variableHint(path)));
     }
   }
   return { templates, line };

@@ -99,9 +99,11 @@ describe('rendering', () => {
 
 describe('checks (cpiwatch validate)', () => {
   it('an unknown variable, at its line and column, with a did-you-mean', () => {
-    expect(errorsOf({ 'apology.liquid': '--- subject\nSorry\n--- text\nHi {{ customer.nmae }},\nyour code: {{ offer.cod }}\n' })).toEqual([
+    expect(errorsOf({ 'apology.liquid': '--- subject\nSorry\n--- text\nHi {{ customer.nmae }},\nyour code: {{ offer.cod }}\n{{ first_name }} {{ trigger.scope.store }}\n' })).toEqual([
       'rules/templates/apology.liquid:4:7: CPW332 unknown template variable "customer.nmae" (did you mean "customer.name"?); the variables are listed in docs/rules.md, "Templates"',
       'rules/templates/apology.liquid:5:15: CPW332 unknown template variable "offer.cod" (did you mean "offer.code"?); the variables are listed in docs/rules.md, "Templates"',
+      'rules/templates/apology.liquid:6:4: CPW332 unknown template variable "first_name" (did you mean "customer.name"?); the variables are listed in docs/rules.md, "Templates"',
+      'rules/templates/apology.liquid:6:21: CPW332 unknown template variable "trigger.scope.store"; the variables are listed in docs/rules.md, "Templates"',
     ]);
   });
 
