@@ -21,7 +21,7 @@ export function parseTag(tag: string): { dimension: string; value: string } {
   const i = tag.indexOf('=');
   const raw = tag.slice(i + 1);
   let value = raw;
-  try { value = decodeURIComponent(raw); } catch { /* keep raw */ }
+  if (raw.includes('%')) try { value = decodeURIComponent(raw); } catch { /* keep raw */ }
   return { dimension: tag.slice(0, i), value };
 }
 

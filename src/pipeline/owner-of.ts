@@ -5,9 +5,8 @@
  */
 import { parseTag } from '../cpis/tags.js';
 
-/** Kafka's murmur2 (the Java client's and kafkajs' default partitioner), on UTF-8 bytes. */
-export function murmur2(data: Buffer): number {
-  const length = data.length;
+/** Kafka's murmur2 (the Java client's and kafkajs' default partitioner), on the first `length` UTF-8 bytes of `data`. */
+export function murmur2(data: Uint8Array, length = data.length): number {
   const seed = 0x9747b28c;
   const m = 0x5bd1e995;
   const r = 24;
@@ -36,8 +35,16 @@ export function murmur2(data: Buffer): number {
   return h | 0;
 }
 
+const utf8 = new TextEncoder();
+/** Reused for every tag's bytes (ownerOf runs for every op routed: no allocation per op). */
+const scratch = new Uint8Array(1024);
+
 /** The partition of `partitions` that owns the entity `tag`. */
 export function ownerOf(tag: string, partitions: number): number {
   if (partitions <= 1) return 0;
-  return (murmur2(Buffer.from(parseTag(tag).value, 'utf8')) & 0x7fffffff) % partitions;
+  const value = parseTag(tag).value;
+  // a UTF-8 byte per UTF-16 unit at most 3: the scratch holds it whole
+  if (value.length * 3 > scratch.length) return (murmur2(Buffer.from(value, 'utf8')) & 0x7fffffff) % partitions;
+  const { written } = utf8.encodeInto(value, scratch);
+  return (murmur2(scratch, written) & 0x7fffffff) % partitions;
 }

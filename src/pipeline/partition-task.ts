@@ -80,6 +80,9 @@ export function emptyOutcome(): TaskOutcome {
   return { counts: { applied: 0, late: 0, duplicate: 0, unmatched: 0 }, lateEvents: [], evaluations: [], candidates: [] };
 }
 
+/** One bit per op status, so an event's status is found without a list per event. */
+const STATUS_BIT: Record<OpStatus, number> = { applied: 1, duplicate: 2, late: 4, unmatched: 8 };
+
 export class PartitionTask {
   readonly entities = new Map<string, EntityState>();
   readonly timers = new CloseTimers();
@@ -148,21 +151,22 @@ export class PartitionTask {
       for (let e = 0; e < record.events.length; e++) {
         const event = record.events[e]!;
         const key = event.src === undefined ? event.id : `${event.src}\u0000${event.id}`;
-        const statuses: OpStatus[] = [];
-        const joins: { tag: string; op: StateOp }[] = [];
+        // the event's status: applied if any of its ops was (or it has none), else duplicate, late, unmatched
+        let seen = 0;
+        let joins: { tag: string; op: StateOp }[] | undefined;
         for (; i < record.ops.length && record.ops[i]!.e === e; i++) {
           const { tag, op } = record.ops[i]!;
           const status = this.applyOp(rules, tag, op, event.mark, key);
-          statuses.push(status);
-          if (status === 'applied' && (op.kind === 'enroute' || op.kind === 'contrib')) joins.push({ tag, op });
+          seen |= STATUS_BIT[status];
+          if (status === 'applied' && (op.kind === 'enroute' || op.kind === 'contrib')) (joins ??= []).push({ tag, op });
         }
-        const status = statuses.length === 0 || statuses.includes('applied') ? 'applied'
-          : statuses.includes('duplicate') ? 'duplicate' : statuses.includes('late') ? 'late' : 'unmatched';
+        const status: OpStatus = seen === 0 || seen & STATUS_BIT.applied ? 'applied'
+          : seen & STATUS_BIT.duplicate ? 'duplicate' : seen & STATUS_BIT.late ? 'late' : 'unmatched';
         if (event.c !== 0) out.counts[status] += 1;
         if (status === 'late' && event.c !== 0) out.lateEvents.push({ event, source: record.source });
         this.clock.update(record.source, event.mark, false);
         this.advance(rules, out, event.traceparent);
-        for (const j of joins) this.join(rules, j.tag, j.op, out, event.traceparent);
+        if (joins) for (const j of joins) this.join(rules, j.tag, j.op, out, event.traceparent);
       }
       this.clock.update(record.source, record.watermark, record.idle);
       this.advance(rules, out, undefined);

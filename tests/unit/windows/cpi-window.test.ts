@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { tagOf } from '../../../src/cpis/tags.js';
 import { CpiWindow, isLate } from '../../../src/windows/cpi-window.js';
 import type { CpiWindowSpec } from '../../../src/windows/window-spec.js';
 import { Facts } from '../../../src/entities/facts.js';
@@ -59,5 +61,13 @@ describe('the owner of an entity', () => {
       expect(ownerOf(`storeId=${encodeURIComponent(value)}`, 6)).toBe(expected);
     }
     expect(murmur2(Buffer.from('')) ).toBe(murmur2(Buffer.alloc(0)));
+  });
+
+  it('is the same for any value, escaped in its tag or not, short or longer than the reused buffer', () => {
+    const partitioner = Partitioners.DefaultPartitioner();
+    const metadata = Array.from({ length: 7 }, (_, i) => ({ partitionId: i, leader: 0, partitionErrorCode: 0, replicas: [0], isr: [0] }));
+    fc.assert(fc.property(fc.oneof(fc.string({ unit: 'grapheme', maxLength: 30 }), fc.string({ minLength: 300, maxLength: 1200 })), (value) => {
+      expect(ownerOf(tagOf('storeId', value), 7)).toBe(partitioner({ topic: 't', partitionMetadata: metadata, message: { key: value, value: '' } }));
+    }), { numRuns: 300 });
   });
 });
