@@ -7,18 +7,15 @@
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import nodemailer, { type Transporter } from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { offerIdOf } from '../../../src/actions/offer-id.js';
 import { OfferEvent } from '../../../src/actions/offer-schema.js';
-import { EmailWorker, type EmailResult } from '../../../src/adapters/smtp/email-worker.js';
-import { createLogger } from '../../../src/ops/logger.js';
+import type { EmailResult } from '../../../src/adapters/smtp/email-worker.js';
 import type { FactsReader } from '../../../src/pipeline/latest-facts.js';
 import type { RuleSet } from '../../../src/rules/compiled.js';
 import { loadRuleSet } from '../../../src/rules/load.js';
-import { RedisStore } from '../../../src/store/redis/redis-store.js';
-import { createTopic, deleteKeys, produce, kafkaClient, redisClient, startSmtpServer, uniqueNames, waitFor, type CapturedMail, type TestSmtpServer } from '../../support/index.js';
+import { startEmailChannel, type EmailChannel } from '../../support/email-channel.js';
+import { produce, waitFor, type CapturedMail, type TestSmtpServer } from '../../support/index.js';
 
 const T = '2026-11-23T18:06:00.000Z';
 
@@ -46,19 +43,11 @@ const CUSTOMERS: Record<string, Record<string, string>> = {
 };
 
 describe('e-mail channel with Liquid templates from the rules folder', () => {
-  const n = uniqueNames('email-templates');
-  const topic = n.topicFor('offers');
-  const prefix = n.keyPrefix.replace(/:$/, '');
-  const redis = redisClient();
-  const store = new RedisStore(redis, prefix);
-  const results: EmailResult[] = [];
-  const logLines: Record<string, unknown>[] = [];
   const facts: FactsReader = { readFacts: async (tags) => tags.map((t) => Object.entries(CUSTOMERS).find(([id]) => t.endsWith(id))?.[1] ?? null) };
   const dir = mkdtempSync(join(tmpdir(), 'cpiwatch-email-templates-'));
   let ruleSet: RuleSet;
-  let smtp: TestSmtpServer;
-  let worker: EmailWorker;
-  let transport: Transporter;
+  let channel: EmailChannel;
+  let topic: string, smtp: TestSmtpServer, results: EmailResult[], logLines: Record<string, unknown>[];
 
   beforeAll(async () => {
     for (const f of ['fulfilment.yaml', 'policy.yaml', 'templates']) cpSync(join('rules', f), join(dir, f), { recursive: true });
@@ -66,26 +55,14 @@ describe('e-mail channel with Liquid templates from the rules folder', () => {
     const loaded = await loadRuleSet([dir]);
     if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
     ruleSet = loaded.ruleSet;
-    await createTopic(topic);
-    smtp = await startSmtpServer();
-    transport = nodemailer.createTransport(smtp.url);
-    const sink = new Writable({ write(chunk, _enc, done) { for (const l of String(chunk).split('\n')) if (l) logLines.push(JSON.parse(l)); done(); } });
     const actions = new Map<string, { template: string; subject?: string }>([['runaway-rule', { template: 'runaway' }]]);
     for (const r of ruleSet.rules) if (r.email) actions.set(r.id, r.email);
-    worker = new EmailWorker({
-      kafka: kafkaClient(), groupId: n.group, offersTopic: topic, transport, from: 'offers@example.com', facts, store,
-      log: createLogger('info', sink), maxAttempts: 3, emailActions: () => actions, templates: () => ruleSet.templates,
-      onResult: (r) => results.push(r), retry: { initialMs: 50, maxMs: 200 },
-    });
-    await worker.start();
+    channel = await startEmailChannel('email-templates', { facts, emailActions: () => actions, templates: () => ruleSet.templates });
+    ({ topic, smtp, results, logLines } = channel);
   });
 
   afterAll(async () => {
-    await worker?.stop();
-    transport?.close();
-    await smtp?.stop();
-    await deleteKeys(redis, `{${prefix}:`);
-    await redis.quit();
+    await channel?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 

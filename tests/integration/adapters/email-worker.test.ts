@@ -3,16 +3,13 @@
 // `invalid` and skipped, and the next valid offer is sent; an offer seen again is not sent twice
 // (its e-mail state is in the offer ledger); an offer without the e-mail channel sends nothing; a
 // failed send is logged with CPW501 and retried.
-import { Writable } from 'node:stream';
-import nodemailer, { type Transporter } from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { offerIdOf } from '../../../src/actions/offer-id.js';
 import { OfferEvent } from '../../../src/actions/offer-schema.js';
-import { EmailWorker, type EmailResult } from '../../../src/adapters/smtp/email-worker.js';
-import { createLogger } from '../../../src/ops/logger.js';
+import type { EmailResult } from '../../../src/adapters/smtp/email-worker.js';
 import type { FactsReader } from '../../../src/pipeline/latest-facts.js';
-import { RedisStore } from '../../../src/store/redis/redis-store.js';
-import { createTopic, deleteKeys, kafkaClient, produce, redisClient, startSmtpServer, uniqueNames, waitFor, type TestSmtpServer } from '../../support/index.js';
+import { startEmailChannel, type EmailChannel } from '../../support/email-channel.js';
+import { produce, waitFor, type TestSmtpServer } from '../../support/index.js';
 
 const T = '2026-11-23T18:06:00.000Z';
 
@@ -32,37 +29,17 @@ function offer(customerId: string, email = true) {
 }
 
 describe('e-mail channel (offers topic -> SMTP)', () => {
-  const n = uniqueNames('email-worker');
-  const topic = n.topicFor('offers');
-  const prefix = n.keyPrefix.replace(/:$/, '');
-  const redis = redisClient();
-  const store = new RedisStore(redis, prefix);
-  const results: EmailResult[] = [];
-  const logLines: Record<string, unknown>[] = [];
   const facts: FactsReader = { readFacts: async (tags) => tags.map((t) => ({ email: `${t.replace(/\W+/g, '-')}@example.com`, name: 'Ana' })) };
-  let smtp: TestSmtpServer;
-  let worker: EmailWorker;
-  let transport: Transporter;
+  let channel: EmailChannel;
+  let topic: string, smtp: TestSmtpServer, results: EmailResult[], logLines: Record<string, unknown>[], store: EmailChannel['store'];
 
   beforeAll(async () => {
-    await createTopic(topic);
-    smtp = await startSmtpServer();
-    transport = nodemailer.createTransport(smtp.url);
-    const sink = new Writable({ write(chunk, _enc, done) { for (const l of String(chunk).split('\n')) if (l) logLines.push(JSON.parse(l)); done(); } });
-    worker = new EmailWorker({
-      kafka: kafkaClient(), groupId: n.group, offersTopic: topic, transport, from: 'offers@example.com', facts, store,
-      log: createLogger('info', sink), maxAttempts: 3, emailActions: () => new Map([['curbside-flash-drink', { template: 'complimentary-drink' }]]),
-      onResult: (r) => results.push(r), retry: { initialMs: 50, maxMs: 200 },
-    });
-    await worker.start();
+    channel = await startEmailChannel('email-worker', { facts, emailActions: () => new Map([['curbside-flash-drink', { template: 'complimentary-drink' }]]) });
+    ({ topic, smtp, results, logLines, store } = channel);
   });
 
   afterAll(async () => {
-    await worker?.stop();
-    transport?.close();
-    await smtp?.stop();
-    await deleteKeys(redis, `{${prefix}:`);
-    await redis.quit();
+    await channel?.stop();
   });
 
   it('skips and counts records that are no offer, then sends the next valid offer once', async () => {
