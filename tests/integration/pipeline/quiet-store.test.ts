@@ -1,10 +1,10 @@
 // A store whose waits go bad and that then sends nothing more (real broker, live event times): its
-// rule fires on stream time, within `resolution + for + allowedLateness + 5 s` of wall-clock time
-// after its last event, both while another partition carries traffic and when every partition is
-// idle (the idle marks move stream time). A step is evaluated once stream time is past it by the
-// allowed lateness (every in-time event counted), so the lateness is part of the reaction time. A
-// fast rule (5 s buckets, `for: 5s`, 5 s lateness) keeps the test short; the shipped rules' 1 m / 2 m
-// / 2 m are the same path.
+// rule fires on stream time, within `resolution + for + 5 s` of wall-clock time after its last
+// event, both while another partition carries traffic and when every partition is idle (the idle
+// marks move stream time). A step is evaluated once stream time is past it by the CPI's allowed
+// lateness (every in-time event counted), so a CPI with a lateness reacts that much later: the
+// third case, with 5 s of lateness, fires within `resolution + for + lateness + 5 s`. A fast rule
+// (5 s buckets, `for: 5s`) keeps the test short; the shipped rules' 1 m / 2 m / 2 m are the same path.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,10 +15,9 @@ import { curbsideDrinkRules } from '../../support/rule-texts.js';
 
 const RESOLUTION_S = 5;
 const FOR_S = 5;
-const LATENESS_S = 5;
 const CE_JSON = 'application/cloudevents+json; charset=UTF-8';
 
-const RULES = curbsideDrinkRules('fast', { window: '1m', resolution: `${RESOLUTION_S}s`, allowedLateness: `${LATENESS_S}s`, for: `${FOR_S}s`, cooldown: '1h' });
+const rules = (latenessS: number) => curbsideDrinkRules('fast', { window: '1m', resolution: `${RESOLUTION_S}s`, allowedLateness: `${latenessS}s`, for: `${FOR_S}s`, cooldown: '1h' });
 
 describe('a store that goes quiet after its waits go bad', () => {
   const running: RunningProcessor[] = [];
@@ -26,11 +25,11 @@ describe('a store that goes quiet after its waits go bad', () => {
     await Promise.all(running.map((r) => r.stop()));
   });
 
-  for (const traffic of [true, false]) {
-    it(`fires within resolution + for + lateness + 5 s of its last event, ${traffic ? 'while another partition carries traffic' : 'with every partition idle'}`, async () => {
+  for (const [traffic, latenessS] of [[true, 0], [false, 0], [true, 5]] as const) {
+    it(`fires within resolution + for${latenessS > 0 ? ` + lateness (${latenessS} s)` : ''} + 5 s of its last event, ${traffic ? 'while another partition carries traffic' : 'with every partition idle'}`, async () => {
       const dir = mkdtempSync(join(tmpdir(), 'cpiwatch-quiet-'));
-      writeFileSync(join(dir, 'fast.yaml'), RULES);
-      const { settings, topics } = testSettings(`quiet-${traffic ? 'busy' : 'idle'}`);
+      writeFileSync(join(dir, 'fast.yaml'), rules(latenessS));
+      const { settings, topics } = testSettings(`quiet-${traffic ? 'busy' : 'idle'}-${latenessS}`);
       const r = await startProcessor({ settings, topics, ruleSet: await exampleRules([dir]), partitions: 3 });
       running.push(r);
       const p = settings.KAFKA_GROUP_ID.slice(-8);
@@ -61,9 +60,9 @@ describe('a store that goes quiet after its waits go bad', () => {
       try {
         const [offer] = await waitForMessages(topics.offers, 1, { timeoutMs: 60_000 });
         const firedAfterMs = Date.now() - lastEventAt;
-        console.log(`[quiet store] ${traffic ? 'traffic elsewhere' : 'all idle'}: offer ${firedAfterMs} ms after the store's last event`);
+        console.log(`[quiet store] ${traffic ? 'traffic elsewhere' : 'all idle'}, lateness ${latenessS} s: offer ${firedAfterMs} ms after the store's last event`);
         expect((offer!.json as { subject: string }).subject).toBe(`${p}-c1`);
-        expect(firedAfterMs).toBeLessThanOrEqual((RESOLUTION_S + FOR_S + LATENESS_S + 5) * 1000);
+        expect(firedAfterMs).toBeLessThanOrEqual((RESOLUTION_S + FOR_S + latenessS + 5) * 1000);
       } finally {
         stop = true;
         await other;
