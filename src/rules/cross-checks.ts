@@ -300,7 +300,8 @@ export class Compilation implements Reporter {
         const hint = suggestion !== undefined
           ? ` (did you mean "${suggestion}"?${greeting})`
           : `; write the text without it${greeting ? ` (${greeting.trim()})` : ''}`;
-        this.errors.push(ruleError('RULE_TEXT_PLACEHOLDER', { file: file.file, ...file.locate.within(path, p.text), path }, JSON.stringify(p.text), what, hint));
+        const template = field[0] === 'email' ? '; to fill it, write the subject in an e-mail template, templates/<name>.liquid (docs/rules.md, "Templates")' : '';
+        this.errors.push(ruleError('RULE_TEXT_PLACEHOLDER', { file: file.file, ...file.locate.within(path, p.text), path }, JSON.stringify(p.text), what, hint + template));
       }
     }
   }

@@ -201,7 +201,7 @@ describe('validate hints', () => {
   describe('placeholders in texts the customer reads', () => {
     it('{{ first_name }} in the e-mail subject: nothing fills it, an error at the placeholder', () => {
       expect(problems('subject: Sorry about your parcel', 'subject: "Sorry {{ first_name }}, about your parcel"')).toEqual([
-        'hints.yaml:26:55: CPW322 placeholder "{{ first_name }}" in the e-mail subject is never filled: cpiwatch sends rule texts exactly as written, so customers would read it (did you mean "Sorry, about your parcel"? e-mails already open with "Hi <name>," from the customer\'s profile) (at rules[0].email.subject)',
+        'hints.yaml:26:55: CPW322 placeholder "{{ first_name }}" in the e-mail subject is never filled: cpiwatch sends rule texts exactly as written, so customers would read it (did you mean "Sorry, about your parcel"? e-mails already open with "Hi <name>," from the customer\'s profile); to fill it, write the subject in an e-mail template, templates/<name>.liquid (docs/rules.md, "Templates") (at rules[0].email.subject)',
       ]);
     });
 
@@ -219,7 +219,7 @@ describe('validate hints', () => {
 
     it('a text that is nothing but a placeholder: no guess', () => {
       expect(problems('subject: Sorry about your parcel', 'subject: "{% if gold %}"')).toEqual([
-        'hints.yaml:26:49: CPW322 placeholder "{% if gold %}" in the e-mail subject is never filled: cpiwatch sends rule texts exactly as written, so customers would read it; write the text without it (at rules[0].email.subject)',
+        'hints.yaml:26:49: CPW322 placeholder "{% if gold %}" in the e-mail subject is never filled: cpiwatch sends rule texts exactly as written, so customers would read it; write the text without it; to fill it, write the subject in an e-mail template, templates/<name>.liquid (docs/rules.md, "Templates") (at rules[0].email.subject)',
       ]);
     });
 
