@@ -144,4 +144,16 @@ describe('checks (cpiwatch validate)', () => {
       'rules/templates/b.liquid:1:1: CPW330 template file: no "--- text" section: a template needs a subject and a text part',
     ]);
   });
+
+  it('hostile files fail fast: too many names in the markup or nesting too deep', () => {
+    const started = Date.now();
+    expect(errorsOf({ 'many.liquid': `--- subject\nx\n--- text\n${'{{ offer.code | append: offer.title }}'.repeat(5000)}\n` })).toEqual([
+      'rules/templates/many.liquid: CPW330 template file: too complex: 15000 names and words inside {{ }} and {% %}, at most 3000',
+    ]);
+    // 1000 levels (the most the word limit lets through) parse and render; deeper ones are rejected
+    const deep = (n: number) => ({ 'deep.liquid': `--- subject\nx\n--- text\n${'{% if offer.code %}'.repeat(n)}x${'{% endif %}'.repeat(n)}\n` });
+    expect(templatesOf(deep(1000)).render('deep', { offer })!.text).toBe('x');
+    expect(errorsOf(deep(1001))).toEqual(['rules/templates/deep.liquid: CPW330 template file: too complex: 3003 names and words inside {{ }} and {% %}, at most 3000']);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
 });
