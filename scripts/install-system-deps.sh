@@ -2,12 +2,13 @@
 # The one install step for the system packages cpiwatch's local stack and tests need; called by
 # .ci/run and by `scripts/stack.sh up` (so `npm ci && npm run demo` works on a bare Debian machine).
 #
-#   scripts/install-system-deps.sh [redis|kafka|node ...]    (default: all three)
+#   scripts/install-system-deps.sh [redis|kafka|node|browser ...]    (default: all four)
 #
 #   redis   redis-server, redis-cli          -> apt packages redis-server, redis-tools
 #   kafka   Java 17+, Maven, openssl         -> openjdk-17-jre-headless (or -21-, -25-: the first
 #                                               apt has), maven, openssl
 #   node    node, npm                        -> nodejs, npm
+#   browser chromium (the browser tests)     -> chromium (found on PATH, or at CHROMIUM_PATH)
 #
 # Nothing missing: says so, exit 0. Something missing, and root or passwordless sudo
 # (`sudo -n true`): says what it installs, runs `apt-get update` then `apt-get install`, checks
@@ -27,15 +28,15 @@ die() { printf '[system-deps] ERROR: %s\n' "$*" >&2; exit 1; }
 groups=()
 for g in "$@"; do
   case "$g" in
-    redis | kafka | node) groups+=("$g") ;;
+    redis | kafka | node | browser) groups+=("$g") ;;
     -h | --help)
       awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}" >&2
       exit 0
       ;;
-    *) printf '[system-deps] unknown group %s (redis, kafka, node)\n' "$g" >&2; exit 2 ;;
+    *) printf '[system-deps] unknown group %s (redis, kafka, node, browser)\n' "$g" >&2; exit 2 ;;
   esac
 done
-((${#groups[@]})) || groups=(redis kafka node)
+((${#groups[@]})) || groups=(redis kafka node browser)
 wants() { [[ " ${groups[*]} " == *" $1 "* ]]; }
 
 # java_ok: a Java 17+ the stack would find (same places as scripts/stack.sh find_java)
@@ -77,6 +78,9 @@ missing() {
     command -v node >/dev/null 2>&1 || echo "node nodejs"
     command -v npm >/dev/null 2>&1 || echo "npm npm"
   fi
+  if wants browser; then
+    { [[ -n "${CHROMIUM_PATH:-}" && -x "$CHROMIUM_PATH" ]] || command -v chromium >/dev/null 2>&1; } || echo "chromium chromium"
+  fi
 }
 
 present() {
@@ -84,6 +88,7 @@ present() {
   wants redis && names+=(redis-server redis-cli)
   wants kafka && names+=("Java 17+" Maven openssl)
   wants node && names+=(node npm)
+  wants browser && names+=(chromium)
   say "present: ${names[*]}"
 }
 

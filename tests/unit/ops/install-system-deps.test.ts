@@ -14,7 +14,7 @@ const SCRIPT = join(ROOT, 'scripts', 'install-system-deps.sh');
 const STACK = join(ROOT, 'scripts', 'stack.sh');
 
 /** What the script looks for (hidden from the base PATH; a test adds fakes) and the stubs. */
-const TOOLS = ['redis-server', 'redis-cli', 'java', 'mvn', 'openssl', 'node', 'npm'];
+const TOOLS = ['redis-server', 'redis-cli', 'java', 'mvn', 'openssl', 'node', 'npm', 'chromium'];
 const STUBBED = ['apt-get', 'apt-cache', 'id', 'sudo'];
 const REAL_ID = ['/usr/bin/id', '/bin/id'].find((p) => existsSync(p))!;
 
@@ -75,6 +75,7 @@ function machine(m: Machine) {
     openssl: 'openssl',
     nodejs: 'node',
     npm: 'npm',
+    chromium: 'chromium',
   };
   script(
     join(bin, 'apt-get'),
@@ -127,7 +128,7 @@ function machine(m: Machine) {
   };
 }
 
-const ALL = ['redis-server', 'redis-cli', 'java', 'mvn', 'openssl', 'node', 'npm'];
+const ALL = ['redis-server', 'redis-cli', 'java', 'mvn', 'openssl', 'node', 'npm', 'chromium'];
 const without = (...hidden: string[]) => ALL.filter((t) => !hidden.includes(t));
 const APT_INSTALL = 'apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends';
 const APT_UPDATE = 'apt-get -o DPkg::Lock::Timeout=300 update -qq';
@@ -150,7 +151,7 @@ describe('scripts/install-system-deps.sh', () => {
     expect(bare.deps().code).toBe(0);
     expect(bare.calls()).toEqual([
       APT_UPDATE,
-      `${APT_INSTALL} redis-server redis-tools maven openssl nodejs npm openjdk-17-jre-headless`,
+      `${APT_INSTALL} redis-server redis-tools maven openssl nodejs npm chromium openjdk-17-jre-headless`,
     ]);
 
     // a Java older than 17 counts as missing; a release without openjdk-17 (Debian 13) gets 21
@@ -165,7 +166,7 @@ describe('scripts/install-system-deps.sh', () => {
     const m = machine({ present: ALL, sudo: 'passwordless' });
     const r = m.deps();
     expect(r.code).toBe(0);
-    expect(r.stderr).toContain('[system-deps] present: redis-server redis-cli Java 17+ Maven openssl node npm');
+    expect(r.stderr).toContain('[system-deps] present: redis-server redis-cli Java 17+ Maven openssl node npm chromium');
     expect(m.calls()).toEqual([]);
   });
 
@@ -202,6 +203,17 @@ describe('scripts/install-system-deps.sh', () => {
     expect(r.stderr).toContain('present: redis-server redis-cli\n');
     expect(m.calls()).toEqual([]);
     expect(m.deps('bogus').code).toBe(2);
+  });
+
+  it('browser: installs Debian\'s chromium for the browser tests, or takes the one at CHROMIUM_PATH', () => {
+    const m = machine({ present: without('chromium') });
+    const r = m.deps('browser');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('[system-deps] missing: chromium');
+    expect(m.calls()).toEqual([APT_UPDATE, `${APT_INSTALL} chromium`]);
+    const elsewhere = machine({ present: without('chromium'), env: { CHROMIUM_PATH: '/bin/sh' } });
+    expect(elsewhere.deps('browser').stderr).toContain('present: chromium');
+    expect(elsewhere.calls()).toEqual([]);
   });
 
   it('fails when apt-get ran but the command is still missing, and with CPIWATCH_NO_INSTALL=1 only reports', () => {
