@@ -15,6 +15,7 @@ const COMMANDS: Record<string, Command> = {
   config: { summary: 'print the effective configuration (environment, CPIWATCH_CONFIG file), secrets masked', load: async () => (await import('./commands/config.js')).configCommand },
   rebuild: { summary: 'rebuild the state after Redis lost it, from the input topic (no processor may run)', load: async () => (await import('./commands/rebuild.js')).rebuildCommand },
   dlq: { summary: 'list dead letters, or re-publish them after a fix (list|replay)', load: async () => (await import('./commands/dlq.js')).dlqCommand },
+  lift: { summary: 'per rule, outcome rates of offered vs held-out customers, with confidence intervals', load: async () => (await import('./commands/lift.js')).liftCommand },
   preview: { summary: 'render an e-mail template with sample data, in a locale (subject, text, html)', load: async () => (await import('./commands/preview.js')).previewCommand },
   validate: { summary: 'check rule files; every error with file:line:col', load: async () => (await import('./commands/validate.js')).validateCommand },
 };

@@ -64,6 +64,7 @@ export const ErrorCodes = {
   EMAIL_TEMPLATE_UNKNOWN: { code: 'CPW502', retriable: false, message: 'unknown e-mail template "%s"' },
   TEMPLATE_RENDER_FAILED: { code: 'CPW509', retriable: false, message: 'e-mail template %s failed to render for offer %s: %s; the shipped generic-offer template was used' },
   OFFER_INVALID: { code: 'CPW503', retriable: false, message: 'record %s of the offers topic is not a %s event, skipped (no e-mail): %s' },
+  DECISION_RECORD_INVALID: { code: 'CPW504', retriable: false, message: 'not an offer or decision event, skipped: %s' },
 
   // Kafka (CPW6xx)
   KAFKA_UNAVAILABLE: { code: 'CPW600', retriable: true, message: 'Kafka unavailable: %s' },

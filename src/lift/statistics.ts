@@ -118,8 +118,8 @@ export interface Comparison {
   neededPerArm: number | null;
   /** to detect the observed rates at this comparison's split (treated / control) */
   neededAtSplit: { treated: number; control: number } | null;
-  /** when a target absolute lift is given: per arm (equal arms) to detect control.rate + target */
-  neededForTarget: number | null;
+  /** when a target absolute lift is given: per arm (equal arms) to detect control.rate -> rate */
+  target: { rate: number; perArm: number } | null;
 }
 
 /** Everything the report shows of one rule, from the four counts. */
@@ -132,7 +132,8 @@ export function compare(treatedConverted: number, treatedN: number, controlConve
   const excludesZero = both && (differenceInterval.low > 0 || differenceInterval.high < 0);
   const equal = both ? sampleSizePerArm(treated.rate, control.rate) : null;
   const split = both ? sampleSizePerArm(treated.rate, control.rate, treatedN / controlN) : null;
-  const target = targetLift !== undefined && controlN > 0 ? sampleSizePerArm(Math.min(1, control.rate + targetLift), control.rate) : null;
+  const targetRate = targetLift === undefined ? undefined : Math.min(1, control.rate + targetLift);
+  const target = targetRate !== undefined && controlN > 0 ? sampleSizePerArm(targetRate, control.rate) : null;
   return {
     treated, control, difference, differenceInterval, excludesZero,
     relative: relativeLift(treated, control),
@@ -140,6 +141,6 @@ export function compare(treatedConverted: number, treatedN: number, controlConve
     nntInterval: both ? numberNeededToTreatInterval(differenceInterval) : null,
     neededPerArm: equal?.n1 ?? null,
     neededAtSplit: split ? { treated: split.n1, control: split.n2 } : null,
-    neededForTarget: target?.n1 ?? null,
+    target: target && targetRate !== undefined ? { rate: targetRate, perArm: target.n1 } : null,
   };
 }

@@ -8,7 +8,7 @@
 //   pipeline/                           the stages over the domain, on the store's port
 //   store/ adapters/ ops/               Redis and memory behind the port; Kafka and SMTP; logs, metrics
 //   app/                                the processor wiring it all
-//   rule-tests/ < backtest/ < explain/, rebuild/, samples/   the tools
+//   rule-tests/ < backtest/ < explain/, rebuild/, samples/, lift/   the tools
 //   cli/                                the command, which nothing imports
 //
 // Inside the domain, events/ and windows/ are the bottom (they import no other domain folder); the
@@ -22,7 +22,7 @@ const SRC = 'src';
 
 const BASE = ['shared', 'errors'];
 const DOMAIN = ['events', 'cpis', 'windows', 'entities', 'stream-time', 'rules', 'guardrails', 'actions'];
-const TOOLS = ['backtest', 'rule-tests', 'explain', 'rebuild', 'samples'];
+const TOOLS = ['backtest', 'rule-tests', 'explain', 'rebuild', 'samples', 'lift'];
 
 /** What a folder may import (`only`: nothing else of src/) or may not (`not`), and why. */
 type Rule = { only: string[]; why: string } | { not: string[]; why: string };
@@ -46,6 +46,7 @@ const RULES: Record<string, Rule> = {
   backtest: { not: ['app', 'cli', 'explain', 'rebuild'], why: 'explain uses the backtest sources' },
   explain: { not: ['cli', 'rebuild'], why: 'a tool of the command' },
   rebuild: { not: ['cli'], why: 'a tool of the command' },
+  lift: { not: ['app', 'cli', 'explain', 'rebuild'], why: 'a tool of the command: it reads with the backtest sources' },
   samples: { not: ['cli', 'app', 'adapters', 'store'], why: 'sample scenarios are data for the demo and the tests' },
   cli: { not: [], why: 'the top: the command' },
 };

@@ -100,7 +100,7 @@ describe('compare: one rule\'s numbers', () => {
     const c = compare(10, 50, 0, 0, 0.05);
     expect(c.excludesZero).toBe(false);
     expect(c.neededPerArm).toBeNull();
-    expect(c.neededForTarget).toBeNull();
-    expect(compare(30, 100, 10, 100, 0.05).neededForTarget).toBe(sampleSizePerArm(0.15, 0.1)!.n1);
+    expect(c.target).toBeNull();
+    expect(compare(30, 100, 10, 100, 0.05).target).toEqual({ rate: 0.15000000000000002, perArm: sampleSizePerArm(0.15, 0.1)!.n1 });
   });
 });
