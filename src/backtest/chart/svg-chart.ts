@@ -92,7 +92,9 @@ export function renderChart(spec: ChartSpec): string {
     out.push(`<g class="mark ${m.kind}"><line x1="${f1(mx)}" x2="${f1(mx)}" y1="${PAD.top}" y2="${f1(plotBottom)}" stroke="${m.color}" stroke-opacity="0.45"/><title>${escapeHtml(m.title)}</title>`);
     if (mx - lastX[m.kind] >= LABEL_GAP) {
       const ty = m.kind === 'fire' ? PAD.top - 6 : plotBottom - 4;
-      out.push(`<text class="mark-label" x="${f1(mx + 2)}" y="${f1(ty)}" fill="${m.color}">${m.kind === 'fire' ? '▲' : '▼'}${escapeHtml(timeLabel(m.at, zone))}</text>`);
+      // near the right edge the label ends at the line instead of starting there
+      const right = mx > W - PAD.right - LABEL_GAP;
+      out.push(`<text class="mark-label" x="${f1(right ? mx - 2 : mx + 2)}" y="${f1(ty)}"${right ? ' text-anchor="end"' : ''} fill="${m.color}">${m.kind === 'fire' ? '▲' : '▼'}${escapeHtml(timeLabel(m.at, zone))}</text>`);
       lastX[m.kind] = mx;
     }
     out.push('</g>');

@@ -4,7 +4,7 @@
  * Pure: no clock, no I/O; shared by the backtest report and the live page (through svg-chart.ts).
  */
 
-/** At most about `count` round values covering [lo, hi], and their step. */
+/** About `count` round values covering [lo, hi] (the first at or below lo, the last at or above hi), and their step. */
 export function niceTicks(lo: number, hi: number, count = 5): { ticks: number[]; step: number } {
   if (!Number.isFinite(lo) || !Number.isFinite(hi)) return { ticks: [], step: 0 };
   if (hi < lo) [lo, hi] = [hi, lo];
@@ -13,8 +13,9 @@ export function niceTicks(lo: number, hi: number, count = 5): { ticks: number[];
   const power = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 2.5, 5, 10].map((m) => m * power).find((s) => s >= raw) ?? 10 * power;
   const ticks: number[] = [];
-  const first = Math.ceil(lo / step - 1e-9);
-  for (let i = first; i * step <= hi + step * 1e-9; i++) ticks.push(round(i * step, step));
+  // outward: the first tick at or below lo, the last at or above hi
+  const last = Math.ceil(hi / step - 1e-9);
+  for (let i = Math.floor(lo / step + 1e-9); i <= last; i++) ticks.push(round(i * step, step));
   return { ticks, step };
 }
 

@@ -48,6 +48,9 @@ describe('live page', () => {
     expect(await page.$$eval('svg.chart .offer-mark', (s) => s.length)).toBeGreaterThan(0);
     const shot = join(testOutputDir('live-page'), 'live-page.png');
     await page.screenshot({ path: shot, fullPage: true });
+    // the picture of docs/operations.md (docs/img/live-page.png): the top of the page, small
+    await page.setViewport({ width: 900, height: 760 });
+    await page.screenshot({ path: join(testOutputDir('live-page'), 'docs-live-page.png'), clip: { x: 0, y: 0, width: 900, height: 760 } });
     await page.close();
   }, 90_000);
 

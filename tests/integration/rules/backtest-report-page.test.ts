@@ -68,6 +68,9 @@ describe('backtest report in a browser', () => {
     expect(await page.$eval('table.decisions tr.offered td', (td) => td.textContent)).toMatch(/^2026-11-23 (\d\d):\d\d2026-11-23 \d\d:\d\d$/);
     expect(await page.$eval('figure.scope figcaption', (c) => c.textContent)).toContain('local zone America/Chicago');
     await page.screenshot({ path: join(out, 'backtest-report.png'), fullPage: true });
+    // the picture of docs/rules.md (docs/img/backtest-report.png): the first store's chart and tables
+    const first = await page.$('section[data-cpi="curbside-wait-vs-promise"] figure.scope');
+    await first!.screenshot({ path: join(out, 'docs-backtest-report.png') });
     await page.close();
   }, 60_000);
 });

@@ -23,7 +23,7 @@ describe('renderChart', () => {
 
   it('has round y ticks and times of the zone on the x axis', () => {
     const y = [...svg.matchAll(/class="ytick"[^>]*>([^<]+)</g)].map((m) => m[1]);
-    expect(y).toEqual(['1', '1.5', '2']);
+    expect(y).toEqual(['0.5', '1', '1.5', '2', '2.5']);
     const x = [...svg.matchAll(/class="xtick"[^>]*>([^<]+)</g)].map((m) => m[1]);
     expect(x[0]).toBe('11-23 11:00');
     expect(x.slice(1).every((l) => /^11:\d0$/.test(l!))).toBe(true);

@@ -2,14 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { dateTimeLabel, niceTicks, timeTicks, zoneOffset } from '../../../../src/backtest/chart/ticks.js';
 
 describe('niceTicks', () => {
-  it('gives round values (1, 2, 2.5 or 5 times a power of ten) covering the range', () => {
+  it('gives round steps (1, 2, 2.5 or 5 times a power of ten) and ticks covering the range', () => {
     // the example: 0.951 .. 2.25 read 0.951 / 1.6 / 2.25
-    expect(niceTicks(0.951, 2.25, 5)).toEqual({ ticks: [1, 1.5, 2], step: 0.5 });
-    expect(niceTicks(0.951, 2.25, 8)).toEqual({ ticks: [1, 1.2, 1.4, 1.6, 1.8, 2, 2.2], step: 0.2 });
+    expect(niceTicks(0.951, 2.25, 5)).toEqual({ ticks: [0.5, 1, 1.5, 2, 2.5], step: 0.5 });
+    expect(niceTicks(0.951, 2.25, 8)).toEqual({ ticks: [0.8, 1, 1.2, 1.4, 1.6, 1.8, 2, 2.2, 2.4], step: 0.2 });
     expect(niceTicks(0, 100, 5)).toEqual({ ticks: [0, 20, 40, 60, 80, 100], step: 20 });
-    expect(niceTicks(0.03, 0.17, 4).ticks).toEqual([0.05, 0.1, 0.15]);
-    expect(niceTicks(-7, 23, 5).ticks).toEqual([0, 10, 20]);
-    expect(niceTicks(-7, 23, 6).ticks).toEqual([-5, 0, 5, 10, 15, 20]);
+    expect(niceTicks(0.03, 0.17, 4).ticks).toEqual([0, 0.05, 0.1, 0.15, 0.2]);
+    expect(niceTicks(-7, 23, 5).ticks).toEqual([-10, 0, 10, 20, 30]);
+    expect(niceTicks(-7, 23, 6).ticks).toEqual([-10, -5, 0, 5, 10, 15, 20, 25]);
   });
 
   it('has no binary noise and copes with a flat or reversed range', () => {
