@@ -103,10 +103,11 @@ function variableHint(path: string): string {
   }
   const full = didYouMean(path, TEMPLATE_VARIABLE_NAMES);
   if (full !== undefined) return ` (did you mean "${full}"?)`;
-  // `first_name` -> the one variable whose own name is near it: customer.name
+  // `first_name` -> the variable whose own name is near it, the customer's when several are: customer.name
   const leaf = didYouMean(path.slice(cut + 1), new Set(TEMPLATE_VARIABLE_NAMES.map((n) => n.slice(n.lastIndexOf('.') + 1))));
   const owners = TEMPLATE_VARIABLE_NAMES.filter((n) => n.endsWith(`.${leaf}`));
-  return leaf !== undefined && owners.length === 1 ? ` (did you mean "${owners[0]}"?)` : '';
+  const owner = owners.length === 1 ? owners[0] : owners.find((n) => n.startsWith('customer.'));
+  return leaf !== undefined && owner !== undefined ? ` (did you mean "${owner}"?)` : '';
 }
 
 function parsePart(file: string, part: TemplatePart, source: string, line: number, errors: RuleError[]): ParsedPart | undefined {

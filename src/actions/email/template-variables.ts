@@ -1,6 +1,7 @@
 /**
  * The one declaration of the variables a template may use (rules/templates/*.liquid): the offer,
- * the trigger that sent it, and the customer's facts the processor keeps (customer.profile). The
+ * the trigger that sent it, the customer's facts the processor keeps (customer.profile) and, when
+ * the breach is a store's, that store's (store.profile). The
  * same list checks templates in `cpiwatch validate` (template-check.ts), builds the context every
  * render gets (every declared variable is present, null when the offer or the facts lack it, so
  * `{% if customer.name %}` works under strictVariables), gives `cpiwatch preview` its sample values
@@ -15,6 +16,8 @@ export interface TemplateInput {
   facts?: Readonly<Record<string, unknown>>;
   /** The rule's `email.subject`, when it sets one. */
   subject?: string;
+  /** The facts of the breaching store (store.profile), when the scope is a store (`storeId`). */
+  store?: Readonly<Record<string, unknown>>;
 }
 
 export type TemplateValue = string | number | null;
@@ -52,6 +55,9 @@ export const TEMPLATE_VARIABLES: readonly TemplateVariable[] = [
   { name: 'customer.locale', description: 'Fact `locale` (BCP 47), which also picks the translation', sample: 'en-US', of: fact('locale') },
   { name: 'customer.valueTier', description: 'Fact `valueTier`: bronze, silver, gold or platinum', sample: 'gold', of: fact('valueTier') },
   { name: 'customer.lifetimeValue', description: 'Fact `lifetimeValue` (a number)', sample: 1800, of: fact('lifetimeValue') },
+  { name: 'store.name', description: 'Fact `name` of the breaching store (store.profile; null unless the CPI is per `storeId`)', sample: 'Springfield Mall', of: (i) => i.store?.name },
+  { name: 'store.region', description: 'Fact `region` of that store', sample: 'midwest', of: (i) => i.store?.region },
+  { name: 'store.timeZone', description: 'Fact `timeZone` of that store, e.g. `America/Chicago`', sample: 'America/Chicago', of: (i) => i.store?.timeZone },
   { name: 'email.subject', description: "The rule's `email.subject` (null when it sets none)", sample: 'Sorry for the wait', of: (i) => i.subject },
 ];
 

@@ -13,7 +13,7 @@ import type { Transporter } from 'nodemailer';
 import type { EmailTemplates, RenderedEmail } from '../../actions/email/template-library.js';
 import { renderEmail, shippedTemplates } from '../../actions/email/templates.js';
 import { OFFER_EVENT_TYPE, OfferEvent } from '../../actions/offer-schema.js';
-import { customerTag } from '../../cpis/tags.js';
+import { customerTag, tagOf } from '../../cpis/tags.js';
 import { ErrorCodes } from '../../errors/codes.js';
 import { messageOf } from '../../errors/cpiwatch-error.js';
 import { parseJsonGuarded } from '../../events/json-guard.js';
@@ -31,7 +31,7 @@ export interface EmailWorkerOptions {
   offersTopic: string;
   transport: Transporter;
   from: string;
-  /** The customer's facts now (address, name). */
+  /** The customer's facts now (address, name, locale), and the breaching store's when the scope is one. */
   facts: FactsReader;
   /** Where the e-mail state of each offer is kept (the offer ledger). */
   store: Pick<OfferLedger, 'emailState' | 'markEmail'>;
@@ -102,7 +102,9 @@ export class EmailWorker {
   private async deliver(offer: Offer, heartbeat: () => Promise<void>): Promise<void> {
     const o = this.o;
     if ((await o.store.emailState(offer.id)) !== null) { o.onResult?.('duplicate'); return; }
-    const [facts] = await o.facts.readFacts([customerTag(offer.data.customerId)]);
+    const scope = offer.data.trigger.scope;
+    const byStore = scope.dimension === 'storeId';
+    const [facts, store] = await o.facts.readFacts([customerTag(offer.data.customerId), ...(byStore ? [tagOf(scope.dimension, scope.value)] : [])]);
     const to = typeof facts?.email === 'string' ? facts.email : undefined;
     if (!to) {
       o.log.warn({ offerId: offer.id, customerId: offer.data.customerId }, 'no e-mail address on record; e-mail not sent');
@@ -110,7 +112,7 @@ export class EmailWorker {
       o.onResult?.('no_address');
       return;
     }
-    const rendered = this.render(offer, facts ?? {});
+    const rendered = this.render(offer, facts ?? {}, store ?? undefined);
     const retry = o.retry ?? { initialMs: 500, maxMs: 30_000 };
     for (let attempt = 1; ; attempt++) {
       try {
@@ -148,9 +150,9 @@ export class EmailWorker {
    * The e-mail of an offer, rendered once (before any retry): the rule's template in the customer's
    * language (`locale` fact). A template that fails to render (CPW509) gives the shipped generic-offer.
    */
-  private render(offer: Offer, facts: Readonly<Record<string, unknown>>): RenderedEmail {
+  private render(offer: Offer, facts: Readonly<Record<string, unknown>>, store: Readonly<Record<string, unknown>> | undefined): RenderedEmail {
     const action = this.o.emailActions().get(offer.data.rule.id);
-    const input = { offer: offer.data, facts, ...(action?.subject ? { subject: action.subject } : {}) };
+    const input = { offer: offer.data, facts, ...(store ? { store } : {}), ...(action?.subject ? { subject: action.subject } : {}) };
     const templates = this.o.templates?.() ?? shippedTemplates();
     const name = action?.template ?? 'generic-offer';
     try {

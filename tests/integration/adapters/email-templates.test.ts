@@ -2,7 +2,8 @@
 // from a rules folder with templates/ (the shipped example rules/fulfilment.yaml and its
 // shipping-apology template in English and French), and each customer gets the e-mail in their
 // locale: fr-CA falls back to the French file, de-DE and no locale to the English default; a
-// customer name with markup is escaped in the HTML part only; a template that exceeds the render
+// customer name with markup is escaped in the HTML part only; a store-scoped offer's template reads
+// the store's facts; a template without an html part sends text only; a template that exceeds the render
 // limit is logged with CPW509 and the shipped generic-offer is sent instead.
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,27 +20,29 @@ import { produce, waitFor, type CapturedMail, type TestSmtpServer } from '../../
 
 const T = '2026-11-23T18:06:00.000Z';
 
-function offer(ruleId: string, customerId: string) {
-  const id = offerIdOf(ruleId, customerId, 'region=north', Date.parse(T));
+function offer(ruleId: string, customerId: string, scope = { dimension: 'region', value: 'north' }) {
+  const id = offerIdOf(ruleId, customerId, `${scope.dimension}=${scope.value}`, Date.parse(T));
   return OfferEvent.parse({
     specversion: '1.0', id, source: 'urn:cpiwatch:rules', type: 'cpiwatch.offer.v1', time: T, subject: customerId,
     datacontenttype: 'application/json', dataschema: 'urn:cpiwatch:schema:offer:v1',
     data: {
       schemaVersion: 1, offerId: id, customerId,
       rule: { id: ruleId, version: 'v-test' },
-      trigger: { cpi: 'order-to-shipped', aggregate: 'avg', value: 61.4, direction: 'above', threshold: 48, scope: { dimension: 'region', value: 'north' }, episodeStartedAt: T },
+      trigger: { cpi: 'order-to-shipped', aggregate: 'avg', value: 61.4, direction: 'above', threshold: 48, scope, episodeStartedAt: T },
       offer: { kind: 'free-shipping', code: 'SHIPFREE', title: 'Free shipping on your next order', terms: 'One order within 30 days.', issuedAt: T, expiresAt: '2026-12-23T18:06:00.000Z' },
       channels: { email: true },
     },
   });
 }
 
-/** Customer id -> facts (address, name, locale). */
+/** Customer id (or the tag of a store) -> its facts: address, name, locale; a store's name and time zone. */
 const CUSTOMERS: Record<string, Record<string, string>> = {
   'C-fr-ca': { email: 'zoe@example.com', name: 'Zoe', locale: 'fr-CA' },
   'C-de': { email: 'jonas@example.com', name: 'Jonas', locale: 'de-DE' },
   'C-none': { email: 'sam@example.com', name: '<b>Sam</b>' },
   'C-runaway': { email: 'kim@example.com', name: 'Kim', locale: 'en' },
+  'C-store': { email: 'lee@example.com', name: 'Lee' },
+  'storeId=S1': { storeId: 'S1', name: 'Springfield Mall', timeZone: 'America/Chicago' },
 };
 
 describe('e-mail channel with Liquid templates from the rules folder', () => {
@@ -51,11 +54,12 @@ describe('e-mail channel with Liquid templates from the rules folder', () => {
 
   beforeAll(async () => {
     for (const f of ['fulfilment.yaml', 'policy.yaml', 'templates']) cpSync(join('rules', f), join(dir, f), { recursive: true });
+    writeFileSync(join(dir, 'templates', 'store-note.liquid'), '--- subject\nSorry about the wait at {{ store.name }}\n--- text\n{{ store.name }} ({{ store.timeZone }}), region: {{ store.region | default: "none" }}\n');
     writeFileSync(join(dir, 'templates', 'runaway.liquid'), '--- subject\nx\n--- text\n{% for i in (1..100000) %}{% for j in (1..100000) %}x{% endfor %}{% endfor %}\n');
     const loaded = await loadRuleSet([dir]);
     if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
     ruleSet = loaded.ruleSet;
-    const actions = new Map<string, { template: string; subject?: string }>([['runaway-rule', { template: 'runaway' }]]);
+    const actions = new Map<string, { template: string; subject?: string }>([['runaway-rule', { template: 'runaway' }], ['store-rule', { template: 'store-note' }]]);
     for (const r of ruleSet.rules) if (r.email) actions.set(r.id, r.email);
     channel = await startEmailChannel('email-templates', { facts, emailActions: () => actions, templates: () => ruleSet.templates });
     ({ topic, smtp, results, logLines } = channel);
@@ -86,9 +90,19 @@ describe('e-mail channel with Liquid templates from the rules folder', () => {
     expect(results).toEqual(['sent', 'sent', 'sent']);
   });
 
+  it('a store-scoped offer reads the store\'s facts for the store variables (text part only)', async () => {
+    const before = results.length;
+    await produce(topic, [{ value: offer('store-rule', 'C-store', { dimension: 'storeId', value: 'S1' }) }]);
+    await waitFor(() => results.length > before, { timeoutMs: 30_000, what: 'the store-scoped offer' });
+    const mail = smtp.messages.find((m) => m.to.includes('lee@example.com'))!;
+    expect(mail.subject).toBe('Sorry about the wait at Springfield Mall');
+    expect(mail.body.trim()).toBe('Springfield Mall (America/Chicago), region: none');
+    expect(mail.headers['content-type']).toMatch(/^text\/plain/);
+  });
+
   it('a template over the render limit is logged with CPW509 and the generic offer is sent', async () => {
     await produce(topic, [{ value: offer('runaway-rule', 'C-runaway') }]);
-    await waitFor(() => results.length >= 4, { timeoutMs: 30_000, what: 'the runaway template offer' });
+    await waitFor(() => results.length >= 5, { timeoutMs: 30_000, what: 'the runaway template offer' });
     const mail = smtp.messages.find((m) => m.to.includes('kim@example.com'))!;
     expect(mail.subject).toBe('Free shipping on your next order');
     expect(mail.body).toContain('We noticed things did not go as well');
