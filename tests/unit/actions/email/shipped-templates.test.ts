@@ -1,5 +1,6 @@
 // The shipped templates (src/actions/email/builtin/*.liquid) render exactly what the TypeScript
 // templates they replaced rendered, for the same inputs: `reference` below is that code as it was.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { escapeHtml, headerSafe, renderEmail, shippedTemplateNames } from '../../../../src/actions/email/templates.js';
 import type { OfferData } from '../../../../src/actions/offer-event.js';
@@ -31,8 +32,9 @@ const cases: [string, Partial<OfferData['offer']>, string | undefined, string | 
 ];
 
 describe('shipped e-mail templates', () => {
-  it('are complimentary-drink and generic-offer', () => {
+  it('are complimentary-drink and generic-offer, and ship in the package (the image reads them from src/)', () => {
     expect(shippedTemplateNames()).toEqual(['complimentary-drink', 'generic-offer']);
+    expect((JSON.parse(readFileSync('package.json', 'utf8')) as { files: string[] }).files).toEqual(expect.arrayContaining(['src/actions/email/builtin', 'rules']));
   });
 
   for (const template of ['complimentary-drink', 'generic-offer']) {
