@@ -22,7 +22,7 @@ export interface RenderedEmail { subject: string; text: string; html?: string; l
 
 interface ParsedPart { templates: Template[]; line: number }
 interface ParsedLocale { file: string; parts: Partial<Record<TemplatePart, ParsedPart>> }
-interface ParsedTemplate { name: string; defaultFile: string; locales: Map<string, ParsedLocale>; byLocale: Map<string, string> }
+interface ParsedTemplate { name: string; defaultFile: string; locales: Map<string, ParsedLocale> }
 
 /** A runaway loop or a huge string is an error, not a stuck e-mail channel (caught and logged as CPW509). */
 const LIMITS = { parseLimit: 1_000_000, renderLimit: 1_000, memoryLimit: 10_000_000 } as const;
@@ -119,8 +119,15 @@ function parsePart(file: string, part: TemplatePart, source: string, line: numbe
     errors.push(liquidError(file, line, err));
     return undefined;
   }
+  let globals: ReturnType<Liquid['analyzeSync']>['globals'];
+  try {
+    globals = engine.analyzeSync(templates, { partials: false }).globals;
+  } catch (err) {
+    errors.push(liquidError(file, line, err));
+    return undefined;
+  }
   const seen = new Set<string>();
-  for (const variables of Object.values(engine.analyzeSync(templates, { partials: false }).globals)) {
+  for (const variables of Object.values(globals)) {
     for (const v of variables) {
       const path = pathOf(v.segments);
       if (isDeclaredPath(path)) continue;
@@ -166,7 +173,7 @@ export class EmailTemplates {
         const parsed = s && parsePart(file, part, s.source, s.line, errors);
         if (parsed) parts[part] = parsed;
       }
-      const t = templates.get(named.name) ?? { name: named.name, defaultFile: '', locales: new Map(), byLocale: new Map() };
+      const t = templates.get(named.name) ?? { name: named.name, defaultFile: '', locales: new Map() };
       templates.set(named.name, t);
       const key = named.locale === undefined ? '' : normalizeLocale(named.locale);
       const before = t.locales.get(key);
