@@ -182,7 +182,7 @@ export class Processor {
     const s = this.options.settings;
     if (this.options.http !== false) {
       this.http = await startHttpServer(s.HTTP_HOST, s.HTTP_PORT, this.health, this.metrics, liveRoutes(s, this.live, () => this.ruleSet));
-      if (liveAccess(s) === 'refused') this.options.log.warn({ host: s.HTTP_HOST }, REFUSED_MESSAGE);
+      if (liveAccess(s) === 'refused') this.options.log.warn(`${REFUSED_MESSAGE}: /live answers 403 on HTTP_HOST ${s.HTTP_HOST}`);
     }
     // a PING still unanswered at the next tick (Redis stalled: a slow script, DEBUG SLEEP, a full
     // network buffer) makes the processor not ready, as an error would

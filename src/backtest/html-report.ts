@@ -8,7 +8,7 @@
 import { escapeHtml as esc } from '../actions/email/escape.js';
 import type { CompiledRule, RuleSet } from '../rules/compiled.js';
 import type { FactValue } from '../store/state-store.js';
-import { dateTimeLabel } from './chart/ticks.js';
+import { dateTimeLabel } from '../ops/chart/ticks.js';
 import { cpiSection } from './report/cpi-sections.js';
 import type { SeriesCollector } from './report/report-collector.js';
 import type { BacktestSummary } from './summary.js';

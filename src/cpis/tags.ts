@@ -28,3 +28,9 @@ export function parseTag(tag: string): { dimension: string; value: string } {
 export function customerTag(customerId: string): string {
   return tagOf('customerId', customerId);
 }
+
+/** A tag as people read it: "storeId=josé" (the value decoded). */
+export function scopeText(tag: string): string {
+  const { dimension, value } = parseTag(tag);
+  return `${dimension}=${value}`;
+}

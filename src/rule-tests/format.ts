@@ -1,15 +1,6 @@
 /** How times, values and scopes read in rule test, backtest and explain output. */
-import { parseTag } from '../cpis/tags.js';
-
-export function scopeText(tag: string): string {
-  const { dimension, value } = parseTag(tag);
-  return `${dimension}=${value}`;
-}
-
-export function fmt(v: number | null | undefined): string {
-  if (v === null || v === undefined) return 'none';
-  return Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(6)));
-}
+export { scopeText } from '../cpis/tags.js';
+export { fmt } from '../shared/number-text.js';
 
 /** "+22m" from the start (or the RFC 3339 time when before it). */
 export function relTime(t: number, start: number): string {

@@ -35,11 +35,8 @@ export function isCoordinatorLoading(level: number, entry: LogEntry['log']): boo
 export function kafkaLogCreator(log: Logger): () => (entry: LogEntry) => void {
   return () => ({ namespace, level, log: entry }) => {
     const { message, ...extra } = entry;
-    if (isCoordinatorLoading(level, entry)) {
-      downgraded += 1;
-      log.debug({ kafka: namespace, ...extra, transient: true }, message);
-      return;
-    }
-    log[LEVELS[level] ?? 'info']({ kafka: namespace, ...extra }, message);
+    const transient = isCoordinatorLoading(level, entry);
+    if (transient) downgraded += 1;
+    log[transient ? 'debug' : LEVELS[level] ?? 'info']({ kafka: namespace, ...extra }, message);
   };
 }

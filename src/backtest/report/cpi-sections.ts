@@ -8,9 +8,9 @@ import type { Decision } from '../../actions/decision.js';
 import { escapeHtml as esc } from '../../actions/email/escape.js';
 import type { CompiledRule } from '../../rules/compiled.js';
 import { fmt, scopeText } from '../../rule-tests/format.js';
-import { PALETTE, ruleLayers, type RulePoint } from '../chart/rule-layers.js';
-import { renderChart } from '../chart/svg-chart.js';
-import { dateTimeLabel } from '../chart/ticks.js';
+import { PALETTE, ruleLayers, type RulePoint } from '../../ops/chart/rule-layers.js';
+import { renderChart } from '../../ops/chart/svg-chart.js';
+import { dateTimeLabel } from '../../ops/chart/ticks.js';
 import type { SeriesCollector } from './report-collector.js';
 import { decisionsTable, episodesTable, type TableContext } from './scope-tables.js';
 

@@ -4,7 +4,7 @@
  */
 import type { Decision } from '../../actions/decision.js';
 import type { BatchResult, RuleEvaluationRecord } from '../../pipeline/types.js';
-import type { RulePoint } from '../chart/rule-layers.js';
+import type { RulePoint } from '../../ops/chart/rule-layers.js';
 
 export type SeriesPoint = RulePoint;
 

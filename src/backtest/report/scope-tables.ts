@@ -5,12 +5,12 @@
  */
 import type { Decision } from '../../actions/decision.js';
 import { escapeHtml as esc } from '../../actions/email/escape.js';
-import { guardrailLines } from '../../explain/explain.js';
+import { guardrailLines } from '../guardrail-lines.js';
 import type { CompiledRule, RuleSet } from '../../rules/compiled.js';
 import { fmt } from '../../rule-tests/format.js';
 import type { FactValue } from '../../store/state-store.js';
-import { episodesOf, type RulePoint } from '../chart/rule-layers.js';
-import { dateTimeLabel } from '../chart/ticks.js';
+import { episodesOf, type RulePoint } from '../../ops/chart/rule-layers.js';
+import { dateTimeLabel } from '../../ops/chart/ticks.js';
 
 /** Decision rows shown per scope (the rest are counted). */
 export const ROWS_PER_SCOPE = 100;

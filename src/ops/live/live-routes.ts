@@ -15,9 +15,12 @@ import { livePageHtml } from './live-page.js';
 import { liveSnapshot } from './live-snapshot.js';
 import type { LiveState } from './live-state.js';
 
+/** The settings the page's access depends on. */
+export interface LiveSettings { LIVE_PAGE: Settings['LIVE_PAGE']; HTTP_HOST: string; LIVE_PAGE_TOKEN?: string | undefined }
+
 export type LiveAccess = 'off' | 'token' | 'loopback' | 'open' | 'refused';
 
-export function liveAccess(s: Pick<Settings, 'LIVE_PAGE' | 'LIVE_PAGE_TOKEN' | 'HTTP_HOST'>): LiveAccess {
+export function liveAccess(s: LiveSettings): LiveAccess {
   if (s.LIVE_PAGE === 'off') return 'off';
   if (s.LIVE_PAGE_TOKEN) return 'token';
   if (s.LIVE_PAGE === 'open') return 'open';
@@ -40,7 +43,7 @@ function sameToken(given: string | undefined, expected: string): boolean {
 }
 
 /** The live page's handler: true when it answered the request. */
-export function liveRoutes(settings: Pick<Settings, 'LIVE_PAGE' | 'LIVE_PAGE_TOKEN' | 'HTTP_HOST'>, state: LiveState, rules: () => RuleSet): (req: IncomingMessage, res: ServerResponse) => boolean {
+export function liveRoutes(settings: LiveSettings, state: LiveState, rules: () => RuleSet): (req: IncomingMessage, res: ServerResponse) => boolean {
   const access = liveAccess(settings);
   return (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');

@@ -5,9 +5,9 @@
  * (customer ids and reasons only).
  */
 import type { RuleSet } from '../../rules/compiled.js';
-import { scopeText } from '../../rule-tests/format.js';
-import { renderChart } from '../../backtest/chart/svg-chart.js';
-import { PALETTE, ruleLayers } from '../../backtest/chart/rule-layers.js';
+import { scopeText } from '../../cpis/tags.js';
+import { renderChart } from '../chart/svg-chart.js';
+import { PALETTE, ruleLayers } from '../chart/rule-layers.js';
 import type { LiveDecision, LiveScope, LiveState } from './live-state.js';
 
 /** Charts per rule (the firing scopes first, then the most recently evaluated); the rest are listed. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderChart } from '../../../../src/backtest/chart/svg-chart.js';
+import { renderChart } from '../../../../src/ops/chart/svg-chart.js';
 
 const T0 = Date.parse('2026-11-23T17:00:00Z');
 const min = (m: number) => T0 + m * 60_000;

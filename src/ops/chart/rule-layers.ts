@@ -4,7 +4,7 @@
  * the timeline row. The backtest report and the live page build their charts from these.
  */
 import type { CompiledRule } from '../../rules/compiled.js';
-import { fmt } from '../../rule-tests/format.js';
+import { fmt } from '../../shared/number-text.js';
 import type { ChartEvent, ChartLine, ChartMark, ChartSeries, ChartShade } from './svg-chart.js';
 import { dateTimeLabel } from './ticks.js';
 

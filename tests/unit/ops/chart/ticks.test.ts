@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dateTimeLabel, niceTicks, timeTicks, zoneOffset } from '../../../../src/backtest/chart/ticks.js';
+import { dateTimeLabel, niceTicks, timeTicks, zoneOffset } from '../../../../src/ops/chart/ticks.js';
 
 describe('niceTicks', () => {
   it('gives round steps (1, 2, 2.5 or 5 times a power of ten) and ticks covering the range', () => {
