@@ -2,9 +2,11 @@
 // convert more (30% vs 10% over 3000 decisions) reports the true effect inside its interval and an
 // interval that excludes 0; one without an effect (20% vs 20%) reports an interval containing 0.
 // From Kafka, the decisions are read committed: an aborted transaction's decisions never count.
+import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import type { LiftReport } from '../../../src/lift/report.js';
 import { createTopic, kafkaClient, produce, runCli, services, uniqueNames } from '../../support/index.js';
@@ -92,6 +94,17 @@ describe('cpiwatch lift from NDJSON files', () => {
     const { s, rep, text } = await fromFiles(NO_EFFECT);
     expectEffect(expectCounts(rep, s), 0, false);
     expect(text).toContain('the interval contains 0: no difference shown');
+  });
+});
+
+describe('bin/cpiwatch.js lift (the build in dist/)', () => {
+  it('prints the report and writes the HTML page, exit 0', async () => {
+    await fromFiles(EFFECT);
+    const html = join(dir, 'bin.html');
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['bin/cpiwatch.js', ...liftArgs.filter((a) => a !== '--json'),
+      '--decisions', join(dir, `decisions-${EFFECT.seed}.ndjson`), '--events', join(dir, `events-${EFFECT.seed}.ndjson`), '--html', html]);
+    expect(stdout).toMatch(/^ {2}lift +\+\d+\.\d points \(95% Newcombe .*\); the interval excludes 0/m);
+    expect(stderr).toContain(`HTML report: ${html}`);
   });
 });
 

@@ -91,6 +91,19 @@ describe('cpiwatch lift on NDJSON', () => {
 });
 
 describe('cpiwatch lift: bad input', () => {
+  it('a rule id with markup is escaped in the HTML page', async () => {
+    const ruleId = '<img src=x onerror=alert(1)>';
+    const d = file('hostile.ndjson', ndjson([decisionEvent({ ruleId, customerId: 'c1', time: T0, outcome: 'offered' }), decisionEvent({ ruleId, customerId: 'c2', time: T0, outcome: 'suppressed', reason: 'holdout' })]));
+    const e = file('hostile-events.ndjson', ndjson([orderEvent('c1', T0 + DAY, 1), orderEvent('c9', T0 + 30 * DAY, 1)]));
+    const html = join(dir, 'hostile.html');
+    const r = await runCli(['lift', '--outcome', 'order.placed', '--horizon', '7d', '--decisions', d, '--events', e, '--html', html]);
+    expect(r.code, r.err).toBe(0);
+    const page = readFileSync(html, 'utf8');
+    expect(page).toContain('&lt;img src=x onerror=alert(1)&gt;');
+    expect(page).not.toContain(ruleId);
+  });
+
+
   it.each([
     [['--outcome', 'order.placd'], /unknown event type "order.placd" \(did you mean order.placed\?\)/],
     [['--outcome', 'store.profile'], /store.profile events carry no customerId/],
