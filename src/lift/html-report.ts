@@ -13,7 +13,7 @@ const W = 560;
 const f1 = (x: number) => x.toFixed(1);
 
 /** Both arms' rates as horizontal bars on 0..max, each with its Wilson interval as a whisker. */
-function ratesChart(r: RuleReport): string {
+function ratesChart(r: RuleReport, treatedLabel: string): string {
   const { treated, control } = r.comparison;
   // a round end: the next 5% above both intervals (ticks at 0, half and the end)
   const max = Math.min(1, Math.ceil(Math.max(treated.interval.high, control.interval.high) * 1.05 * 20) / 20);
@@ -27,7 +27,7 @@ function ratesChart(r: RuleReport): string {
 <line x1="${f1(x(p.interval.high))}" x2="${f1(x(p.interval.high))}" y1="${y + 5}" y2="${y + 17}" stroke="#1f2937"/>
 <text x="${f1(x(p.interval.high) + 6)}" y="${y + 15}">${percent(p.rate)}</text>`;
   const ticks = [0, max / 2, max].map((v) => `<text x="${f1(x(v))}" y="82" text-anchor="middle" fill="#4a5566">${percent(v)}</text>`).join('');
-  return `<svg viewBox="0 0 ${W} 90" width="${W}" height="90" role="img" aria-label="conversion rates of ${esc(r.ruleId)}" font-size="12" font-family="system-ui,sans-serif">${row('offered', treated, 6, '#2563eb')}${row('held out', control, 36, '#9ca3af')}${ticks}</svg>`;
+  return `<svg viewBox="0 0 ${W} 90" width="${W}" height="90" role="img" aria-label="conversion rates of ${esc(r.ruleId)}" font-size="12" font-family="system-ui,sans-serif">${row(treatedLabel, treated, 6, '#2563eb')}${row('held out', control, 36, '#9ca3af')}${ticks}</svg>`;
 }
 
 /** The difference's interval on a symmetric axis, with the 0 line: does the bar cross it? */
@@ -49,7 +49,7 @@ function unreadableList(what: string, u: LiftReport['events']['unreadable']): st
 <ul class="unreadable">${u.first.map((f) => `<li><code>${esc(f.origin)}</code>: ${esc(f.code)} ${esc(f.reason)}</li>`).join('')}</ul>`;
 }
 
-function ruleSection(r: RuleReport): string {
+function ruleSection(r: RuleReport, treated: LiftReport['treated']): string {
   const c = r.comparison;
   const both = c.treated.n > 0 && c.control.n > 0;
   const row = (name: string, p: typeof c.treated, open: number) => `<tr><th>${name}</th><td>${p.n}</td><td>${p.successes}</td><td>${percent(p.rate)}</td><td>${p.n > 0 ? `${percent(p.interval.low)} to ${percent(p.interval.high)}` : '-'}</td><td>${open}</td></tr>`;
@@ -58,7 +58,7 @@ function ruleSection(r: RuleReport): string {
     facts.push(`<li>Lift: <b>${points(c.difference)} points</b> (95% Newcombe ${points(c.differenceInterval.low)} to ${points(c.differenceInterval.high)})</li>`);
     if (c.relative.estimate !== null) facts.push(`<li>Relative: ${signedPercent(c.relative.estimate)}${c.relative.interval ? ` (95% ${signedPercent(c.relative.interval.low)} to ${signedPercent(c.relative.interval.high)})` : ''}</li>`);
     if (Number.isFinite(c.nnt) && c.nnt > 0) facts.push(`<li>Number needed to treat: ${c.nnt.toFixed(1)} offers per extra conversion${c.nntInterval ? ` (95% ${c.nntInterval.low.toFixed(1)} to ${c.nntInterval.high.toFixed(1)})` : ''}</li>`);
-    if (c.neededPerArm !== null && c.neededAtSplit) facts.push(`<li>Customers needed for 80% power at alpha 0.05: ${c.neededPerArm} per arm with equal arms; at this split ${c.neededAtSplit.treated} offered and ${c.neededAtSplit.control} held out</li>`);
+    if (c.neededPerArm !== null && c.neededAtSplit) facts.push(`<li>Customers needed for 80% power at alpha 0.05: ${c.neededPerArm} per arm with equal arms; at this split ${c.neededAtSplit.treated} ${treated} and ${c.neededAtSplit.control} held out</li>`);
   }
   if (c.target) facts.push(`<li>For the target lift (${percent(c.control.rate)} to ${percent(c.target.rate)}): ${c.target.perArm} per arm</li>`);
   const other = Object.entries(r.otherSuppressed).map(([k, n]) => `${esc(k)} ${n}`).join(', ');
@@ -66,10 +66,10 @@ function ruleSection(r: RuleReport): string {
   return `<section>
 <h2>${esc(r.ruleId)}</h2>
 <p class="meta">versions ${r.versions.map(esc).join(', ')}; decisions ${new Date(r.first).toISOString()} to ${new Date(r.last).toISOString()}</p>
-<p class="verdict ${c.excludesZero ? (c.difference > 0 ? 'up' : 'down') : 'none'}">${esc(verdict(c))}</p>
+<p class="verdict ${c.excludesZero ? (c.difference > 0 ? 'up' : 'down') : 'none'}">${esc(verdict(c, treated))}</p>
 <table><tr><th></th><th>customers</th><th>converted</th><th>rate</th><th>95% Wilson</th><th>open</th></tr>
-${row('offered', c.treated, r.offered.open)}${row('held out', c.control, r.heldOut.open)}</table>
-${both ? ratesChart(r) + differenceChart(c.difference, c.differenceInterval) : ''}
+${row(treated, c.treated, r.treated.open)}${row('held out', c.control, r.heldOut.open)}</table>
+${both ? ratesChart(r, treated) + differenceChart(c.difference, c.differenceInterval) : ''}
 <ul>${facts.join('')}</ul>
 </section>`;
 }
@@ -89,9 +89,9 @@ svg{display:block;margin:.4rem 0}.unreadable{font-size:.9em;color:#4b5563}
 <h1>${esc(title)}</h1>
 <p>Outcome <b>${esc(outcomeText(rep.outcome))}</b> within <b>${esc(formatDuration(rep.horizonMs))}</b> after each decision; events observed until ${esc(until)}.
 Decisions: ${rep.decisions.records} records (${rep.decisions.duplicates} duplicate); events: ${rep.events.records} (${rep.events.outcomes} outcomes of decided customers); ${unreadable} unreadable records.</p>
-<p class="meta">Offered customers against the rule's held-out group, each customer once with their first decision. Intervals: Wilson (each rate), Newcombe hybrid score (the difference); see docs/rules.md, "Measuring lift".</p>
+<p class="meta">${rep.treated === 'assigned' ? 'Every customer not held out (intention to treat)' : 'Offered customers'} against the rule's held-out group, each customer once with their first decision. Intervals: Wilson (each rate), Newcombe hybrid score (the difference); see docs/rules.md, "Measuring lift".</p>
 ${unreadableList('decision records', rep.decisions.unreadable)}${unreadableList('events', rep.events.unreadable)}
-${rep.rules.length === 0 ? '<p>No decision read: nothing to measure.</p>' : rep.rules.map(ruleSection).join('\n')}
+${rep.rules.length === 0 ? '<p>No decision read: nothing to measure.</p>' : rep.rules.map((r) => ruleSection(r, rep.treated)).join('\n')}
 </body></html>
 `;
 }

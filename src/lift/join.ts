@@ -2,7 +2,9 @@
  * The join of `cpiwatch lift`: each rule's decisions with the customers' outcome events. Pure.
  *
  * Per rule, each customer counts once, with their first decision that puts them in an arm:
- * - **offered** (treated): a decision with outcome `offered`;
+ * - **treated**: a decision with outcome `offered` (`treated: 'offered'`, the default); with
+ *   `treated: 'assigned'` (intention to treat) also a suppression by a guardrail checked after the
+ *   holdout (quiet hours, cooldowns, frequency cap, budget): every customer not held out;
  * - **held out** (control): suppressed with reason `holdout` (the rule's deterministic control group).
  * Their other decisions under the rule (later ones, or other suppressions before it) are counted as
 repeats and change nothing.
@@ -32,7 +34,8 @@ export interface RuleJoin {
   ruleId: string;
   /** the rule versions seen in its decisions */
   versions: string[];
-  offered: Arm;
+  /** offered customers, or with `treated: 'assigned'` every customer not held out */
+  treated: Arm;
   heldOut: Arm;
   /** customers with only other suppressions, by the reason of their first decision */
   otherSuppressed: Partial<Record<SuppressionReason, number>>;
@@ -53,7 +56,14 @@ export interface JoinOptions {
   horizonMs: number;
   /** the newest event time read; null when no event was read */
   observedUntil: number | null;
+  /** who is treated: the customers offered (default), or every customer assigned to get the offer */
+  treated?: TreatedArm;
 }
+
+export type TreatedArm = 'offered' | 'assigned';
+
+/** Guardrails checked before the holdout: a customer they suppress was never assigned to an arm. */
+const BEFORE_HOLDOUT: readonly SuppressionReason[] = ['kill-switch'];
 
 /** Outcome times per customer, each list sorted ascending (see OutcomeIndex). */
 export type OutcomeTimes = ReadonlyMap<string, readonly number[]>;
@@ -106,12 +116,13 @@ export function joinDecisions(decisions: Iterable<LiftDecision>, outcomes: Outco
   const rules: RuleJoin[] = [];
   for (const [ruleId, list] of [...byRule].sort(([a], [b]) => a.localeCompare(b))) {
     list.sort((a, b) => a.time - b.time || a.offerId.localeCompare(b.offerId));
-    const r: RuleJoin = { ruleId, versions: [...new Set(list.map((d) => d.ruleVersion))], offered: emptyArm(), heldOut: emptyArm(), otherSuppressed: {}, repeats: 0, first: list[0]!.time, last: list.at(-1)!.time };
+    const r: RuleJoin = { ruleId, versions: [...new Set(list.map((d) => d.ruleVersion))], treated: emptyArm(), heldOut: emptyArm(), otherSuppressed: {}, repeats: 0, first: list[0]!.time, last: list.at(-1)!.time };
     const inArm = new Set<string>();
     const firstOther = new Map<string, SuppressionReason>();
     for (const d of list) {
       if (inArm.has(d.customerId)) { r.repeats += 1; continue; }
-      const arm = d.outcome === 'offered' ? r.offered : d.reason === 'holdout' ? r.heldOut : undefined;
+      const assigned = o.treated === 'assigned' && d.reason !== 'holdout' && !BEFORE_HOLDOUT.includes(d.reason!);
+      const arm = d.outcome === 'offered' || assigned ? r.treated : d.reason === 'holdout' ? r.heldOut : undefined;
       if (!arm) {
         if (firstOther.has(d.customerId)) r.repeats += 1; else firstOther.set(d.customerId, d.reason!);
         continue;

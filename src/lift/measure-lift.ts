@@ -7,7 +7,7 @@
 import type { EventBatches } from '../backtest/ndjson-source.js';
 import type { DecodeLimits } from '../events/decode.js';
 import { readDecisions, readOutcomes, type OutcomeSpec } from './inputs.js';
-import { joinDecisions } from './join.js';
+import { joinDecisions, type TreatedArm } from './join.js';
 import { buildReport, type LiftReport } from './report.js';
 
 export interface LiftInput {
@@ -15,6 +15,8 @@ export interface LiftInput {
   events: { label: string; source: EventBatches };
   outcome: OutcomeSpec;
   horizonMs: number;
+  /** the treated arm (default: the customers offered) */
+  treated?: TreatedArm;
   /** only these rules (all when empty or absent) */
   rules?: readonly string[];
   targetLift?: number;
@@ -27,9 +29,10 @@ export async function measureLift(i: LiftInput): Promise<LiftReport> {
   const decisions = wanted ? read.decisions.filter((d) => wanted.has(d.ruleId)) : read.decisions;
   const customers = new Set(decisions.map((d) => d.customerId));
   const outcomes = await readOutcomes(i.events.source, i.outcome, customers, i.limits ?? { maxBytes: 1_048_576 });
-  const joined = joinDecisions(decisions, outcomes.outcomes.view(), { horizonMs: i.horizonMs, observedUntil: outcomes.observedUntil });
+  const joined = joinDecisions(decisions, outcomes.outcomes.view(), { horizonMs: i.horizonMs, observedUntil: outcomes.observedUntil, treated: i.treated ?? 'offered' });
   return buildReport(joined, {
     outcome: { type: i.outcome.type, ...(i.outcome.where ? { where: i.outcome.where } : {}) },
+    treated: i.treated ?? 'offered',
     horizonMs: i.horizonMs,
     observedUntil: outcomes.observedUntil,
     ...(i.targetLift !== undefined ? { targetLift: i.targetLift } : {}),

@@ -6,11 +6,13 @@ import type { SuppressionReason } from '../guardrails/suppression.js';
 import type { Predicate } from '../rules/compiled.js';
 import { formatDuration } from '../shared/duration.js';
 import type { Unreadable } from './inputs.js';
-import type { JoinResult, RuleJoin } from './join.js';
+import type { JoinResult, RuleJoin, TreatedArm } from './join.js';
 import { compare, type Comparison, type Interval } from './statistics.js';
 
 export interface LiftReport {
   outcome: { type: string; where?: Predicate };
+  /** the treated arm: customers offered, or every customer assigned to the offer (not held out) */
+  treated: TreatedArm;
   horizonMs: number;
   /** the newest event time read: decisions whose horizon ends later are open */
   observedUntil: number | null;
@@ -27,6 +29,7 @@ export interface RuleReport extends RuleJoin {
 
 export interface ReportInputs {
   outcome: LiftReport['outcome'];
+  treated: TreatedArm;
   horizonMs: number;
   observedUntil: number | null;
   targetLift?: number;
@@ -37,12 +40,13 @@ export interface ReportInputs {
 export function buildReport(joined: JoinResult, i: ReportInputs): LiftReport {
   return {
     outcome: i.outcome,
+    treated: i.treated,
     horizonMs: i.horizonMs,
     observedUntil: i.observedUntil,
     ...(i.targetLift !== undefined ? { targetLift: i.targetLift } : {}),
     decisions: { ...i.decisions, duplicates: joined.duplicateDecisions },
     events: i.events,
-    rules: joined.rules.map((r) => ({ ...r, comparison: compare(r.offered.converted, r.offered.customers, r.heldOut.converted, r.heldOut.customers, i.targetLift) })),
+    rules: joined.rules.map((r) => ({ ...r, comparison: compare(r.treated.converted, r.treated.customers, r.heldOut.converted, r.heldOut.customers, i.targetLift) })),
   };
 }
 
@@ -59,10 +63,10 @@ export function outcomeText(o: LiftReport['outcome']): string {
 }
 
 /** The verdict line on the difference: what a marketer reads first. */
-export function verdict(c: Comparison): string {
-  if (c.treated.n === 0 || c.control.n === 0) return `no comparison: ${c.treated.n === 0 ? 'no offered customer' : 'no held-out customer'} with a complete horizon`;
+export function verdict(c: Comparison, treated: TreatedArm = 'offered'): string {
+  if (c.treated.n === 0 || c.control.n === 0) return `no comparison: ${c.treated.n === 0 ? `no ${treated} customer` : 'no held-out customer'} with a complete horizon`;
   if (!c.excludesZero) return 'the interval contains 0: no difference shown (it may be too small to see with these numbers)';
-  return c.difference > 0 ? 'the interval excludes 0: offered customers converted more' : 'the interval excludes 0: offered customers converted less';
+  return `the interval excludes 0: ${treated} customers converted ${c.difference > 0 ? 'more' : 'less'}`;
 }
 
 const reasons = (r: Partial<Record<SuppressionReason, number>>) => Object.entries(r).sort(([a], [b]) => a.localeCompare(b)).map(([k, n]) => `${k} ${n}`).join(', ');
@@ -73,39 +77,39 @@ function unreadableText(what: string, u: Unreadable): string[] {
   return [`unreadable ${what}: ${u.count} (${codes})${u.count > u.first.length ? `, first ${u.first.length}:` : ':'}`, ...u.first.map((f) => `  ${f.origin}: ${f.code} ${f.reason}`)];
 }
 
-function ruleText(r: RuleReport): string[] {
+function ruleText(r: RuleReport, treated: TreatedArm): string[] {
   const c = r.comparison;
   const arm = (name: string, p: Comparison['treated']) =>
     `  ${name.padEnd(9)} ${String(p.n).padStart(6)} customers, ${String(p.successes).padStart(6)} converted: ${percent(p.rate)}${p.n > 0 ? ` (95% Wilson ${range(p.interval, percent)})` : ''}`;
   const lines = [`${r.ruleId} (${r.versions.length === 1 ? 'version' : 'versions'} ${r.versions.join(', ')}; decisions ${iso(r.first)} to ${iso(r.last)})`,
-    arm('offered', c.treated), arm('held out', c.control)];
+    arm(treated, c.treated), arm('held out', c.control)];
   if (c.treated.n > 0 && c.control.n > 0) {
-    lines.push(`  lift      ${points(c.difference)} points (95% Newcombe ${range(c.differenceInterval, points)}); ${verdict(c)}`);
+    lines.push(`  lift      ${points(c.difference)} points (95% Newcombe ${range(c.differenceInterval, points)}); ${verdict(c, treated)}`);
     if (c.relative.estimate !== null) lines.push(`  relative  ${signedPercent(c.relative.estimate)}${c.relative.interval ? ` (95% ${range(c.relative.interval, signedPercent)})` : ''}`);
     if (Number.isFinite(c.nnt) && c.nnt > 0) lines.push(`  NNT       ${c.nnt.toFixed(1)} offers per extra conversion${c.nntInterval ? ` (95% ${range(c.nntInterval, (x) => x.toFixed(1))})` : ' (interval unbounded: the difference\'s interval contains 0)'}`);
     if (c.neededPerArm !== null && c.neededAtSplit) {
       const met = c.treated.n >= c.neededAtSplit.treated && c.control.n >= c.neededAtSplit.control;
-      lines.push(`  needed    ${c.neededPerArm} per arm (equal arms) to detect ${percent(c.treated.rate)} vs ${percent(c.control.rate)} at 80% power, alpha 0.05; at this split ${c.neededAtSplit.treated} offered and ${c.neededAtSplit.control} held out: ${met ? 'reached' : 'not reached'}`);
+      lines.push(`  needed    ${c.neededPerArm} per arm (equal arms) to detect ${percent(c.treated.rate)} vs ${percent(c.control.rate)} at 80% power, alpha 0.05; at this split ${c.neededAtSplit.treated} ${treated} and ${c.neededAtSplit.control} held out: ${met ? 'reached' : 'not reached'}`);
     }
   } else {
-    lines.push(`  lift      ${verdict(c)}`);
+    lines.push(`  lift      ${verdict(c, treated)}`);
   }
   if (c.target) lines.push(`  target    ${c.target.perArm} per arm (equal arms) to detect the target lift, ${percent(c.control.rate)} to ${percent(c.target.rate)}`);
   const other = reasons(r.otherSuppressed);
-  const open = r.offered.open + r.heldOut.open;
-  lines.push(`  in neither arm: ${other ? `${other} (customers suppressed by another guardrail)` : 'no customer suppressed by another guardrail'}; ${r.repeats} repeated decision(s)${open > 0 ? `; open: ${r.offered.open} offered, ${r.heldOut.open} held out (horizon ends after the last event)` : ''}`);
+  const open = r.treated.open + r.heldOut.open;
+  lines.push(`  in neither arm: ${other ? `${other} (customers suppressed by ${treated === 'assigned' ? 'a guardrail before the holdout' : 'another guardrail'})` : `no customer suppressed by ${treated === 'assigned' ? 'a guardrail before the holdout' : 'another guardrail'}`}; ${r.repeats} repeated decision(s)${open > 0 ? `; open: ${r.treated.open} ${treated}, ${r.heldOut.open} held out (horizon ends after the last event)` : ''}`);
   return lines;
 }
 
 export function formatReport(rep: LiftReport): string {
   const lines = [
-    `lift of ${outcomeText(rep.outcome)} within ${formatDuration(rep.horizonMs)} after each decision, events observed until ${rep.observedUntil === null ? '(no event read)' : iso(rep.observedUntil)}`,
+    `lift of ${outcomeText(rep.outcome)} within ${formatDuration(rep.horizonMs)} after each decision${rep.treated === 'assigned' ? ' (intention to treat: every customer not held out is treated)' : ''}, events observed until ${rep.observedUntil === null ? '(no event read)' : iso(rep.observedUntil)}`,
     `decisions: ${rep.decisions.records} records from ${rep.decisions.label} (${rep.decisions.unreadable.count} unreadable, ${rep.decisions.duplicates} duplicate); events: ${rep.events.records} from ${rep.events.label}, ${rep.events.outcomes} outcome events of decided customers, ${rep.events.unreadable.count} unreadable`,
     ...unreadableText('decision records', rep.decisions.unreadable),
     ...unreadableText('events', rep.events.unreadable),
   ];
   if (rep.rules.length === 0) lines.push('', 'no decision read: nothing to measure');
-  for (const r of rep.rules) lines.push('', ...ruleText(r));
+  for (const r of rep.rules) lines.push('', ...ruleText(r, rep.treated));
   return `${lines.join('\n')}\n`;
 }
 

@@ -21,9 +21,9 @@ const liftArgs = ['lift', '--outcome', 'order.placed', '--horizon', '7d', '--jso
 function expectCounts(rep: LiftReport, s: LiftScenario): LiftReport['rules'][number] {
   expect(rep.rules).toHaveLength(1);
   const r = rep.rules[0]!;
-  expect([r.offered.customers, r.offered.converted, r.heldOut.customers, r.heldOut.converted, r.otherSuppressed['quiet-hours']])
+  expect([r.treated.customers, r.treated.converted, r.heldOut.customers, r.heldOut.converted, r.otherSuppressed['quiet-hours']])
     .toEqual([s.expected.offered, s.expected.offeredConverted, s.expected.heldOut, s.expected.heldOutConverted, s.expected.otherSuppressed]);
-  expect(r.offered.open + r.heldOut.open).toBe(0);
+  expect(r.treated.open + r.heldOut.open).toBe(0);
   return r;
 }
 

@@ -42,7 +42,7 @@ describe('cpiwatch lift on NDJSON', () => {
     const r = await lift('--json', '--target-lift', '5%');
     const rep = JSON.parse(r.out) as LiftReport;
     const rule = rep.rules[0]!;
-    expect([rule.offered.customers, rule.offered.converted, rule.heldOut.customers, rule.heldOut.converted]).toEqual([s.expected.offered, s.expected.offeredConverted, s.expected.heldOut, s.expected.heldOutConverted]);
+    expect([rule.treated.customers, rule.treated.converted, rule.heldOut.customers, rule.heldOut.converted]).toEqual([s.expected.offered, s.expected.offeredConverted, s.expected.heldOut, s.expected.heldOutConverted]);
     expect(rule.otherSuppressed).toEqual({ 'quiet-hours': s.expected.otherSuppressed });
     expect(rule.comparison.excludesZero).toBe(true);
     expect(rule.comparison.target!.rate).toBeCloseTo(rule.comparison.control.rate + 0.05, 10);
@@ -50,12 +50,24 @@ describe('cpiwatch lift on NDJSON', () => {
     expect(rep.events.unreadable.byCode).toEqual({ CPW203: 1 });
   });
 
+  it('--treated assigned: the customers a later guardrail suppressed join the treated arm (intention to treat)', async () => {
+    const s = liftScenario({ customers: 400, holdout: 0.25, offered: 0.4, heldOut: 0.1, seed: 7 });
+    const json = JSON.parse((await lift('--json', '--treated', 'assigned')).out) as LiftReport;
+    expect(json.treated).toBe('assigned');
+    expect(json.rules[0]!.treated.customers).toBe(s.expected.offered + s.expected.otherSuppressed);
+    expect(json.rules[0]!.heldOut.customers).toBe(s.expected.heldOut);
+    expect(json.rules[0]!.otherSuppressed).toEqual({});
+    const text = (await lift('--treated', 'assigned')).out;
+    expect(text).toMatch(/^ {2}assigned +\d+ customers/m);
+    expect(text).toContain('(intention to treat: every customer not held out is treated)');
+  });
+
   it('--where filters the outcome events; --rule keeps only the rules named', async () => {
     const d = file('two.ndjson', ndjson([decisionEvent({ ruleId: 'a', customerId: 'c1', time: T0, outcome: 'offered' }), decisionEvent({ ruleId: 'b', customerId: 'c2', time: T0, outcome: 'suppressed', reason: 'holdout' })]));
     const e = file('orders.ndjson', ndjson([orderEvent('c1', T0 + DAY, 1, 'store'), orderEvent('c2', T0 + DAY, 1, 'web'), orderEvent('c3', T0 + 30 * DAY, 1)]));
     const run = async (...extra: string[]) => JSON.parse((await runCli(['lift', '--outcome', 'order.placed', '--horizon', '7d', '--decisions', d, '--events', e, '--json', ...extra])).out) as LiftReport;
     const web = await run('--where', 'channel=web');
-    expect(web.rules.map((r) => [r.ruleId, r.offered.converted, r.heldOut.converted])).toEqual([['a', 0, 0], ['b', 0, 1]]);
+    expect(web.rules.map((r) => [r.ruleId, r.treated.converted, r.heldOut.converted])).toEqual([['a', 0, 0], ['b', 0, 1]]);
     expect(web.outcome).toEqual({ type: 'order.placed', where: { channel: 'web' } });
     expect((await run('--rule', 'a')).rules.map((r) => r.ruleId)).toEqual(['a']);
   });
@@ -75,7 +87,7 @@ describe('cpiwatch lift on NDJSON', () => {
     const offered = out.out.trim().split('\n').map((l) => JSON.parse(l) as { type: string; data: { customerId: string; rule: { id: string } } })
       .filter((e) => e.type === 'cpiwatch.offer.v1' && e.data.rule.id === 'curbside-flash-drink');
     expect(offered.length).toBeGreaterThan(0);
-    expect(flash.offered.customers + flash.offered.open).toBe(new Set(offered.map((e) => e.data.customerId)).size);
+    expect(flash.treated.customers + flash.treated.open).toBe(new Set(offered.map((e) => e.data.customerId)).size);
   });
 
   it('--html writes a self-contained page: no script, nothing fetched, no customer id', async () => {
