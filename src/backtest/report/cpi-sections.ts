@@ -8,21 +8,15 @@ import type { Decision } from '../../actions/decision.js';
 import { escapeHtml as esc } from '../../actions/email/escape.js';
 import type { CompiledRule } from '../../rules/compiled.js';
 import { fmt, scopeText } from '../../rule-tests/format.js';
-import { PALETTE, ruleLayers, type RulePoint } from '../../ops/chart/rule-layers.js';
+import { PALETTE, ruleLayers, thin, type RulePoint } from '../../ops/chart/rule-layers.js';
 import { renderChart } from '../../ops/chart/svg-chart.js';
 import { dateTimeLabel } from '../../ops/chart/ticks.js';
 import type { SeriesCollector } from './report-collector.js';
 import { decisionsTable, episodesTable, type TableContext } from './scope-tables.js';
 
 export const MAX_SCOPES = 12;
+/** Points drawn per rule and scope (every transition is kept beyond them). */
 const MAX_POINTS = 1500;
-
-/** Keeps every transition and at most MAX_POINTS other points, evenly spread. */
-export function thin(points: readonly RulePoint[]): RulePoint[] {
-  if (points.length <= MAX_POINTS) return [...points];
-  const step = points.length / MAX_POINTS;
-  return points.filter((p, i) => p.transition !== undefined || Math.floor(i / step) !== Math.floor((i - 1) / step));
-}
 
 export interface SectionContext extends Omit<TableContext, 'zone'> {
   zoneOf: (scopeTag: string) => string;
@@ -61,7 +55,7 @@ export function cpiSection(cpi: string, rules: readonly CompiledRule[], collecto
       const first = !aggregates.has(rule.aggregate);
       if (first) aggregates.set(rule.aggregate, aggregates.size);
       const label = rules.length > 1 ? rule.id : rule.aggregate;
-      const l = ruleLayers(rule, thin(s.byRule.get(rule.id)!), decisions.filter((d) => d.rule.id === rule.id).map((d) => ({ at: d.time, customerId: d.customerId, outcome: d.outcome, ...(d.reason ? { reason: d.reason } : {}) })), { color: PALETTE[aggregates.get(rule.aggregate)! % PALETTE.length]!, label, zone, end });
+      const l = ruleLayers(rule, thin(s.byRule.get(rule.id)!, MAX_POINTS), decisions.filter((d) => d.rule.id === rule.id).map((d) => ({ at: d.time, customerId: d.customerId, outcome: d.outcome, ...(d.reason ? { reason: d.reason } : {}) })), { color: PALETTE[aggregates.get(rule.aggregate)! % PALETTE.length]!, label, zone, end });
       return { l, first };
     });
     const svg = renderChart({

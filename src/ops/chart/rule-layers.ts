@@ -17,6 +17,13 @@ const CLEAR = '#16a34a';
 
 export interface RuleLayers { series: ChartSeries; lines: ChartLine[]; marks: ChartMark[]; shades: ChartShade[]; events: ChartEvent[] }
 
+/** Every transition and at most `max` other points, evenly spread (a chart needs no more points than pixels). */
+export function thin(points: readonly RulePoint[], max: number): RulePoint[] {
+  if (points.length <= max) return [...points];
+  const step = points.length / max;
+  return points.filter((p, i) => p.transition !== undefined || Math.floor(i / step) !== Math.floor((i - 1) / step));
+}
+
 /** Episodes from fire to clear (an episode still firing at the end: to `end`). */
 export function episodesOf(points: readonly RulePoint[], end: number): { from: number; to: number; open: boolean }[] {
   const out: { from: number; to: number; open: boolean }[] = [];

@@ -11,7 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Settings } from '../../config/settings.js';
 import type { RuleSet } from '../../rules/compiled.js';
 import { isLoopbackHost } from '../transport-security.js';
-import { livePageHtml } from './live-page.js';
+import { livePageHtml, POLL_MS } from './live-page.js';
 import { liveSnapshot } from './live-snapshot.js';
 import type { LiveState } from './live-state.js';
 
@@ -43,8 +43,17 @@ function sameToken(given: string | undefined, expected: string): boolean {
 }
 
 /** The live page's handler: true when it answered the request. */
+/** The JSON is built at most once per poll interval, however many pages poll it (its charts cost the event loop). */
+const CACHE_MS = POLL_MS - 100;
+
 export function liveRoutes(settings: LiveSettings, state: LiveState, rules: () => RuleSet): (req: IncomingMessage, res: ServerResponse) => boolean {
   const access = liveAccess(settings);
+  let cached: { at: number; json: string } | undefined;
+  const json = () => {
+    const now = Date.now();
+    if (!cached || now - cached.at >= CACHE_MS) cached = { at: now, json: JSON.stringify(liveSnapshot(state, rules(), { now })) };
+    return cached.json;
+  };
   return (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname !== '/live' && url.pathname !== '/live.json') return false;
@@ -60,7 +69,7 @@ export function liveRoutes(settings: LiveSettings, state: LiveState, rules: () =
     if (url.pathname === '/live') {
       res.writeHead(200, { ...headers, 'content-type': 'text/html; charset=utf-8', 'content-security-policy': "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src 'self' data:; connect-src 'self'" }).end(livePageHtml());
     } else {
-      res.writeHead(200, { ...headers, 'content-type': 'application/json' }).end(JSON.stringify(liveSnapshot(state, rules())));
+      res.writeHead(200, { ...headers, 'content-type': 'application/json' }).end(json());
     }
     return true;
   };

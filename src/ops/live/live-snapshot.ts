@@ -7,11 +7,13 @@
 import type { RuleSet } from '../../rules/compiled.js';
 import { scopeText } from '../../cpis/tags.js';
 import { renderChart } from '../chart/svg-chart.js';
-import { PALETTE, ruleLayers } from '../chart/rule-layers.js';
+import { PALETTE, ruleLayers, thin } from '../chart/rule-layers.js';
 import type { LiveDecision, LiveScope, LiveState } from './live-state.js';
 
 /** Charts per rule (the firing scopes first, then the most recently evaluated); the rest are listed. */
-export const CHARTS_PER_RULE = 8;
+export const CHARTS_PER_RULE = 4;
+/** Points drawn per chart (the plot is about 700 pixels wide); every fire and clear is kept. */
+const POINTS_PER_CHART = 360;
 
 export interface LiveScopeView {
   scope: string;
@@ -49,7 +51,7 @@ export function liveSnapshot(state: LiveState, ruleSet: RuleSet, o: { now?: numb
         budget: budget ? { used: s.budgetPeriod === Math.floor(now / budget.perMs) ? s.budgetUsed : 0, max: budget.max, perMs: budget.perMs } : null,
       };
       if (i < CHARTS_PER_RULE) {
-        const points = s.points.toArray().filter((p) => p.at >= since);
+        const points = thin(s.points.toArray().filter((p) => p.at >= since), POINTS_PER_CHART);
         const marks = decisions.filter((d) => d.ruleId === rule.id && d.scopeTag === tag && d.at >= since);
         const end = Math.max(last?.at ?? now, ...marks.map((d) => d.at));
         const layers = ruleLayers(rule, points, marks, { color: PALETTE[0]!, label: rule.aggregate, zone: 'UTC', end });
