@@ -57,7 +57,8 @@ export const liftCommand = defineCommand({
   description: `Measures what a rule's offers did: for each rule, the customers offered against the customers of
 its holdout group, and how many of each had an outcome event (e.g. order.placed) within the
 horizon after their decision. Each customer counts once per rule, with their first decision;
-customers suppressed by other guardrails are reported apart, in neither arm.
+customers suppressed by other guardrails are reported apart, in neither arm (with --treated
+assigned, those suppressed after the holdout count as treated: intention to treat).
 
 Output (stdout): per rule, each arm's rate with its 95% Wilson interval, the lift (difference in
 percentage points) with its 95% Newcombe interval and whether it excludes 0, the relative lift,
