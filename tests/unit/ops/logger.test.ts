@@ -63,7 +63,7 @@ const SAFE_FIELDS = new Set([
   'eventId', 'ruleId', 'offerId', 'customerId', 'topic', 'partition', 'offset', 'code', 'reason', 'err', 'errors', 'groupId', 'partitions',
   'restart', 'attempt', 'attempts', 'rules', 'outcome', 'signal', 'timeoutMs', 'dependency', 'retryInMs', 'silentMs', 'url', 'settings',
   'version', 'activeVersion', 'previousVersion', 'trigger', 'file', 'path', 'line', 'col', 'source', 'committed', 'decisions',
-  'firstOffset', 'lastOffset',
+  'firstOffset', 'lastOffset', 'template',
 ]);
 
 function srcFiles(dir: string): string[] {

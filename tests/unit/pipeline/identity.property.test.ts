@@ -7,7 +7,7 @@
 // engine's tie-breaks read it (stores by their tag, customers by their id), and the rules' holdout
 // (a hash of the customer id) is off: both would change who gets what without any state shared.
 import fc from 'fast-check';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -22,6 +22,7 @@ beforeAll(async () => {
   for (const f of readdirSync('rules').filter((n) => /\.ya?ml$/.test(n) && !n.includes('.test.'))) {
     writeFileSync(join(dir, f), readFileSync(join('rules', f), 'utf8').replace(/holdoutPercent: \d+/g, 'holdoutPercent: 0'));
   }
+  cpSync(join('rules', 'templates'), join(dir, 'templates'), { recursive: true });
   rules = await exampleRules([dir]);
 });
 
