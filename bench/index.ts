@@ -33,6 +33,8 @@ import { Redis } from 'ioredis';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { toWireEvent } from '../src/events/encode.js';
 import { curbsideScenario, type ScenarioEvent } from '../src/samples/curbside-scenario.js';
+import { curveTables, runCurves, type CurveKit, type CurvePoint } from './curve.js';
+import { runTakeover, takeoverTable, type TakeoverResult } from './takeover.js';
 
 const ROOT = join(import.meta.dirname, '..');
 /** Logs of the processes under test and CPU profiles (BENCH_CPU_PROF=1). */
@@ -92,7 +94,7 @@ function kafkaBrokers(): string[] {
   return m[1]!.split(',');
 }
 
-interface RedisServer { url: string; client: Redis; proc?: ChildProcess; stop(): Promise<void> }
+export interface RedisServer { url: string; client: Redis; proc?: ChildProcess; stop(): Promise<void> }
 
 async function startRedis(): Promise<RedisServer> {
   if (process.env.BENCH_REDIS_URL) {
@@ -186,7 +188,7 @@ async function produceAll(producer: Producer, topic: string, events: readonly Sc
 // ---------------------------------------------------------------------------------------------
 // The processor under test
 
-interface Child {
+export interface Child {
   proc: ChildProcess;
   port: number;
   metric(name: string): Promise<number | undefined>;
@@ -198,13 +200,13 @@ interface Child {
   stop(): Promise<void>;
 }
 
-async function startCpiwatch(env: Record<string, string>, label: string): Promise<Child> {
+async function startCpiwatch(env: Record<string, string>, label: string, rulesDir = join(ROOT, 'rules')): Promise<Child> {
   const port = await freePort();
   mkdirSync(WORK_DIR, { recursive: true });
   const logFile = join(WORK_DIR, `${id}-${label}.log`);
   // BENCH_NODE_ARGS: V8 flags for the processor under test (e.g. --max-semi-space-size=32)
   const nodeArgs = [...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${WORK_DIR}`] : [])];
-  const proc = spawn(process.execPath, [...nodeArgs, join(ROOT, 'bin', 'cpiwatch.js'), 'run', '--rules', join(ROOT, 'rules')], {
+  const proc = spawn(process.execPath, [...nodeArgs, join(ROOT, 'bin', 'cpiwatch.js'), 'run', '--rules', rulesDir], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', KAFKAJS_NO_PARTITIONER_WARNING: '1', LOG_LEVEL: 'warn', ...env, ...CPIWATCH_ENV, HTTP_HOST: '127.0.0.1', HTTP_PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -277,7 +279,7 @@ function scenario(events: number, start: number, idPrefix: string) {
 // ---------------------------------------------------------------------------------------------
 // Measurements
 
-interface ThroughputRun {
+export interface ThroughputRun {
   /** ENGINE of the run (BENCH_ENGINES runs several, alternating, for an A/B on the same machine). */
   engine: string;
   events: number; seconds: number; eventsPerSecond: number; peakRssBytes: number;
@@ -300,11 +302,12 @@ function machineCpuSeconds(): number {
   return (f[0]! + f[1]! + f[2]! + f[5]! + f[6]! + f[7]!) / 100; // user nice system irq softirq steal
 }
 
-async function throughput(brokers: string[], redis: RedisServer, topic: string, total: number, scopes: number, run: number, engine: string): Promise<ThroughputRun> {
+async function throughput(brokers: string[], redis: RedisServer, topic: string, total: number, scopes: number, run: number, engine: string, rulesDir?: string): Promise<ThroughputRun> {
   await redis.client.flushall();
   const before = await redisMemory(redis.client);
   const names = { topic, group: `bench-${id}-cpiwatch-${run}`, prefix: `bench${run}`, offers: `bench.${id}.offers.${run}` };
-  const child = await startCpiwatch(cpiwatchEnv(brokers, redis.url, names), `throughput-${run}-${engine}`);
+  const child = await startCpiwatch(cpiwatchEnv(brokers, redis.url, names), `throughput-${run}-${engine}`, rulesDir);
+  const spawned = performance.now();
   const cpu0 = { redis: cpuSeconds(redis.proc?.pid), kafka: cpuSeconds(brokerPid()), machine: machineCpuSeconds() };
   let cpiwatchCpu = 0;
   let cpuAtFirst = { cpiwatch: 0, ...cpu0 };
@@ -355,7 +358,8 @@ async function throughput(brokers: string[], redis: RedisServer, topic: string, 
   };
   const after = await redisMemory(redis.client);
   // the first poll that sees events sees one batch already done: count from the first batch's start
-  const seconds = (last - first) / 1000;
+  // all counted in one poll (one long batch per partition, e.g. a 24 h window): from the start of the process
+  const seconds = (last - (last > first ? first : spawned)) / 1000;
   const used = after.usedMemory - before.usedMemory;
   return {
     engine, events: total, seconds, eventsPerSecond: total / seconds, peakRssBytes: child.peakRss(), offers,
@@ -371,6 +375,11 @@ async function readOfferIds(brokers: string[], topic: string): Promise<string[]>
   const kafka = kafkaClient(brokers);
   const admin = kafka.admin();
   await admin.connect();
+  // a run without offers (the curves' input has no customer en route) has no offers topic
+  if (!(await admin.listTopics()).includes(topic)) {
+    await admin.disconnect();
+    return [];
+  }
   const ends = await admin.fetchTopicOffsets(topic).finally(() => admin.disconnect());
   const ids: string[] = [];
   const done = new Set<number>();
@@ -635,6 +644,17 @@ async function main(): Promise<void> {
       result.latency = l;
       log(`latency at ${Math.round(l.achievedRate)} events/s: p50 ${l.p50Ms} ms, p90 ${l.p90Ms} ms, p99 ${l.p99Ms} ms, max ${l.maxMs} ms (${l.samples} offers triggered by their own event, of ${l.offers}; ${l.decidedAtFire} decided when the rule fired)`);
     }
+    // scaling curves and takeover (bench/curve.ts, bench/takeover.ts), on request
+    const kit: CurveKit = {
+      id, kafka, partitions: PARTITIONS, log, createTopics, deleteTopics,
+      produce: (producer, t, events) => produceAll(producer, t, events, 'store'),
+      throughput: (t, total, scopes, run, label, rulesDir) => throughput(brokers, redis, t, total, scopes, run, label, rulesDir),
+    };
+    if (process.env.BENCH_CURVE === '1') result.curves = await runCurves(kit);
+    if (process.env.BENCH_TAKEOVER === '1') {
+      await redis.client.flushall();
+      result.takeover = await runTakeover(kit, { brokers, redisUrl: redis.url, redis: redis.client, start: startCpiwatch, env: cpiwatchEnv });
+    }
   } finally {
     await deleteTopics(kafka, topics);
     await redis.stop();
@@ -663,6 +683,8 @@ async function main(): Promise<void> {
     if (t) console.log(`| cpiwatch / naive (${label}) | ${(t.medianEventsPerSecond / nv.eventsPerSecond).toFixed(1)}x | >= 10x |`);
   }
   if (l) console.log(`| event-to-offer latency at ${RATE.toLocaleString('en')} events/s | p50 ${l.p50Ms} ms, p99 ${l.p99Ms} ms, max ${l.maxMs} ms (${l.samples} offers) | p99 <= 50 ms |`);
+  if (result.curves) console.log(curveTables(result.curves as CurvePoint[]));
+  if (result.takeover) console.log(takeoverTable(result.takeover as TakeoverResult));
   console.log(`\nresults: ${file}`);
 }
 
