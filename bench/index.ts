@@ -18,7 +18,10 @@
  * compared. BENCH_KEYING=order is BENCH_KEYINGS=order.
  * Redis is a dedicated redis-server on a free port (memory and CPU of the run alone); Kafka is the
  * local stack's broker (scripts/stack.sh, started if KAFKA_BROKERS is not set).
- * Results: bench/results/<date>-<events>.json, with the machine's details; a table on stdout.
+ * BENCH_CURVE=1 adds the scaling curves (bench/curve.ts: rules, scopes, window) and BENCH_TAKEOVER=1
+ * the takeover time of a survivor after SIGKILL of one of two instances (bench/takeover.ts); with
+ * BENCH_SKIP=throughput,naive,latency they run alone.
+ * Results: bench/results/<date>-<events>[-curve][-takeover].json, with the machine's details; a table on stdout.
  * Logs of the processes and CPU profiles (BENCH_CPU_PROF=1): $TMPDIR/cpiwatch-bench/.
  */
 // first: kafkajs must load with its read-committed filter fixed (read-committed.ts)
@@ -650,6 +653,7 @@ async function main(): Promise<void> {
       produce: (producer, t, events) => produceAll(producer, t, events, 'store'),
       throughput: (t, total, scopes, run, label, rulesDir) => throughput(brokers, redis, t, total, scopes, run, label, rulesDir),
     };
+    result.curveSettings = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('BENCH_CURVE') || k.startsWith('BENCH_TAKEOVER')));
     if (process.env.BENCH_CURVE === '1') result.curves = await runCurves(kit);
     if (process.env.BENCH_TAKEOVER === '1') {
       await redis.client.flushall();
@@ -661,7 +665,8 @@ async function main(): Promise<void> {
   }
   const dir = join(ROOT, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, `${id}-${N}.json`);
+  const extra = [result.curves ? 'curve' : '', result.takeover ? 'takeover' : ''].filter(Boolean);
+  const file = join(dir, `${id}-${result.input ? N : ''}${result.input && extra.length ? '-' : ''}${extra.join('-')}.json`);
   writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
   const t = result.throughput as { medianEventsPerSecond: number; minEventsPerSecond: number; maxEventsPerSecond: number; runs: ThroughputRun[] } | undefined;
   const naiveRuns = (result.naive as NaiveRun[] | undefined) ?? [];
