@@ -31,6 +31,7 @@ const MAX_EVICT = 50;
 
 /** Shared by every entity that has none of a kind: never written (the getters below allocate). */
 const NONE: ReadonlyMap<string, never> = new Map<string, never>();
+const NO_RECORDS: readonly never[] = Object.freeze([]);
 
 export class EntityState {
   // Most entities are customers with facts only: the maps are allocated on first write, so such an
@@ -45,9 +46,8 @@ export class EntityState {
   /** Parts created since the last takeDirty and absent from the persisted state (a pair's first half). */
   private newParts?: Set<string>;
   facts = new Facts();
-  /** Customers en route to this store, in arrival order of their records. */
-  enRoute: AudienceRecord[] = [];
-  deferred: DeferredJoin[] = [];
+  private _enRoute?: AudienceRecord[];
+  private _deferred?: DeferredJoin[];
 
   constructor(readonly tag: string) {}
 
@@ -58,6 +58,17 @@ export class EntityState {
   get contributors(): Map<string, AudienceRecord[]> { return (this._contributors ??= new Map()); }
   get rules(): Map<string, RuleState> { return (this._rules ??= new Map()); }
   get episodes(): Map<string, EpisodeRecord[]> { return (this._episodes ??= new Map()); }
+  // (the lists below are allocated on first write too; a setter takes over the list it is given)
+  /** Customers en route to this store, in arrival order of their records. */
+  get enRoute(): readonly AudienceRecord[] { return this._enRoute ?? NO_RECORDS; }
+  set enRoute(list: readonly AudienceRecord[]) { this._enRoute = list.length > 0 ? (list as AudienceRecord[]) : undefined; }
+  /** Audience joins waiting for the rule states at their time (see DeferredJoin). */
+  get deferred(): readonly DeferredJoin[] { return this._deferred ?? NO_RECORDS; }
+  set deferred(list: readonly DeferredJoin[]) { this._deferred = list.length > 0 ? (list as DeferredJoin[]) : undefined; }
+
+  defer(join: DeferredJoin): void {
+    (this._deferred ??= []).push(join);
+  }
 
   /** Read-only views that allocate nothing for an entity without any. */
   get windowsRead(): ReadonlyMap<string, CpiWindow> { return this._windows ?? NONE; }
@@ -101,7 +112,7 @@ export class EntityState {
         // older than any close still to come reads (the audience is kept for keepMs of stream time)
         if (now !== null && op.time < now - op.keepMs) return { status: 'late' };
         if (repeated(this.enRoute, (r) => r.customer === op.customer && r.time === op.time && r.etaMs === op.etaMs)) return { status: 'duplicate' };
-        this.enRoute.push({ customer: op.customer, time: op.time, etaMs: op.etaMs });
+        (this._enRoute ??= []).push({ customer: op.customer, time: op.time, etaMs: op.etaMs });
         // pruned on stream time only: an op from a source ahead of the others must not drop what a
         // close that stream time has not reached yet will still read (no stream time yet: keep all)
         if (now !== null) this.enRoute = this.enRoute.filter((r) => r.time >= now - op.keepMs);

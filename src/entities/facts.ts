@@ -13,36 +13,51 @@ const MAX_VERSIONS = 8;
 interface Version { time: number; facts: Record<string, FactValue> }
 
 export class Facts {
-  /** Versions folded together (all older than every version in `versions`). */
-  private base: Version | null = null;
-  /** Newer versions, in time order. */
-  private versions: Version[] = [];
+  /**
+   * The versions as their persisted JSON: what an owner keeps for most entities (a customer with a
+   * profile, read only when a candidate of theirs is decided), about half the bytes of the objects
+   * (~340,000 customers in the benchmark). null: no version.
+   */
+  private packed: string | null = null;
+  /** The versions as objects, parsed on the first read after a write and kept for the next reads. */
+  private view: { base: Version | null; versions: Version[] } | null = null;
+
+  private open(): { base: Version | null; versions: Version[] } {
+    return (this.view ??= this.packed === null ? { base: null, versions: [] } : (JSON.parse(this.packed) as { base: Version | null; versions: Version[] }));
+  }
 
   apply(time: number, facts: Record<string, FactValue>): void {
-    if (this.base && time < this.base.time) {
+    const v = this.open();
+    if (v.base && time < v.base.time) {
       // older than everything kept apart: only fields the base does not know yet
-      for (const [k, v] of Object.entries(facts)) if (!(k in this.base.facts)) this.base.facts[k] = v;
-      return;
+      for (const [k, x] of Object.entries(facts)) if (!(k in v.base.facts)) v.base.facts[k] = x;
+    } else {
+      let i = v.versions.length;
+      while (i > 0 && v.versions[i - 1]!.time > time) i--;
+      v.versions.splice(i, 0, { time, facts: { ...facts } });
+      while (v.versions.length > MAX_VERSIONS) {
+        const oldest = v.versions.shift()!;
+        v.base = { time: oldest.time, facts: { ...(v.base?.facts ?? {}), ...oldest.facts } };
+      }
     }
-    let i = this.versions.length;
-    while (i > 0 && this.versions[i - 1]!.time > time) i--;
-    this.versions.splice(i, 0, { time, facts: { ...facts } });
-    while (this.versions.length > MAX_VERSIONS) {
-      const oldest = this.versions.shift()!;
-      this.base = { time: oldest.time, facts: { ...(this.base?.facts ?? {}), ...oldest.facts } };
-    }
+    // written packed (the persisted part is this string): the objects go until the next read
+    this.packed = JSON.stringify(v);
+    this.view = null;
   }
 
   /** Whether a version of exactly these facts at exactly this time is kept (the same profile event again). */
   has(time: number, facts: Record<string, FactValue>): boolean {
+    if (this.packed === null) return false;
     const same = (v: Version) => v.time === time && Object.keys(facts).length === Object.keys(v.facts).length && Object.entries(facts).every(([k, x]) => v.facts[k] === x);
-    return this.versions.some(same);
+    return this.open().versions.some(same);
   }
 
   /** The facts as of `time` (null: no version at or before it). */
   at(time: number): Record<string, FactValue> | null {
-    let out: Record<string, FactValue> | null = this.base ? { ...this.base.facts } : null;
-    for (const v of this.versions) {
+    if (this.packed === null) return null;
+    const { base, versions } = this.open();
+    let out: Record<string, FactValue> | null = base ? { ...base.facts } : null;
+    for (const v of versions) {
       if (v.time > time) break;
       out = { ...(out ?? {}), ...v.facts };
     }
@@ -51,11 +66,13 @@ export class Facts {
 
   /** One field as of `time` (undefined: no version at or before it has it); allocates nothing. */
   valueAt(time: number, field: string): FactValue | undefined {
-    for (let i = this.versions.length - 1; i >= 0; i--) {
-      const v = this.versions[i]!;
+    if (this.packed === null) return undefined;
+    const { base, versions } = this.open();
+    for (let i = versions.length - 1; i >= 0; i--) {
+      const v = versions[i]!;
       if (v.time <= time && field in v.facts) return v.facts[field];
     }
-    return this.base && field in this.base.facts ? this.base.facts[field] : undefined;
+    return base && field in base.facts ? base.facts[field] : undefined;
   }
 
   /** The newest facts (explain, `timeZone: scope`). */
@@ -64,18 +81,17 @@ export class Facts {
   }
 
   get isEmpty(): boolean {
-    return this.base === null && this.versions.length === 0;
+    return this.packed === null;
   }
 
   encode(): string {
-    return JSON.stringify({ base: this.base, versions: this.versions });
+    return this.packed ?? JSON.stringify({ base: null, versions: [] });
   }
 
   static decode(s: string): Facts {
     const f = new Facts();
     const raw = JSON.parse(s) as { base: Version | null; versions: Version[] };
-    f.base = raw.base;
-    f.versions = raw.versions;
+    if (raw.base !== null || raw.versions.length > 0) f.packed = s;
     return f;
   }
 }

@@ -332,7 +332,7 @@ export class PartitionTask {
       const now = this.clock.now;
       // the rule's state at the join is known once the boundary before it has closed (its lateness after)
       if (now === null || now < boundary + spec.latenessMs) {
-        e.deferred.push({ rule: rule.id, customer: op.customer, time: op.time, ...(etaMs !== undefined ? { etaMs } : {}) });
+        e.defer({ rule: rule.id, customer: op.customer, time: op.time, ...(etaMs !== undefined ? { etaMs } : {}) });
         e.touch('m');
         this.timers.schedule(tag, rule.cpi.id, boundary, spec.latenessMs);
         continue;
