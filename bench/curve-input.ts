@@ -102,6 +102,8 @@ export interface CurveEventOptions {
   spanMs: number;
   idPrefix: string;
   seed?: number;
+  /** The promised wait (default 300 s); a handover follows its arrival by 0.4-1.6 times it. */
+  promisedWaitSeconds?: number;
 }
 
 /** The curve's input, in event-time order; each scope's profile first, then arrival/handover pairs spread over the span. */
@@ -123,8 +125,9 @@ export function curveEvents(o: CurveEventOptions): ScenarioEvent[] {
     const storeId = store(j % o.stores);
     const orderId = `${p}-o${j}`;
     const data = { orderId, storeId, ...(o.customers > 0 ? { customerId: customer(j % o.customers) } : {}) };
-    emit(storeId, 'curbside.arrived', t, { ...data, promisedWaitSeconds: 300 });
-    emit(storeId, 'curbside.handed-over', t + (0.4 + rand() * 1.2) * 300_000, data);
+    const promised = o.promisedWaitSeconds ?? 300;
+    emit(storeId, 'curbside.arrived', t, { ...data, promisedWaitSeconds: promised });
+    emit(storeId, 'curbside.handed-over', t + (0.4 + rand() * 1.2) * promised * 1000, data);
   }
   out.sort((a, b) => a.event.time - b.event.time || a.event.id.localeCompare(b.event.id));
   return out.map((r) => ({ key: r.key, event: toWireEvent(r.event) }));

@@ -82,7 +82,8 @@ export async function runTakeover(kit: CurveKit, t: TakeoverKit): Promise<Takeov
   const [a, b] = [await t.start({ ...env, KAFKA_CLIENT_ID: 'cpiwatch-a' }, 'takeover-a'), await t.start({ ...env, KAFKA_CLIENT_ID: 'cpiwatch-b' }, 'takeover-b')];
   const admin = kit.kafka.admin();
   const producer = kit.kafka.producer();
-  const events = curveEvents({ events: rate * seconds, stores: 1000, customers: 1000, start: Date.now(), spanMs: seconds * 1000, idPrefix: `tk${kit.id.slice(-6)}` });
+  const events = curveEvents({ events: rate * seconds, stores: 1000, customers: 1000, start: Date.now(), spanMs: seconds * 1000, idPrefix: `tk${kit.id.slice(-6)}`, promisedWaitSeconds: 5 });
+  // (short waits: event time stays within seconds of the wall clock, paced by the list's order)
   try {
     await admin.connect();
     await producer.connect();
@@ -131,7 +132,7 @@ export async function runTakeover(kit: CurveKit, t: TakeoverKit): Promise<Takeov
       if (now - lastSample >= 250) {
         lastSample = now;
         const [inp, own] = [await offsets(admin, group, topic), await offsets(admin, `${group}.owners`, ops)];
-        const s = { at: now, lag: totalLag(inp, own), survivor: await count(b), all: (await count(a)) + (await count(b)) };
+        const s = { at: performance.now(), lag: totalLag(inp, own), survivor: await count(b), all: (await count(a)) + (await count(b)) };
         samples.push(s);
         if (killedAt > 0 && atKill) {
           const moved = (m: Map<number, { committed: number }>, before: Map<number, { committed: number }>, ps: number[]) => ps.every((p) => (m.get(p)?.committed ?? 0) > (before.get(p)?.committed ?? 0));
@@ -147,7 +148,7 @@ export async function runTakeover(kit: CurveKit, t: TakeoverKit): Promise<Takeov
     }
     await Promise.all(pending);
     // pre-kill rate: both instances' events over the 5 s before the kill
-    const before = samples.filter((x) => x.at <= killedAt && x.at >= killedAt - 5250);
+    const before = samples.filter((x) => x.at < killedAt && x.at >= killedAt - 5250);
     const preRate = before.length > 1 ? (before.at(-1)!.all - before[0]!.all) / ((before.at(-1)!.at - before[0]!.at) / 1000) : 0;
     const preLags = samples.filter((x) => x.at < killedAt && x.at > t0 + 5000).map((x) => x.lag).sort((x, y) => x - y);
     const perSecond: number[] = [];
