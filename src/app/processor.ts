@@ -4,6 +4,7 @@
  * shutdown. Used by `cpiwatch run` and by the integration tests.
  */
 // first: kafkajs must load with its read-committed filter fixed (read-committed.ts)
+import { coordinatorLoadingErrors } from '../adapters/kafka/kafka-log.js';
 import { readCommittedIsSafe } from '../adapters/kafka/read-committed.js';
 import { ErrorCodes } from '../errors/codes.js';
 import { CpiwatchError, messageOf } from '../errors/cpiwatch-error.js';
@@ -212,8 +213,12 @@ export class Processor {
       }
     };
     let ticks = 0;
+    let coordinatorLoading = coordinatorLoadingErrors();
     this.redisTimer = setInterval(() => {
       watch();
+      const loading = coordinatorLoadingErrors();
+      this.metrics.coordinatorLoading.inc(loading - coordinatorLoading);
+      coordinatorLoading = loading;
       if (ticks++ % 3 === 0 && this.joined && !this.stopped) this.updateLag();
     }, 2000);
     this.redisTimer.unref();

@@ -30,6 +30,7 @@ export class Metrics {
   readonly poisoned = new Counter({ name: 'cpiwatch_poison_messages_total', help: 'Messages that failed for good after isolation and were dead-lettered, by error code', labelNames: ['code'], registers: [this.registry] });
   readonly startupRetries = new Counter({ name: 'cpiwatch_startup_retries_total', help: 'Failed attempts to reach a dependency at start-up, by dependency: kafka, redis', labelNames: ['dependency'], registers: [this.registry] });
   readonly ready = new Gauge({ name: 'cpiwatch_ready', help: '1 when ready (Kafka joined, Redis reachable, rules loaded)', registers: [this.registry] });
+  readonly coordinatorLoading = new Counter({ name: 'cpiwatch_kafka_coordinator_loading_total', help: 'kafkajs errors of a group coordinator still loading (retried by kafkajs, logged at debug, not error)', registers: [this.registry] });
   readonly stateLost = new Gauge({ name: 'cpiwatch_state_lost', help: '1 once Redis was found to have lost the state (processing stopped)', registers: [this.registry] });
 
   constructor(options: { defaultMetrics?: boolean } = {}) {

@@ -150,6 +150,8 @@ function decodeV2(r: Record<string, unknown>, source: number, watermark: number 
     const kind = KINDS[op[k] as number] ?? bad('op kind');
     const e = op[k + 1] as number;
     const event = events[e] ?? bad('op event');
+    // ops in event order: the owner applies each event's ops together, one after another
+    if (ops.length > 0 && e < ops[ops.length - 1]!.e) bad('op order');
     const tag = ref(op[k + 2], 'op tag');
     const time = event.time + num(op[k + 3], 'op time');
     k += 4;

@@ -2,8 +2,8 @@
  * kafkajs log entries to pino. kafkajs logs at ERROR every failed response before it retries it,
  * including the group coordinator's answers while it loads on a fresh broker (GROUP_LOAD_IN_PROGRESS,
  * GROUP_COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR_FOR_GROUP): retriable, retried, and gone in a
- * second or two. Those three, and only those, are logged at debug and counted; every other error
- * stays an error.
+ * second or two. Those three, and only those, are logged at debug and counted
+ * (cpiwatch_kafka_coordinator_loading_total); every other error stays an error.
  */
 import { logLevel, type LogEntry } from 'kafkajs';
 import type { Logger } from '../../ops/logger.js';

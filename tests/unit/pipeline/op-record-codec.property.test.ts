@@ -82,6 +82,12 @@ describe('ops records on the wire', () => {
     expect(() => decodeOpRecord(variant((r) => { r.op![0] = 9; }))).toThrow(/op kind/);
     expect(() => decodeOpRecord(variant((r) => { r.op![1] = 3; }))).toThrow(/op event/);
     expect(() => decodeOpRecord(variant((r) => { r.op![2] = 17; }))).toThrow(/op tag/);
+    const twoEvents = JSON.parse(String(encodeOpRecord({
+      source: 0, watermark: 10, idle: false, events: [{ id: 'a', time: 5, mark: 5, offset: 0 }, { id: 'b', time: 6, mark: 6, offset: 1 }],
+      ops: [{ e: 0, tag: 't', op: { kind: 'count', time: 5, cpi: 'c', num: 1, den: 1 } }, { e: 1, tag: 't', op: { kind: 'count', time: 6, cpi: 'c', num: 1, den: 1 } }],
+    }))) as { op: number[] };
+    twoEvents.op[1] = 1; twoEvents.op[8] = 0; // (7 cells per count op) the second event's op first: the owner would skip it
+    expect(() => decodeOpRecord(Buffer.from(JSON.stringify(twoEvents)))).toThrow(/op order/);
     expect(() => decodeOpRecord(variant((r) => { r.ev![2] = 'soon'; }))).toThrow(/event time/);
     expect(() => decodeOpRecord(variant((r) => { r.ev!.pop(); }))).toThrow(/without/);
     expect(() => decodeOpRecord(Buffer.from('{"v":3}'))).toThrow(/unknown version 3/);
