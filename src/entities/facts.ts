@@ -12,6 +12,9 @@ const MAX_VERSIONS = 8;
 
 interface Version { time: number; facts: Record<string, FactValue> }
 
+/** The encoding of no version (never persisted: an entity without facts writes no part for them). */
+const EMPTY = JSON.stringify({ base: null, versions: [] });
+
 export class Facts {
   /**
    * The versions as their persisted JSON: what an owner keeps for most entities (a customer with a
@@ -85,13 +88,13 @@ export class Facts {
   }
 
   encode(): string {
-    return this.packed ?? JSON.stringify({ base: null, versions: [] });
+    return this.packed ?? EMPTY;
   }
 
+  /** Facts from their persisted part, parsed when first read (a partition's load parses none of them). */
   static decode(s: string): Facts {
     const f = new Facts();
-    const raw = JSON.parse(s) as { base: Version | null; versions: Version[] };
-    if (raw.base !== null || raw.versions.length > 0) f.packed = s;
+    if (s !== EMPTY) f.packed = s;
     return f;
   }
 }
