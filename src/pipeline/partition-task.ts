@@ -220,7 +220,7 @@ export class PartitionTask {
       if (!spec) continue;
       const closed = e.closedRead.get(cpi);
       const w = e.windowsRead.get(cpi);
-      const firstData = w && !w.isEmpty ? Math.min(...w.buckets.keys()) : undefined;
+      const firstData = w?.firstBucket;
       const at = closed !== undefined ? closed + spec.resolutionMs : firstData !== undefined ? (firstData + 1) * spec.resolutionMs : undefined;
       if (at !== undefined) this.timers.schedule(e.tag, cpi, at, spec.latenessMs);
     }

@@ -4,17 +4,19 @@
  * window does not depend on the order its observations arrived in. The window at an evaluation time
  * `at` (a bucket boundary) is the last `buckets` buckets ending at `at`.
  *
+ * Reading a window costs little whatever its length: the merged counts and sketch bins of the last
+ * window read are kept (running totals, see running-window.ts) and moved along as the window slides,
+ * bucket by bucket. Every read still equals a fresh merge of its buckets, exactly.
+ *
  * The one implementation of the window: `run`, `backtest` and `test` all use it (through
  * entities/entity-state.ts). Pure; the time is always an argument.
  */
 import { binOf } from './sketch.js';
+import { RunningWindow } from './running-window.js';
 import type { CpiWindowSpec, WindowSnapshot } from './window-spec.js';
+import { type Bucket, decodeBucket, emptyBucket, encodeBucket } from './bucket.js';
 
-export interface Bucket {
-  count: number; sum: number; min: number; max: number; num: number; den: number; bins: Map<string, number>;
-  /** Keys of the observations added (an event's CloudEvents source and id, and the op): a repeat adds nothing. */
-  keys?: Set<string>;
-}
+export { decodeBucket, encodeBucket, mergeBucket, type Bucket } from './bucket.js';
 
 export type Observation = { value: number } | { num: 0 | 1; den: 0 | 1 };
 
@@ -37,14 +39,28 @@ export function isLate(time: number, now: number | null, spec: CpiWindowSpec): b
   return bucketOf(time, spec.resolutionMs) < bucketOf(now, spec.resolutionMs) - spec.buckets + 1;
 }
 
-function emptyBucket(): Bucket {
-  return { count: 0, sum: 0, min: Infinity, max: -Infinity, num: 0, den: 0, bins: new Map() };
+/** The position of the first element of the ascending list `xs` that is >= x. */
+function lowerBound(xs: readonly number[], x: number): number {
+  let lo = 0;
+  let hi = xs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (xs[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 export class CpiWindow {
   readonly buckets = new Map<number, Bucket>();
+  /** The indices of `buckets`, ascending (observations come mostly in time order: an append). */
+  private readonly order: number[] = [];
+  /** Indices of buckets that hold observation keys (recent ones only: keys go at a bucket's close). */
+  private keyed?: Set<number>;
   /** Bucket indices changed since the last takeDirty (persistence). */
   private readonly dirty = new Set<number>();
+  /** The merge of the window read last, moved along as it slides (absent: none yet, or reset). */
+  private running?: RunningWindow;
 
   /**
    * Adds an observation; with a key (the event's identity), a second observation of the same key in
@@ -54,21 +70,24 @@ export class CpiWindow {
   add(time: number, spec: CpiWindowSpec, obs: Observation, key?: string): boolean {
     const b = bucketOf(time, spec.resolutionMs);
     let bucket = this.buckets.get(b);
-    if (!bucket) this.buckets.set(b, (bucket = emptyBucket()));
+    if (!bucket) bucket = this.insert(b, emptyBucket());
     if (key !== undefined) {
       if (bucket.keys?.has(key)) return false;
       (bucket.keys ??= new Set()).add(key);
+      (this.keyed ??= new Set()).add(b);
     }
     if ('value' in obs) {
+      const bin = binOf(obs.value);
       bucket.count += 1;
       bucket.sum += obs.value;
       if (obs.value < bucket.min) bucket.min = obs.value;
       if (obs.value > bucket.max) bucket.max = obs.value;
-      const bin = binOf(obs.value);
       bucket.bins.set(bin, (bucket.bins.get(bin) ?? 0) + 1);
+      this.running?.addValue(b, obs.value, bin);
     } else {
       bucket.num += obs.num;
       bucket.den += obs.den;
+      this.running?.addCounts(b, obs.num, obs.den);
     }
     this.dirty.add(b);
     return true;
@@ -81,17 +100,40 @@ export class CpiWindow {
 
   /** The window ending at boundary `at`: the `spec.buckets` buckets before it, merged. */
   snapshot(at: number, spec: CpiWindowSpec): WindowSnapshot {
-    const snap: WindowSnapshot = { cpi: spec.cpi, at, count: 0, sum: 0, min: null, max: null, num: 0, den: 0, bins: {} };
     const first = firstBucketBefore(at, spec);
     const last = first + spec.buckets - 1;
-    // few buckets hold data: walk them rather than the whole window
-    const keys = this.buckets.size <= spec.buckets ? [...this.buckets.keys()].sort((a, b) => a - b) : range(first, last);
-    for (const b of keys) {
-      if (b < first || b > last) continue;
-      const bucket = this.buckets.get(b);
-      if (bucket) mergeBucket(snap, bucket);
+    const r = this.running;
+    if (r && first >= r.first && last >= r.last && first <= r.last) {
+      // leave the buckets that slid out, take in the new ones (present buckets only)
+      for (let i = lowerBound(this.order, r.first); i < this.order.length && this.order[i]! < first && this.order[i]! <= r.last; i++) {
+        r.subtract(this.buckets.get(this.order[i]!)!);
+      }
+      for (let i = lowerBound(this.order, Math.max(first, r.last + 1)); i < this.order.length && this.order[i]! <= last; i++) {
+        r.include(this.buckets.get(this.order[i]!)!);
+      }
+      r.moveTo(first, last);
+    } else {
+      this.running = new RunningWindow(first, last);
+      for (let i = lowerBound(this.order, first); i < this.order.length && this.order[i]! <= last; i++) {
+        this.running.include(this.buckets.get(this.order[i]!)!);
+      }
     }
-    return snap;
+    // the sum is added up afresh, in bucket order, so it is the same float a fresh merge gives
+    const running = this.running!;
+    const stale = running.minMaxStale;
+    let sum = 0;
+    let min = Infinity;
+    let max = -Infinity;
+    for (let i = lowerBound(this.order, first); i < this.order.length && this.order[i]! <= last; i++) {
+      const bucket = this.buckets.get(this.order[i]!)!;
+      sum += bucket.sum;
+      if (stale && bucket.count > 0) {
+        if (bucket.min < min) min = bucket.min;
+        if (bucket.max > max) max = bucket.max;
+      }
+    }
+    if (stale) running.setMinMax(min, max);
+    return running.snapshot(spec.cpi, at, sum);
   }
 
   /** Whether any bucket at or after `first` holds data. */
@@ -101,9 +143,12 @@ export class CpiWindow {
 
   /** The earliest bucket at or after `first` that holds data (undefined: none). */
   firstDataFrom(first: number): number | undefined {
-    let min: number | undefined;
-    for (const b of this.buckets.keys()) if (b >= first && (min === undefined || b < min)) min = b;
-    return min;
+    return this.order[lowerBound(this.order, first)];
+  }
+
+  /** The earliest bucket (undefined: none). */
+  get firstBucket(): number | undefined {
+    return this.order[0];
   }
 
   /**
@@ -111,22 +156,30 @@ export class CpiWindow {
    * event that could still count in it has arrived, and any later one for it is late, repeat or not.
    */
   forgetKeysBefore(first: number): void {
-    for (const [b, bucket] of this.buckets) {
-      if (b < first && bucket.keys) {
+    if (!this.keyed) return;
+    for (const b of this.keyed) {
+      if (b >= first) continue;
+      const bucket = this.buckets.get(b);
+      if (bucket?.keys) {
         delete bucket.keys;
         this.dirty.add(b);
       }
+      this.keyed.delete(b);
     }
   }
 
   /** Drops buckets before `first` (they can be in no later window). */
   evictBefore(first: number): void {
-    for (const b of this.buckets.keys()) {
-      if (b < first) {
-        this.buckets.delete(b);
-        this.dirty.add(b);
-      }
+    const n = lowerBound(this.order, first);
+    if (n === 0) return;
+    for (const b of this.order.slice(0, n)) {
+      const bucket = this.buckets.get(b)!;
+      this.running?.evict(b, bucket);
+      this.buckets.delete(b);
+      this.keyed?.delete(b);
+      this.dirty.add(b);
     }
+    this.order.splice(0, n);
   }
 
   get isEmpty(): boolean {
@@ -146,36 +199,18 @@ export class CpiWindow {
 
   /** Restores a persisted bucket. */
   load(index: number, encoded: string): void {
-    this.buckets.set(index, decodeBucket(encoded));
+    const bucket = decodeBucket(encoded);
+    if (this.buckets.has(index)) this.buckets.set(index, bucket);
+    else this.insert(index, bucket);
+    if (bucket.keys) (this.keyed ??= new Set()).add(index);
+    this.running = undefined;
   }
-}
 
-/** Adds a bucket's content to a window being merged. */
-export function mergeBucket(snap: WindowSnapshot, bucket: Bucket): void {
-  snap.count += bucket.count;
-  snap.sum += bucket.sum;
-  snap.num += bucket.num;
-  snap.den += bucket.den;
-  if (bucket.count > 0) {
-    snap.min = snap.min === null ? bucket.min : Math.min(snap.min, bucket.min);
-    snap.max = snap.max === null ? bucket.max : Math.max(snap.max, bucket.max);
+  private insert(b: number, bucket: Bucket): Bucket {
+    this.buckets.set(b, bucket);
+    const n = this.order.length;
+    if (n === 0 || this.order[n - 1]! < b) this.order.push(b);
+    else this.order.splice(lowerBound(this.order, b), 0, b);
+    return bucket;
   }
-  for (const [bin, n] of bucket.bins) snap.bins[bin] = (snap.bins[bin] ?? 0) + n;
-}
-
-function range(first: number, last: number): number[] {
-  const out: number[] = [];
-  for (let b = first; b <= last; b++) out.push(b);
-  return out;
-}
-
-/** A bucket as a JSON array: [count, sum, min, max, num, den, bins, keys?]. */
-export function encodeBucket(b: Bucket): string {
-  const head = [b.count, b.sum, b.count > 0 ? b.min : null, b.count > 0 ? b.max : null, b.num, b.den, Object.fromEntries(b.bins)];
-  return JSON.stringify(b.keys && b.keys.size > 0 ? [...head, [...b.keys]] : head);
-}
-
-export function decodeBucket(s: string): Bucket {
-  const [count, sum, min, max, num, den, bins, keys] = JSON.parse(s) as [number, number, number | null, number | null, number, number, Record<string, number>, string[] | undefined];
-  return { count, sum, min: min ?? Infinity, max: max ?? -Infinity, num, den, bins: new Map(Object.entries(bins)), ...(keys ? { keys: new Set(keys) } : {}) };
 }
