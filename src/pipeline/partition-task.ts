@@ -24,8 +24,9 @@ import type { EventCounts } from './types.js';
 import { evaluateRule, type Evaluation } from '../rules/evaluate.js';
 import type { CompiledRule } from '../rules/compiled.js';
 import { CloseTimers } from '../stream-time/close-timers.js';
+import { changedSince, nextCloseAt } from '../stream-time/next-close.js';
 import { StreamClock, type SourceMark } from '../stream-time/stream-clock.js';
-import { bucketOf, firstBucketBefore } from '../windows/cpi-window.js';
+import { bucketOf, firstBucketBefore, type CpiWindow } from '../windows/cpi-window.js';
 import type { CpiWindowSpec } from '../windows/window-spec.js';
 import { EntityState, type EpisodeRecord } from '../entities/entity-state.js';
 import { CandidateQueue, type Candidate, type PendingCandidate } from './candidate-queue.js';
@@ -94,6 +95,10 @@ export class PartitionTask {
   private metaDirty = false;
   /** Candidates waiting for their decision (pipeline/candidate-queue.ts). */
   private readonly queue = new CandidateQueue();
+  /** The rule set the timers were last scheduled for (see rulesChanged). */
+  private rulesSeen?: TaskRules;
+  /** Counts rule-set changes: a window last evaluated under an earlier one is evaluated at its next close. */
+  private rulesEpoch = 0;
 
   constructor(readonly partition: number, readonly sources: number, meta?: PersistedMeta) {
     this.clock = new StreamClock(sources, meta?.marks);
@@ -138,6 +143,7 @@ export class PartitionTask {
 
   /** Applies records of the ops topic in order (offset: their position, for redelivery). */
   process(rules: TaskRules, records: readonly { offset: number; record: OpRecord }[]): TaskOutcome {
+    this.rulesChanged(rules);
     const out = emptyOutcome();
     this.clock.slackMs = rules.idleSlackMs;
     this.seen = new Set();
@@ -176,6 +182,7 @@ export class PartitionTask {
 
   /** End of bounded input: stream time to `time` (+Infinity: every timer fires). */
   flush(rules: TaskRules, time: number): TaskOutcome {
+    this.rulesChanged(rules);
     const out = emptyOutcome();
     this.seen = new Set();
     this.clock.flush(time);
@@ -207,6 +214,7 @@ export class PartitionTask {
       task.entity(field.slice(0, bar)).loadPart(field.slice(bar + 1), value);
     }
     for (const e of task.entities.values()) task.rearm(rules, e);
+    task.rulesSeen = rules;
     task.queue.restore(meta?.pending ?? [], rules.rulesById, (rule, time) => dueOf(rules, rule, time));
     return task;
   }
@@ -252,12 +260,37 @@ export class PartitionTask {
     if (!e || !spec) return;
     this.dirty.add(tag);
     const w = e.window(cpi);
+    const onCpi = rules.rulesByCpi.get(cpi) ?? [];
+    const pending: { since: number; forMs: number }[] = [];
+    for (const rule of onCpi) {
+      const s = e.rulesRead.get(rule.id);
+      if (s?.status === 'pending') pending.push({ since: s.since, forMs: rule.forMs });
+    }
+    // a close at a boundary where nothing changed since the last one (here only for a join waiting
+    // on it) would evaluate to what that one did: whether it runs depends on when the join arrived,
+    // so it evaluates nothing (and records nothing) unless the rules changed since
+    const last = e.closedRead.get(cpi);
+    let live: boolean;
+    if (last === undefined || w.evaluatedEpoch !== this.rulesEpoch || changedSince(w, spec, last, at, pending)) {
+      live = this.evaluate(rules, e, w, spec, onCpi, at, out, traceparent);
+      w.evaluatedEpoch = this.rulesEpoch;
+    } else {
+      live = onCpi.some((r) => e.rulesRead.has(r.id));
+    }
+    e.closed.set(cpi, at);
+    e.touch('m');
+    this.afterClose(rules, e, w, spec, cpi, at, live, out, traceparent);
+  }
+
+  /** Evaluates every rule on the CPI at boundary `at`; whether any is left pending or firing. */
+  private evaluate(rules: TaskRules, e: EntityState, w: CpiWindow, spec: CpiWindowSpec, onCpi: readonly CompiledRule[], at: number, out: TaskOutcome, traceparent: string | undefined): boolean {
+    const tag = e.tag;
     const snapshot = w.snapshot(at, spec);
     let live = false;
     // a close with no data and no rule state to move (only a join waiting on it) evaluates nothing worth
     // reporting; whether it runs at all depends on when the join arrived
     const empty = snapshot.count === 0 && snapshot.den === 0;
-    for (const rule of rules.rulesByCpi.get(cpi) ?? []) {
+    for (const rule of onCpi) {
       const prev = e.rules.get(rule.id);
       const ev = evaluateRule(rule, snapshot, prev);
       if (prev || !empty || ev.transition) out.evaluations.push({ ...ev, ruleId: rule.id, scopeTag: tag });
@@ -278,8 +311,12 @@ export class PartitionTask {
       if (JSON.stringify(next ?? null) !== JSON.stringify(prev ?? null)) e.setRule(rule.id, next);
       if (next) live = true;
     }
-    e.closed.set(cpi, at);
-    e.touch('m');
+    return live;
+  }
+
+  /** After a close: waiting joins whose rule state is known now, eviction, and the next close. */
+  private afterClose(rules: TaskRules, e: EntityState, w: CpiWindow, spec: CpiWindowSpec, cpi: string, at: number, live: boolean, out: TaskOutcome, traceparent: string | undefined): void {
+    const tag = e.tag;
     // audience joins waiting for the rule states at their time: known up to the next boundary now
     const waiting = e.deferred.filter((d) => rules.rulesById.get(d.rule)?.cpi.id === cpi);
     let joinAt = Infinity;
@@ -290,18 +327,35 @@ export class PartitionTask {
       // the first boundary at which a join still waiting is ready
       for (const d of waiting) if (!ready.includes(d)) joinAt = Math.min(joinAt, Math.floor(d.time / spec.resolutionMs) * spec.resolutionMs);
     }
-    let next = at + spec.resolutionMs;
-    const first = firstBucketBefore(next, spec);
-    w.evictBefore(first);
+    // the next close is the next boundary whose window differs (a bucket with data comes in or
+    // leaves), at which a pending breach reaches its `for`, or at which a waiting join is ready: the
+    // closes between would evaluate to this one (an empty stretch is skipped too, so an event from
+    // the year 472 and one of today are not 35 million closes apart, one per step)
+    const stillPending: { since: number; forMs: number }[] = [];
+    for (const rule of rules.rulesByCpi.get(cpi) ?? []) {
+      const s = e.rulesRead.get(rule.id);
+      if (s?.status === 'pending') stillPending.push({ since: s.since, forMs: rule.forMs });
+    }
+    const next = nextCloseAt(w, spec, at, stillPending, joinAt);
+    // buckets before this window are in no later one (this window's are kept: the next close tells
+    // from them whether anything changed, see changedSince)
+    w.evictBefore(firstBucketBefore(at, spec));
     // the steps before `at` are final: a repeat of their events is late now, their keys can go
     w.forgetKeysBefore(bucketOf(at, spec.resolutionMs));
-    const data = w.firstDataFrom(first);
-    // no rule state to move: a step whose window holds nothing evaluates to nothing, so the next
-    // close is the first whose window holds data or at which a waiting join is ready (an event
-    // from the year 472 and one of today would otherwise be 35 million closes apart, one per step)
-    if (!live) next = Math.max(next, Math.min(data === undefined ? Infinity : (data + 1) * spec.resolutionMs, joinAt));
-    if (live || data !== undefined || joinAt !== Infinity) this.timers.schedule(tag, cpi, next, spec.latenessMs);
-    else if (w.isEmpty && e.rules.size === 0) e.closed.delete(cpi);
+    if (next !== Infinity) this.timers.schedule(tag, cpi, next, spec.latenessMs);
+    else if (!live && w.isEmpty && e.rules.size === 0) e.closed.delete(cpi);
+  }
+
+  /**
+   * A new rule set: every entity's next close is the next step again (closes skipped while nothing
+   * changed would evaluate differently under the new rules: a lower threshold, a new rule on the CPI).
+   */
+  private rulesChanged(rules: TaskRules): void {
+    const before = this.rulesSeen;
+    this.rulesSeen = rules;
+    if (before === undefined || before === rules) return;
+    this.rulesEpoch++;
+    for (const e of this.entities.values()) this.rearm(rules, e);
   }
 
   private fireCandidates(rules: TaskRules, rule: CompiledRule, e: EntityState, ep: EpisodeRecord, out: TaskOutcome, traceparent: string | undefined): void {

@@ -61,6 +61,8 @@ export class CpiWindow {
   private readonly dirty = new Set<number>();
   /** The merge of the window read last, moved along as it slides (absent: none yet, or reset). */
   private running?: RunningWindow;
+  /** The rule-set epoch the window was last evaluated under (pipeline/partition-task.ts; not persisted). */
+  evaluatedEpoch = -1;
 
   /**
    * Adds an observation; with a key (the event's identity), a second observation of the same key in

@@ -77,9 +77,12 @@ export function renderChart(spec: ChartSpec): string {
   for (const s of spec.series) {
     let d = '';
     let open = false;
+    // a step line: a value holds until the next evaluation (closes that would evaluate to the same
+    // are skipped: stream-time/next-close.ts), and a point without a value ends it there
     for (const p of s.points) {
+      if (open) d += `H${f1(x(p.at))}`;
       if (p.value === null) { open = false; continue; }
-      d += `${open ? 'L' : 'M'}${f1(x(p.at))},${f1(y(p.value))}`;
+      d += open ? `V${f1(y(p.value))}` : `M${f1(x(p.at))},${f1(y(p.value))}`;
       open = true;
     }
     if (d) out.push(`<path class="value" d="${d}" fill="none" stroke="${s.color}" stroke-width="1.6"><title>${escapeHtml(s.label)}</title></path>`);
