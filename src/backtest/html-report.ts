@@ -57,7 +57,7 @@ export function renderHtmlReport(ruleSet: RuleSet, summary: BacktestSummary, col
 <h1>${esc(title)}</h1>
 <p>${t.consumed} events replayed (${t.applied} applied, ${t.late} late, ${t.duplicate} duplicate, ${t.unmatched} unmatched, ${t.deadLettered} dead-lettered)${summary.from !== null ? `, evaluations from ${esc(dateTimeLabel(summary.from, 'UTC'))} to ${esc(dateTimeLabel(summary.to!, 'UTC'))} UTC` : ''}.</p>
 <table class="totals"><tr><th>rule</th><th>CPI</th><th>fired</th><th>offers</th><th>customers</th><th>suppressed</th></tr>${rows.join('')}</table>
-<p class="what">How to read a chart: one per CPI and scope, its x axis in the scope's time zone. Lines: the CPI's value at each bucket close (one per aggregate).
+<p class="what">How to read a chart: one per CPI and scope, its x axis in the scope's time zone. Lines: the CPI's value at each bucket close that changed it, holding until the next (one per aggregate).
 Red dashes: a rule's fire threshold; green dots: where a firing rule clears. Red ▲ with a time: a rule fired (shaded while it kept firing); green ▼: it cleared.
 Under the plot: ▲ green, an offer; ✕ grey, a suppression. The tables under each chart list the episodes and every decision with its reason, in UTC and in the scope's zone.</p>
 ${sections.join('\n')}

@@ -16,7 +16,7 @@ export class Metrics {
   readonly transactionDuration = new Histogram({ name: 'cpiwatch_kafka_transaction_seconds', help: 'Time of one committed Kafka transaction (output and consumer offsets of one or more batches)', buckets: [0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [this.registry] });
   readonly transactionBatches = new Histogram({ name: 'cpiwatch_kafka_transaction_batches', help: 'Batches whose output one Kafka transaction committed (group commit)', buckets: [1, 2, 3, 4, 6, 8, 12, 16, 32], registers: [this.registry] });
   readonly batchSize = new Histogram({ name: 'cpiwatch_batch_events', help: 'Events per batch', buckets: [1, 10, 50, 100, 500, 1000, 2500, 5000, 10000], registers: [this.registry] });
-  readonly ruleEvaluations = new Counter({ name: 'cpiwatch_rule_evaluations_total', help: 'Rule evaluations (one per rule per bucket close)', labelNames: ['rule'], registers: [this.registry] });
+  readonly ruleEvaluations = new Counter({ name: 'cpiwatch_rule_evaluations_total', help: 'Rule evaluations (one per rule per bucket close that can change its value or state)', labelNames: ['rule'], registers: [this.registry] });
   readonly ruleTransitions = new Counter({ name: 'cpiwatch_rule_transitions_total', help: 'Rule state transitions', labelNames: ['rule', 'transition'], registers: [this.registry] });
   readonly offers = new Counter({ name: 'cpiwatch_offers_total', help: 'Offers published', labelNames: ['rule'], registers: [this.registry] });
   readonly suppressed = new Counter({ name: 'cpiwatch_offers_suppressed_total', help: 'Offers suppressed by a guardrail', labelNames: ['rule', 'reason'], registers: [this.registry] });

@@ -1,5 +1,6 @@
 /**
- * A rule's state machine in one scope, evaluated at each bucket close of its CPI (event time):
+ * A rule's state machine in one scope, evaluated at the bucket closes of its CPI (event time) that can
+ * change it (stream-time/next-close.ts):
  *
  *   inactive --breach--> pending --breach held for `for`--> firing --value back past `clear`--> inactive
  *                  \______________ (for = 0) ______________/
