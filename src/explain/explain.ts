@@ -69,7 +69,7 @@ export class ExplainCollector {
     const own = customerTag(this.customerId);
     for (const m of batch) {
       if (!m.value || !m.value.includes(this.needle)) continue;
-      const decoded = decodeEvent(m, { maxBytes: Number.MAX_SAFE_INTEGER });
+      const decoded = decodeEvent(m, { maxBytes: Number.MAX_SAFE_INTEGER }, this.routing.eventTypes);
       if (!decoded.ok) continue;
       for (const { tag, op, cpi } of deriveOps(decoded.event, this.routing).ops) {
         const base = { tag, time: op.time, eventType: decoded.event.type };
