@@ -104,19 +104,19 @@ export function renderEventTypesDoc(registry: EventTypeRegistry = BUILTIN_EVENT_
 }
 
 /** Replaces the generated section of a docs/events.md text (between DOC_BEGIN and DOC_END). */
-export function updateEventsDoc(markdown: string): string {
+export function updateEventsDoc(markdown: string, registry: EventTypeRegistry = BUILTIN_EVENT_TYPES): string {
   const begin = markdown.indexOf(DOC_BEGIN);
   const end = markdown.indexOf(DOC_END);
   if (begin === -1 || end === -1 || end < begin) {
     throw new Error(`docs/events.md must contain the markers ${DOC_BEGIN} and ${DOC_END}`);
   }
-  return `${markdown.slice(0, begin + DOC_BEGIN.length)}\n${renderEventTypesDoc()}\n${markdown.slice(end)}`;
+  return `${markdown.slice(0, begin + DOC_BEGIN.length)}\n${renderEventTypesDoc(registry)}\n${markdown.slice(end)}`;
 }
 
 /** Regenerates the event type reference in the given docs/events.md file; true if it changed. */
-export async function writeEventsDoc(file: string): Promise<boolean> {
+export async function writeEventsDoc(file: string, registry: EventTypeRegistry = BUILTIN_EVENT_TYPES): Promise<boolean> {
   const before = await readFile(file, 'utf8');
-  const after = updateEventsDoc(before);
+  const after = updateEventsDoc(before, registry);
   if (after === before) return false;
   await writeFile(file, after, 'utf8');
   return true;

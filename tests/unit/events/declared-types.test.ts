@@ -1,6 +1,10 @@
 // Event types as data: a rule folder's `eventTypes:` declarations are checked with positions and
 // hints (CPW340-CPW342), joined to the shipped library, decode events, and feed rule cross-checks.
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runCli } from '../../support/cli.js';
 import { decodeEvent } from '../../../src/events/decode.js';
 import { BUILTIN_EVENT_TYPES } from '../../../src/events/library.js';
 import { EVENT_TYPE_NAMES } from '../../../src/events/event-types.js';
@@ -95,6 +99,21 @@ describe('a declared type', () => {
     expect(schema.properties.data.required).toEqual(['surveyId', 'customerId', 'channel', 'cesScore']);
     expect(schema.examples[0]!.data).toEqual({ surveyId: 's-1', customerId: 'cust-1', channel: 'phone', cesScore: 6 });
     expect(renderEventTypesDoc(types)).toContain('| `cesScore` | integer | yes | >= 1, <= 7 | Customer effort score, 1 (easy) to 7 |');
+  });
+
+  it('`cpiwatch schemas --rules` publishes its JSON Schema beside the built-in ones; a broken declaration writes nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cpiwatch-schemas-rules-'));
+    writeFileSync(join(dir, 'survey.yaml'), SURVEY);
+    const out = join(dir, 'schemas');
+    const r = await runCli(['schemas', '--rules', join(dir, 'survey.yaml'), '--out', out]);
+    expect(r.code, r.err).toBe(0);
+    expect(readdirSync(join(out, 'events'))).toHaveLength(EVENT_TYPE_NAMES.length + 1);
+    expect(readFileSync(join(out, 'events', 'survey.answered.schema.json'), 'utf8')).toBe(renderEventSchemas(types).get('events/survey.answered.schema.json'));
+    writeFileSync(join(dir, 'survey.yaml'), SURVEY.replace('max: 7', 'max: 0'));
+    const bad = await runCli(['schemas', '--rules', join(dir, 'survey.yaml'), '--out', join(dir, 'other')]);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain('CPW340 event type survey.answered: field cesScore: min 1 is above max 0, so no value is allowed');
+    expect(() => readdirSync(join(dir, 'other'))).toThrow();
   });
 
   it('changes the rule set version when it changes (a hot reload applies it)', () => {
