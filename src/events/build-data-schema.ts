@@ -76,6 +76,13 @@ const CONSTRAINTS: Record<FieldDeclarationDoc['type'], readonly (keyof FieldDecl
 };
 const ALL_CONSTRAINTS = ['min', 'max', 'minLength', 'maxLength', 'pattern', 'values'] as const;
 
+/**
+ * A group with a quantifier inside that is quantified itself: `(a+)+`, `(\\w*\\s?)*`, `(x{2,})+`. Every
+ * event's field is matched against the pattern on the hot path, so patterns with catastrophic
+ * backtracking are refused up front (a heuristic: it misses alternations such as `(a|a)+`).
+ */
+const NESTED_QUANTIFIER = /\((?:[^()\\]|\\.)*(?:[+*]|\{\d+,\d*\})(?:[^()\\]|\\.)*\)(?:[+*]|\{\d+,\d*\})/;
+
 /** A problem of a declaration that its schema cannot see: where (below the declaration) and what. */
 export interface DeclarationProblem {
   path: (string | number)[];
@@ -107,6 +114,9 @@ export function declarationProblems(d: EventTypeDeclarationDoc): DeclarationProb
     if (f.pattern !== undefined) {
       try {
         new RegExp(f.pattern);
+        if (NESTED_QUANTIFIER.test(f.pattern)) {
+          problems.push({ path: at('pattern'), message: `field ${name}: pattern repeats a group that itself repeats (like (a+)+), which can take exponential time on some texts and stall decoding; write it without the nested repetition` });
+        }
       } catch (err) {
         problems.push({ path: at('pattern'), message: `field ${name}: pattern is not a regular expression (${err instanceof Error ? err.message : String(err)})` });
       }

@@ -164,6 +164,9 @@ describe('declaration errors, with positions', () => {
       'f0.yaml:6:27: CPW340 event type survey.answered: field c: role customer needs a text field (type id or string), not boolean (at eventTypes[0].fields.c.role)',
       'f0.yaml:7:7: CPW340 event type survey.answered: field d: type enum needs values: [...], the allowed values (at eventTypes[0].fields.d)',
     ]);
+    expect(errorsOf(decl('      e: { type: string, pattern: "^(\\\\w+\\\\s?)*$" }\n      f: { type: string, pattern: "^[A-Z]{2}-(\\\\d{4})+$" }\n'))).toEqual([
+      'f0.yaml:4:26: CPW340 event type survey.answered: field e: pattern repeats a group that itself repeats (like (a+)+), which can take exponential time on some texts and stall decoding; write it without the nested repetition (at eventTypes[0].fields.e.pattern)',
+    ]);
   });
 
   it('CPW340: an example that does not match, extend on a type that is not built in', () => {
