@@ -1,8 +1,10 @@
 // The decoder alone, no Kafka, no Redis: events/s of decodeEvent on the events of the curbside
 // scenario (built-in types), and, when the rule set at hand can declare types (BENCH_DECLARED=1, a
 // branch with event types as data), on events of a declared type of the same size and fields.
-// For A/B of the decoding path: ROUNDS alternating rounds of N messages each, the best and median.
-//   N=200000 ROUNDS=7 npx tsx bench/decode-micro.ts
+// BENCH_DECODE_A=<another tree>/src/events/decode.ts adds that tree's decoder on the same built-in
+// events, in the same process (an A/B without the noise between processes). ROUNDS alternating
+// rounds of N messages each; the median and the best.
+//   N=200000 ROUNDS=12 BENCH_DECODE_A=/tmp/main-tree/src/events/decode.ts npx tsx bench/decode-micro.ts
 import { decodeEvent } from '../src/events/decode.js';
 import { curbsideScenario } from '../src/samples/curbside-scenario.js';
 
@@ -14,6 +16,11 @@ const limits = { maxBytes: 1_048_576 };
 
 type Decode = (m: { value: Buffer }) => boolean;
 const sets: { name: string; messages: { value: Buffer }[]; decode: Decode }[] = [{ name: 'built-in types', messages: builtin, decode: (m) => decodeEvent(m, limits).ok }];
+
+if (process.env.BENCH_DECODE_A) {
+  const other = (await import(process.env.BENCH_DECODE_A)) as { decodeEvent: (m: { value: Buffer }, l: typeof limits) => { ok: boolean } };
+  sets.unshift({ name: `built-in types, decoder of ${process.env.BENCH_DECODE_A}`, messages: builtin, decode: (m) => other.decodeEvent(m, limits).ok });
+}
 
 if (process.env.BENCH_DECLARED === '1') {
   // the declared twin of curbside.arrived: same fields and constraints, another type name
@@ -37,7 +44,7 @@ if (process.env.BENCH_DECLARED === '1') {
 
 const rates = new Map<string, number[]>(sets.map((s) => [s.name, []]));
 for (let round = 0; round < ROUNDS; round++) {
-  for (const s of sets) {
+  for (const s of round % 2 === 0 ? sets : [...sets].reverse()) {
     let ok = 0;
     const t0 = process.hrtime.bigint();
     for (const m of s.messages) if (s.decode(m)) ok++;
