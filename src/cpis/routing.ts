@@ -2,10 +2,11 @@
  * The routing table of a rule set: for each event type, which CPIs it feeds and how. Built once per
  * (re)load so the hot path does a single map lookup per event.
  */
-import { BUILTIN_EVENT_TYPES } from '../events/library.js';
-import type { EventTypeRegistry } from '../events/registry.js';
 import type { CompiledCpi, EventMatcher, Predicate, RuleSet } from '../rules/compiled.js';
 import { windowSpecOf, type CpiWindowSpec } from '../windows/window-spec.js';
+// the event types travel with the routing: the route stage decodes with the rule set's
+import { BUILTIN_EVENT_TYPES } from '../events/library.js';
+import type { EventTypeRegistry } from '../events/registry.js';
 
 export type RouteRole = 'value' | 'ratio' | 'start' | 'end';
 
