@@ -51,6 +51,7 @@ export function deriveOps(event: CloudEvent, routing: Routing): Derived {
       break;
   }
 
+  let customerField: string | undefined; // the type's role: customer field, looked up once per event
   for (const route of routing.byEventType.get(event.type) ?? []) {
     const op = opFor(route, event, issues);
     if (!op) continue;
@@ -59,7 +60,7 @@ export function deriveOps(event: CloudEvent, routing: Routing): Derived {
     if (group === undefined) { issues.push({ cpi: cpi.id, field: cpi.groupBy }); continue; }
     const tag = tagOf(cpi.groupBy, group);
     ops.push({ tag, op, cpi: cpi.id });
-    const customer = scalar(data.customerId);
+    const customer = scalar(data[customerField ??= routing.eventTypes.get(event.type)?.customerField ?? 'customerId']);
     if (customer === undefined) continue;
     for (const a of routing.contributors.get(cpi.id) ?? []) {
       if (!predicateHolds(data, a.where)) continue;

@@ -4,6 +4,9 @@
  */
 import type { CompiledCpi, EventMatcher, Predicate, RuleSet } from '../rules/compiled.js';
 import { windowSpecOf, type CpiWindowSpec } from '../windows/window-spec.js';
+// the event types travel with the routing: the route stage decodes with the rule set's
+import { BUILTIN_EVENT_TYPES } from '../events/library.js';
+import type { EventTypeRegistry } from '../events/registry.js';
 
 export type RouteRole = 'value' | 'ratio' | 'start' | 'end';
 
@@ -25,6 +28,8 @@ export interface Routing {
   contributors: ReadonlyMap<string, readonly ContributorAudience[]>;
   /** How long en-route customers are kept (longest enRoute.within of any rule). */
   enRouteKeepMs: number;
+  /** The event types events are decoded with (the rule set's; swapped with it on reload). */
+  eventTypes: EventTypeRegistry;
 }
 
 const DEFAULT_EN_ROUTE_KEEP_MS = 2 * 3_600_000;
@@ -60,5 +65,5 @@ export function buildRouting(ruleSet: RuleSet): Routing {
       enRouteKeepMs = Math.max(enRouteKeepMs, rule.target.withinMs + lateness);
     }
   }
-  return { byEventType, specs, contributors, enRouteKeepMs: enRouteKeepMs || DEFAULT_EN_ROUTE_KEEP_MS };
+  return { byEventType, specs, contributors, enRouteKeepMs: enRouteKeepMs || DEFAULT_EN_ROUTE_KEEP_MS, eventTypes: ruleSet.eventTypes ?? BUILTIN_EVENT_TYPES };
 }

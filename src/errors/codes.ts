@@ -51,6 +51,9 @@ export const ErrorCodes = {
   TEMPLATE_UNKNOWN_VARIABLE: { code: 'CPW332', retriable: false, message: 'unknown template variable "%s"%s; the variables are listed in docs/rules.md, "Templates"' },
   TEMPLATE_UNKNOWN_FILTER: { code: 'CPW333', retriable: false, message: 'unknown Liquid filter "%s"%s' },
   TEMPLATE_NO_DEFAULT: { code: 'CPW334', retriable: false, message: 'template "%s" has translations (%s) but no default file %s, which customers of any other locale get' },
+  EVENT_TYPE_DECLARATION: { code: 'CPW340', retriable: false, message: 'event type %s: %s' },
+  EVENT_TYPE_DUPLICATE: { code: 'CPW341', retriable: false, message: 'event type %s is already declared at %s%s' },
+  EVENT_TYPE_BUILTIN: { code: 'CPW342', retriable: false, message: 'event type %s is built in: %s' },
 
   // State store (CPW4xx)
   STORE_UNAVAILABLE: { code: 'CPW400', retriable: true, message: 'state store unavailable: %s' },

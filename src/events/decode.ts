@@ -16,14 +16,17 @@
  *  attributes, all reported at once (CPW201) -> known type (CPW202) -> RFC 3339 time (CPW205) ->
  *  JSON data content type (CPW208) -> data schema of the type, all issues at once (CPW203) ->
  *  no +-Infinity in open data fields (CPW203).
+ * The types and their data schemas come from an EventTypeRegistry: the rule set's (its own
+ * declarations and the shipped library), the shipped library alone by default.
  * In binary mode the attribute checks come before the value is parsed.
  */
 import { ErrorCodes, type ErrorCode, type ErrorName } from '../errors/codes.js';
 import { messageOf } from '../errors/cpiwatch-error.js';
 import type { CloudEvent } from './cloud-event.js';
-import { EVENT_TYPE_NAMES, EventTypes, isKnownEventType } from './event-types.js';
 import { findNonFinite, parseJsonGuarded, pathToString, type GuardedJson } from './json-guard.js';
 import { isJsonMediaType, isProblem, mediaTypeOf, readHeaders, type KafkaHeaders, type ReadHeaders } from './kafka-headers.js';
+import { BUILTIN_EVENT_TYPES } from './library.js';
+import type { DeclaredEventType, EventTypeRegistry } from './registry.js';
 import { parseRfc3339 } from './rfc3339.js';
 import { echo, formatZodIssues, kindOf } from './zod-issues.js';
 
@@ -61,7 +64,6 @@ export type DecodeResult = DecodeSuccess | DecodeFailure;
 export const DEFAULT_MAX_DEPTH = 64;
 
 const STRUCTURED_MEDIA_TYPE = 'application/cloudevents+json';
-const KNOWN_TYPES_LIST = EVENT_TYPE_NAMES.join(', ');
 
 /** W3C trace context `traceparent` (version 00 layout); invalid values are dropped, not fatal. */
 const TRACEPARENT = /^(?!ff)[0-9a-f]{2}-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$/;
@@ -169,6 +171,7 @@ function validTraceparent(...candidates: unknown[]): string | undefined {
 }
 
 function buildEvent(
+  declared: DeclaredEventType,
   env: Envelope,
   time: number,
   data: unknown,
@@ -176,10 +179,9 @@ function buildEvent(
   datacontenttype: string | undefined,
   traceparent: string | undefined,
 ): CloudEvent | DecodeFailure {
-  const schema = EventTypes[env.type as keyof typeof EventTypes];
-  const parsed = schema.safeParse(data);
+  const parsed = declared.schema.safeParse(data);
   if (!parsed.success) {
-    return fail('EVENT_DATA_INVALID', env.type, formatZodIssues(parsed.error.issues, data, 'data'));
+    return fail('EVENT_DATA_INVALID', env.type, formatZodIssues(parsed.error.issues, data, 'data', declared.pii));
   }
   if (bigNumbers) {
     // open data fields are kept unvalidated; an Infinity there would poison sums and averages
@@ -204,15 +206,15 @@ function isFailure(v: unknown): v is DecodeFailure {
   return typeof v === 'object' && v !== null && (v as { ok?: unknown }).ok === false;
 }
 
-function unknownType(type: string): DecodeFailure {
+function unknownType(type: string, types: EventTypeRegistry): DecodeFailure {
   const f = fail('EVENT_UNKNOWN_TYPE', type.length > 100 ? `${type.slice(0, 100)}...` : type);
-  return { ...f, reason: `${f.reason} (expected one of: ${KNOWN_TYPES_LIST})` };
+  return { ...f, reason: `${f.reason} (expected one of: ${types.nameList})` };
 }
 
 // ---------------------------------------------------------------------------------------------
 // The two modes
 
-function decodeStructured(value: Buffer, hdr: ReadHeaders, maxDepth: number): DecodeResult {
+function decodeStructured(value: Buffer, hdr: ReadHeaders, maxDepth: number, types: EventTypeRegistry): DecodeResult {
   if (value.length === 0) return fail('EVENT_NOT_JSON', 'the Kafka value is empty');
   const parsed = parseJsonGuarded(value, maxDepth, 'the Kafka value', '');
   if (!parsed.ok) return guardFailure(parsed, maxDepth);
@@ -224,7 +226,8 @@ function decodeStructured(value: Buffer, hdr: ReadHeaders, maxDepth: number): De
   const o = obj as Record<string, unknown>;
   const env = checkAttributes(o as unknown as RawAttributes, '');
   if (isFailure(env)) return env;
-  if (!isKnownEventType(env.type)) return unknownType(env.type);
+  const declared = types.get(env.type);
+  if (declared === undefined) return unknownType(env.type, types);
   const time = checkTime(o.time, 'time');
   if (typeof time !== 'number') return time;
 
@@ -256,12 +259,12 @@ function decodeStructured(value: Buffer, hdr: ReadHeaders, maxDepth: number): De
     bigNumbers = inner.bigNumbers;
   }
 
-  const event = buildEvent(env, time, data, bigNumbers, datacontenttype, validTraceparent(o.traceparent, hdr.traceparent));
+  const event = buildEvent(declared, env, time, data, bigNumbers, datacontenttype, validTraceparent(o.traceparent, hdr.traceparent));
   if (isFailure(event)) return event;
   return { ok: true, event, mode: 'structured' };
 }
 
-function decodeBinary(value: Buffer | null, hdr: ReadHeaders, maxDepth: number): DecodeResult {
+function decodeBinary(value: Buffer | null, hdr: ReadHeaders, maxDepth: number, types: EventTypeRegistry): DecodeResult {
   const ce = hdr.ce ?? {};
   const env = checkAttributes(
     {
@@ -275,7 +278,8 @@ function decodeBinary(value: Buffer | null, hdr: ReadHeaders, maxDepth: number):
     'ce_',
   );
   if (isFailure(env)) return env;
-  if (!isKnownEventType(env.type)) return unknownType(env.type);
+  const declared = types.get(env.type);
+  if (declared === undefined) return unknownType(env.type, types);
   const time = checkTime(ce.time, 'ce_time');
   if (typeof time !== 'number') return time;
 
@@ -289,16 +293,16 @@ function decodeBinary(value: Buffer | null, hdr: ReadHeaders, maxDepth: number):
   const parsed = parseJsonGuarded(value, maxDepth, 'the Kafka value (binary-mode data)', 'data');
   if (!parsed.ok) return guardFailure(parsed, maxDepth);
 
-  const event = buildEvent(env, time, parsed.value, parsed.bigNumbers, ct, validTraceparent(ce.traceparent, hdr.traceparent));
+  const event = buildEvent(declared, env, time, parsed.value, parsed.bigNumbers, ct, validTraceparent(ce.traceparent, hdr.traceparent));
   if (isFailure(event)) return event;
   return { ok: true, event, mode: 'binary' };
 }
 
 /**
- * Decodes and validates one Kafka message. Never throws; a failure carries a CPW2xx code and a
- * reason naming the field, what was expected and what was found.
+ * Decodes and validates one Kafka message against the event types of `types`. Never throws; a
+ * failure carries a CPW2xx code and a reason naming the field, what was expected and what was found.
  */
-export function decodeEvent(msg: KafkaMessageLike, limits: DecodeLimits): DecodeResult {
+export function decodeEvent(msg: KafkaMessageLike, limits: DecodeLimits, types: EventTypeRegistry = BUILTIN_EVENT_TYPES): DecodeResult {
   try {
     const raw: unknown = msg.value;
     let value: Buffer | null;
@@ -318,14 +322,14 @@ export function decodeEvent(msg: KafkaMessageLike, limits: DecodeLimits): Decode
     const binaryAttrs = hdr.ce !== undefined && hdr.ce.specversion !== undefined;
     if (ct !== undefined) {
       const media = mediaTypeOf(ct);
-      if (media === STRUCTURED_MEDIA_TYPE) return decodeStructured(value ?? Buffer.alloc(0), hdr, maxDepth);
+      if (media === STRUCTURED_MEDIA_TYPE) return decodeStructured(value ?? Buffer.alloc(0), hdr, maxDepth, types);
       if (media.startsWith('application/cloudevents')) {
         return fail('EVENT_CONTENT_TYPE', ct, `only ${STRUCTURED_MEDIA_TYPE} (one event per message) is supported`);
       }
     }
-    if (binaryAttrs) return decodeBinary(value, hdr, maxDepth);
+    if (binaryAttrs) return decodeBinary(value, hdr, maxDepth, types);
     if (value === null) return fail('EVENT_NOT_JSON', 'the Kafka value is empty (null, a tombstone?)');
-    return decodeStructured(value, hdr, maxDepth);
+    return decodeStructured(value, hdr, maxDepth, types);
   } catch (err) {
     // Not expected; kept so that a bug here dead-letters one event instead of stopping the consumer.
     return fail('EVENT_NOT_CLOUDEVENT', `could not decode the message: ${err instanceof Error ? err.message : String(err)}`);

@@ -1,12 +1,13 @@
 /**
  * The event type reference in docs/events.md, generated from the same JSON Schemas (and examples) as
- * schemas/events/, between two markers. The rest of docs/events.md is written by hand.
+ * schemas/events/, between two markers: the declared types of a registry (the shipped library for
+ * docs/events.md itself). The rest of docs/events.md is written by hand.
  * A unit test checks the committed document equals `updateEventsDoc(itself)`.
  */
 import { readFile, writeFile } from 'node:fs/promises';
-import { EXAMPLE_EVENTS } from './examples.js';
-import { EVENT_TYPE_NAMES, EventTypes, type EventTypeName } from './event-types.js';
-import { eventJsonSchema } from './json-schemas.js';
+import { eventJsonSchema, exampleEventOf } from './json-schemas.js';
+import { BUILTIN_EVENT_TYPES } from './library.js';
+import type { EventTypeRegistry } from './registry.js';
 
 export const DOC_BEGIN = '<!-- BEGIN GENERATED: event types (src/events/events-doc.ts; do not edit by hand) -->';
 export const DOC_END = '<!-- END GENERATED: event types -->';
@@ -27,30 +28,6 @@ interface SchemaNode {
   properties?: Record<string, SchemaNode>;
   required?: string[];
 }
-
-/**
- * Descriptions for common fields that event-types.ts leaves undescribed (a `.describe()` there wins).
- * Documentation only: validation comes from the schemas.
- */
-const FIELD_NOTES: Record<string, string> = {
-  orderId: 'The order; joins the events of one order (e.g. curbside.arrived and curbside.handed-over)',
-  storeId: 'The store',
-  customerId: 'The customer; offers target customers by this id',
-  ticketId: 'The support incident; joins ticket.opened and ticket.resolved',
-  returnId: 'The return',
-  quoteId: 'The quote request; joins quote.requested and quote.answered',
-  messageId: 'The message; joins message.sent and message.engaged',
-  region: 'Sales or delivery region, a CPI grouping dimension',
-  segment: 'Customer segment, a CPI grouping dimension',
-  campaign: 'The campaign the message belongs to',
-  valueTier: 'The customer value tier, used by rule filters',
-  lifetimeValue: 'Customer lifetime value in the shop currency, used by rule filters',
-  email: 'Address for e-mail offers (personal data: redacted in logs)',
-  name: 'Display name',
-  locale: 'BCP 47 language tag for offer texts, e.g. en-US',
-  damaged: 'Whether anything arrived broken',
-  action: 'What the customer did with the message',
-};
 
 function cell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -86,18 +63,20 @@ function anchorOf(type: string): string {
   return type.toLowerCase().replace(/[^a-z0-9 -]/g, '').replace(/ /g, '-');
 }
 
-function typeSection(type: EventTypeName): string {
-  const schema = eventJsonSchema(type) as { properties: { data: SchemaNode } };
+function typeSection(type: string, registry: EventTypeRegistry): string {
+  const declared = registry.get(type)!;
+  const example = exampleEventOf(declared);
+  const schema = eventJsonSchema(type, registry) as { properties: { data: SchemaNode } };
   const data = schema.properties.data;
   const required = new Set(data.required ?? []);
   const rows = Object.entries(data.properties ?? {}).map(
     ([name, node]) =>
-      `| \`${name}\` | ${cell(typeOf(node))} | ${required.has(name) ? 'yes' : 'no'} | ${cell(constraintsOf(node))} | ${cell(node.description ?? FIELD_NOTES[name] ?? '')} |`,
+      `| \`${name}\` | ${cell(typeOf(node))} | ${required.has(name) ? 'yes' : 'no'} | ${cell(constraintsOf(node))} | ${cell(node.description ?? '')} |`,
   );
   return [
     `### \`${type}\``,
     '',
-    EventTypes[type].description ?? '',
+    declared.description ?? '',
     '',
     `JSON Schema: [\`schemas/events/${type}.schema.json\`](../schemas/events/${type}.schema.json)`,
     '',
@@ -105,44 +84,39 @@ function typeSection(type: EventTypeName): string {
     '|---|---|---|---|---|',
     ...rows,
     '',
-    'Example (structured mode):',
-    '',
-    '```json',
-    JSON.stringify(EXAMPLE_EVENTS[type], null, 2),
-    '```',
-    '',
+    ...(example ? ['Example (structured mode):', '', '```json', JSON.stringify(example, null, 2), '```', ''] : []),
   ].join('\n');
 }
 
 /** The generated part of docs/events.md, markers excluded. */
-export function renderEventTypesDoc(): string {
-  const index = EVENT_TYPE_NAMES.map((t) => `| [\`${t}\`](#${anchorOf(t)}) | ${cell(EventTypes[t].description ?? '')} |`);
+export function renderEventTypesDoc(registry: EventTypeRegistry = BUILTIN_EVENT_TYPES): string {
+  const index = registry.names.map((t) => `| [\`${t}\`](#${anchorOf(t)}) | ${cell(registry.get(t)!.description ?? '')} |`);
   return [
     '',
     '| Type | Meaning |',
     '|---|---|',
     ...index,
     '',
-    'In every type, `data` is an open object: fields not listed are kept and passed on to rules, never rejected.',
+    'In every type, `data` is an open object: fields not listed are kept on the event and never rejected (only a number too large for a double is), but a rule may name listed fields only. To use another field, declare it: see [Declaring event types](#declaring-event-types).',
     '',
-    ...EVENT_TYPE_NAMES.map(typeSection),
+    ...registry.names.map((t) => typeSection(t, registry)),
   ].join('\n');
 }
 
 /** Replaces the generated section of a docs/events.md text (between DOC_BEGIN and DOC_END). */
-export function updateEventsDoc(markdown: string): string {
+export function updateEventsDoc(markdown: string, registry: EventTypeRegistry = BUILTIN_EVENT_TYPES): string {
   const begin = markdown.indexOf(DOC_BEGIN);
   const end = markdown.indexOf(DOC_END);
   if (begin === -1 || end === -1 || end < begin) {
     throw new Error(`docs/events.md must contain the markers ${DOC_BEGIN} and ${DOC_END}`);
   }
-  return `${markdown.slice(0, begin + DOC_BEGIN.length)}\n${renderEventTypesDoc()}\n${markdown.slice(end)}`;
+  return `${markdown.slice(0, begin + DOC_BEGIN.length)}\n${renderEventTypesDoc(registry)}\n${markdown.slice(end)}`;
 }
 
 /** Regenerates the event type reference in the given docs/events.md file; true if it changed. */
-export async function writeEventsDoc(file: string): Promise<boolean> {
+export async function writeEventsDoc(file: string, registry: EventTypeRegistry = BUILTIN_EVENT_TYPES): Promise<boolean> {
   const before = await readFile(file, 'utf8');
-  const after = updateEventsDoc(before);
+  const after = updateEventsDoc(before, registry);
   if (after === before) return false;
   await writeFile(file, after, 'utf8');
   return true;

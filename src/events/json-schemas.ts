@@ -1,7 +1,8 @@
 /**
- * JSON Schemas of our events, generated from the zod schemas in event-types.ts (never written by
- * hand). One file per event type describes the whole structured-mode CloudEvent of that type;
- * cloudevent.schema.json describes the envelope shared by all types.
+ * JSON Schemas of our events, generated from the declared event types (registry.ts: the shipped
+ * library and a rule folder's `eventTypes:`), never written by hand. One file per event type
+ * describes the whole structured-mode CloudEvent of that type; cloudevent.schema.json describes the
+ * envelope shared by all types.
  *
  *   schemas/cloudevent.schema.json
  *   schemas/events/<type>.schema.json
@@ -13,7 +14,9 @@ import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { EXAMPLE_EVENTS } from './examples.js';
-import { EVENT_TYPE_NAMES, EventTypes, type EventTypeName } from './event-types.js';
+import { EVENT_TYPE_NAMES } from './event-types.js';
+import { BUILTIN_EVENT_TYPES } from './library.js';
+import type { DeclaredEventType, EventTypeRegistry } from './registry.js';
 
 /** Layout of the traceparent attribute that decode.ts keeps (other values are dropped). */
 const TRACEPARENT_PATTERN = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
@@ -58,13 +61,28 @@ function envelope<T extends z.ZodType, D extends z.ZodType>(type: T, data: D) {
 }
 
 /** zod schema of a whole structured-mode event of one type, wire form (time as a string). */
-export function wireEventSchema(type: EventTypeName) {
-  return envelope(z.literal(type).describe('The event type.'), EventTypes[type])
+export function wireEventSchema(type: string, registry: EventTypeRegistry = BUILTIN_EVENT_TYPES) {
+  const declared = registry.get(type);
+  if (!declared) throw new Error(`unknown event type ${type}`);
+  return envelope(z.literal(type).describe('The event type.'), declared.schema)
     .meta({
       title: `cpiwatch event ${type}`,
-      description: `${EventTypes[type].description ?? type} A CloudEvents 1.0 event in JSON (structured mode); in Kafka binary mode the same attributes travel as ce_* headers and data is the message value. Attributes not listed here are CloudEvents extensions and are ignored.`,
-      examples: [EXAMPLE_EVENTS[type]],
+      description: `${declared.description ?? type} A CloudEvents 1.0 event in JSON (structured mode); in Kafka binary mode the same attributes travel as ce_* headers and data is the message value. Attributes not listed here are CloudEvents extensions and are ignored.`,
+      ...examplesOf(declared),
     });
+}
+
+/** The example event of a type: the built-in ones from examples.ts, a declared type's from its `example:` data. */
+export function exampleEventOf(declared: DeclaredEventType): Record<string, unknown> | undefined {
+  const builtin = (EXAMPLE_EVENTS as unknown as Record<string, Record<string, unknown>>)[declared.name];
+  if (builtin) return declared.example ? { ...builtin, data: { ...(builtin.data as object), ...declared.example } } : builtin;
+  if (!declared.example) return undefined;
+  return { specversion: '1.0', id: 'example-1', source: 'urn:example:producer', type: declared.name, time: '2025-03-14T17:05:12Z', data: declared.example };
+}
+
+function examplesOf(declared: DeclaredEventType): { examples?: unknown[] } {
+  const example = exampleEventOf(declared);
+  return example ? { examples: [example] } : {};
 }
 
 /** zod schema of any cpiwatch event: the envelope, data only checked to be an object. */
@@ -85,15 +103,18 @@ function toJson(schema: z.ZodType): string {
 }
 
 /** JSON Schema object of one event type (the content of schemas/events/<type>.schema.json). */
-export function eventJsonSchema(type: EventTypeName): Record<string, unknown> {
-  return JSON.parse(toJson(wireEventSchema(type))) as Record<string, unknown>;
+export function eventJsonSchema(type: string, registry: EventTypeRegistry = BUILTIN_EVENT_TYPES): Record<string, unknown> {
+  return JSON.parse(toJson(wireEventSchema(type, registry))) as Record<string, unknown>;
 }
 
-/** Every generated schema file: path relative to the schemas folder -> file content. */
-export function renderEventSchemas(): Map<string, string> {
+/**
+ * Every generated schema file: path relative to the schemas folder -> file content. The envelope
+ * lists the built-in types; each type of `registry` (a rule folder's own included) gets its file.
+ */
+export function renderEventSchemas(registry: EventTypeRegistry = BUILTIN_EVENT_TYPES): Map<string, string> {
   const files = new Map<string, string>();
   files.set('cloudevent.schema.json', toJson(wireEnvelopeSchema()));
-  for (const type of EVENT_TYPE_NAMES) files.set(`events/${type}.schema.json`, toJson(wireEventSchema(type)));
+  for (const type of registry.names) files.set(`events/${type}.schema.json`, toJson(wireEventSchema(type, registry)));
   return files;
 }
 
@@ -102,8 +123,8 @@ export function renderEventSchemas(): Map<string, string> {
  * dir/events/<type>.schema.json. Removes *.schema.json files in dir/events that no longer match a
  * type. Returns the paths written.
  */
-export async function writeEventSchemas(dir: string): Promise<string[]> {
-  const files = renderEventSchemas();
+export async function writeEventSchemas(dir: string, registry: EventTypeRegistry = BUILTIN_EVENT_TYPES): Promise<string[]> {
+  const files = renderEventSchemas(registry);
   const eventsDir = join(dir, 'events');
   await mkdir(eventsDir, { recursive: true });
   const written: string[] = [];

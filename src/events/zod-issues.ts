@@ -31,13 +31,18 @@ export function echo(value: unknown): string {
   return kindOf(value);
 }
 
+const echoed = (value: unknown): string => echo(value);
+/** Values of personal-data fields (pii: true) are never echoed. */
+const hidden = (): string => 'a value not shown (personal data)';
+
 function plural(n: number | bigint, word: string): string {
   return `${n} ${word}${n === 1 || n === 1n ? '' : 's'}`;
 }
 
 const EXPECTED_NAMES: Record<string, string> = { int: 'integer', nonoptional: 'a value' };
 
-function describeIssue(issue: Issue, value: unknown, present: boolean): string {
+function describeIssue(issue: Issue, value: unknown, present: boolean, hide: boolean): string {
+  const echo = hide ? hidden : echoed;
   switch (issue.code) {
     case 'invalid_type': {
       const expected = EXPECTED_NAMES[issue.expected] ?? issue.expected;
@@ -123,15 +128,15 @@ function dropWeakerBounds(issues: readonly Issue[]): readonly Issue[] {
 
 /**
  * Formats all issues, one `path: problem` each, joined by "; ". `root` is the validated input,
- * `base` the path prefix (e.g. "data").
+ * `base` the path prefix (e.g. "data"); the values of the `personal` top-level fields are not echoed.
  */
-export function formatZodIssues(all: readonly Issue[], root: unknown, base: string): string {
+export function formatZodIssues(all: readonly Issue[], root: unknown, base: string, personal?: ReadonlySet<string>): string {
   const issues = dropWeakerBounds(all);
   const parts: string[] = [];
   for (const issue of issues.slice(0, MAX_ISSUES)) {
     const value = valueAt(root, issue.path);
     const present = value !== undefined;
-    parts.push(`${pathToString(base, issue.path)}: ${describeIssue(issue, value, present)}`);
+    parts.push(`${pathToString(base, issue.path)}: ${describeIssue(issue, value, present, personal !== undefined && personal.has(String(issue.path[0])))}`);
   }
   if (issues.length > MAX_ISSUES) parts.push(`and ${issues.length - MAX_ISSUES} more`);
   return parts.join('; ');

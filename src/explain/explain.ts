@@ -18,6 +18,8 @@ import { getPath } from '../cpis/field-path.js';
 import { buildRouting, type Routing } from '../cpis/routing.js';
 import { customerTag } from '../cpis/tags.js';
 import { decodeEvent } from '../events/decode.js';
+import { BUILTIN_EVENT_TYPES } from '../events/library.js';
+import { CUSTOMER_FACTS_EVENT } from '../rules/event-fields.js';
 import { guardrailLines } from '../backtest/guardrail-lines.js';
 import type { BatchResult, FilteredOut, RawMessage } from '../pipeline/types.js';
 import type { CompiledRule, RuleSet } from '../rules/compiled.js';
@@ -69,7 +71,7 @@ export class ExplainCollector {
     const own = customerTag(this.customerId);
     for (const m of batch) {
       if (!m.value || !m.value.includes(this.needle)) continue;
-      const decoded = decodeEvent(m, { maxBytes: Number.MAX_SAFE_INTEGER });
+      const decoded = decodeEvent(m, { maxBytes: Number.MAX_SAFE_INTEGER }, this.routing.eventTypes);
       if (!decoded.ok) continue;
       for (const { tag, op, cpi } of deriveOps(decoded.event, this.routing).ops) {
         const base = { tag, time: op.time, eventType: decoded.event.type };
@@ -92,12 +94,29 @@ function conditionText(c: unknown): string {
 }
 
 /** Each filter condition against the customer's fact. */
-export function filterLines(rule: CompiledRule, facts: Record<string, FactValue> | null): string[] {
+/** The customer facts that are personal data (pii: true in customer.profile's declaration): never printed. */
+export function personalFacts(ruleSet?: RuleSet): ReadonlySet<string> {
+  return (ruleSet?.eventTypes ?? BUILTIN_EVENT_TYPES).get(CUSTOMER_FACTS_EVENT)?.pii ?? new Set();
+}
+
+const NOT_SHOWN = '(personal data, not shown)';
+
+function shownFact(field: string, value: FactValue | undefined, personal: ReadonlySet<string>): string {
+  if (value === undefined) return 'unknown (no such fact)';
+  return personal.has(field.split('.')[0]!) ? NOT_SHOWN : JSON.stringify(value);
+}
+
+/** `valueTier="gold", email=(personal data, not shown)`: a customer's facts as explain prints them. */
+export function factsText(facts: Record<string, FactValue>, personal: ReadonlySet<string>): string {
+  return Object.entries(facts).map(([k, v]) => `${k}=${shownFact(k, v, personal)}`).join(', ');
+}
+
+export function filterLines(rule: CompiledRule, facts: Record<string, FactValue> | null, personal: ReadonlySet<string> = personalFacts()): string[] {
   if (!rule.filter) return [];
   return Object.entries(rule.filter).map(([field, condition]) => {
     const fact = getPath(facts ?? {}, field);
     const ok = conditionHolds(fact, condition);
-    return `${ok ? 'pass' : 'FAIL'}  ${field} ${conditionText(condition)}: the customer's ${field} is ${fact === undefined ? 'unknown (no such fact)' : JSON.stringify(fact)}`;
+    return `${ok ? 'pass' : 'FAIL'}  ${field} ${conditionText(condition)}: the customer's ${field} is ${shownFact(field, fact as FactValue | undefined, personal)}`;
   });
 }
 
@@ -139,7 +158,7 @@ export function explainRule(rule: CompiledRule, c: ExplainCollector, ctx: Contex
       if (d.outcome === 'offered') lines.push(`OFFERED at ${iso(d.time)}: ${trigger}; offer ${d.offerId} (${rule.offer.code}, rule version ${rule.version})`);
       else lines.push(`SUPPRESSED (${d.reason}) at ${iso(d.time)}: ${trigger}; decision ${d.offerId}`, ...guardrailLines(d, c, ctx).map((l) => `  ${l}`));
     }
-    if (rule.filter) lines.push('filter on customer facts (the facts at the end of the replay):', ...filterLines(rule, factsOf(ctx, c.customerId)).map((l) => `  ${l}`));
+    if (rule.filter) lines.push('filter on customer facts (the facts at the end of the replay):', ...filterLines(rule, factsOf(ctx, c.customerId), personalFacts(ctx.ruleSet)).map((l) => `  ${l}`));
     return { ruleId: rule.id, verdict: decisions.some((d) => d.outcome === 'offered') ? 'offered' : 'suppressed', lines };
   }
 
@@ -148,7 +167,7 @@ export function explainRule(rule: CompiledRule, c: ExplainCollector, ctx: Contex
     const lines = [header];
     for (const f of filtered) {
       lines.push(`FILTERED OUT at ${iso(f.time)}: a candidate in ${scopeText(f.scopeTag)} (episode from ${iso(f.episode)}), but the rule's filter on customer facts did not hold${f.facts === null ? ' (no customer profile seen)' : ''}:`);
-      lines.push(...filterLines(rule, f.facts).map((l) => `  ${l}`));
+      lines.push(...filterLines(rule, f.facts, personalFacts(ctx.ruleSet)).map((l) => `  ${l}`));
     }
     return { ruleId: rule.id, verdict: 'filtered-out', lines };
   }
@@ -204,8 +223,8 @@ function factsOf(ctx: Context, customerId: string): Record<string, FactValue> | 
   return ctx.scopeFacts(customerTag(customerId));
 }
 
-export function formatExplanations(customerId: string, facts: Record<string, FactValue> | null, explanations: readonly RuleExplanation[]): string {
-  const out = [`customer ${customerId}: ${facts ? `facts ${Object.entries(facts).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ')}` : 'no customer profile seen'}`];
+export function formatExplanations(customerId: string, facts: Record<string, FactValue> | null, explanations: readonly RuleExplanation[], personal: ReadonlySet<string> = personalFacts()): string {
+  const out = [`customer ${customerId}: ${facts ? `facts ${factsText(facts, personal)}` : 'no customer profile seen'}`];
   const label: Record<Verdict, string> = { offered: 'OFFERED', suppressed: 'SUPPRESSED', 'filtered-out': 'FILTERED OUT', 'not-a-candidate': 'NOT A CANDIDATE', 'not-concerned': 'NOT CONCERNED' };
   const order: Verdict[] = ['offered', 'suppressed', 'filtered-out', 'not-a-candidate', 'not-concerned'];
   const sorted = [...explanations].sort((a, b) => order.indexOf(a.verdict) - order.indexOf(b.verdict));

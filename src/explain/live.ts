@@ -14,7 +14,7 @@ import { fmt } from '../rule-tests/format.js';
 import type { FactsReader } from '../pipeline/latest-facts.js';
 import type { FactValue, OfferLedger } from '../store/state-store.js';
 import { kafkaRangeSource, resolveRanges, type RangeBound } from '../backtest/kafka-source.js';
-import { filterLines } from './explain.js';
+import { factsText, filterLines, personalFacts } from './explain.js';
 
 export interface LiveOptions {
   kafka: Kafka;
@@ -53,7 +53,7 @@ export async function explainLive(o: LiveOptions): Promise<string> {
   const ledger = await o.store.readLedger(decisions.map((d) => d.id));
   const [facts] = await o.facts.readFacts([customerTag(o.customerId)]);
   const out = [`customer ${o.customerId} (running system: ${o.decisionsTopic} and the Redis ledger)`,
-    `facts now: ${facts ? Object.entries(facts).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ') : 'no customer profile in Redis'}`];
+    `facts now: ${facts ? factsText(facts as Record<string, FactValue>, personalFacts(o.ruleSet)) : 'no customer profile in Redis'}`];
   const ruleIds = new Set<string>(decisions.map((d) => d.data.rule.id));
   for (const r of o.ruleSet?.rules ?? []) if (o.ruleId === undefined || r.id === o.ruleId) ruleIds.add(r.id);
   if (o.ruleId !== undefined) ruleIds.add(o.ruleId);
@@ -70,7 +70,7 @@ export async function explainLive(o: LiveOptions): Promise<string> {
       out.push(`  NO DECISION recorded for this customer on ${o.decisionsTopic}: the rule did not fire where the customer was, the customer was not in its audience, or its filter left them out (a filtered-out candidate records no decision).`);
       out.push('  To tell which, replay the events: cpiwatch explain --customer <id> --rules <dir> --events <file.ndjson>');
     }
-    if (rule?.filter) out.push('  filter on customer facts, against the facts now:', ...filterLines(rule, (facts ?? null) as Record<string, FactValue> | null).map((l) => `    ${l}`));
+    if (rule?.filter) out.push('  filter on customer facts, against the facts now:', ...filterLines(rule, (facts ?? null) as Record<string, FactValue> | null, personalFacts(o.ruleSet)).map((l) => `    ${l}`));
   }
   return `${out.join('\n')}\n`;
 }

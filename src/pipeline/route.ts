@@ -65,7 +65,7 @@ export class SourceRouter {
       return r;
     };
     for (const message of messages) {
-      const decoded = decodeEvent(message, options.limits);
+      const decoded = decodeEvent(message, options.limits, routing.eventTypes);
       if (!decoded.ok) {
         out.deadLetters.push({ message, code: decoded.code, reason: decoded.reason });
         continue;

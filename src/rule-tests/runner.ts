@@ -8,6 +8,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Decision } from '../actions/decision.js';
+import { BUILTIN_EVENT_TYPES } from '../events/library.js';
 import { createReplay } from '../pipeline/replay.js';
 import { ErrorCodes } from '../errors/codes.js';
 import { CollectingSink } from '../pipeline/collecting-sink.js';
@@ -68,10 +69,15 @@ export async function findTestFiles(paths: readonly string[]): Promise<{ files: 
 }
 
 export async function runTestFile(file: string, options: RunOptions = {}): Promise<FileResult> {
-  const loaded = await loadTestFile(file);
+  let rules: Awaited<ReturnType<typeof loadRuleSet>> | undefined;
+  // the rule files first: the test's input events may be of types they declare
+  const loaded = await loadTestFile(file, async (ruleFiles) => {
+    rules = await loadRuleSet(ruleFiles);
+    return rules.ok ? (rules.ruleSet.eventTypes ?? BUILTIN_EVENT_TYPES) : { errors: rules.errors };
+  });
   if (!loaded.ok) return { file, errors: loaded.errors, cases: [] };
   const tf = loaded.testFile;
-  const rules = await loadRuleSet(tf.ruleFiles);
+  rules ??= await loadRuleSet(tf.ruleFiles);
   if (!rules.ok) return { file, errors: rules.errors, cases: [] };
   const refErrors = checkRuleRefs(tf, rules.ruleSet);
   if (refErrors.length > 0) return { file, errors: refErrors, cases: [] };

@@ -33,7 +33,8 @@ import { validateYaml } from '../rules/schema-issues.js';
 import type { Position } from '../rules/yaml-positions.js';
 import { SUPPRESSION_REASONS, type SuppressionReason } from '../guardrails/suppression.js';
 import { didYouMean } from '../rules/did-you-mean.js';
-import { EVENT_TYPE_NAMES } from '../events/event-types.js';
+import { BUILTIN_EVENT_TYPES } from '../events/library.js';
+import { EventTypeRegistry } from '../events/registry.js';
 
 /** Start of virtual time when a file names none: a Monday, noon UTC. */
 export const DEFAULT_START = '2026-01-05T12:00:00Z';
@@ -143,22 +144,43 @@ function timeOf(spec: string, start: number): number {
   return parseRfc3339(spec) as number;
 }
 
-export async function loadTestFile(file: string): Promise<LoadedTestFile> {
+/**
+ * Reads and checks a test file. `typesOf` gives the event types its input events are decoded with,
+ * from the rule files it names (so events of a type the rules declare are valid): an error list
+ * instead stops there. Without it, the built-in types.
+ */
+export async function loadTestFile(
+  file: string,
+  typesOf?: (ruleFiles: string[]) => Promise<EventTypeRegistry | { errors: RuleError[] }>,
+): Promise<LoadedTestFile> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
     return { ok: false, errors: [{ file, line: 0, col: 0, path: '', code: ErrorCodes.RULE_FILE_UNREADABLE.code, message: `cannot read rule test file: ${(err as Error).message}` }] };
   }
-  return parseTestFile(file, text);
+  if (!typesOf) return parseTestFile(file, text);
+  const ruleFiles = ruleFilesOf(file, text);
+  if (ruleFiles === undefined) return parseTestFile(file, text);
+  const types = await typesOf(ruleFiles);
+  if (!(types instanceof EventTypeRegistry)) return { ok: false, errors: types.errors };
+  return parseTestFile(file, text, types);
 }
 
-/** Parses and checks a test file's text. Pure: rule files are only named, not read. */
-export function parseTestFile(file: string, text: string): LoadedTestFile {
+/** The rule files a test file names (relative to it), or undefined when the file is not valid. */
+function ruleFilesOf(file: string, text: string): string[] | undefined {
+  const source = parseYaml(file, text);
+  const files = source.errors.length > 0 ? undefined : (source.data as { ruleFiles?: unknown } | null)?.ruleFiles;
+  if (!Array.isArray(files) || !files.every((f): f is string => typeof f === 'string' && f.length > 0) || files.length === 0) return undefined;
+  return files.map((r) => join(dirname(file), r));
+}
+
+/** Parses and checks a test file's text, its input events decoded with `eventTypes`. Pure: rule files are only named, not read. */
+export function parseTestFile(file: string, text: string, eventTypes: EventTypeRegistry = BUILTIN_EVENT_TYPES): LoadedTestFile {
   const source = parseYaml(file, text);
   if (source.errors.length > 0) return { ok: false, errors: source.errors };
   const checked = validateYaml(source, TestFileSchema);
-  if (!checked.ok) return { ok: false, errors: [...checked.errors, ...checkRawEvents(source)] };
+  if (!checked.ok) return { ok: false, errors: [...checked.errors, ...checkRawEvents(source, eventTypes)] };
   const doc = checked.value;
   const errors: RuleError[] = [];
   const fileStart = parseRfc3339(doc.start ?? DEFAULT_START) as number;
@@ -170,7 +192,7 @@ export function parseTestFile(file: string, text: string): LoadedTestFile {
     const positions: Position[] = [];
     const built: { message: RawMessage; time: number; at: Position }[] = [];
     t.events.forEach((e, ei) => {
-      const b = buildEvent(source, e, ti, ei, start, 0);
+      const b = buildEvent(source, e, ti, ei, start, 0, eventTypes);
       errors.push(...b.errors);
       b.messages.forEach((m, i) => built.push({ message: m, time: b.times[i]!, at: source.locate.value(['tests', ti, 'events', ei]) }));
     });
@@ -220,7 +242,7 @@ export function parseTestFile(file: string, text: string): LoadedTestFile {
 }
 
 /** The messages of one input event (several with repeat), each checked by the event decoder. */
-function buildEvent(source: ParsedYaml, e: z.output<typeof InputEvent>, ti: number, ei: number, start: number, offset: number): { messages: RawMessage[]; times: number[]; errors: RuleError[] } {
+function buildEvent(source: ParsedYaml, e: z.output<typeof InputEvent>, ti: number, ei: number, start: number, offset: number, eventTypes: EventTypeRegistry): { messages: RawMessage[]; times: number[]; errors: RuleError[] } {
   const messages: RawMessage[] = [];
   const times: number[] = [];
   const errors: RuleError[] = [];
@@ -239,13 +261,13 @@ function buildEvent(source: ParsedYaml, e: z.output<typeof InputEvent>, ti: numb
       data: substitute(e.data, n),
     };
     const value = Buffer.from(JSON.stringify(wire));
-    const decoded = decodeEvent({ value }, { maxBytes: 1_048_576 });
+    const decoded = decodeEvent({ value }, { maxBytes: 1_048_576 }, eventTypes);
     if (!decoded.ok) {
       const field = decoded.code === ErrorCodes.EVENT_UNKNOWN_TYPE.code ? 'type' : decoded.code === ErrorCodes.EVENT_DATA_INVALID.code ? 'data' : 'time';
       const path = ['tests', ti, 'events', ei, field];
       let reason = decoded.reason;
       if (field === 'type') {
-        const s = didYouMean(e.type, EVENT_TYPE_NAMES);
+        const s = didYouMean(e.type, eventTypes.names);
         if (s) reason = `unknown event type "${e.type}" (did you mean "${s}"?)`;
       }
       errors.push({ file: source.file, ...source.locate.value(path), path: `tests[${ti}].events[${ei}].${field}`, code: decoded.code, message: `input event${count > 1 ? ` (repeat ${n})` : ''} is not valid: ${reason}` });
@@ -258,7 +280,7 @@ function buildEvent(source: ParsedYaml, e: z.output<typeof InputEvent>, ti: numb
 }
 
 /** When the file has schema errors: the event errors of every event that is itself well-formed. */
-function checkRawEvents(source: ParsedYaml): RuleError[] {
+function checkRawEvents(source: ParsedYaml, eventTypes: EventTypeRegistry): RuleError[] {
   const data = source.data as { start?: unknown; tests?: unknown } | undefined;
   if (!data || !Array.isArray(data.tests)) return [];
   const fileStart = typeof data.start === 'string' && typeof parseRfc3339(data.start) === 'number' ? (parseRfc3339(data.start) as number) : (parseRfc3339(DEFAULT_START) as number);
@@ -269,7 +291,7 @@ function checkRawEvents(source: ParsedYaml): RuleError[] {
     const start = typeof test.start === 'string' && typeof parseRfc3339(test.start) === 'number' ? (parseRfc3339(test.start) as number) : fileStart;
     test.events.forEach((raw: unknown, ei) => {
       const e = InputEvent.safeParse(raw);
-      if (e.success) errors.push(...buildEvent(source, e.data, ti, ei, start, 0).errors);
+      if (e.success) errors.push(...buildEvent(source, e.data, ti, ei, start, 0, eventTypes).errors);
     });
   });
   return errors;

@@ -1,15 +1,18 @@
 /**
- * From parsed rule files to the RuleSet the engine runs: every file's own errors, then the ids of
- * all files (so references reach across files), then each CPI and rule checked and compiled
+ * From parsed rule files to the RuleSet the engine runs: every file's own errors, then the event
+ * types the files declare (event-declarations.ts), then the ids of all files (so references reach
+ * across files), then each CPI and rule checked and compiled
  * (cross-checks.ts), the policy, and the version of the whole set (rule-hash.ts).
  *
  * Pure: no I/O. parse-rule-file.ts turns files into ParsedRuleFiles; this module never sees YAML.
  */
 import type { CompiledCpi, CompiledRule } from './compiled.js';
+import type { EventTypeRegistry } from '../events/registry.js';
 import { Compilation } from './cross-checks.js';
+import { declareEventTypes } from './event-declarations.js';
 import type { ParsedRuleFile, RuleSetResult } from './parsed-rule-file.js';
 import { sortRuleErrors } from './rule-errors.js';
-import { ruleSetVersion } from './rule-hash.js';
+import { ruleSetVersion, shortHash } from './rule-hash.js';
 import { CpiDefinition, RuleDefinition } from './schema.js';
 
 export interface CompileOptions {
@@ -22,6 +25,8 @@ export function compileParsedFiles(files: readonly ParsedRuleFile[], options: Co
   const c = new Compilation();
   if (options.templateNames) c.templateNames = options.templateNames;
   for (const f of files) c.errors.push(...f.errors);
+  c.eventTypes = declareEventTypes(c, files);
+  c.brokenEventTypes = new Set(files.flatMap((f) => (f.eventTypes ?? []).filter((t) => t.id !== undefined && !c.eventTypes.has(t.id)).map((t) => t.id!)));
 
   // Ids first (across files), so references can be checked against every file.
   const cpiById = c.register('CPI', 'cpis', files, (f) => f.cpis);
@@ -49,8 +54,13 @@ export function compileParsedFiles(files: readonly ParsedRuleFile[], options: Co
   if (c.errors.length > 0) return { ok: false, errors: sortRuleErrors(c.errors), files: fileNames, warnings };
   return {
     ok: true,
-    ruleSet: { cpis: compiledCpis, rules: compiledRules, policy, version: ruleSetVersion(compiledRules, policy) },
+    ruleSet: { cpis: compiledCpis, rules: compiledRules, policy, eventTypes: c.eventTypes, version: withEventTypes(ruleSetVersion(compiledRules, policy), c.eventTypes) },
     files: fileNames,
     warnings,
   };
+}
+
+/** A rule set's version changes with its event type declarations too (they change what decodes). */
+function withEventTypes(version: string, eventTypes: EventTypeRegistry): string {
+  return eventTypes.version === '' ? version : shortHash(`${version}\0${eventTypes.version}`);
 }

@@ -3,6 +3,7 @@
  * Produced by compile.ts from validated documents; consumed by the pipeline. Plain data only.
  */
 import type { EmailTemplates } from '../actions/email/template-library.js';
+import type { EventTypeRegistry } from '../events/registry.js';
 import type { AggregateName, ConditionDoc } from './schema.js';
 
 export type Predicate = Readonly<Record<string, ConditionDoc>>;
@@ -106,4 +107,6 @@ export interface RuleSet {
   version: string;
   /** The e-mail templates, parsed once per rule set (loaded from disk; absent: the shipped ones). */
   templates?: EmailTemplates;
+  /** The event types: the shipped library and the folder's declarations (absent: the library alone). */
+  eventTypes?: EventTypeRegistry;
 }

@@ -13,6 +13,8 @@ import { buildRule, matcher } from './build-rule.js';
 import { durationMs, isTimeZone, suggestTimeZone, UNIT_MS } from './clock.js';
 import { didYouMean, suggestionSuffix } from './did-you-mean.js';
 import { defaultTemplateNames } from './email-templates.js';
+import { BUILTIN_EVENT_TYPES } from '../events/library.js';
+import type { EventTypeRegistry } from '../events/registry.js';
 import { cpiEventTypes, CUSTOMER_FACTS_EVENT, EventChecks, lookupField, type Reporter } from './event-fields.js';
 import type { ParsedItem, ParsedRuleFile } from './parsed-rule-file.js';
 import { findPlaceholders, namesTheCustomer, withoutPlaceholders } from './placeholders.js';
@@ -33,6 +35,9 @@ export class Compilation implements Reporter {
   readonly warnings: RuleError[] = [];
   /** The e-mail templates a rule may name: the shipped ones and the rules folder's. */
   templateNames: readonly string[] = defaultTemplateNames();
+  /** The event types rules may name: the shipped library and the folder's declarations (compile.ts sets them). */
+  eventTypes: EventTypeRegistry = BUILTIN_EVENT_TYPES;
+  brokenEventTypes: ReadonlySet<string> = new Set();
 
   report(file: ParsedRuleFile, path: PathSegment[], name: ErrorName, args: unknown[], where: 'value' | 'key' = 'value'): RuleError {
     const e = ruleError(name, { file: file.file, ...file.locate[where](path), path }, ...args);
@@ -239,7 +244,7 @@ export class Compilation implements Reporter {
     const contributorsWhere = doc.target && 'contributors' in doc.target ? doc.target.contributors.where : undefined;
     if (contributorsWhere && cpi) {
       const types = cpiEventTypes(cpi);
-      const fits = types.find((t) => Object.keys(contributorsWhere).every((f) => 'schema' in lookupField(t, f)));
+      const fits = types.find((t) => Object.keys(contributorsWhere).every((f) => 'schema' in lookupField(t, f, [], this.eventTypes)));
       new EventChecks(this, file, base).predicate(fits ?? types[0], ['target', 'contributors', 'where'], contributorsWhere);
     }
 

@@ -1,10 +1,13 @@
 /**
  * The event types and data fields a rule file names: does the type exist, does the field exist in
  * its data (with "did you mean"), is it a number where one is needed, and can each condition of a
- * `where` or `filter` ever match the field's values.
+ * `where` or `filter` ever match the field's values. Types and fields are looked up in the rule
+ * set's EventTypeRegistry (the shipped library and the folder's own declarations): a rule may name
+ * declared fields only, so a missing one is reported with where to declare it.
  */
 import { z } from 'zod';
-import { EventTypes, isKnownEventType, EVENT_TYPE_NAMES } from '../events/event-types.js';
+import { BUILTIN_EVENT_TYPES } from '../events/library.js';
+import type { EventTypeRegistry } from '../events/registry.js';
 import type { ErrorName } from '../errors/codes.js';
 import type { CompiledCpi } from './compiled.js';
 import { suggestionSuffix } from './did-you-mean.js';
@@ -29,14 +32,20 @@ const NOT_FACTS = ['customerId'];
 /** Where the checks report: the errors of a compilation. */
 export interface Reporter {
   readonly errors: RuleError[];
+  /** The event types rules may name. */
+  readonly eventTypes: EventTypeRegistry;
+  /** Types whose declaration has errors (reported there): naming one is not reported again. */
+  readonly brokenEventTypes?: ReadonlySet<string>;
   report(file: ParsedRuleFile, path: PathSegment[], name: ErrorName, args: unknown[], where?: 'value' | 'key'): RuleError;
 }
 
 type FieldLookup = { schema: z.ZodType } | { missing: string; candidates: string[] };
 
-/** The schema of a dotted field path in an event type's data. */
-export function lookupField(type: string, dotted: string, excluded: readonly string[] = []): FieldLookup {
-  let schema: z.ZodType = EventTypes[type as keyof typeof EventTypes];
+/** The schema of a dotted field path in an event type's data (a type the registry has). */
+export function lookupField(type: string, dotted: string, excluded: readonly string[] = [], registry: EventTypeRegistry = BUILTIN_EVENT_TYPES): FieldLookup {
+  const declared = registry.get(type);
+  if (!declared) return { missing: dotted, candidates: [] };
+  let schema: z.ZodType = declared.schema;
   for (const [i, part] of dotted.split('.').entries()) {
     const s = unwrap(schema);
     const shape = { ...(s instanceof z.ZodObject ? (s.shape as Record<string, z.ZodType>) : {}) };
@@ -78,6 +87,19 @@ function valueMismatch(field: string, schema: z.ZodType, value: unknown): string
   return undefined;
 }
 
+/**
+ * ` (did you mean "contacts"?)` when a declared field is near; otherwise where to declare it: in the
+ * file that declares the type, or, for a built-in type, in an extension (`extend: true`).
+ */
+export function missingFieldHint(registry: EventTypeRegistry, type: string, found: { missing: string; candidates: string[] }): string {
+  const near = suggestionSuffix(found.missing, found.candidates);
+  if (near !== '' || found.missing.includes('.')) return near;
+  const declared = registry.get(type);
+  if (!declared) return '';
+  if (!declared.builtin) return `; declare it under fields: of ${type} in ${declared.file}`;
+  return `; declare it in a rule file: eventTypes: [{ type: ${type}, extend: true, fields: { ${found.missing}: ... } }] (docs/events.md, "Declaring event types")`;
+}
+
 /** Checks of event types and fields named under one path prefix. */
 export class EventChecks {
   constructor(
@@ -88,17 +110,19 @@ export class EventChecks {
 
   /** Returns the type when known, so field checks can follow; reports it otherwise. */
   eventType(path: PathSegment[], type: string): string | undefined {
-    if (isKnownEventType(type)) return type;
-    this.c.report(this.file, [...this.base, ...path], 'RULE_UNKNOWN_EVENT_TYPE', [type, suggestionSuffix(type, EVENT_TYPE_NAMES)]);
+    if (this.c.eventTypes.has(type)) return type;
+    if (this.c.brokenEventTypes?.has(type)) return undefined;
+    const near = suggestionSuffix(type, this.c.eventTypes.names);
+    const hint = near === '' ? '; a type of your own is declared under eventTypes: in a rule file (docs/events.md, "Declaring event types")' : near;
+    this.c.report(this.file, [...this.base, ...path], 'RULE_UNKNOWN_EVENT_TYPE', [type, hint]);
     return undefined;
   }
 
   field(type: string | undefined, path: PathSegment[], field: string): z.ZodType | undefined {
     if (type === undefined) return undefined;
-    const found = lookupField(type, field);
+    const found = lookupField(type, field, [], this.c.eventTypes);
     if ('schema' in found) return found.schema;
-    const suffix = suggestionSuffix(found.missing, found.candidates);
-    this.c.report(this.file, [...this.base, ...path], 'RULE_UNKNOWN_EVENT_FIELD', [type, field, suffix]);
+    this.c.report(this.file, [...this.base, ...path], 'RULE_UNKNOWN_EVENT_FIELD', [type, field, missingFieldHint(this.c.eventTypes, type, found)]);
     return undefined;
   }
 
@@ -114,9 +138,9 @@ export class EventChecks {
     if (type === undefined || predicate === undefined) return;
     for (const [field, condition] of Object.entries(predicate)) {
       const fieldPath = [...path, field];
-      const found = lookupField(type, field, what ? NOT_FACTS : []);
+      const found = lookupField(type, field, what ? NOT_FACTS : [], this.c.eventTypes);
       if (!('schema' in found)) {
-        const suffix = suggestionSuffix(found.missing, found.candidates);
+        const suffix = missingFieldHint(this.c.eventTypes, type, found);
         const e = ruleError('RULE_UNKNOWN_EVENT_FIELD', { file: this.file.file, ...this.file.locate.key([...this.base, ...fieldPath]), path: [...this.base, ...fieldPath] }, type, field, suffix);
         if (what) e.message = `${what} (event type ${type}) have no field "${field}"${suffix}`;
         this.c.errors.push(e);

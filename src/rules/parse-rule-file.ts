@@ -1,10 +1,11 @@
 /**
  * One rule file, pure: its YAML (parse-yaml.ts), a file with nothing in it refused (CPW323), then
- * the zod schema of a rule file, then its CPIs, rules and policy as ParsedItems for the
+ * the zod schema of a rule file, then its CPIs, rules, policy and event type declarations as ParsedItems for the
  * cross-checks of compile.ts. Items of a file with errors keep their ids and, when valid on their
  * own, their documents, so one misspelt field does not hide the problems of the other items.
  */
 import type { z } from 'zod';
+import { EventTypeDeclaration } from '../events/declaration-schema.js';
 import type { ParsedItem, ParsedRuleFile } from './parsed-rule-file.js';
 import { parseYaml } from './parse-yaml.js';
 import { isWithinPath, ruleError, type RuleError } from './rule-errors.js';
@@ -29,6 +30,7 @@ export function parseRuleSource(file: string, text: string): ParsedRuleFile {
     cpis: items(data, 'cpis', doc?.cpis, CpiDefinition, errors),
     rules: items(data, 'rules', doc?.rules, RuleDefinition, errors),
     ...policyItem(data, doc?.policy, errors),
+    eventTypes: items(data, 'eventTypes', doc?.eventTypes, EventTypeDeclaration, errors, 'type'),
     locate,
   };
 }
@@ -40,15 +42,16 @@ export function parseRuleSource(file: string, text: string): ParsedRuleFile {
  */
 function items<T>(
   data: unknown,
-  section: 'cpis' | 'rules',
+  section: 'cpis' | 'rules' | 'eventTypes',
   parsedAll: T[] | undefined,
   schema: z.ZodType<T>,
   errors: readonly RuleError[],
+  idKey = 'id',
 ): ParsedItem<T>[] {
   const raw = isRecord(data) ? data[section] : undefined;
   if (!Array.isArray(raw)) return [];
   return raw.map((item, index) => {
-    const id = isRecord(item) && typeof item.id === 'string' ? item.id : undefined;
+    const id = isRecord(item) && typeof item[idKey] === 'string' ? item[idKey] : undefined;
     let doc = parsedAll?.[index];
     if (doc === undefined && !errors.some((e) => isWithinPath(e.path, `${section}[${index}]`))) {
       const one = schema.safeParse(item);

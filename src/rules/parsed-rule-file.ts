@@ -3,6 +3,7 @@
  * when valid, documents), and the positions of its field paths; and what compiling a set of them
  * gives back.
  */
+import type { EventTypeDeclarationDoc } from '../events/declaration-schema.js';
 import type { RuleSet } from './compiled.js';
 import type { RuleError } from './rule-errors.js';
 import type { CpiDefinitionDoc, PolicyDoc, RuleDefinitionDoc } from './schema.js';
@@ -24,6 +25,8 @@ export interface ParsedRuleFile {
   cpis: ParsedItem<CpiDefinitionDoc>[];
   rules: ParsedItem<RuleDefinitionDoc>[];
   policy?: ParsedItem<PolicyDoc>;
+  /** Event type declarations (`eventTypes:`), each with its type name as id. */
+  eventTypes?: ParsedItem<EventTypeDeclarationDoc>[];
   locate: Locator;
 }
 

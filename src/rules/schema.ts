@@ -4,6 +4,7 @@
  * Cross-field checks (unknown CPI, window vs resolution, ...) live in cross-checks.ts.
  */
 import { z } from 'zod';
+import { EventTypeDeclaration } from '../events/declaration-schema.js';
 import { DURATION_PATTERN } from '../shared/duration.js';
 import { AGGREGATES } from '../windows/aggregate.js';
 
@@ -197,6 +198,7 @@ export const RuleFile = z.strictObject({
   cpis: z.array(CpiDefinition).max(500).default([]).describe('Customer performance indicators: what to measure'),
   rules: z.array(RuleDefinition).max(500).default([]).describe('When a CPI breaches, who gets which offer'),
   policy: Policy.optional().describe('Guardrails across all rules; at most one file may set it'),
+  eventTypes: z.array(EventTypeDeclaration).max(200).optional().describe('Event types of your own, or fields added to a built-in one (docs/events.md, "Declaring event types")'),
 });
 
 export type RuleFileInput = z.input<typeof RuleFile>;

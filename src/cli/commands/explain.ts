@@ -10,7 +10,7 @@ import { ndjsonSource, type EventBatches } from '../../backtest/ndjson-source.js
 import { runBacktest } from '../../backtest/run-backtest.js';
 import { loadSettings } from '../../config/settings.js';
 import { customerTag } from '../../cpis/tags.js';
-import { ExplainCollector, explainRule, formatExplanations } from '../../explain/explain.js';
+import { ExplainCollector, explainRule, formatExplanations, personalFacts } from '../../explain/explain.js';
 import { explainLive } from '../../explain/live.js';
 import { createLogger } from '../../ops/logger.js';
 import { loadRuleSet } from '../../rules/load.js';
@@ -106,6 +106,6 @@ the current facts against each rule's filter (rules from --rules, default RULES_
   const factsByTag = new Map(tags.map((t) => [t, factsOf(t)]));
   const ctx = { ruleSet, customerId, scopeFacts: (tag: string) => factsByTag.get(tag) ?? null };
   const rules = ruleSet.rules.filter((r) => ruleId === undefined || r.id === ruleId);
-  io.stdout(formatExplanations(customerId, factsByTag.get(customerTag(customerId)) ?? null, rules.map((r) => explainRule(r, collector, ctx))));
+  io.stdout(formatExplanations(customerId, factsByTag.get(customerTag(customerId)) ?? null, rules.map((r) => explainRule(r, collector, ctx)), personalFacts(ruleSet)));
   return 0;
 });
