@@ -160,9 +160,12 @@ export class PartitionTask {
         // the event's status: applied if any of its ops was (or it has none), else duplicate, late, unmatched
         let seen = 0;
         let joins: { tag: string; op: StateOp }[] | undefined;
+        // a contributor op follows the op of its CPI (cpis/derive-ops.ts): whose sample was late is no contributor
+        let measured: OpStatus | undefined;
         for (; i < record.ops.length && record.ops[i]!.e === e; i++) {
           const { tag, op } = record.ops[i]!;
-          const status = this.applyOp(rules, tag, op, event.mark, key);
+          const status = op.kind === 'contrib' && measured === 'late' ? 'late' : this.applyOp(rules, tag, op, event.mark, key);
+          if (op.kind !== 'contrib') measured = status;
           seen |= STATUS_BIT[status];
           if (status === 'applied' && (op.kind === 'enroute' || op.kind === 'contrib')) (joins ??= []).push({ tag, op });
         }
