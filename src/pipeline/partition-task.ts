@@ -23,10 +23,13 @@ import { parseTag } from '../cpis/tags.js';
 import type { EventCounts } from './types.js';
 import { evaluateRule, type Evaluation } from '../rules/evaluate.js';
 import type { CompiledRule } from '../rules/compiled.js';
+import type { CloseGroup, CloseGroups } from '../rules/close-groups.js';
+import { seriesKey, type RuleInputs } from '../rules/conditions.js';
+import { aggregateOf, samplesOf } from '../windows/aggregate.js';
 import { CloseTimers } from '../stream-time/close-timers.js';
 import { StreamClock, type SourceMark } from '../stream-time/stream-clock.js';
 import { bucketOf, firstBucketBefore } from '../windows/cpi-window.js';
-import type { CpiWindowSpec } from '../windows/window-spec.js';
+import type { CpiWindowSpec, WindowSnapshot } from '../windows/window-spec.js';
 import { EntityState, type EpisodeRecord } from '../entities/entity-state.js';
 import { CandidateQueue, type Candidate, type PendingCandidate } from './candidate-queue.js';
 import type { DecisionGate } from './decision-frontier.js';
@@ -35,7 +38,8 @@ import type { OpRecord, RoutedEvent } from './op-records.js';
 /** What the task needs of the loaded rules (pipeline/active-rules.ts). */
 export interface TaskRules {
   specs: ReadonlyMap<string, CpiWindowSpec>;
-  rulesByCpi: ReadonlyMap<string, readonly CompiledRule[]>;
+  /** The CPIs closed together, and their rules (rules/close-groups.ts). */
+  closeGroups: CloseGroups;
   rulesById: ReadonlyMap<string, CompiledRule>;
   /** Rules whose audience an op feeds: "enroute|<scope dimension>" or "contrib|<audience>". */
   audienceRules: ReadonlyMap<string, readonly CompiledRule[]>;
@@ -212,17 +216,22 @@ export class PartitionTask {
   }
 
   private rearm(rules: TaskRules, e: EntityState): void {
-    const cpis = new Set<string>([...e.windowsRead.keys(), ...e.closedRead.keys()]);
-    for (const ruleId of e.rulesRead.keys()) { const r = rules.rulesById.get(ruleId); if (r) cpis.add(r.cpi.id); }
-    for (const d of e.deferred) { const r = rules.rulesById.get(d.rule); if (r) cpis.add(r.cpi.id); }
-    for (const cpi of cpis) {
-      const spec = rules.specs.get(cpi);
-      if (!spec) continue;
-      const closed = e.closedRead.get(cpi);
-      const w = e.windowsRead.get(cpi);
-      const firstData = w && !w.isEmpty ? Math.min(...w.buckets.keys()) : undefined;
-      const at = closed !== undefined ? closed + spec.resolutionMs : firstData !== undefined ? (firstData + 1) * spec.resolutionMs : undefined;
-      if (at !== undefined) this.timers.schedule(e.tag, cpi, at, spec.latenessMs);
+    const { groups, groupOf } = rules.closeGroups;
+    const ids = new Set<string>();
+    for (const cpi of e.windowsRead.keys()) { const g = groupOf.get(cpi); if (g) ids.add(g); }
+    for (const key of e.closedRead.keys()) if (groups.has(key)) ids.add(key);
+    for (const ruleId of e.rulesRead.keys()) { const g = groupOfRule(rules, rules.rulesById.get(ruleId)); if (g) ids.add(g.id); }
+    for (const d of e.deferred) { const g = groupOfRule(rules, rules.rulesById.get(d.rule)); if (g) ids.add(g.id); }
+    for (const id of ids) {
+      const g = groups.get(id)!;
+      const closed = e.closedRead.get(id);
+      let firstData: number | undefined;
+      for (const cpi of g.cpis) {
+        const w = e.windowsRead.get(cpi);
+        if (w && !w.isEmpty) firstData = Math.min(firstData ?? Infinity, ...w.buckets.keys());
+      }
+      const at = closed !== undefined ? closed + g.resolutionMs : firstData !== undefined ? (firstData + 1) * g.resolutionMs : undefined;
+      if (at !== undefined) this.timers.schedule(e.tag, id, at, g.latenessMs);
     }
   }
 
@@ -231,10 +240,12 @@ export class PartitionTask {
     const outcome = e.apply(op, this.clock.now, rules.specs, sourceTime, eventKey);
     this.dirty.add(tag);
     if (outcome.window) {
-      const spec = rules.specs.get(outcome.window.cpi)!;
-      const closed = e.closed.get(outcome.window.cpi);
-      const end = (bucketOf(outcome.window.time, spec.resolutionMs) + 1) * spec.resolutionMs;
-      this.timers.schedule(tag, outcome.window.cpi, closed !== undefined ? Math.max(end, closed + spec.resolutionMs) : end, spec.latenessMs);
+      const g = groupOfCpi(rules, outcome.window.cpi);
+      if (g) {
+        const closed = e.closed.get(g.id);
+        const end = (bucketOf(outcome.window.time, g.resolutionMs) + 1) * g.resolutionMs;
+        this.timers.schedule(tag, g.id, closed !== undefined ? Math.max(end, closed + g.resolutionMs) : end, g.latenessMs);
+      }
     }
     return outcome.status;
   }
@@ -245,21 +256,28 @@ export class PartitionTask {
     for (let t = this.timers.popDue(now); t; t = this.timers.popDue(now)) this.close(rules, t.tag, t.cpi, t.at, out, traceparent);
   }
 
-  /** Evaluates every rule on `cpi` in entity `tag` at boundary `at`, and re-arms the timer. */
-  private close(rules: TaskRules, tag: string, cpi: string, at: number, out: TaskOutcome, traceparent: string | undefined): void {
+  /**
+   * Evaluates every rule of close group `group` (rules/close-groups.ts) in entity `tag` at boundary
+   * `at`, on the windows of all its CPIs at that boundary, records the values its trends read, and
+   * re-arms the timer.
+   */
+  private close(rules: TaskRules, tag: string, group: string, at: number, out: TaskOutcome, traceparent: string | undefined): void {
     const e = this.entities.get(tag);
-    const spec = rules.specs.get(cpi);
-    if (!e || !spec) return;
+    const g = rules.closeGroups.groups.get(group);
+    if (!e || !g) return;
     this.dirty.add(tag);
-    const w = e.window(cpi);
-    const snapshot = w.snapshot(at, spec);
+    const snapshots = new Map<string, WindowSnapshot>();
+    for (const cpi of g.cpis) snapshots.set(cpi, e.window(cpi).snapshot(at, rules.specs.get(cpi)!));
     let live = false;
     // a close with no data and no rule state to move (only a join waiting on it) evaluates nothing worth
     // reporting; whether it runs at all depends on when the join arrived
-    const empty = snapshot.count === 0 && snapshot.den === 0;
-    for (const rule of rules.rulesByCpi.get(cpi) ?? []) {
+    let empty = true;
+    for (const snap of snapshots.values()) if (snap.count !== 0 || snap.den !== 0) empty = false;
+    this.record(e, g, at, snapshots);
+    const inputs: RuleInputs = { at, snapshot: (cpi) => snapshots.get(cpi)!, history: (cpi, aggregate) => e.historyRead.get(seriesKey(cpi, aggregate)) };
+    for (const rule of g.rules) {
       const prev = e.rules.get(rule.id);
-      const ev = evaluateRule(rule, snapshot, prev);
+      const ev = evaluateRule(rule, inputs, prev);
       if (prev || !empty || ev.transition) out.evaluations.push({ ...ev, ruleId: rule.id, scopeTag: tag });
       const episodes = e.episodes.get(rule.id) ?? [];
       if (ev.transition === 'fire') {
@@ -271,37 +289,60 @@ export class PartitionTask {
         if (open) open.end = at;
       }
       const within = 'withinMs' in rule.target ? rule.target.withinMs : 0;
-      const kept = episodes.filter((x) => x.end === null || x.end + within + spec.latenessMs >= at);
+      const kept = episodes.filter((x) => x.end === null || x.end + within + g.latenessMs >= at);
       if (kept.length > 0) e.episodes.set(rule.id, kept);
       else e.episodes.delete(rule.id);
       const next = ev.state.status === 'inactive' ? null : ev.state;
       if (JSON.stringify(next ?? null) !== JSON.stringify(prev ?? null)) e.setRule(rule.id, next);
       if (next) live = true;
     }
-    e.closed.set(cpi, at);
+    e.closed.set(g.id, at);
+    // a CPI that joined a group (a rule with `when` was added) leaves its own close behind
+    for (const cpi of g.cpis) if (cpi !== g.id && e.closed.delete(cpi)) e.touch('m');
     e.touch('m');
     // audience joins waiting for the rule states at their time: known up to the next boundary now
-    const waiting = e.deferred.filter((d) => rules.rulesById.get(d.rule)?.cpi.id === cpi);
+    const waiting = e.deferred.filter((d) => groupOfRule(rules, rules.rulesById.get(d.rule)) === g);
     let joinAt = Infinity;
     if (waiting.length > 0) {
-      const ready = waiting.filter((d) => Math.floor(d.time / spec.resolutionMs) * spec.resolutionMs <= at);
+      const ready = waiting.filter((d) => Math.floor(d.time / g.resolutionMs) * g.resolutionMs <= at);
       e.deferred = e.deferred.filter((d) => !ready.includes(d) && rules.rulesById.has(d.rule));
       for (const d of ready) this.checkJoin(rules, rules.rulesById.get(d.rule)!, e, d.customer, d.time, d.etaMs, out, traceparent);
       // the first boundary at which a join still waiting is ready
-      for (const d of waiting) if (!ready.includes(d)) joinAt = Math.min(joinAt, Math.floor(d.time / spec.resolutionMs) * spec.resolutionMs);
+      for (const d of waiting) if (!ready.includes(d)) joinAt = Math.min(joinAt, Math.floor(d.time / g.resolutionMs) * g.resolutionMs);
     }
-    let next = at + spec.resolutionMs;
-    const first = firstBucketBefore(next, spec);
-    w.evictBefore(first);
-    // the steps before `at` are final: a repeat of their events is late now, their keys can go
-    w.forgetKeysBefore(bucketOf(at, spec.resolutionMs));
-    const data = w.firstDataFrom(first);
-    // no rule state to move: a step whose window holds nothing evaluates to nothing, so the next
-    // close is the first whose window holds data or at which a waiting join is ready (an event
+    let next = at + g.resolutionMs;
+    let dataAt = Infinity;
+    let allEmpty = true;
+    for (const cpi of g.cpis) {
+      const spec = rules.specs.get(cpi)!;
+      const w = e.window(cpi);
+      const first = firstBucketBefore(next, spec);
+      w.evictBefore(first);
+      // the steps before `at` are final: a repeat of their events is late now, their keys can go
+      w.forgetKeysBefore(bucketOf(at, spec.resolutionMs));
+      const data = w.firstDataFrom(first);
+      if (data !== undefined) dataAt = Math.min(dataAt, (data + 1) * spec.resolutionMs);
+      if (!w.isEmpty) allEmpty = false;
+    }
+    // no rule state to move: a step whose windows hold nothing evaluates to nothing, so the next
+    // close is the first whose windows hold data or at which a waiting join is ready (an event
     // from the year 472 and one of today would otherwise be 35 million closes apart, one per step)
-    if (!live) next = Math.max(next, Math.min(data === undefined ? Infinity : (data + 1) * spec.resolutionMs, joinAt));
-    if (live || data !== undefined || joinAt !== Infinity) this.timers.schedule(tag, cpi, next, spec.latenessMs);
-    else if (w.isEmpty && e.rules.size === 0) e.closed.delete(cpi);
+    if (!live) next = Math.max(next, Math.min(dataAt, joinAt));
+    if (live || dataAt !== Infinity || joinAt !== Infinity) this.timers.schedule(tag, g.id, next, g.latenessMs);
+    else if (allEmpty && e.rules.size === 0) e.closed.delete(g.id);
+  }
+
+  /** Records, for the group's trends, each series' value at this close (none when its window is empty). */
+  private record(e: EntityState, g: CloseGroup, at: number, snapshots: ReadonlyMap<string, WindowSnapshot>): void {
+    for (const [key, series] of g.series) {
+      const snap = snapshots.get(series.cpi)!;
+      const samples = samplesOf(snap, series.aggregate);
+      const value = samples > 0 ? aggregateOf(snap, series.aggregate) : null;
+      // a series no rule reads any more is not written again (kept until its entity goes)
+      if (value !== null) e.history(key).record(at, value, samples);
+      // the earliest close a trend reads at the next close: next - lookback
+      e.historyRead.get(key)?.pruneBefore(at + g.resolutionMs - series.lookbackMs);
+    }
   }
 
   private fireCandidates(rules: TaskRules, rule: CompiledRule, e: EntityState, ep: EpisodeRecord, out: TaskOutcome, traceparent: string | undefined): void {
@@ -325,16 +366,16 @@ export class PartitionTask {
     const key = op.kind === 'enroute' ? `enroute|${parseTag(tag).dimension}` : `contrib|${op.cpi}`;
     const e = this.entity(tag);
     for (const rule of rules.audienceRules.get(key) ?? []) {
-      const spec = rules.specs.get(rule.cpi.id);
-      if (!spec) continue;
-      const boundary = Math.floor(op.time / spec.resolutionMs) * spec.resolutionMs;
+      const g = groupOfRule(rules, rule);
+      if (!g) continue;
+      const boundary = Math.floor(op.time / g.resolutionMs) * g.resolutionMs;
       const etaMs = op.kind === 'enroute' ? op.etaMs : undefined;
       const now = this.clock.now;
       // the rule's state at the join is known once the boundary before it has closed (its lateness after)
-      if (now === null || now < boundary + spec.latenessMs) {
+      if (now === null || now < boundary + g.latenessMs) {
         e.defer({ rule: rule.id, customer: op.customer, time: op.time, ...(etaMs !== undefined ? { etaMs } : {}) });
         e.touch('m');
-        this.timers.schedule(tag, rule.cpi.id, boundary, spec.latenessMs);
+        this.timers.schedule(tag, g.id, boundary, g.latenessMs);
         continue;
       }
       this.checkJoin(rules, rule, e, op.customer, op.time, etaMs, out, traceparent);
@@ -364,7 +405,17 @@ export class PartitionTask {
   }
 }
 
-/** When a candidate at `time` of `rule` may be decided: its time plus its CPI's allowed lateness. */
+/** When a candidate at `time` of `rule` may be decided: its time plus its close group's allowed lateness. */
 function dueOf(rules: TaskRules, rule: CompiledRule, time: number): number {
-  return time + (rules.specs.get(rule.cpi.id)?.latenessMs ?? 0);
+  return time + (groupOfRule(rules, rule)?.latenessMs ?? 0);
+}
+
+function groupOfCpi(rules: TaskRules, cpi: string): CloseGroup | undefined {
+  const id = rules.closeGroups.groupOf.get(cpi);
+  return id === undefined ? undefined : rules.closeGroups.groups.get(id);
+}
+
+/** The close group a rule is evaluated in (that of its first condition's CPI). */
+function groupOfRule(rules: TaskRules, rule: CompiledRule | undefined): CloseGroup | undefined {
+  return rule ? groupOfCpi(rules, rule.cpi.id) : undefined;
 }
