@@ -22,7 +22,7 @@ import { guardrailLines } from '../backtest/guardrail-lines.js';
 import type { BatchResult, FilteredOut, RawMessage } from '../pipeline/types.js';
 import type { CompiledRule, RuleSet } from '../rules/compiled.js';
 import type { ConditionResult } from '../rules/conditions.js';
-import { conditionResultsText, conditionsText, hasConditionWords } from './condition-words.js';
+import { conditionResultsText, conditionsText, hasConditionWords } from '../rule-tests/condition-words.js';
 import { formatDuration } from '../shared/duration.js';
 import { fmt, scopeText } from '../rule-tests/format.js';
 import type { FactValue } from '../store/state-store.js';

@@ -1,5 +1,5 @@
 /**
- * Explain's words for a rule's conditions (rules/conditions.ts): what each compares, and at one
+ * The words of explain, backtest summaries and rule tests for a rule's conditions (rules/conditions.ts): what each compares, and at one
  * evaluation what each was, against what, and why a condition had no value (too few samples, no
  * value recorded a period earlier, ...). A v1 rule without a trend reads as before.
  */
@@ -54,4 +54,16 @@ export function conditionResultText(c: ConditionResult): string {
 
 export function conditionResultsText(results: readonly ConditionResult[]): string {
   return results.map(conditionResultText).join('; ');
+}
+
+/** What the rule's value is, for a summary: "p90", "p90 as a ratio to sameTimeYesterday", "all of 2 conditions". */
+export function valueLabel(rule: CompiledRule): string {
+  if (rule.conditions.length > 1) return `${rule.match} of ${rule.conditions.length} conditions, the first breaching:`;
+  const c = rule.conditions[0]!;
+  return c.compare ? `${c.aggregate} as a ${c.compare.as} to ${c.compare.to.name}` : c.aggregate;
+}
+
+/** The threshold, for a summary: "above 1.25", or each condition's. */
+export function thresholdLabel(rule: CompiledRule): string {
+  return rule.conditions.map((c) => `${rule.conditions.length > 1 ? `${c.cpi.id} ` : ''}${c.direction} ${fmt(c.threshold)}`).join(rule.match === 'all' ? ' and ' : ' or ');
 }
