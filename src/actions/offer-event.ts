@@ -31,12 +31,14 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 function triggerOf(d: Decision): OfferData['trigger'] {
   const scope = parseTag(d.scopeTag);
+  // a threshold tier's offer crossed its tier's line
+  const line = (d.tier ? d.rule.tiers?.[d.tier - 1]?.conditions[0] : undefined) ?? d.rule;
   return {
     cpi: d.rule.cpi.id,
     aggregate: d.rule.aggregate,
     value: d.value,
-    direction: d.rule.direction,
-    threshold: d.rule.threshold,
+    direction: line.direction,
+    threshold: line.threshold,
     scope,
     episodeStartedAt: iso(d.episode),
   };

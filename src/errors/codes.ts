@@ -49,6 +49,7 @@ export const ErrorCodes = {
   RULE_CONDITION_FORM: { code: 'CPW340', retriable: false, message: 'conditions of the rule: %s' },
   RULE_CONDITIONS_SCOPE: { code: 'CPW341', retriable: false, message: 'CPI "%s" (%s) cannot be in one rule with "%s" (%s): the conditions of a rule are evaluated together, per scope and step, so their CPIs need the same groupBy and resolution' },
   RULE_COMPARE_PERIOD: { code: 'CPW342', retriable: false, message: 'compare period %s must be %s' },
+  RULE_TIERS: { code: 'CPW343', retriable: false, message: 'threshold tiers: %s' },
   TEMPLATE_FILE_INVALID: { code: 'CPW330', retriable: false, message: 'template file: %s' },
   TEMPLATE_SYNTAX: { code: 'CPW331', retriable: false, message: 'Liquid syntax error: %s' },
   TEMPLATE_UNKNOWN_VARIABLE: { code: 'CPW332', retriable: false, message: 'unknown template variable "%s"%s; the variables are listed in docs/rules.md, "Templates"' },

@@ -22,7 +22,8 @@ import { guardrailLines } from '../backtest/guardrail-lines.js';
 import type { BatchResult, FilteredOut, RawMessage } from '../pipeline/types.js';
 import type { CompiledRule, RuleSet } from '../rules/compiled.js';
 import type { ConditionResult } from '../rules/conditions.js';
-import { conditionResultsText, conditionsText, hasConditionWords } from '../rule-tests/condition-words.js';
+import { tierKey } from '../rules/evaluate.js';
+import { conditionResultsText, conditionsText, hasConditionWords, tierWhenText } from '../rule-tests/condition-words.js';
 import { formatDuration } from '../shared/duration.js';
 import { fmt, scopeText } from '../rule-tests/format.js';
 import type { FactValue } from '../store/state-store.js';
@@ -59,8 +60,10 @@ export class ExplainCollector {
 
   addBatch(result: BatchResult, batch: readonly RawMessage[]): void {
     for (const e of result.evaluations) {
-      let byScope = this.series.get(e.ruleId);
-      if (!byScope) this.series.set(e.ruleId, (byScope = new Map()));
+      // a tier's evaluations are its own series (explain reads tier 0's: the rule's own thresholds)
+      const key = tierKey(e.ruleId, e.tier ?? 0);
+      let byScope = this.series.get(key);
+      if (!byScope) this.series.set(key, (byScope = new Map()));
       let points = byScope.get(e.scopeTag);
       if (!points) byScope.set(e.scopeTag, (points = []));
       const rule = this.rules.get(e.ruleId);
@@ -143,8 +146,9 @@ export function explainRule(rule: CompiledRule, c: ExplainCollector, ctx: Contex
   if (decisions.length > 0) {
     const lines: string[] = [header];
     for (const d of decisions) {
-      const fired = c.series.get(rule.id)?.get(d.scopeTag)?.find((p) => p.at === d.episode && p.transition === 'fire');
-      const why = fired?.conditions ? conditionResultsText(fired.conditions) : `${rule.aggregate} ${fmt(d.value)} ${rule.direction} ${fmt(rule.threshold)}`;
+      const fired = c.series.get(tierKey(rule.id, d.tier ?? 0))?.get(d.scopeTag)?.find((p) => p.at === d.episode && p.transition === 'fire');
+      const tier = d.tier ? ` (tier ${d.tier}: ${tierWhenText(rule.tiers![d.tier - 1]!.when)})` : rule.tiers ? ' (tier 0: the rule\'s own thresholds)' : '';
+      const why = `${fired?.conditions ? conditionResultsText(fired.conditions) : `${rule.aggregate} ${fmt(d.value)} ${rule.direction} ${fmt(rule.threshold)}`}${tier}`;
       const trigger = `${why} in ${scopeText(d.scopeTag)}, episode from ${iso(d.episode)}`;
       if (d.outcome === 'offered') lines.push(`OFFERED at ${iso(d.time)}: ${trigger}; offer ${d.offerId} (${rule.offer.code}, rule version ${rule.version})`);
       else lines.push(`SUPPRESSED (${d.reason}) at ${iso(d.time)}: ${trigger}; decision ${d.offerId}`, ...guardrailLines(d, c, ctx).map((l) => `  ${l}`));
@@ -157,6 +161,11 @@ export function explainRule(rule: CompiledRule, c: ExplainCollector, ctx: Contex
   if (filtered.length > 0) {
     const lines = [header];
     for (const f of filtered) {
+      if (f.tiers) {
+        const tier = (k: number) => (k === 0 ? 'tier 0 (the rule\'s own thresholds)' : `tier ${k} (${tierWhenText(rule.tiers![k - 1]!.when)})`);
+        lines.push(`FILTERED OUT at ${iso(f.time)}: a candidate of ${tier(f.tiers.candidate)} in ${scopeText(f.scopeTag)} (episode from ${iso(f.episode)}), but the customer's facts put them in ${tier(f.tiers.customer)}${f.facts === null ? ' (no customer profile seen)' : ''}: only its episodes make them offers`);
+        continue;
+      }
       lines.push(`FILTERED OUT at ${iso(f.time)}: a candidate in ${scopeText(f.scopeTag)} (episode from ${iso(f.episode)}), but the rule's filter on customer facts did not hold${f.facts === null ? ' (no customer profile seen)' : ''}:`);
       lines.push(...filterLines(rule, f.facts).map((l) => `  ${l}`));
     }

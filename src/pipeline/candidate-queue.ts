@@ -12,6 +12,8 @@ import type { DecisionGate } from './decision-frontier.js';
 export interface Candidate {
   offerId: string;
   rule: CompiledRule;
+  /** The threshold tier whose episode made it (absent: the rule's own thresholds): offered only to that tier's customers. */
+  tier?: number;
   /** The breaching scope. */
   tag: string;
   /** Event time the breach episode began. */

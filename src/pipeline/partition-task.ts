@@ -21,7 +21,7 @@ import { offerIdOf } from '../actions/offer-id.js';
 import type { OpStatus, StateOp } from '../cpis/ops.js';
 import { parseTag } from '../cpis/tags.js';
 import type { EventCounts } from './types.js';
-import { evaluateRule, type Evaluation } from '../rules/evaluate.js';
+import { evaluateRule, ruleIdOfKey, tierKey, type Evaluation } from '../rules/evaluate.js';
 import type { CompiledRule } from '../rules/compiled.js';
 import type { CloseGroup, CloseGroups } from '../rules/close-groups.js';
 import { seriesKey, type RuleInputs } from '../rules/conditions.js';
@@ -52,7 +52,8 @@ export interface TaskRules {
 
 export type { Candidate, PendingCandidate };
 
-export interface EvaluationRecord extends Evaluation { ruleId: string; scopeTag: string }
+/** An evaluation of a rule in a scope; `tier` for a threshold tier's (absent: the rule's own thresholds). */
+export interface EvaluationRecord extends Evaluation { ruleId: string; scopeTag: string; tier?: number }
 
 export interface TaskOutcome {
   /** Per routed event (for this partition's ops): applied, late, duplicate, unmatched. */
@@ -220,7 +221,7 @@ export class PartitionTask {
     const ids = new Set<string>();
     for (const cpi of e.windowsRead.keys()) { const g = groupOf.get(cpi); if (g) ids.add(g); }
     for (const key of e.closedRead.keys()) if (groups.has(key)) ids.add(key);
-    for (const ruleId of e.rulesRead.keys()) { const g = groupOfRule(rules, rules.rulesById.get(ruleId)); if (g) ids.add(g.id); }
+    for (const key of e.rulesRead.keys()) { const g = groupOfRule(rules, rules.rulesById.get(ruleIdOfKey(key))); if (g) ids.add(g.id); }
     for (const d of e.deferred) { const g = groupOfRule(rules, rules.rulesById.get(d.rule)); if (g) ids.add(g.id); }
     for (const id of ids) {
       const g = groups.get(id)!;
@@ -275,13 +276,14 @@ export class PartitionTask {
     for (const snap of snapshots.values()) if (snap.count !== 0 || snap.den !== 0) empty = false;
     this.record(e, g, at, snapshots);
     const inputs: RuleInputs = { at, snapshot: (cpi) => snapshots.get(cpi)!, history: (cpi, aggregate) => e.historyRead.get(seriesKey(cpi, aggregate)) };
-    for (const rule of g.rules) {
-      const prev = e.rules.get(rule.id);
-      const ev = evaluateRule(rule, inputs, prev);
-      if (prev || !empty || ev.transition) out.evaluations.push({ ...ev, ruleId: rule.id, scopeTag: tag });
-      const episodes = e.episodes.get(rule.id) ?? [];
+    for (const { rule, tier } of tiersOf(g.rules)) {
+      const key = tierKey(rule.id, tier);
+      const prev = e.rules.get(key);
+      const ev = evaluateRule(rule, inputs, prev, tier);
+      if (prev || !empty || ev.transition) out.evaluations.push({ ...ev, ruleId: rule.id, scopeTag: tag, ...(tier > 0 ? { tier } : {}) });
+      const episodes = e.episodes.get(key) ?? [];
       if (ev.transition === 'fire') {
-        const ep: EpisodeRecord = { start: at, end: null, value: ev.value! };
+        const ep: EpisodeRecord = { start: at, end: null, value: ev.value!, ...(tier > 0 ? { tier } : {}) };
         episodes.push(ep);
         this.fireCandidates(rules, rule, e, ep, out, traceparent);
       } else if (ev.transition === 'clear') {
@@ -290,11 +292,19 @@ export class PartitionTask {
       }
       const within = 'withinMs' in rule.target ? rule.target.withinMs : 0;
       const kept = episodes.filter((x) => x.end === null || x.end + within + g.latenessMs >= at);
-      if (kept.length > 0) e.episodes.set(rule.id, kept);
-      else e.episodes.delete(rule.id);
+      if (kept.length > 0) e.episodes.set(key, kept);
+      else e.episodes.delete(key);
       const next = ev.state.status === 'inactive' ? null : ev.state;
-      if (JSON.stringify(next ?? null) !== JSON.stringify(prev ?? null)) e.setRule(rule.id, next);
+      if (JSON.stringify(next ?? null) !== JSON.stringify(prev ?? null)) e.setRule(key, next);
       if (next) live = true;
+    }
+    // tiers a reloaded rule no longer has: their states and episodes go
+    for (const key of [...e.rulesRead.keys(), ...e.episodes.keys()]) {
+      const rule = rules.rulesById.get(ruleIdOfKey(key));
+      if (key !== ruleIdOfKey(key) && rule && g.rules.includes(rule) && Number(key.slice(key.indexOf('#') + 1)) > (rule.tiers?.length ?? 0)) {
+        if (e.rules.has(key)) e.setRule(key, null);
+        e.episodes.delete(key);
+      }
     }
     e.closed.set(g.id, at);
     // a CPI that joined a group (a rule with `when` was added) leaves its own close behind
@@ -384,7 +394,7 @@ export class PartitionTask {
 
   private checkJoin(rules: TaskRules, rule: CompiledRule, e: EntityState, customer: string, time: number, etaMs: number | undefined, out: TaskOutcome, traceparent: string | undefined): void {
     const within = 'withinMs' in rule.target ? rule.target.withinMs : 0;
-    for (const ep of e.episodes.get(rule.id) ?? []) {
+    for (const ep of episodesOfRule(rule, e)) {
       if (ep.start <= time && (ep.end === null || time < ep.end)) {
         this.candidate(out, rules, rule, e.tag, ep, customer, time, time, traceparent);
       } else if (time < ep.start && time >= ep.start - within && (etaMs === undefined || time + etaMs >= ep.start)) {
@@ -395,10 +405,11 @@ export class PartitionTask {
   }
 
   private candidate(out: TaskOutcome, rules: TaskRules, rule: CompiledRule, tag: string, ep: EpisodeRecord, customerId: string, time: number, joined: number, traceparent: string | undefined): void {
-    const offerId = offerIdOf(rule.id, customerId, tag, ep.start);
+    // a tier's episode is its own: two tiers firing at one boundary make two candidates (the customer's tier's is offered)
+    const offerId = offerIdOf(tierKey(rule.id, ep.tier ?? 0), customerId, tag, ep.start);
     if (this.seen.has(offerId) || this.queue.has(offerId)) return;
     this.seen.add(offerId);
-    const c: Candidate = { offerId, rule, tag, episode: ep.start, value: ep.value, customerId, time, due: dueOf(rules, rule, time), rank: rules.ruleOrder.get(rule.id) ?? 0, joined, ...(traceparent ? { traceparent } : {}) };
+    const c: Candidate = { offerId, rule, tag, episode: ep.start, value: ep.value, customerId, time, due: dueOf(rules, rule, time), rank: rules.ruleOrder.get(rule.id) ?? 0, joined, ...(ep.tier ? { tier: ep.tier } : {}), ...(traceparent ? { traceparent } : {}) };
     out.candidates.push(c);
     this.queue.add(c);
     this.metaDirty = true;
@@ -408,6 +419,20 @@ export class PartitionTask {
 /** When a candidate at `time` of `rule` may be decided: its time plus its close group's allowed lateness. */
 function dueOf(rules: TaskRules, rule: CompiledRule, time: number): number {
   return time + (groupOfRule(rules, rule)?.latenessMs ?? 0);
+}
+
+/** Each rule of a group with each of its tiers (0: its own thresholds), in rule order. */
+function tiersOf(list: readonly CompiledRule[]): { rule: CompiledRule; tier: number }[] {
+  const out: { rule: CompiledRule; tier: number }[] = [];
+  for (const rule of list) for (let tier = 0; tier <= (rule.tiers?.length ?? 0); tier++) out.push({ rule, tier });
+  return out;
+}
+
+/** The episodes of every tier of a rule in a scope. */
+function episodesOfRule(rule: CompiledRule, e: EntityState): EpisodeRecord[] {
+  const out = [...(e.episodes.get(rule.id) ?? [])];
+  for (let tier = 1; tier <= (rule.tiers?.length ?? 0); tier++) out.push(...(e.episodes.get(tierKey(rule.id, tier)) ?? []));
+  return out;
 }
 
 function groupOfCpi(rules: TaskRules, cpi: string): CloseGroup | undefined {

@@ -10,7 +10,7 @@ import { fmt } from '../shared/number-text.js';
 
 /** Whether the rule needs more words than "<aggregate> of <cpi>" (several conditions, or a trend). */
 export function hasConditionWords(rule: CompiledRule): boolean {
-  return rule.conditions.length > 1 || rule.conditions.some((c) => c.compare !== undefined);
+  return rule.conditions.length > 1 || rule.conditions.some((c) => c.compare !== undefined) || rule.tiers !== undefined;
 }
 
 function earlierText(c: CompiledCondition): string {
@@ -30,10 +30,20 @@ export function conditionText(c: CompiledCondition): string {
   return `${what} ${c.direction} ${fmt(c.threshold)}${c.clear !== c.threshold ? ` (clears at ${fmt(c.clear)})` : ''}${samples ? `, with ${samples}` : ''}`;
 }
 
-/** The rule's conditions in one line. */
+function listText(rule: CompiledRule, conditions: readonly CompiledCondition[]): string {
+  if (conditions.length === 1) return conditionText(conditions[0]!);
+  return `${rule.match === 'all' ? 'all of' : 'any of'}: ${conditions.map(conditionText).join('; ')}`;
+}
+
+/** The customers of a tier: "valueTier in [gold, platinum]". */
+export function tierWhenText(when: Readonly<Record<string, unknown>>): string {
+  return Object.entries(when).map(([field, c]) => `${field} ${typeof c === 'object' && c !== null ? JSON.stringify(c).replace(/"(\w+)":/g, '$1: ') : JSON.stringify(c)}`).join(', ');
+}
+
+/** The rule's conditions in one line, then each threshold tier's. */
 export function conditionsText(rule: CompiledRule): string {
-  if (rule.conditions.length === 1) return conditionText(rule.conditions[0]!);
-  return `${rule.match === 'all' ? 'all of' : 'any of'}: ${rule.conditions.map(conditionText).join('; ')}`;
+  const tiers = (rule.tiers ?? []).map((t, k) => `; for customers with ${tierWhenText(t.when)} (tier ${k + 1}): ${listText(rule, t.conditions)}`);
+  return `${listText(rule, rule.conditions)}${tiers.length > 0 ? ` (tier 0, every other customer)${tiers.join('')}` : ''}`;
 }
 
 const NO_VALUE: Record<NoValue, string> = {

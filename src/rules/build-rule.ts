@@ -2,7 +2,7 @@
  * The compiled form of a rule that passed every check: durations in milliseconds, times of day in
  * minutes, defaults filled in, and its version hash.
  */
-import type { CompiledCompare, CompiledCondition, CompiledGuardrails, CompiledOffer, CompiledRule, CompiledCpi, RuleTarget, SourcePosition } from './compiled.js';
+import type { CompiledCompare, CompiledCondition, CompiledTier, CompiledGuardrails, CompiledOffer, CompiledRule, CompiledCpi, RuleTarget, SourcePosition } from './compiled.js';
 import { durationMs, minuteOfDay } from './clock.js';
 import { ruleVersion } from './rule-hash.js';
 import type { CompareDoc, CpiConditionDoc, CpiDefinitionDoc, PredicateDoc, RuleDefinitionDoc } from './schema.js';
@@ -36,19 +36,34 @@ export function buildCompare(c: CompareDoc, cpi: CompiledCpi): CompiledCompare {
   return { to, as: c.as, minSamples: c.minSamples };
 }
 
-export function buildCondition(c: CpiConditionDoc, cpi: CompiledCpi): CompiledCondition {
-  const t = c.threshold;
-  const threshold = 'above' in t ? t.above : t.below;
+type Line = { above: number; clear?: number } | { below: number; clear?: number };
+
+export function buildCondition(c: CpiConditionDoc, cpi: CompiledCpi, line: Line = c.threshold): CompiledCondition {
+  const threshold = 'above' in line ? line.above : line.below;
   return {
-    cpi, aggregate: c.aggregate, direction: 'above' in t ? 'above' : 'below', threshold, clear: t.clear ?? threshold, minSamples: c.minSamples,
+    cpi, aggregate: c.aggregate, direction: 'above' in line ? 'above' : 'below', threshold, clear: line.clear ?? threshold, minSamples: c.minSamples,
     ...(c.compare === undefined ? {} : { compare: buildCompare(c.compare, cpi) }),
   };
+}
+
+/** The tiers of a rule: those of its first condition with tiers (cross-checks: every such condition has the same). */
+export function buildTiers(docs: readonly CpiConditionDoc[], cpis: readonly CompiledCpi[], conditions: readonly CompiledCondition[]): CompiledTier[] | undefined {
+  const first = docs.find((d) => d.threshold.tiers !== undefined)?.threshold.tiers;
+  if (!first) return undefined;
+  return first.map((tier, k) => ({
+    when: tier.when,
+    conditions: docs.map((d, i) => {
+      const own = d.threshold.tiers?.[k];
+      return own ? buildCondition(d, cpis[i]!, own) : conditions[i]!;
+    }),
+  }));
 }
 
 /** The compiled form of a valid rule whose CPIs compiled (one per condition, in order). */
 export function buildRule(doc: RuleDefinitionDoc, cpis: readonly CompiledCpi[], cpiDocs: readonly CpiDefinitionDoc[], position: SourcePosition): CompiledRule {
   const written = conditionDocsOf(doc);
   const conditions = written.conditions.map((c, i) => buildCondition(c as CpiConditionDoc, cpis[i]!));
+  const tiers = buildTiers(written.conditions as CpiConditionDoc[], cpis, conditions);
   const first = conditions[0]!;
   const cpi = first.cpi;
   const target: RuleTarget = 'enRoute' in doc.target
@@ -98,6 +113,7 @@ export function buildRule(doc: RuleDefinitionDoc, cpis: readonly CompiledCpi[], 
     minSamples: first.minSamples,
     match: written.match,
     conditions,
+    ...(tiers ? { tiers } : {}),
     target,
     ...(doc.filter === undefined ? {} : { filter: doc.filter }),
     guardrails,

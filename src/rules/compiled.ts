@@ -99,6 +99,13 @@ export interface CompiledCondition {
   compare?: CompiledCompare;
 }
 
+/** A tier of a rule (threshold `tiers`): its own lines, for the customers whose facts match `when`. */
+export interface CompiledTier {
+  when: Predicate;
+  /** The rule's conditions with this tier's thresholds (a condition without tiers keeps its own). */
+  conditions: readonly CompiledCondition[];
+}
+
 export interface CompiledRule {
   id: string;
   /** Content hash of the rule and of its CPI: changes whenever either is edited. */
@@ -120,6 +127,11 @@ export interface CompiledRule {
   match: 'all' | 'any';
   /** At least one; all on CPIs of the same groupBy and resolution (cross-checks). */
   conditions: readonly CompiledCondition[];
+  /**
+   * Tiers 1..n (tiers[0] is tier 1; tier 0 is `conditions`, for every other customer): a state
+   * machine and episodes per tier and scope, a candidate offered only to customers of its tier.
+   */
+  tiers?: readonly CompiledTier[];
   target: RuleTarget;
   filter?: Predicate;
   guardrails: CompiledGuardrails;

@@ -10,15 +10,15 @@ import { suggestionSuffix } from './did-you-mean.js';
 import type { ParsedRuleFile } from './parsed-rule-file.js';
 import { formatPath, type PathSegment } from './rule-errors.js';
 import type { CpiConditionDoc, CpiDefinitionDoc, RuleDefinitionDoc } from './schema.js';
-import { ErrorCodes, type ErrorName } from '../errors/codes.js';
+import { ErrorCodes } from '../errors/codes.js';
+import { canonicalJson } from './rule-hash.js';
+import { CUSTOMER_FACTS_EVENT, EventChecks, type Reporter } from './event-fields.js';
 import { isRecord } from '../shared/plain-data.js';
 
 /** The longest a trend may look back: the recorded values of a week are kept per scope. */
 export const MAX_LOOKBACK_MS = 7 * 86_400_000;
 
-export interface ConditionReporter {
-  report(file: ParsedRuleFile, path: PathSegment[], name: ErrorName, args: unknown[], where?: 'value' | 'key'): unknown;
-}
+export type ConditionReporter = Reporter;
 
 export interface CpiLookup {
   (id: string): { doc: CpiDefinitionDoc | undefined; cpi: CompiledCpi | undefined } | undefined;
@@ -54,6 +54,7 @@ export function checkConditions(
     const found = c.cpi === undefined ? undefined : lookup(c.cpi);
     if (c.cpi !== undefined && !found) r.report(file, at(...p, 'cpi'), 'RULE_UNKNOWN_CPI', [c.cpi, suggestionSuffix(c.cpi, cpiIds)]);
     checkThreshold(r, file, at(...p), c);
+    checkTiers(r, file, at(...p), c);
     const cpi = found?.cpi;
     if (cpi) {
       checkAggregate(r, file, at(...p), c, cpi);
@@ -64,6 +65,7 @@ export function checkConditions(
       out.docs.push(found.doc);
     } else complete = false;
   });
+  checkSameTiers(r, file, base, written.conditions, written.path);
   if (!complete) return undefined;
 
   // one scope, one step: the conditions are evaluated together at each close of the scope
@@ -86,7 +88,7 @@ function misspeltField(file: ParsedRuleFile, base: PathSegment[]): boolean {
   return file.errors.some((e) => e.code === ErrorCodes.RULE_UNKNOWN_FIELD.code && e.path.startsWith(`${prefix}.`) && !e.path.slice(prefix.length + 1).includes('.'));
 }
 
-function checkThreshold(r: ConditionReporter, file: ParsedRuleFile, at: PathSegment[], c: Partial<CpiConditionDoc>): void {
+function checkThreshold(r: ConditionReporter, file: ParsedRuleFile, at: PathSegment[], c: Partial<CpiConditionDoc>, clearAt: PathSegment[] = [...at, 'threshold']): void {
   const t = c.threshold;
   if (!t) return;
   const direction = 'above' in t ? 'above' : 'below';
@@ -94,8 +96,33 @@ function checkThreshold(r: ConditionReporter, file: ParsedRuleFile, at: PathSegm
   const clear = t.clear ?? threshold;
   if (direction === 'above' ? clear > threshold : clear < threshold) {
     const why = direction === 'above' ? `for "above", clear must be at most ${threshold}` : `for "below", clear must be at least ${threshold}`;
-    r.report(file, [...at, 'threshold', 'clear'], 'RULE_CLEAR_WRONG_SIDE', [clear, threshold, why]);
+    r.report(file, [...clearAt, 'clear'], 'RULE_CLEAR_WRONG_SIDE', [clear, threshold, why]);
   }
+}
+
+/** Each tier: the default's direction, its clear on the right side, `when` on fields customers have. */
+function checkTiers(r: ConditionReporter, file: ParsedRuleFile, at: PathSegment[], c: Partial<CpiConditionDoc>): void {
+  const t = c.threshold;
+  if (!t?.tiers) return;
+  const direction = 'above' in t ? 'above' : 'below';
+  t.tiers.forEach((tier, k) => {
+    const path = [...at, 'threshold', 'tiers', k];
+    const own = 'above' in tier ? 'above' : 'below';
+    if (own !== direction) r.report(file, [...path, own], 'RULE_TIERS', [`tier ${k + 1} says "${own}" where the threshold says "${direction}": every tier breaches on the same side, with its own line`], 'key');
+    else checkThreshold(r, file, at, { threshold: tier } as Partial<CpiConditionDoc>, path);
+    new EventChecks(r, file, path).predicate(CUSTOMER_FACTS_EVENT, ['when'], tier.when, 'customer facts');
+  });
+}
+
+/** Every condition with tiers lists the same tiers (the same `when`, in the same order): a tier is the rule's. */
+function checkSameTiers(r: ConditionReporter, file: ParsedRuleFile, base: PathSegment[], conditions: readonly Partial<CpiConditionDoc>[], pathOf: (i: number) => PathSegment[]): void {
+  const whens = conditions.map((c) => c.threshold?.tiers?.map((t) => canonicalJson(t.when)));
+  const first = whens.findIndex((w) => w !== undefined);
+  if (first < 0) return;
+  whens.forEach((w, i) => {
+    if (w === undefined || i === first || canonicalJson(w) === canonicalJson(whens[first])) return;
+    r.report(file, [...base, ...pathOf(i), 'threshold', 'tiers'], 'RULE_TIERS', [`the tiers of condition ${i + 1} differ from those of condition ${first + 1}: conditions with tiers list the same tiers (the same when, in the same order)`], 'key');
+  });
 }
 
 function checkAggregate(r: ConditionReporter, file: ParsedRuleFile, at: PathSegment[], c: Partial<CpiConditionDoc>, cpi: CompiledCpi): void {

@@ -10,7 +10,7 @@
  */
 import type { WindowSnapshot } from '../windows/window-spec.js';
 import type { RuleState } from './rule-state.js';
-import type { CompiledRule } from './compiled.js';
+import type { CompiledCondition, CompiledRule } from './compiled.js';
 import { conditionResult, snapshotInputs, type ConditionResult, type RuleInputs } from './conditions.js';
 
 export type Transition = 'pending' | 'fire' | 'clear' | 'abandon';
@@ -26,6 +26,22 @@ export interface Evaluation {
   conditions: ConditionResult[];
 }
 
+/** The conditions of a tier (0: the rule's own; 1..n: its threshold tiers). */
+export function conditionsOfTier(rule: CompiledRule, tier: number): readonly CompiledCondition[] {
+  return tier === 0 ? rule.conditions : rule.tiers?.[tier - 1]?.conditions ?? rule.conditions;
+}
+
+/** The key of a tier's state and episodes in a scope: the rule's id for tier 0 (as before tiers), else "<id>#<tier>". */
+export function tierKey(ruleId: string, tier: number): string {
+  return tier === 0 ? ruleId : `${ruleId}#${tier}`;
+}
+
+/** The rule id of a tier key. */
+export function ruleIdOfKey(key: string): string {
+  const hash = key.indexOf('#');
+  return hash < 0 ? key : key.slice(0, hash);
+}
+
 export function initialState(rule: CompiledRule): RuleState {
   return { status: 'inactive', since: 0, episode: null, version: rule.version };
 }
@@ -35,10 +51,10 @@ export function initialState(rule: CompiledRule): RuleState {
  * one condition is back past its clear line; with `any`, it breaches while one does and clears once
  * all are back. With one condition both read the same.
  */
-export function evaluateRule(rule: CompiledRule, input: WindowSnapshot | RuleInputs, prev: RuleState | undefined): Evaluation {
+export function evaluateRule(rule: CompiledRule, input: WindowSnapshot | RuleInputs, prev: RuleState | undefined, tier = 0): Evaluation {
   const inputs = 'count' in input ? snapshotInputs(input) : input;
   const at = inputs.at;
-  const conditions = rule.conditions.map((c) => conditionResult(c, inputs));
+  const conditions = conditionsOfTier(rule, tier).map((c) => conditionResult(c, inputs));
   const all = rule.match === 'all';
   const breaching = all ? conditions.every((c) => c.breaching) : conditions.some((c) => c.breaching);
   const cleared = all ? conditions.some((c) => c.cleared) : conditions.every((c) => c.cleared);

@@ -96,14 +96,33 @@ export const CpiDefinition = z.strictObject({
 
 export const Aggregate = z.enum(AGGREGATES);
 
+/** A tier of a threshold: for the customers whose facts match `when`, this line instead. */
+export const ThresholdTier = z.union([
+  z.strictObject({
+    when: Predicate.describe("Conditions on the customer's facts, e.g. valueTier: { in: [gold, platinum] }"),
+    above: z.number().describe('Breach for these customers while the value is greater than this'),
+    clear: z.number().optional().describe('Their firing clears once the value is at or below this (default: above)'),
+  }),
+  z.strictObject({
+    when: Predicate.describe("Conditions on the customer's facts, e.g. valueTier: { in: [gold, platinum] }"),
+    below: z.number().describe('Breach for these customers while the value is less than this'),
+    clear: z.number().optional().describe('Their firing clears once the value is at or above this (default: below)'),
+  }),
+]);
+
+const Tiers = z.array(ThresholdTier).min(1).max(10).optional()
+  .describe("Other lines for some customers, by their facts: the first tier whose when matches is the customer's; the others get the line above");
+
 export const Threshold = z.union([
   z.strictObject({
     above: z.number().describe('Breach while the value is greater than this'),
     clear: z.number().optional().describe('A firing rule clears once the value is at or below this (default: above)'),
+    tiers: Tiers,
   }),
   z.strictObject({
     below: z.number().describe('Breach while the value is less than this'),
     clear: z.number().optional().describe('A firing rule clears once the value is at or above this (default: below)'),
+    tiers: Tiers,
   }),
 ]);
 

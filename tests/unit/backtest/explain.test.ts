@@ -94,3 +94,17 @@ describe('cpiwatch explain: rules over several CPIs and trends', () => {
     expect(firstDay).toMatch(/p90 of wait-vs-promise 1\.99\d* against none, not computed \(no value recorded then, when its window held no data: no baseline, so no breach\)/);
   });
 });
+
+describe('cpiwatch explain: threshold tiers', () => {
+  const rules = 'tests/unit/rule-tests/fixtures/tiers.yaml';
+  const events = () => eventsOf('tests/unit/rule-tests/fixtures/tiers.test.yaml', 0);
+
+  it("names the tier of an offer, and the customer's tier where another tier's candidate was left out", async () => {
+    const gold = await explain(rules, await events(), 'c1', 'tiered-drink');
+    expect(gold).toContain('fires while p90 of tiered-wait above 1.5 (clears at 1.2), with at least 5 samples (tier 0, every other customer); for customers with valueTier {in: ["gold","platinum"]} (tier 1): p90 of tiered-wait above 1.1 (clears at 1), with at least 5 samples');
+    expect(gold).toMatch(/OFFERED at 2026-11-23T18:10:00Z: p90 of tiered-wait 1\.3\d*, breaching \(tier 1: valueTier \{in: \["gold","platinum"\]\}\) in storeId=S1/);
+    const bronze = await explain(rules, await events(), 'c2', 'tiered-drink');
+    expect(bronze).toContain('tiered-drink: FILTERED OUT');
+    expect(bronze).toContain('a candidate of tier 1 (valueTier {in: ["gold","platinum"]}) in storeId=S1 (episode from 2026-11-23T18:10:00Z), but the customer\'s facts put them in tier 0 (the rule\'s own thresholds): only its episodes make them offers');
+  });
+});

@@ -14,17 +14,23 @@ import { loadTestFile } from '../../../src/rule-tests/test-file.js';
 import { MemoryStore } from '../../../src/store/memory/memory-store.js';
 
 const FIXTURE = 'tests/unit/rule-tests/fixtures/conditions';
+const TIERS = 'tests/unit/rule-tests/fixtures/tiers.yaml';
 
 describe('rules over several CPIs and trends, across a restore', () => {
   let ruleSet: RuleSet;
   let cases: RawMessage[][];
+  let tierCases: RawMessage[][];
   beforeAll(async () => {
-    const loaded = await loadRuleSet([`${FIXTURE}.yaml`]);
+    const loaded = await loadRuleSet([`${FIXTURE}.yaml`, TIERS]);
     if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
     ruleSet = loaded.ruleSet;
-    const tf = await loadTestFile(`${FIXTURE}.test.yaml`);
-    if (!tf.ok) throw new Error(JSON.stringify(tf.errors));
-    cases = tf.testFile.tests.map((t) => [...t.messages]);
+    const messagesOf = async (file: string) => {
+      const tf = await loadTestFile(file);
+      if (!tf.ok) throw new Error(JSON.stringify(tf.errors));
+      return tf.testFile.tests.map((t) => [...t.messages]);
+    };
+    cases = await messagesOf(`${FIXTURE}.test.yaml`);
+    tierCases = await messagesOf('tests/unit/rule-tests/fixtures/tiers.test.yaml');
   });
 
   /** Evaluations and decisions of one pass, one message per batch, restored after message `cut`. */
@@ -62,7 +68,7 @@ describe('rules over several CPIs and trends, across a restore', () => {
   it('a two-CPI rule fires and offers the same, restored at any point', async () => {
     const messages = cases[0]!;
     const whole = await run(messages, null);
-    expect(whole.out.filter((l) => l.includes(' offered '))).toHaveLength(3);
+    expect(whole.out.filter((l) => l.includes(' slow-and-busy offered '))).toHaveLength(3);
     for (const cut of [2, 10, 25, 35, 41]) expect((await run(messages, cut)).out, `cut after ${cut}`).toEqual(whole.out);
   });
 
@@ -70,9 +76,16 @@ describe('rules over several CPIs and trends, across a restore', () => {
     const messages = cases[3]!;
     const whole = await run(messages, null);
     expect(whole.parts.has('h')).toBe(true);
-    expect(whole.out.filter((l) => l.includes(' offered '))).toHaveLength(1);
+    expect(whole.out.filter((l) => l.includes(' slower-than-yesterday offered '))).toHaveLength(1);
     expect(whole.out.some((l) => l.startsWith('slower-than-yesterday ') && l.endsWith(' fire'))).toBe(true);
     // after day 1 only its recorded values carry yesterday's waits over the restore
     for (const cut of [20, 40, 41, 50, 70]) expect((await run(messages, cut)).out, `cut after ${cut}`).toEqual(whole.out);
+  });
+
+  it('a rule with threshold tiers offers the same after a restore, each customer from their own tier (states per tier)', async () => {
+    const messages = tierCases[1]!;
+    const whole = await run(messages, null);
+    expect(whole.out.filter((l) => l.includes(' tiered-drink offered '))).toHaveLength(2);
+    for (const cut of [5, 20, 30, 40]) expect((await run(messages, cut)).out, `cut after ${cut}`).toEqual(whole.out);
   });
 });

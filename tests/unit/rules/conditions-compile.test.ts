@@ -134,4 +134,35 @@ describe('rule conditions', () => {
       'f.yaml:36:32: CPW342 compare period 8d must be at most 7d (a week of values is kept per scope) (at rules[0].compare.to.baseline)',
     ]);
   });
+
+  it('threshold tiers compile to a tier per when, each condition keeping its own line where it has no tiers', () => {
+    const [r] = compile(CPIS + rule(`    when:
+      all:
+        - cpi: wait
+          aggregate: p90
+          threshold: { above: 1.5, clear: 1.2, tiers: [{ when: { valueTier: { in: [gold, platinum] } }, above: 1.1, clear: 1.0 }, { when: { valueTier: silver }, above: 1.3 }] }
+        - { cpi: en-route, aggregate: count, threshold: { above: 2 } }
+`)).rules;
+    expect(r!.tiers!.map((t) => [t.when, t.conditions.map((c) => [c.cpi.id, c.threshold, c.clear])])).toEqual([
+      [{ valueTier: { in: ['gold', 'platinum'] } }, [['wait', 1.1, 1.0], ['en-route', 2, 2]]],
+      [{ valueTier: 'silver' }, [['wait', 1.3, 1.3], ['en-route', 2, 2]]],
+    ]);
+    expect(r!.conditions.map((c) => c.threshold)).toEqual([1.5, 2]);
+  });
+
+  it('checks tiers where they are written: the side, the clear line, the facts, the same tiers in every condition (CPW343, CPW308, CPW314)', () => {
+    const errors = errorsOf(CPIS + rule(`    when:
+      all:
+        - cpi: wait
+          aggregate: p90
+          threshold: { above: 1.5, tiers: [{ when: { valueTeir: gold }, below: 1.1 }, { when: { valueTier: silver }, above: 1.3, clear: 1.4 }] }
+        - { cpi: en-route, aggregate: count, threshold: { above: 2, tiers: [{ when: { valueTier: gold }, above: 1 }] } }
+`));
+    expect(errors).toEqual([
+      'f.yaml:37:54: CPW314 customer facts (event type customer.profile) have no field "valueTeir" (did you mean "valueTier"?) (at rules[0].when.all[0].threshold.tiers[0].when.valueTeir)',
+      'f.yaml:37:73: CPW343 threshold tiers: tier 1 says "below" where the threshold says "above": every tier breaches on the same side, with its own line (at rules[0].when.all[0].threshold.tiers[0].below)',
+      'f.yaml:37:137: CPW308 clear threshold 1.4 is on the wrong side of the fire threshold 1.3 (for "above", clear must be at most 1.3) (at rules[0].when.all[0].threshold.tiers[1].clear)',
+      'f.yaml:38:69: CPW343 threshold tiers: the tiers of condition 2 differ from those of condition 1: conditions with tiers list the same tiers (the same when, in the same order) (at rules[0].when.all[1].threshold.tiers)',
+    ]);
+  });
 });

@@ -30,6 +30,13 @@ rules:
     minSamples: 3
     target: { enRoute: { within: 45m } }
     offer: { kind: drink, code: PREV-DRINK, title: A drink on us, expiresAfter: 2h }
+  - id: tiered
+    cpi: wait-vs-promise
+    aggregate: p90
+    threshold: { above: 1.8, clear: 1.4, tiers: [{ when: { valueTier: { in: [gold, platinum] } }, above: 1.3, clear: 1.1 }, { when: { valueTier: silver }, above: 1.5 }] }
+    minSamples: 5
+    target: { enRoute: { within: 45m } }
+    offer: { kind: drink, code: TIER-DRINK, title: A drink on us, expiresAfter: 2h }
 `;
 
 describe('conditions over several CPIs and trends, batched and disordered', () => {
@@ -62,8 +69,11 @@ describe('conditions over several CPIs and trends, batched and disordered', () =
   it('the in-order run fires every kind of rule, and counts nothing late', () => {
     expect(want.counts.late).toBe(0);
     const fired = new Set(want.evaluations.filter((e) => e.endsWith(' fire')).map((e) => e.split(' ')[0]));
-    expect([...fired].sort()).toEqual(['slow-and-busy', 'slow-or-crowded', 'slower-than-yesterday', 'worse-than-before']);
+    expect([...fired].sort()).toEqual(['slow-and-busy', 'slow-or-crowded', 'slower-than-yesterday', 'tiered', 'worse-than-before']);
     expect(want.decisions.length).toBeGreaterThan(5);
+    // each tier offers to its own customers: at least two tiers did
+    const tiers = new Set(want.decisions.map((d) => JSON.parse(d) as { data: { rule: { id: string }; customerId: string } }).filter((d) => d.data.rule.id === 'tiered').map((d) => d.data.customerId));
+    expect(tiers.size).toBeGreaterThan(1);
   });
 
   it('gives the same evaluations and decisions for any batching and any delay below the lateness', async () => {
