@@ -23,9 +23,9 @@ import { parseTag } from '../cpis/tags.js';
 import type { EventCounts } from './types.js';
 import { evaluateRule, ruleIdOfKey, tierKey, type Evaluation } from '../rules/evaluate.js';
 import type { CompiledRule } from '../rules/compiled.js';
-import type { CloseGroup, CloseGroups } from '../rules/close-groups.js';
+import type { CloseGroups } from '../rules/close-groups.js';
 import { seriesKey, type RuleInputs } from '../rules/conditions.js';
-import { aggregateOf, samplesOf } from '../windows/aggregate.js';
+import { dropStaleTiers, episodesOfRule, groupOfCpi, groupOfRule, recordSeries, tiersOf } from './close-helpers.js';
 import { CloseTimers } from '../stream-time/close-timers.js';
 import { StreamClock, type SourceMark } from '../stream-time/stream-clock.js';
 import { bucketOf, firstBucketBefore } from '../windows/cpi-window.js';
@@ -221,8 +221,8 @@ export class PartitionTask {
     const ids = new Set<string>();
     for (const cpi of e.windowsRead.keys()) { const g = groupOf.get(cpi); if (g) ids.add(g); }
     for (const key of e.closedRead.keys()) if (groups.has(key)) ids.add(key);
-    for (const key of e.rulesRead.keys()) { const g = groupOfRule(rules, rules.rulesById.get(ruleIdOfKey(key))); if (g) ids.add(g.id); }
-    for (const d of e.deferred) { const g = groupOfRule(rules, rules.rulesById.get(d.rule)); if (g) ids.add(g.id); }
+    for (const key of e.rulesRead.keys()) { const g = groupOfRule(rules.closeGroups, rules.rulesById.get(ruleIdOfKey(key))); if (g) ids.add(g.id); }
+    for (const d of e.deferred) { const g = groupOfRule(rules.closeGroups, rules.rulesById.get(d.rule)); if (g) ids.add(g.id); }
     for (const id of ids) {
       const g = groups.get(id)!;
       const closed = e.closedRead.get(id);
@@ -241,7 +241,7 @@ export class PartitionTask {
     const outcome = e.apply(op, this.clock.now, rules.specs, sourceTime, eventKey);
     this.dirty.add(tag);
     if (outcome.window) {
-      const g = groupOfCpi(rules, outcome.window.cpi);
+      const g = groupOfCpi(rules.closeGroups, outcome.window.cpi);
       if (g) {
         const closed = e.closed.get(g.id);
         const end = (bucketOf(outcome.window.time, g.resolutionMs) + 1) * g.resolutionMs;
@@ -274,7 +274,7 @@ export class PartitionTask {
     // reporting; whether it runs at all depends on when the join arrived
     let empty = true;
     for (const snap of snapshots.values()) if (snap.count !== 0 || snap.den !== 0) empty = false;
-    this.record(e, g, at, snapshots);
+    recordSeries(e, g, at, snapshots);
     const inputs: RuleInputs = { at, snapshot: (cpi) => snapshots.get(cpi)!, history: (cpi, aggregate) => e.historyRead.get(seriesKey(cpi, aggregate)) };
     for (const { rule, tier } of tiersOf(g.rules)) {
       const key = tierKey(rule.id, tier);
@@ -298,20 +298,13 @@ export class PartitionTask {
       if (JSON.stringify(next ?? null) !== JSON.stringify(prev ?? null)) e.setRule(key, next);
       if (next) live = true;
     }
-    // tiers a reloaded rule no longer has: their states and episodes go
-    for (const key of [...e.rulesRead.keys(), ...e.episodes.keys()]) {
-      const rule = rules.rulesById.get(ruleIdOfKey(key));
-      if (key !== ruleIdOfKey(key) && rule && g.rules.includes(rule) && Number(key.slice(key.indexOf('#') + 1)) > (rule.tiers?.length ?? 0)) {
-        if (e.rules.has(key)) e.setRule(key, null);
-        e.episodes.delete(key);
-      }
-    }
+    dropStaleTiers(e, g, rules.rulesById);
     e.closed.set(g.id, at);
     // a CPI that joined a group (a rule with `when` was added) leaves its own close behind
     for (const cpi of g.cpis) if (cpi !== g.id && e.closed.delete(cpi)) e.touch('m');
     e.touch('m');
     // audience joins waiting for the rule states at their time: known up to the next boundary now
-    const waiting = e.deferred.filter((d) => groupOfRule(rules, rules.rulesById.get(d.rule)) === g);
+    const waiting = e.deferred.filter((d) => groupOfRule(rules.closeGroups, rules.rulesById.get(d.rule)) === g);
     let joinAt = Infinity;
     if (waiting.length > 0) {
       const ready = waiting.filter((d) => Math.floor(d.time / g.resolutionMs) * g.resolutionMs <= at);
@@ -342,19 +335,6 @@ export class PartitionTask {
     else if (allEmpty && e.rules.size === 0) e.closed.delete(g.id);
   }
 
-  /** Records, for the group's trends, each series' value at this close (none when its window is empty). */
-  private record(e: EntityState, g: CloseGroup, at: number, snapshots: ReadonlyMap<string, WindowSnapshot>): void {
-    for (const [key, series] of g.series) {
-      const snap = snapshots.get(series.cpi)!;
-      const samples = samplesOf(snap, series.aggregate);
-      const value = samples > 0 ? aggregateOf(snap, series.aggregate) : null;
-      // a series no rule reads any more is not written again (kept until its entity goes)
-      if (value !== null) e.history(key).record(at, value, samples);
-      // the earliest close a trend reads at the next close: next - lookback
-      e.historyRead.get(key)?.pruneBefore(at + g.resolutionMs - series.lookbackMs);
-    }
-  }
-
   private fireCandidates(rules: TaskRules, rule: CompiledRule, e: EntityState, ep: EpisodeRecord, out: TaskOutcome, traceparent: string | undefined): void {
     const t = rule.target;
     if (t.kind === 'scopeCustomer') {
@@ -376,7 +356,7 @@ export class PartitionTask {
     const key = op.kind === 'enroute' ? `enroute|${parseTag(tag).dimension}` : `contrib|${op.cpi}`;
     const e = this.entity(tag);
     for (const rule of rules.audienceRules.get(key) ?? []) {
-      const g = groupOfRule(rules, rule);
+      const g = groupOfRule(rules.closeGroups, rule);
       if (!g) continue;
       const boundary = Math.floor(op.time / g.resolutionMs) * g.resolutionMs;
       const etaMs = op.kind === 'enroute' ? op.etaMs : undefined;
@@ -418,29 +398,5 @@ export class PartitionTask {
 
 /** When a candidate at `time` of `rule` may be decided: its time plus its close group's allowed lateness. */
 function dueOf(rules: TaskRules, rule: CompiledRule, time: number): number {
-  return time + (groupOfRule(rules, rule)?.latenessMs ?? 0);
-}
-
-/** Each rule of a group with each of its tiers (0: its own thresholds), in rule order. */
-function tiersOf(list: readonly CompiledRule[]): { rule: CompiledRule; tier: number }[] {
-  const out: { rule: CompiledRule; tier: number }[] = [];
-  for (const rule of list) for (let tier = 0; tier <= (rule.tiers?.length ?? 0); tier++) out.push({ rule, tier });
-  return out;
-}
-
-/** The episodes of every tier of a rule in a scope. */
-function episodesOfRule(rule: CompiledRule, e: EntityState): EpisodeRecord[] {
-  const out = [...(e.episodes.get(rule.id) ?? [])];
-  for (let tier = 1; tier <= (rule.tiers?.length ?? 0); tier++) out.push(...(e.episodes.get(tierKey(rule.id, tier)) ?? []));
-  return out;
-}
-
-function groupOfCpi(rules: TaskRules, cpi: string): CloseGroup | undefined {
-  const id = rules.closeGroups.groupOf.get(cpi);
-  return id === undefined ? undefined : rules.closeGroups.groups.get(id);
-}
-
-/** The close group a rule is evaluated in (that of its first condition's CPI). */
-function groupOfRule(rules: TaskRules, rule: CompiledRule | undefined): CloseGroup | undefined {
-  return rule ? groupOfCpi(rules, rule.cpi.id) : undefined;
+  return time + (groupOfRule(rules.closeGroups, rule)?.latenessMs ?? 0);
 }

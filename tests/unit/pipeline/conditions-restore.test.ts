@@ -1,6 +1,7 @@
 // An owner partition restored from its persisted state goes on exactly as the one that never stopped,
 // for rules over several CPIs (one close per scope and close group) and trends (the recorded values,
 // persisted an hour of event time per part, h|<cpi>:<aggregate>|<chunk>).
+import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildRouting } from '../../../src/cpis/routing.js';
 import { decideCandidates, type FactsPort } from '../../../src/pipeline/decide-candidates.js';
@@ -9,7 +10,7 @@ import { SourceRouter } from '../../../src/pipeline/route.js';
 import { taskRulesOf } from '../../../src/pipeline/task-rules.js';
 import type { RawMessage } from '../../../src/pipeline/types.js';
 import type { RuleSet } from '../../../src/rules/compiled.js';
-import { loadRuleSet } from '../../../src/rules/load.js';
+import { compileRuleSources, loadRuleSet } from '../../../src/rules/load.js';
 import { loadTestFile } from '../../../src/rule-tests/test-file.js';
 import { MemoryStore } from '../../../src/store/memory/memory-store.js';
 
@@ -87,5 +88,25 @@ describe('rules over several CPIs and trends, across a restore', () => {
     const whole = await run(messages, null);
     expect(whole.out.filter((l) => l.includes(' tiered-drink offered '))).toHaveLength(2);
     for (const cut of [5, 20, 30, 40]) expect((await run(messages, cut)).out, `cut after ${cut}`).toEqual(whole.out);
+  });
+
+  it('a rule reloaded without its tiers leaves no state or episode of them behind', async () => {
+    const text = readFileSync(TIERS, 'utf8');
+    const without = compileRuleSources([{ file: 'tiers.yaml', text: text.replace(/\n      tiers:\n.*\n/, '\n') }]);
+    if (!without.ok) throw new Error(JSON.stringify(without.errors));
+    expect(without.ruleSet.rules[0]!.tiers).toBeUndefined();
+    const withTiers = taskRulesOf(ruleSet, buildRouting(ruleSet));
+    const plain = taskRulesOf(without.ruleSet, buildRouting(without.ruleSet));
+    const router = new SourceRouter(0, 1);
+    const task = new PartitionTask(0, 1);
+    const messages = tierCases[0]!;
+    const tierKeys = () => [...task.entities.values()].flatMap((e) => [...e.rulesRead.keys(), ...e.episodes.keys()]).filter((k) => k.includes('#'));
+    messages.forEach((m, i) => {
+      const record = router.route([m], buildRouting(ruleSet), { limits: { maxBytes: 1_048_576 }, now: Number.POSITIVE_INFINITY, maxFutureMs: 0 }).records.get(0);
+      if (record) task.process(i < messages.length - 5 ? withTiers : plain, [{ offset: i, record }]);
+      if (i === messages.length - 6) expect(tierKeys()).toEqual(['tiered-drink#1', 'tiered-drink#1']); // firing, with its episode
+    });
+    task.flush(plain, Number.POSITIVE_INFINITY);
+    expect(tierKeys()).toEqual([]);
   });
 });
