@@ -7,7 +7,7 @@ import type { Decision } from '../actions/decision.js';
 import type { BatchResult, DeadLetter, EventCounts } from '../pipeline/types.js';
 import type { CompiledRule, RuleSet } from '../rules/compiled.js';
 import { fmt, scopeText } from '../rule-tests/format.js';
-import { thresholdLabel, valueLabel } from '../rule-tests/condition-words.js';
+import { thresholdLabel, valueLabel } from '../rules/condition-words.js';
 
 export interface RuleSummary {
   ruleId: string;

@@ -23,7 +23,7 @@ import type { BatchResult, FilteredOut, RawMessage } from '../pipeline/types.js'
 import type { CompiledRule, RuleSet } from '../rules/compiled.js';
 import type { ConditionResult } from '../rules/conditions.js';
 import { tierKey } from '../rules/evaluate.js';
-import { conditionResultsText, conditionsText, hasConditionWords, tierWhenText } from '../rule-tests/condition-words.js';
+import { conditionResultsText, conditionsText, hasConditionWords, tierWhenText } from '../rules/condition-words.js';
 import { formatDuration } from '../shared/duration.js';
 import { fmt, scopeText } from '../rule-tests/format.js';
 import type { FactValue } from '../store/state-store.js';

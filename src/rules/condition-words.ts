@@ -1,10 +1,11 @@
 /**
- * The words of explain, backtest summaries and rule tests for a rule's conditions (rules/conditions.ts): what each compares, and at one
- * evaluation what each was, against what, and why a condition had no value (too few samples, no
- * value recorded a period earlier, ...). A v1 rule without a trend reads as before.
+ * The words of explain, backtest summaries and the live page for a rule's conditions
+ * (rules/conditions.ts) and tiers: what each compares, and at one evaluation what each was, against
+ * what, and why a condition had no value (too few samples, no value recorded a period earlier, ...).
+ * A v1 rule without a trend or tiers reads as before.
  */
-import type { CompiledCondition, CompiledRule } from '../rules/compiled.js';
-import type { ConditionResult, NoValue } from '../rules/conditions.js';
+import type { CompiledCondition, CompiledRule } from './compiled.js';
+import type { ConditionResult, NoValue } from './conditions.js';
 import { formatDuration } from '../shared/duration.js';
 import { fmt } from '../shared/number-text.js';
 
