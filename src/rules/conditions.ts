@@ -21,7 +21,8 @@ export interface RuleInputs {
 
 export interface HistoryReader {
   point(at: number): HistoryPoint | undefined;
-  points(from: number, until: number): HistoryPoint[];
+  /** Each value recorded at a close in [from, until), in time order. */
+  each(from: number, until: number, f: (at: number, value: number, samples: number) => void): void;
 }
 
 /** Why a condition has no value (explain's words). */
@@ -82,9 +83,13 @@ function earlierValue(compare: CompiledCompare, history: HistoryReader | undefin
     if (!p) return 'no-earlier-value';
     return p.samples >= compare.minSamples ? p.value : 'earlier-too-few-samples';
   }
-  const all = history?.points(at - to.periodMs, at) ?? [];
-  const values = all.filter((p) => p.samples >= compare.minSamples).map((p) => p.value);
-  if (values.length === 0) return all.length === 0 ? 'no-earlier-value' : 'earlier-too-few-samples';
+  const values: number[] = [];
+  let recorded = 0;
+  history?.each(at - to.periodMs, at, (_, value, samples) => {
+    recorded += 1;
+    if (samples >= compare.minSamples) values.push(value);
+  });
+  if (values.length === 0) return recorded === 0 ? 'no-earlier-value' : 'earlier-too-few-samples';
   if (to.of === 'avg') return roundValue(values.reduce((a, b) => a + b, 0) / values.length);
   values.sort((a, b) => a - b);
   const mid = values.length >> 1;

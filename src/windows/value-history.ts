@@ -14,38 +14,63 @@ export interface HistoryPoint { at: number; value: number; samples: number }
 /** Event time per chunk. */
 export const HISTORY_CHUNK_MS = 3_600_000;
 
+/** An hour of recorded values, in close order: offsets in the hour (ms), values, sample counts. */
+interface Chunk { at: number[]; value: number[]; samples: number[] }
+
 export class ValueHistory {
-  private readonly chunks = new Map<number, Map<number, [number, number]>>();
+  // parallel arrays of plain numbers (about 24 bytes a close) rather than an object per close
+  private readonly chunks = new Map<number, Chunk>();
   private readonly dirty = new Set<number>();
 
   /** Records the value at close `at` (a repeat of the same close overwrites it). */
   record(at: number, value: number, samples: number): void {
     const c = Math.floor(at / HISTORY_CHUNK_MS);
     let chunk = this.chunks.get(c);
-    if (!chunk) this.chunks.set(c, (chunk = new Map()));
-    const old = chunk.get(at);
-    if (old && old[0] === value && old[1] === samples) return;
-    chunk.set(at, [value, samples]);
+    if (!chunk) this.chunks.set(c, (chunk = { at: [], value: [], samples: [] }));
+    const offset = at - c * HISTORY_CHUNK_MS;
+    const i = indexOf(chunk.at, offset);
+    if (i < chunk.at.length && chunk.at[i] === offset) {
+      if (chunk.value[i] === value && chunk.samples[i] === samples) return;
+      chunk.value[i] = value;
+      chunk.samples[i] = samples;
+    } else if (i === chunk.at.length) {
+      chunk.at.push(offset);
+      chunk.value.push(value);
+      chunk.samples.push(samples);
+    } else {
+      chunk.at.splice(i, 0, offset);
+      chunk.value.splice(i, 0, value);
+      chunk.samples.splice(i, 0, samples);
+    }
     this.dirty.add(c);
   }
 
   /** The value recorded at close `at`, if any. */
   point(at: number): HistoryPoint | undefined {
-    const p = this.chunks.get(Math.floor(at / HISTORY_CHUNK_MS))?.get(at);
-    return p ? { at, value: p[0], samples: p[1] } : undefined;
+    const c = Math.floor(at / HISTORY_CHUNK_MS);
+    const chunk = this.chunks.get(c);
+    if (!chunk) return undefined;
+    const i = indexOf(chunk.at, at - c * HISTORY_CHUNK_MS);
+    return chunk.at[i] === at - c * HISTORY_CHUNK_MS ? { at, value: chunk.value[i]!, samples: chunk.samples[i]! } : undefined;
   }
 
   /** The values recorded at closes in [from, until), in time order. */
   points(from: number, until: number): HistoryPoint[] {
     const out: HistoryPoint[] = [];
-    if (until <= from) return out;
+    this.each(from, until, (at, value, samples) => out.push({ at, value, samples }));
+    return out;
+  }
+
+  /** Calls `f` for each close recorded in [from, until), in time order (no object per close). */
+  each(from: number, until: number, f: (at: number, value: number, samples: number) => void): void {
+    if (until <= from) return;
     const last = Math.floor((until - 1) / HISTORY_CHUNK_MS);
     for (let c = Math.floor(from / HISTORY_CHUNK_MS); c <= last; c++) {
       const chunk = this.chunks.get(c);
       if (!chunk) continue;
-      for (const [at, [value, samples]] of chunk) if (at >= from && at < until) out.push({ at, value, samples });
+      const base = c * HISTORY_CHUNK_MS;
+      for (let i = indexOf(chunk.at, from - base); i < chunk.at.length && base + chunk.at[i]! < until; i++) f(base + chunk.at[i]!, chunk.value[i]!, chunk.samples[i]!);
     }
-    return out.sort((a, b) => a.at - b.at);
   }
 
   /** Drops the chunks wholly before `time` (no trend looks back that far). */
@@ -63,12 +88,12 @@ export class ValueHistory {
     return this.chunks.size === 0;
   }
 
-  /** The chunks changed since the last call: index to encoded chunk (null: deleted). */
+  /** The chunks changed since the last call: index to encoded chunk, [[at, value, samples], ...] (null: deleted). */
   takeDirty(): Map<number, string | null> {
     const out = new Map<number, string | null>();
     for (const c of this.dirty) {
       const chunk = this.chunks.get(c);
-      out.set(c, chunk ? JSON.stringify([...chunk].map(([at, [v, n]]) => [at, v, n])) : null);
+      out.set(c, chunk ? JSON.stringify(chunk.at.map((o, i) => [c * HISTORY_CHUNK_MS + o, chunk.value[i], chunk.samples[i]])) : null);
     }
     this.dirty.clear();
     return out;
@@ -76,7 +101,19 @@ export class ValueHistory {
 
   /** Restores a persisted chunk (see takeDirty). */
   load(index: number, encoded: string): void {
-    const rows = JSON.parse(encoded) as [number, number, number][];
-    this.chunks.set(index, new Map(rows.map(([at, v, n]) => [at, [v, n]])));
+    const rows = (JSON.parse(encoded) as [number, number, number][]).sort((a, b) => a[0] - b[0]);
+    this.chunks.set(index, { at: rows.map((r) => r[0] - index * HISTORY_CHUNK_MS), value: rows.map((r) => r[1]), samples: rows.map((r) => r[2]) });
   }
+}
+
+/** The first index whose offset is at least `offset` (binary search of a sorted list). */
+function indexOf(list: readonly number[], offset: number): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (list[mid]! < offset) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

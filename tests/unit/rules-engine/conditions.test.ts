@@ -134,4 +134,15 @@ describe('recorded values (windows/value-history.ts)', () => {
     expect(h.points(0, 120 * MIN).map((p) => p.value)).toEqual([2, 3]);
     expect(h.takeDirty()).toEqual(new Map([[0, null]]));
   });
+
+  it('keeps closes in time order within a chunk whatever order they are recorded in, and reads a range of them', () => {
+    const h = new ValueHistory();
+    for (const m of [5, 1, 3, 2, 4]) h.record(m * MIN, m, m);
+    h.record(3 * MIN, 30, 3);
+    const seen: number[] = [];
+    h.each(2 * MIN, 5 * MIN, (at, value) => seen.push(at / MIN, value));
+    expect(seen).toEqual([2, 2, 3, 30, 4, 4]);
+    expect(h.points(0, 10 * MIN).map((p) => p.at / MIN)).toEqual([1, 2, 3, 4, 5]);
+    expect(h.point(90_000)).toBeUndefined();
+  });
 });
