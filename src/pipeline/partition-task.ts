@@ -265,6 +265,10 @@ export class PartitionTask {
   private close(rules: TaskRules, tag: string, group: string, at: number, out: TaskOutcome, traceparent: string | undefined): void {
     const e = this.entities.get(tag);
     const g = rules.closeGroups.groups.get(group);
+    if (e && !g) {
+      // a timer of a close group the reloaded rules no longer have (a rule joined or left CPIs): the groups of its CPIs now
+      for (const cpi of group.split('+')) { const now = groupOfCpi(rules.closeGroups, cpi); if (now) this.timers.schedule(tag, now.id, at, now.latenessMs); }
+    }
     if (!e || !g) return;
     this.dirty.add(tag);
     const snapshots = new Map<string, WindowSnapshot>();

@@ -109,4 +109,27 @@ describe('rules over several CPIs and trends, across a restore', () => {
     task.flush(plain, Number.POSITIVE_INFINITY);
     expect(tierKeys()).toEqual([]);
   });
+
+  it('a reload that joins CPIs into one close group carries on the closes of the scopes on the old timers', async () => {
+    const text = readFileSync(`${FIXTURE}.yaml`, 'utf8');
+    // before: slow-and-busy on the waits alone, so each CPI is its own close group
+    const before = compileRuleSources([{ file: 'c.yaml', text: text.replace(/    when:\n      all:\n        - \{ cpi: wait-vs-promise, aggregate: p90, threshold: \{ above: 1.25, clear: 1.0 \}, minSamples: 5 \}\n.*\n/, '    cpi: wait-vs-promise\n    aggregate: p90\n    threshold: { above: 1.25, clear: 1.0 }\n    minSamples: 5\n') }]);
+    const after = compileRuleSources([{ file: 'c.yaml', text }]);
+    if (!before.ok || !after.ok) throw new Error('fixture');
+    expect(before.ruleSet.rules[0]!.conditions).toHaveLength(1);
+    const rulesBefore = taskRulesOf(before.ruleSet, buildRouting(before.ruleSet));
+    const rulesAfter = taskRulesOf(after.ruleSet, buildRouting(after.ruleSet));
+    const router = new SourceRouter(0, 1);
+    const task = new PartitionTask(0, 1);
+    const evaluations: string[] = [];
+    for (const [i, m] of cases[0]!.entries()) {
+      const record = router.route([m], buildRouting(before.ruleSet), { limits: { maxBytes: 1_048_576 }, now: Number.POSITIVE_INFINITY, maxFutureMs: 0 }).records.get(0);
+      if (record) evaluations.push(...task.process(rulesBefore, [{ offset: i, record }]).evaluations.filter((e) => e.transition).map((e) => `${e.ruleId} ${e.transition}`));
+    }
+    expect(evaluations).toEqual(['slow-and-busy fire']);
+    // the store sends nothing more; the reloaded rule clears once its window empties, on the new group's closes
+    const out = task.flush(rulesAfter, Number.POSITIVE_INFINITY).evaluations;
+    expect(out.filter((e) => e.transition).map((e) => `${e.ruleId} ${e.transition}`)).toEqual(['slow-and-busy clear']);
+    expect([...task.entities.values()].flatMap((e) => [...e.rulesRead.keys()])).toEqual([]);
+  });
 });
