@@ -20,7 +20,8 @@ type Pending = { side: 's'; time: number; divisorMs: number } | { side: 'e'; tim
 export interface AudienceRecord { customer: string; time: number; etaMs?: number }
 
 /** A breach episode of a rule in this scope: fired at `start`, cleared at `end` (null: firing). */
-export interface EpisodeRecord { start: number; end: number | null; value: number; tier?: number }
+/** `tier`: a threshold tier's episode; `condition`: the index of the condition whose value `value` is (absent: the first). */
+export interface EpisodeRecord { start: number; end: number | null; value: number; tier?: number; condition?: number }
 
 /** An audience op whose candidates wait until the rule states at its time are known. */
 export interface DeferredJoin { rule: string; customer: string; time: number; etaMs?: number }

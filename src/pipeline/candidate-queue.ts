@@ -14,6 +14,8 @@ export interface Candidate {
   rule: CompiledRule;
   /** The threshold tier whose episode made it (absent: the rule's own thresholds): offered only to that tier's customers. */
   tier?: number;
+  /** The index of the condition whose value `value` is (absent: the first). */
+  condition?: number;
   /** The breaching scope. */
   tag: string;
   /** Event time the breach episode began. */

@@ -75,7 +75,7 @@ export async function decideCandidates(candidates: readonly Candidate[], policy:
     const c = eligible[i]!;
     return {
       offerId: v.offerId, outcome: v.outcome, ...(v.reason ? { reason: v.reason } : {}), rule: c.rule, customerId: c.customerId,
-      scopeTag: c.tag, time: c.time, episode: c.episode, value: c.value, ...(c.tier ? { tier: c.tier } : {}), ...(c.traceparent ? { traceparent: c.traceparent } : {}),
+      scopeTag: c.tag, time: c.time, episode: c.episode, value: c.value, ...(c.tier ? { tier: c.tier } : {}), ...(c.condition ? { condition: c.condition } : {}), ...(c.traceparent ? { traceparent: c.traceparent } : {}),
       replay: v.replay, published: v.published,
     };
   });

@@ -287,7 +287,7 @@ export class PartitionTask {
       if (prev || !empty || ev.transition) out.evaluations.push({ ...ev, ruleId: rule.id, scopeTag: tag, ...(tier > 0 ? { tier } : {}) });
       const episodes = e.episodes.get(key) ?? [];
       if (ev.transition === 'fire') {
-        const ep: EpisodeRecord = { start: at, end: null, value: ev.value!, ...(tier > 0 ? { tier } : {}) };
+        const ep: EpisodeRecord = { start: at, end: null, value: ev.value!, ...(tier > 0 ? { tier } : {}), ...(ev.lead > 0 ? { condition: ev.lead } : {}) };
         episodes.push(ep);
         this.fireCandidates(rules, rule, e, ep, out, traceparent);
       } else if (ev.transition === 'clear') {
@@ -393,7 +393,7 @@ export class PartitionTask {
     const offerId = offerIdOf(tierKey(rule.id, ep.tier ?? 0), customerId, tag, ep.start);
     if (this.seen.has(offerId) || this.queue.has(offerId)) return;
     this.seen.add(offerId);
-    const c: Candidate = { offerId, rule, tag, episode: ep.start, value: ep.value, customerId, time, due: dueOf(rules, rule, time), rank: rules.ruleOrder.get(rule.id) ?? 0, joined, ...(ep.tier ? { tier: ep.tier } : {}), ...(traceparent ? { traceparent } : {}) };
+    const c: Candidate = { offerId, rule, tag, episode: ep.start, value: ep.value, customerId, time, due: dueOf(rules, rule, time), rank: rules.ruleOrder.get(rule.id) ?? 0, joined, ...(ep.tier ? { tier: ep.tier } : {}), ...(ep.condition ? { condition: ep.condition } : {}), ...(traceparent ? { traceparent } : {}) };
     out.candidates.push(c);
     this.queue.add(c);
     this.metaDirty = true;

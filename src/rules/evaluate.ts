@@ -20,6 +20,8 @@ export interface Evaluation {
   transition?: Transition;
   /** The value of the rule's first breaching condition, else of its first (null: no data). */
   value: number | null;
+  /** The index of that condition in the rule's conditions. */
+  lead: number;
   breaching: boolean;
   at: number;
   /** Each condition's value, in the rule's order (one for a v1 rule). */
@@ -58,12 +60,13 @@ export function evaluateRule(rule: CompiledRule, input: WindowSnapshot | RuleInp
   const all = rule.match === 'all';
   const breaching = all ? conditions.every((c) => c.breaching) : conditions.some((c) => c.breaching);
   const cleared = all ? conditions.some((c) => c.cleared) : conditions.every((c) => c.cleared);
-  const value = (conditions.find((c) => c.breaching) ?? conditions[0])?.value ?? null;
+  const lead = Math.max(0, conditions.findIndex((c) => c.breaching));
+  const value = conditions[lead]?.value ?? null;
   const state: RuleState = { ...(prev ?? initialState(rule)), version: rule.version };
   const result = (next: Partial<RuleState>, transition?: Transition): Evaluation => {
     const merged: RuleState = { ...state, ...next };
     if (merged.firedValue === undefined) delete merged.firedValue;
-    return { state: merged, ...(transition ? { transition } : {}), value, breaching, at, conditions };
+    return { state: merged, ...(transition ? { transition } : {}), value, lead, breaching, at, conditions };
   };
 
   switch (state.status) {

@@ -1,5 +1,6 @@
 // cpiwatch backtest runs rules over several CPIs and trends through the same core as `cpiwatch test`:
 // the same offers at any batch size, and a summary that says what the value of such a rule is.
+import { readFileSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,5 +39,16 @@ describe('cpiwatch backtest: rules over several CPIs and trends', () => {
     const { err } = await runCli(['backtest', '--rules', `${FIXTURE}.yaml`, '--events', await eventsOf(3)]);
     expect(err).toMatch(/^slower-than-yesterday +1 +1 +1 +- +p90 as a ratio to sameTimeYesterday 1\.49\d* at storeId=S1 2026-11-24T18:\d\d:00\.000Z \(above 1\.3\)$/m);
     expect(err).toMatch(/^slow-and-busy +0 +0 +0 +- +never breached \(wait-vs-promise above 1\.25 and heading-in above 2\)$/m);
+  });
+
+  it("an offer's trigger is the condition that breached: of an any rule, the second one's CPI, aggregate and threshold", async () => {
+    const text = readFileSync(`${FIXTURE}.yaml`, 'utf8').replace('      all:', '      any:').replace('threshold: { above: 1.25, clear: 1.0 }', 'threshold: { above: 5, clear: 4 }');
+    const dir = await mkdtemp(join(tmpdir(), 'cpiwatch-any-'));
+    await writeFile(join(dir, 'any.yaml'), text);
+    const { code, out } = await runCli(['backtest', '--rules', join(dir, 'any.yaml'), '--events', await eventsOf(0)]);
+    expect(code).toBe(0);
+    const triggers = out.trim().split('\n').map((l) => JSON.parse(l) as { data: { rule: { id: string }; trigger: Record<string, unknown> } }).filter((o) => o.data.rule.id === 'slow-and-busy').map((o) => o.data.trigger);
+    expect(triggers).toHaveLength(3);
+    for (const t of triggers) expect(t).toMatchObject({ cpi: 'heading-in', aggregate: 'count', value: 3, direction: 'above', threshold: 2 });
   });
 });
