@@ -16,6 +16,10 @@ export interface Decision {
   episode: number;
   /** The CPI aggregate's value when the rule fired. */
   value: number;
+  /** The threshold tier whose episode it is (absent: the rule's own thresholds). */
+  tier?: number;
+  /** The index of the rule's condition that breached first, whose value `value` is (absent: the first). */
+  condition?: number;
   /** W3C traceparent of the event that led to the decision, when it had one. */
   traceparent?: string;
   /** True when the ledger already held this decision (redelivery) and it is published again. */

@@ -31,12 +31,15 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 function triggerOf(d: Decision): OfferData['trigger'] {
   const scope = parseTag(d.scopeTag);
+  // the condition that breached (of a rule over several CPIs), on the line of the tier that fired
+  const conditions = (d.tier ? d.rule.tiers?.[d.tier - 1]?.conditions : undefined) ?? d.rule.conditions;
+  const line = conditions[d.condition ?? 0] ?? d.rule;
   return {
-    cpi: d.rule.cpi.id,
-    aggregate: d.rule.aggregate,
+    cpi: line.cpi.id,
+    aggregate: line.aggregate,
     value: d.value,
-    direction: d.rule.direction,
-    threshold: d.rule.threshold,
+    direction: line.direction,
+    threshold: line.threshold,
     scope,
     episodeStartedAt: iso(d.episode),
   };

@@ -7,6 +7,7 @@ import type { Decision } from '../actions/decision.js';
 import type { BatchResult, DeadLetter, EventCounts } from '../pipeline/types.js';
 import type { CompiledRule, RuleSet } from '../rules/compiled.js';
 import { fmt, scopeText } from '../rule-tests/format.js';
+import { thresholdLabel, valueLabel } from '../rules/condition-words.js';
 
 export interface RuleSummary {
   ruleId: string;
@@ -14,6 +15,9 @@ export interface RuleSummary {
   aggregate: string;
   direction: 'above' | 'below';
   threshold: number;
+  /** What the peak value is ("p90", "p90 as a ratio to sameTimeYesterday", ...) and the thresholds, in words. */
+  valueLabel: string;
+  thresholdLabel: string;
   fired: number;
   offers: number;
   suppressed: Record<string, number>;
@@ -89,6 +93,7 @@ export class SummaryBuilder {
       totals: { ...this.totals },
       rules: [...this.perRule.values()].map((r) => ({
         ruleId: r.rule.id, cpi: r.rule.cpi.id, aggregate: r.rule.aggregate, direction: r.rule.direction, threshold: r.rule.threshold,
+        valueLabel: valueLabel(r.rule), thresholdLabel: thresholdLabel(r.rule),
         fired: r.fired, offers: r.offers, suppressed: Object.fromEntries([...r.suppressed].sort()), customers: r.customers.size, peak: r.peak,
       })),
       deadLetters: [...this.deadLetters],
@@ -118,8 +123,8 @@ export function formatSummary(s: BacktestSummary): string {
   const rows = [['rule', 'fired', 'offers', 'customers', 'suppressed', 'peak CPI value (threshold)']];
   for (const r of s.rules) {
     const suppressed = Object.entries(r.suppressed).map(([k, n]) => `${k} ${n}`).join(', ') || '-';
-    const peak = r.peak ? `${r.aggregate} ${fmt(r.peak.value)} at ${r.peak.scope} ${new Date(r.peak.at).toISOString()}` : 'never breached';
-    rows.push([r.ruleId, String(r.fired), String(r.offers), String(r.customers), suppressed, `${peak} (${r.direction} ${fmt(r.threshold)})`]);
+    const peak = r.peak ? `${r.valueLabel} ${fmt(r.peak.value)} at ${r.peak.scope} ${new Date(r.peak.at).toISOString()}` : 'never breached';
+    rows.push([r.ruleId, String(r.fired), String(r.offers), String(r.customers), suppressed, `${peak} (${r.thresholdLabel})`]);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
   for (const row of rows) {

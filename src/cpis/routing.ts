@@ -2,6 +2,7 @@
  * The routing table of a rule set: for each event type, which CPIs it feeds and how. Built once per
  * (re)load so the hot path does a single map lookup per event.
  */
+import { closeGroupsOf, closeLatenessOf } from '../rules/close-groups.js';
 import type { CompiledCpi, EventMatcher, Predicate, RuleSet } from '../rules/compiled.js';
 import { windowSpecOf, type CpiWindowSpec } from '../windows/window-spec.js';
 // the event types travel with the routing: the route stage decodes with the rule set's
@@ -50,11 +51,12 @@ export function buildRouting(ruleSet: RuleSet): Routing {
     else { add(m.start, { cpi, role: 'start' }); add(m.end, { cpi, role: 'end' }); }
   }
   const contributors = new Map<string, ContributorAudience[]>();
+  const groups = closeGroupsOf(ruleSet);
   let enRouteKeepMs = 0;
   for (const rule of ruleSet.rules) {
     const t = rule.target;
-    // a close reads the audience of `within` before its boundary, up to the CPI's lateness after it
-    const lateness = specs.get(rule.cpi.id)?.latenessMs ?? 0;
+    // a close reads the audience of `within` before its boundary, up to its close group's lateness after it
+    const lateness = closeLatenessOf(groups, rule.cpi.id);
     if (t.kind === 'contributors') {
       const list = contributors.get(rule.cpi.id) ?? [];
       const same = list.find((a) => a.audience === t.audience);

@@ -12,6 +12,7 @@ import { CpiWindow, isLate, type Observation } from '../windows/cpi-window.js';
 import type { RuleState } from '../rules/rule-state.js';
 import type { OpStatus, StartOp, StateOp } from '../cpis/ops.js';
 import { Facts } from './facts.js';
+import { ValueHistory } from '../windows/value-history.js';
 
 /** A half-joined duration; an end keeps its event's key (the pair's sample is that end's). */
 type Pending = { side: 's'; time: number; divisorMs: number } | { side: 'e'; time: number; k?: string };
@@ -19,7 +20,8 @@ type Pending = { side: 's'; time: number; divisorMs: number } | { side: 'e'; tim
 export interface AudienceRecord { customer: string; time: number; etaMs?: number }
 
 /** A breach episode of a rule in this scope: fired at `start`, cleared at `end` (null: firing). */
-export interface EpisodeRecord { start: number; end: number | null; value: number }
+/** `tier`: a threshold tier's episode; `condition`: the index of the condition whose value `value` is (absent: the first). */
+export interface EpisodeRecord { start: number; end: number | null; value: number; tier?: number; condition?: number }
 
 /** An audience op whose candidates wait until the rule states at its time are known. */
 export interface DeferredJoin { rule: string; customer: string; time: number; etaMs?: number }
@@ -42,6 +44,7 @@ export class EntityState {
   private _contributors?: Map<string, AudienceRecord[]>;
   private _rules?: Map<string, RuleState>;
   private _episodes?: Map<string, EpisodeRecord[]>;
+  private _history?: Map<string, ValueHistory>;
   private dirtyParts?: Set<string>;
   /** Parts created since the last takeDirty and absent from the persisted state (a pair's first half). */
   private newParts?: Set<string>;
@@ -72,6 +75,8 @@ export class EntityState {
 
   /** Read-only views that allocate nothing for an entity without any. */
   get windowsRead(): ReadonlyMap<string, CpiWindow> { return this._windows ?? NONE; }
+  /** Recorded values per series "<cpi>:<aggregate>" (trends: rules/conditions.ts). */
+  get historyRead(): ReadonlyMap<string, ValueHistory> { return this._history ?? NONE; }
   get closedRead(): ReadonlyMap<string, number> { return this._closed ?? NONE; }
   get rulesRead(): ReadonlyMap<string, RuleState> { return this._rules ?? NONE; }
 
@@ -79,6 +84,13 @@ export class EntityState {
     let w = this.windows.get(cpi);
     if (!w) this.windows.set(cpi, (w = new CpiWindow()));
     return w;
+  }
+
+  history(series: string): ValueHistory {
+    const map = (this._history ??= new Map());
+    let h = map.get(series);
+    if (!h) map.set(series, (h = new ValueHistory()));
+    return h;
   }
 
   touch(part: string): void {
@@ -201,6 +213,7 @@ export class EntityState {
   get isEmpty(): boolean {
     if ((this._rules?.size ?? 0) > 0 || this.deferred.length > 0 || !this.facts.isEmpty || this.enRoute.length > 0) return false;
     for (const w of this._windows?.values() ?? []) if (!w.isEmpty) return false;
+    for (const h of this._history?.values() ?? []) if (!h.isEmpty) return false;
     for (const j of this._joins?.values() ?? []) if (j.size > 0) return false;
     for (const c of this._contributors?.values() ?? []) if (c.length > 0) return false;
     return true;
@@ -210,6 +223,7 @@ export class EntityState {
   takeDirty(): Map<string, string | null> {
     const out = new Map<string, string | null>();
     for (const [cpi, w] of this._windows ?? []) for (const [b, v] of w.takeDirty()) out.set(`w|${cpi}|${b}`, v);
+    for (const [series, h] of this._history ?? []) for (const [c, v] of h.takeDirty()) out.set(`h|${series}|${c}`, v);
     for (const part of this.dirtyParts ?? []) out.set(part, this.encodePart(part));
     this.dirtyParts = undefined;
     this.newParts = undefined;
@@ -218,7 +232,8 @@ export class EntityState {
 
   /**
    * Parts: m (rule states, episodes, closes, deferred joins), f (facts), e (en route),
-   * c|<audience> (contributors), w|<cpi>|<bucket> (a window bucket), j|<cpi>|<key> (a pending half).
+   * c|<audience> (contributors), w|<cpi>|<bucket> (a window bucket), j|<cpi>|<key> (a pending half),
+   * h|<cpi>:<aggregate>|<chunk> (an hour of recorded values: windows/value-history.ts).
    */
   private encodePart(part: string): string | null {
     if (part === 'm') {
@@ -254,6 +269,7 @@ export class EntityState {
     const [kind, cpi, ...rest] = part.split('|');
     if (kind === 'c') this.contributors.set(cpi!, JSON.parse(value) as AudienceRecord[]);
     else if (kind === 'w') this.window(cpi!).load(Number(rest[0]), value);
+    else if (kind === 'h') this.history(cpi!).load(Number(rest[0]), value);
     else if (kind === 'j') {
       let pending = this.joins.get(cpi!);
       if (!pending) this.joins.set(cpi!, (pending = new Map()));

@@ -23,6 +23,9 @@ import { CUSTOMER_FACTS_EVENT } from '../rules/event-fields.js';
 import { guardrailLines } from '../backtest/guardrail-lines.js';
 import type { BatchResult, FilteredOut, RawMessage } from '../pipeline/types.js';
 import type { CompiledRule, RuleSet } from '../rules/compiled.js';
+import type { ConditionResult } from '../rules/conditions.js';
+import { tierKey } from '../rules/evaluate.js';
+import { conditionResultsText, conditionsText, hasConditionWords, tierWhenText } from '../rules/condition-words.js';
 import { formatDuration } from '../shared/duration.js';
 import { fmt, scopeText } from '../rule-tests/format.js';
 import type { FactValue } from '../store/state-store.js';
@@ -35,7 +38,7 @@ export interface RuleExplanation {
   lines: string[];
 }
 
-interface Point { at: number; value: number | null; status: string; transition?: string }
+interface Point { at: number; value: number | null; status: string; transition?: string; conditions?: ConditionResult[] }
 interface Presence { tag: string; kind: 'enroute' | 'contrib' | 'own'; cpi?: string; time: number; etaMs?: number; eventType: string }
 
 /** Collects, during a backtest, what explaining one customer needs. */
@@ -49,19 +52,25 @@ export class ExplainCollector {
   readonly series = new Map<string, Map<string, Point[]>>();
   private readonly routing: Routing;
   private readonly needle: Buffer;
+  private readonly rules: ReadonlyMap<string, CompiledRule>;
 
   constructor(readonly ruleSet: RuleSet, readonly customerId: string) {
     this.routing = buildRouting(ruleSet);
     this.needle = Buffer.from(customerId);
+    this.rules = new Map(ruleSet.rules.map((r) => [r.id, r]));
   }
 
   addBatch(result: BatchResult, batch: readonly RawMessage[]): void {
     for (const e of result.evaluations) {
-      let byScope = this.series.get(e.ruleId);
-      if (!byScope) this.series.set(e.ruleId, (byScope = new Map()));
+      // a tier's evaluations are its own series (explain reads tier 0's: the rule's own thresholds)
+      const key = tierKey(e.ruleId, e.tier ?? 0);
+      let byScope = this.series.get(key);
+      if (!byScope) this.series.set(key, (byScope = new Map()));
       let points = byScope.get(e.scopeTag);
       if (!points) byScope.set(e.scopeTag, (points = []));
-      points.push({ at: e.at, value: e.value, status: e.state.status, ...(e.transition ? { transition: e.transition } : {}) });
+      const rule = this.rules.get(e.ruleId);
+      const words = rule !== undefined && hasConditionWords(rule);
+      points.push({ at: e.at, value: e.value, status: e.state.status, ...(e.transition ? { transition: e.transition } : {}), ...(words ? { conditions: e.conditions } : {}) });
     }
     for (const d of result.published) {
       if (d.outcome === 'offered') this.allOffers.push(d);
@@ -86,6 +95,7 @@ export class ExplainCollector {
 const iso = (t: number) => new Date(t).toISOString().replace('.000Z', 'Z');
 
 function thresholdText(rule: CompiledRule): string {
+  if (hasConditionWords(rule)) return `fires while ${conditionsText(rule)}${rule.forMs > 0 ? `, after holding for ${formatDuration(rule.forMs)}` : ''}`;
   return `fires ${rule.direction} ${fmt(rule.threshold)}${rule.clear !== rule.threshold ? `, clears at ${fmt(rule.clear)}` : ''}${rule.forMs > 0 ? ` after holding for ${formatDuration(rule.forMs)}` : ''}${rule.minSamples > 1 ? `, with at least ${rule.minSamples} samples` : ''}`;
 }
 
@@ -140,6 +150,7 @@ function valueAt(rule: CompiledRule, points: readonly Point[], time: number): st
   let last: Point | undefined;
   for (const p of points) { if (p.at <= time) last = p; else break; }
   if (!last) return `no evaluation of ${rule.cpi.id} there yet at ${iso(time)}`;
+  if (last.conditions) return `at ${iso(time)}: ${conditionResultsText(last.conditions)} (evaluated ${iso(last.at)}; rule ${last.status})`;
   return `at ${iso(time)} the ${rule.aggregate} of ${rule.cpi.id} was ${last.value === null ? 'not computed (too few samples)' : fmt(last.value)} (evaluated ${iso(last.at)}; rule ${last.status})`;
 }
 
@@ -150,11 +161,14 @@ function presenceText(p: Presence): string {
 
 export function explainRule(rule: CompiledRule, c: ExplainCollector, ctx: Context): RuleExplanation {
   const decisions = c.decisions.filter((d) => d.rule.id === rule.id);
-  const header = `${rule.aggregate} of ${rule.cpi.id} per ${rule.cpi.groupBy}, ${thresholdText(rule)}`;
+  const header = hasConditionWords(rule) ? `per ${rule.cpi.groupBy}, ${thresholdText(rule)}` : `${rule.aggregate} of ${rule.cpi.id} per ${rule.cpi.groupBy}, ${thresholdText(rule)}`;
   if (decisions.length > 0) {
     const lines: string[] = [header];
     for (const d of decisions) {
-      const trigger = `${rule.aggregate} ${fmt(d.value)} ${rule.direction} ${fmt(rule.threshold)} in ${scopeText(d.scopeTag)}, episode from ${iso(d.episode)}`;
+      const fired = c.series.get(tierKey(rule.id, d.tier ?? 0))?.get(d.scopeTag)?.find((p) => p.at === d.episode && p.transition === 'fire');
+      const tier = d.tier ? ` (tier ${d.tier}: ${tierWhenText(rule.tiers![d.tier - 1]!.when)})` : rule.tiers ? ' (tier 0: the rule\'s own thresholds)' : '';
+      const why = `${fired?.conditions ? conditionResultsText(fired.conditions) : `${rule.aggregate} ${fmt(d.value)} ${rule.direction} ${fmt(rule.threshold)}`}${tier}`;
+      const trigger = `${why} in ${scopeText(d.scopeTag)}, episode from ${iso(d.episode)}`;
       if (d.outcome === 'offered') lines.push(`OFFERED at ${iso(d.time)}: ${trigger}; offer ${d.offerId} (${rule.offer.code}, rule version ${rule.version})`);
       else lines.push(`SUPPRESSED (${d.reason}) at ${iso(d.time)}: ${trigger}; decision ${d.offerId}`, ...guardrailLines(d, c, ctx).map((l) => `  ${l}`));
     }
@@ -166,6 +180,11 @@ export function explainRule(rule: CompiledRule, c: ExplainCollector, ctx: Contex
   if (filtered.length > 0) {
     const lines = [header];
     for (const f of filtered) {
+      if (f.tiers) {
+        const tier = (k: number) => (k === 0 ? 'tier 0 (the rule\'s own thresholds)' : `tier ${k} (${tierWhenText(rule.tiers![k - 1]!.when)})`);
+        lines.push(`FILTERED OUT at ${iso(f.time)}: a candidate of ${tier(f.tiers.candidate)} in ${scopeText(f.scopeTag)} (episode from ${iso(f.episode)}), but the customer's facts put them in ${tier(f.tiers.customer)}${f.facts === null ? ' (no customer profile seen)' : ''}: only its episodes make them offers`);
+        continue;
+      }
       lines.push(`FILTERED OUT at ${iso(f.time)}: a candidate in ${scopeText(f.scopeTag)} (episode from ${iso(f.episode)}), but the rule's filter on customer facts did not hold${f.facts === null ? ' (no customer profile seen)' : ''}:`);
       lines.push(...filterLines(rule, f.facts, personalFacts(ctx.ruleSet)).map((l) => `  ${l}`));
     }
@@ -199,7 +218,9 @@ export function explainRule(rule: CompiledRule, c: ExplainCollector, ctx: Contex
     if (episodes.length === 0) {
       const breaching = points.filter((p) => p.value !== null);
       const peak = breaching.reduce<Point | undefined>((best, p) => (!best || (rule.direction === 'above' ? p.value! > best.value! : p.value! < best.value!) ? p : best), undefined);
-      lines.push(`  NOT A CANDIDATE: the rule never fired in ${scopeText(tag)}${peak ? `; its most extreme value was ${fmt(peak.value)} at ${iso(peak.at)}` : ''}`);
+      const closest = closestPoint(rule, points);
+      if (closest) lines.push(`  NOT A CANDIDATE: the rule never fired in ${scopeText(tag)}; closest at ${iso(closest.at)}: ${conditionResultsText(closest.conditions!)}`);
+      else lines.push(`  NOT A CANDIDATE: the rule never fired in ${scopeText(tag)}${peak ? `; its most extreme value was ${fmt(peak.value)} at ${iso(peak.at)}` : ''}`);
     } else {
       lines.push(`  the rule fired there: ${episodes.map((e) => `${iso(e.start)} (value ${fmt(e.value)}) until ${e.end === null ? 'the end of the replay' : iso(e.end)}`).join('; ')}`);
       lines.push('  NOT A CANDIDATE: the customer was in none of these episodes\' audiences:');
@@ -217,6 +238,28 @@ export function explainRule(rule: CompiledRule, c: ExplainCollector, ctx: Contex
     }
   }
   return { ruleId: rule.id, verdict: 'not-a-candidate', lines };
+}
+
+/**
+ * For rules with condition words: the evaluation with the most breaching conditions, then the most
+ * conditions with a value (compared, then current), then the most extreme first condition (the first of equals).
+ */
+function closestPoint(rule: CompiledRule, points: readonly Point[]): Point | undefined {
+  const sign = rule.direction === 'above' ? 1 : -1;
+  const score = (p: Point) => {
+    const c = p.conditions!;
+    const first = c[0]?.value ?? c[0]?.current ?? null;
+    return [c.filter((x) => x.breaching).length, c.filter((x) => x.value !== null).length + c.filter((x) => x.current !== null).length, first === null ? -Infinity : sign * first];
+  };
+  let best: Point | undefined;
+  let bestScore: number[] = [];
+  for (const p of points) {
+    if (!p.conditions) return undefined;
+    const sc = score(p);
+    const better = best === undefined || sc[0]! > bestScore[0]! || (sc[0] === bestScore[0] && (sc[1]! > bestScore[1]! || (sc[1] === bestScore[1] && sc[2]! > bestScore[2]!)));
+    if (better) { best = p; bestScore = sc; }
+  }
+  return best;
 }
 
 function factsOf(ctx: Context, customerId: string): Record<string, FactValue> | null {

@@ -12,6 +12,10 @@ import type { DecisionGate } from './decision-frontier.js';
 export interface Candidate {
   offerId: string;
   rule: CompiledRule;
+  /** The threshold tier whose episode made it (absent: the rule's own thresholds): offered only to that tier's customers. */
+  tier?: number;
+  /** The index of the condition whose value `value` is (absent: the first). */
+  condition?: number;
   /** The breaching scope. */
   tag: string;
   /** Event time the breach episode began. */

@@ -8,7 +8,7 @@ import { predicateHolds } from '../cpis/predicate.js';
 import { customerTag } from '../cpis/tags.js';
 import type { FactValue } from '../entities/facts.js';
 import { retentionMs, statelessSuppression } from '../guardrails/stateless.js';
-import type { CompiledPolicy } from '../rules/compiled.js';
+import type { CompiledPolicy, CompiledRule } from '../rules/compiled.js';
 import type { LedgerVerdict, OfferCandidate } from '../store/state-store.js';
 import type { Candidate } from './candidate-queue.js';
 
@@ -22,7 +22,15 @@ export interface LedgerPort {
   decide(candidates: OfferCandidate[]): Promise<LedgerVerdict[]>;
 }
 
-export interface FilteredCandidate { candidate: Candidate; facts: Record<string, FactValue> | null }
+/** A candidate left out by the rule's filter, or (customerTier set) of a threshold tier that is not the customer's. */
+export interface FilteredCandidate { candidate: Candidate; facts: Record<string, FactValue> | null; customerTier?: number }
+
+/** The customer's threshold tier: the first whose `when` holds on their facts (0: none, the rule's own thresholds). */
+export function tierOfCustomer(rule: CompiledRule, facts: Record<string, FactValue> | null): number {
+  const tiers = rule.tiers ?? [];
+  for (let k = 0; k < tiers.length; k++) if (predicateHolds(facts ?? {}, tiers[k]!.when)) return k + 1;
+  return 0;
+}
 
 export interface DecideOutcome {
   /** New decisions and replays the ledger had not seen published. */
@@ -45,6 +53,10 @@ export async function decideCandidates(candidates: readonly Candidate[], policy:
     const rule = c.rule;
     const customerFacts = known[2 * i] ?? null;
     if (rule.filter && !predicateHolds(customerFacts ?? {}, rule.filter)) { filteredOut.push({ candidate: c, facts: customerFacts }); return; }
+    if (rule.tiers) {
+      const tier = tierOfCustomer(rule, customerFacts);
+      if (tier !== (c.tier ?? 0)) { filteredOut.push({ candidate: c, facts: customerFacts, customerTier: tier }); return; }
+    }
     const zone = known[2 * i + 1]?.timeZone;
     const presuppressed = statelessSuppression({ rule, policy, customerId: c.customerId, time: c.time, ...(typeof zone === 'string' ? { scopeTimeZone: zone } : {}) });
     const g = rule.guardrails;
@@ -63,7 +75,7 @@ export async function decideCandidates(candidates: readonly Candidate[], policy:
     const c = eligible[i]!;
     return {
       offerId: v.offerId, outcome: v.outcome, ...(v.reason ? { reason: v.reason } : {}), rule: c.rule, customerId: c.customerId,
-      scopeTag: c.tag, time: c.time, episode: c.episode, value: c.value, ...(c.traceparent ? { traceparent: c.traceparent } : {}),
+      scopeTag: c.tag, time: c.time, episode: c.episode, value: c.value, ...(c.tier ? { tier: c.tier } : {}), ...(c.condition ? { condition: c.condition } : {}), ...(c.traceparent ? { traceparent: c.traceparent } : {}),
       replay: v.replay, published: v.published,
     };
   });

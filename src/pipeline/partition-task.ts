@@ -21,13 +21,16 @@ import { offerIdOf } from '../actions/offer-id.js';
 import type { OpStatus, StateOp } from '../cpis/ops.js';
 import { parseTag } from '../cpis/tags.js';
 import type { EventCounts } from './types.js';
-import { evaluateRule, type Evaluation } from '../rules/evaluate.js';
+import { evaluateRule, ruleIdOfKey, tierKey, type Evaluation } from '../rules/evaluate.js';
 import type { CompiledRule } from '../rules/compiled.js';
+import type { CloseGroup, CloseGroups } from '../rules/close-groups.js';
+import { seriesKey, type RuleInputs } from '../rules/conditions.js';
+import { dropStaleTiers, episodesOfRule, groupOfCpi, groupOfRule, pendingOf, recordSeries, tiersOf } from './close-helpers.js';
 import { CloseTimers } from '../stream-time/close-timers.js';
 import { changedSince, nextCloseAt } from '../stream-time/next-close.js';
 import { StreamClock, type SourceMark } from '../stream-time/stream-clock.js';
-import { bucketOf, firstBucketBefore, type CpiWindow } from '../windows/cpi-window.js';
-import type { CpiWindowSpec } from '../windows/window-spec.js';
+import { bucketOf, firstBucketBefore } from '../windows/cpi-window.js';
+import type { CpiWindowSpec, WindowSnapshot } from '../windows/window-spec.js';
 import { EntityState, type EpisodeRecord } from '../entities/entity-state.js';
 import { CandidateQueue, type Candidate, type PendingCandidate } from './candidate-queue.js';
 import type { DecisionGate } from './decision-frontier.js';
@@ -36,7 +39,8 @@ import type { OpRecord, RoutedEvent } from './op-records.js';
 /** What the task needs of the loaded rules (pipeline/active-rules.ts). */
 export interface TaskRules {
   specs: ReadonlyMap<string, CpiWindowSpec>;
-  rulesByCpi: ReadonlyMap<string, readonly CompiledRule[]>;
+  /** The CPIs closed together, and their rules (rules/close-groups.ts). */
+  closeGroups: CloseGroups;
   rulesById: ReadonlyMap<string, CompiledRule>;
   /** Rules whose audience an op feeds: "enroute|<scope dimension>" or "contrib|<audience>". */
   audienceRules: ReadonlyMap<string, readonly CompiledRule[]>;
@@ -49,7 +53,8 @@ export interface TaskRules {
 
 export type { Candidate, PendingCandidate };
 
-export interface EvaluationRecord extends Evaluation { ruleId: string; scopeTag: string }
+/** An evaluation of a rule in a scope; `tier` for a threshold tier's (absent: the rule's own thresholds). */
+export interface EvaluationRecord extends Evaluation { ruleId: string; scopeTag: string; tier?: number }
 
 export interface TaskOutcome {
   /** Per routed event (for this partition's ops): applied, late, duplicate, unmatched. */
@@ -223,17 +228,23 @@ export class PartitionTask {
   }
 
   private rearm(rules: TaskRules, e: EntityState): void {
-    const cpis = new Set<string>([...e.windowsRead.keys(), ...e.closedRead.keys()]);
-    for (const ruleId of e.rulesRead.keys()) { const r = rules.rulesById.get(ruleId); if (r) cpis.add(r.cpi.id); }
-    for (const d of e.deferred) { const r = rules.rulesById.get(d.rule); if (r) cpis.add(r.cpi.id); }
-    for (const cpi of cpis) {
-      const spec = rules.specs.get(cpi);
-      if (!spec) continue;
-      const closed = e.closedRead.get(cpi);
-      const w = e.windowsRead.get(cpi);
-      const firstData = w?.firstBucket;
-      const at = closed !== undefined ? closed + spec.resolutionMs : firstData !== undefined ? (firstData + 1) * spec.resolutionMs : undefined;
-      if (at !== undefined) this.timers.schedule(e.tag, cpi, at, spec.latenessMs);
+    const { groups, groupOf } = rules.closeGroups;
+    const ids = new Set<string>();
+    for (const cpi of e.windowsRead.keys()) { const g = groupOf.get(cpi); if (g) ids.add(g); }
+    for (const key of e.closedRead.keys()) if (groups.has(key)) ids.add(key);
+    for (const key of e.rulesRead.keys()) { const g = groupOfRule(rules.closeGroups, rules.rulesById.get(ruleIdOfKey(key))); if (g) ids.add(g.id); }
+    for (const d of e.deferred) { const g = groupOfRule(rules.closeGroups, rules.rulesById.get(d.rule)); if (g) ids.add(g.id); }
+    for (const id of ids) {
+      const g = groups.get(id)!;
+      const closed = e.closedRead.get(id);
+      let firstData: number | undefined;
+      for (const cpi of g.cpis) {
+        const w = e.windowsRead.get(cpi);
+        const f = w?.firstBucket;
+        if (f !== undefined) firstData = Math.min(firstData ?? Infinity, f);
+      }
+      const at = closed !== undefined ? closed + g.resolutionMs : firstData !== undefined ? (firstData + 1) * g.resolutionMs : undefined;
+      if (at !== undefined) this.timers.schedule(e.tag, id, at, g.latenessMs);
     }
   }
 
@@ -242,10 +253,12 @@ export class PartitionTask {
     const outcome = e.apply(op, this.clock.now, rules.specs, sourceTime, eventKey);
     this.dirty.add(tag);
     if (outcome.window) {
-      const spec = rules.specs.get(outcome.window.cpi)!;
-      const closed = e.closed.get(outcome.window.cpi);
-      const end = (bucketOf(outcome.window.time, spec.resolutionMs) + 1) * spec.resolutionMs;
-      this.timers.schedule(tag, outcome.window.cpi, closed !== undefined ? Math.max(end, closed + spec.resolutionMs) : end, spec.latenessMs);
+      const g = groupOfCpi(rules.closeGroups, outcome.window.cpi);
+      if (g) {
+        const closed = e.closed.get(g.id);
+        const end = (bucketOf(outcome.window.time, g.resolutionMs) + 1) * g.resolutionMs;
+        this.timers.schedule(tag, g.id, closed !== undefined ? Math.max(end, closed + g.resolutionMs) : end, g.latenessMs);
+      }
     }
     return outcome.status;
   }
@@ -256,50 +269,61 @@ export class PartitionTask {
     for (let t = this.timers.popDue(now); t; t = this.timers.popDue(now)) this.close(rules, t.tag, t.cpi, t.at, out, traceparent);
   }
 
-  /** Evaluates every rule on `cpi` in entity `tag` at boundary `at`, and re-arms the timer. */
-  private close(rules: TaskRules, tag: string, cpi: string, at: number, out: TaskOutcome, traceparent: string | undefined): void {
+  /**
+   * Evaluates every rule of close group `group` (rules/close-groups.ts) in entity `tag` at boundary
+   * `at`, on the windows of all its CPIs at that boundary, records the values its trends read, and
+   * re-arms the timer.
+   */
+  private close(rules: TaskRules, tag: string, group: string, at: number, out: TaskOutcome, traceparent: string | undefined): void {
     const e = this.entities.get(tag);
-    const spec = rules.specs.get(cpi);
-    if (!e || !spec) return;
-    this.dirty.add(tag);
-    const w = e.window(cpi);
-    const onCpi = rules.rulesByCpi.get(cpi) ?? [];
-    const pending: { since: number; forMs: number }[] = [];
-    for (const rule of onCpi) {
-      const s = e.rulesRead.get(rule.id);
-      if (s?.status === 'pending') pending.push({ since: s.since, forMs: rule.forMs });
+    const g = rules.closeGroups.groups.get(group);
+    if (e && !g) {
+      // a timer of a close group the reloaded rules no longer have (a rule joined or left CPIs): the groups of its CPIs now
+      for (const cpi of group.split('+')) { const now = groupOfCpi(rules.closeGroups, cpi); if (now) this.timers.schedule(tag, now.id, at, now.latenessMs); }
     }
+    if (!e || !g) return;
+    this.dirty.add(tag);
     // a close at a boundary where nothing changed since the last one (here only for a join waiting
     // on it) would evaluate to what that one did: whether it runs depends on when the join arrived,
-    // so it evaluates nothing (and records nothing) unless the rules changed since
-    const last = e.closedRead.get(cpi);
+    // so it evaluates nothing (and records nothing) unless the rules changed since. A group with
+    // trends is evaluated at every step: its rules compare with the value recorded a period earlier.
+    const everyStep = g.series.size > 0;
+    const last = e.closedRead.get(g.id);
     let live: boolean;
-    if (last === undefined || w.evaluatedEpoch !== this.rulesEpoch || changedSince(w, spec, last, at, pending)) {
-      live = this.evaluate(rules, e, w, spec, onCpi, at, out, traceparent);
-      w.evaluatedEpoch = this.rulesEpoch;
+    if (everyStep || last === undefined || g.cpis.some((cpi) => e.window(cpi).evaluatedEpoch !== this.rulesEpoch)
+      || g.cpis.some((cpi) => changedSince(e.window(cpi), rules.specs.get(cpi)!, last, at, pendingOf(e, g)))) {
+      live = this.evaluate(rules, e, g, at, out, traceparent);
+      for (const cpi of g.cpis) e.window(cpi).evaluatedEpoch = this.rulesEpoch;
     } else {
-      live = onCpi.some((r) => e.rulesRead.has(r.id));
+      live = tiersOf(g.rules).some(({ rule, tier }) => e.rulesRead.has(tierKey(rule.id, tier)));
     }
-    e.closed.set(cpi, at);
+    e.closed.set(g.id, at);
+    // a CPI that joined a group (a rule with `when` was added) leaves its own close behind
+    for (const cpi of g.cpis) if (cpi !== g.id && e.closed.delete(cpi)) e.touch('m');
     e.touch('m');
-    this.afterClose(rules, e, w, spec, cpi, at, live, out, traceparent);
+    this.afterClose(rules, e, g, at, live, everyStep, out, traceparent);
   }
 
-  /** Evaluates every rule on the CPI at boundary `at`; whether any is left pending or firing. */
-  private evaluate(rules: TaskRules, e: EntityState, w: CpiWindow, spec: CpiWindowSpec, onCpi: readonly CompiledRule[], at: number, out: TaskOutcome, traceparent: string | undefined): boolean {
+  /** Evaluates every rule of the group at boundary `at`; whether any is left pending or firing. */
+  private evaluate(rules: TaskRules, e: EntityState, g: CloseGroup, at: number, out: TaskOutcome, traceparent: string | undefined): boolean {
     const tag = e.tag;
-    const snapshot = w.snapshot(at, spec);
+    const snapshots = new Map<string, WindowSnapshot>();
+    for (const cpi of g.cpis) snapshots.set(cpi, e.window(cpi).snapshot(at, rules.specs.get(cpi)!));
     let live = false;
     // a close with no data and no rule state to move (only a join waiting on it) evaluates nothing worth
     // reporting; whether it runs at all depends on when the join arrived
-    const empty = snapshot.count === 0 && snapshot.den === 0;
-    for (const rule of onCpi) {
-      const prev = e.rules.get(rule.id);
-      const ev = evaluateRule(rule, snapshot, prev);
-      if (prev || !empty || ev.transition) out.evaluations.push({ ...ev, ruleId: rule.id, scopeTag: tag });
-      const episodes = e.episodes.get(rule.id) ?? [];
+    let empty = true;
+    for (const snap of snapshots.values()) if (snap.count !== 0 || snap.den !== 0) empty = false;
+    recordSeries(e, g, at, snapshots);
+    const inputs: RuleInputs = { at, snapshot: (cpi) => snapshots.get(cpi)!, history: (cpi, aggregate) => e.historyRead.get(seriesKey(cpi, aggregate)) };
+    for (const { rule, tier } of tiersOf(g.rules)) {
+      const key = tierKey(rule.id, tier);
+      const prev = e.rules.get(key);
+      const ev = evaluateRule(rule, inputs, prev, tier);
+      if (prev || !empty || ev.transition) out.evaluations.push({ ...ev, ruleId: rule.id, scopeTag: tag, ...(tier > 0 ? { tier } : {}) });
+      const episodes = e.episodes.get(key) ?? [];
       if (ev.transition === 'fire') {
-        const ep: EpisodeRecord = { start: at, end: null, value: ev.value! };
+        const ep: EpisodeRecord = { start: at, end: null, value: ev.value!, ...(tier > 0 ? { tier } : {}), ...(ev.lead > 0 ? { condition: ev.lead } : {}) };
         episodes.push(ep);
         this.fireCandidates(rules, rule, e, ep, out, traceparent);
       } else if (ev.transition === 'clear') {
@@ -307,46 +331,57 @@ export class PartitionTask {
         if (open) open.end = at;
       }
       const within = 'withinMs' in rule.target ? rule.target.withinMs : 0;
-      const kept = episodes.filter((x) => x.end === null || x.end + within + spec.latenessMs >= at);
-      if (kept.length > 0) e.episodes.set(rule.id, kept);
-      else e.episodes.delete(rule.id);
+      const kept = episodes.filter((x) => x.end === null || x.end + within + g.latenessMs >= at);
+      if (kept.length > 0) e.episodes.set(key, kept);
+      else e.episodes.delete(key);
       const next = ev.state.status === 'inactive' ? null : ev.state;
-      if (JSON.stringify(next ?? null) !== JSON.stringify(prev ?? null)) e.setRule(rule.id, next);
+      if (JSON.stringify(next ?? null) !== JSON.stringify(prev ?? null)) e.setRule(key, next);
       if (next) live = true;
     }
+    dropStaleTiers(e, g, rules.rulesById);
     return live;
   }
 
   /** After a close: waiting joins whose rule state is known now, eviction, and the next close. */
-  private afterClose(rules: TaskRules, e: EntityState, w: CpiWindow, spec: CpiWindowSpec, cpi: string, at: number, live: boolean, out: TaskOutcome, traceparent: string | undefined): void {
+  private afterClose(rules: TaskRules, e: EntityState, g: CloseGroup, at: number, live: boolean, everyStep: boolean, out: TaskOutcome, traceparent: string | undefined): void {
     const tag = e.tag;
     // audience joins waiting for the rule states at their time: known up to the next boundary now
-    const waiting = e.deferred.filter((d) => rules.rulesById.get(d.rule)?.cpi.id === cpi);
+    const waiting = e.deferred.filter((d) => groupOfRule(rules.closeGroups, rules.rulesById.get(d.rule)) === g);
     let joinAt = Infinity;
     if (waiting.length > 0) {
-      const ready = waiting.filter((d) => Math.floor(d.time / spec.resolutionMs) * spec.resolutionMs <= at);
+      const ready = waiting.filter((d) => Math.floor(d.time / g.resolutionMs) * g.resolutionMs <= at);
       e.deferred = e.deferred.filter((d) => !ready.includes(d) && rules.rulesById.has(d.rule));
       for (const d of ready) this.checkJoin(rules, rules.rulesById.get(d.rule)!, e, d.customer, d.time, d.etaMs, out, traceparent);
       // the first boundary at which a join still waiting is ready
-      for (const d of waiting) if (!ready.includes(d)) joinAt = Math.min(joinAt, Math.floor(d.time / spec.resolutionMs) * spec.resolutionMs);
+      for (const d of waiting) if (!ready.includes(d)) joinAt = Math.min(joinAt, Math.floor(d.time / g.resolutionMs) * g.resolutionMs);
     }
-    // the next close is the next boundary whose window differs (a bucket with data comes in or
-    // leaves), at which a pending breach reaches its `for`, or at which a waiting join is ready: the
-    // closes between would evaluate to this one (an empty stretch is skipped too, so an event from
-    // the year 472 and one of today are not 35 million closes apart, one per step)
-    const stillPending: { since: number; forMs: number }[] = [];
-    for (const rule of rules.rulesByCpi.get(cpi) ?? []) {
-      const s = e.rulesRead.get(rule.id);
-      if (s?.status === 'pending') stillPending.push({ since: s.since, forMs: rule.forMs });
+    // the next close is the next boundary at which a window of the group differs (a bucket with data
+    // comes in or leaves), a pending breach reaches its `for`, or a waiting join is ready: the closes
+    // between would evaluate to this one (an empty stretch is skipped too, so an event from the year
+    // 472 and one of today are not 35 million closes apart, one per step). With trends: every step
+    // while a window holds data or a rule state is live.
+    const pending = pendingOf(e, g);
+    let next = Infinity;
+    let allEmpty = true;
+    for (const cpi of g.cpis) {
+      const spec = rules.specs.get(cpi)!;
+      const w = e.window(cpi);
+      if (everyStep) {
+        const data = w.firstDataFrom(firstBucketBefore(at + spec.resolutionMs, spec));
+        const step = at + spec.resolutionMs;
+        next = Math.min(next, live ? step : Math.max(step, Math.min(data === undefined ? Infinity : (data + 1) * spec.resolutionMs, joinAt)));
+      } else {
+        next = Math.min(next, nextCloseAt(w, spec, at, pending, joinAt));
+      }
+      // buckets before this window are in no later one (this window's are kept: the next close tells
+      // from them whether anything changed, see changedSince)
+      w.evictBefore(firstBucketBefore(at, spec));
+      // the steps before `at` are final: a repeat of their events is late now, their keys can go
+      w.forgetKeysBefore(bucketOf(at, spec.resolutionMs));
+      if (!w.isEmpty) allEmpty = false;
     }
-    const next = nextCloseAt(w, spec, at, stillPending, joinAt);
-    // buckets before this window are in no later one (this window's are kept: the next close tells
-    // from them whether anything changed, see changedSince)
-    w.evictBefore(firstBucketBefore(at, spec));
-    // the steps before `at` are final: a repeat of their events is late now, their keys can go
-    w.forgetKeysBefore(bucketOf(at, spec.resolutionMs));
-    if (next !== Infinity) this.timers.schedule(tag, cpi, next, spec.latenessMs);
-    else if (!live && w.isEmpty && e.rules.size === 0) e.closed.delete(cpi);
+    if (next !== Infinity) this.timers.schedule(tag, g.id, next, g.latenessMs);
+    else if (!live && allEmpty && e.rules.size === 0) e.closed.delete(g.id);
   }
 
   /**
@@ -382,16 +417,16 @@ export class PartitionTask {
     const key = op.kind === 'enroute' ? `enroute|${parseTag(tag).dimension}` : `contrib|${op.cpi}`;
     const e = this.entity(tag);
     for (const rule of rules.audienceRules.get(key) ?? []) {
-      const spec = rules.specs.get(rule.cpi.id);
-      if (!spec) continue;
-      const boundary = Math.floor(op.time / spec.resolutionMs) * spec.resolutionMs;
+      const g = groupOfRule(rules.closeGroups, rule);
+      if (!g) continue;
+      const boundary = Math.floor(op.time / g.resolutionMs) * g.resolutionMs;
       const etaMs = op.kind === 'enroute' ? op.etaMs : undefined;
       const now = this.clock.now;
       // the rule's state at the join is known once the boundary before it has closed (its lateness after)
-      if (now === null || now < boundary + spec.latenessMs) {
+      if (now === null || now < boundary + g.latenessMs) {
         e.defer({ rule: rule.id, customer: op.customer, time: op.time, ...(etaMs !== undefined ? { etaMs } : {}) });
         e.touch('m');
-        this.timers.schedule(tag, rule.cpi.id, boundary, spec.latenessMs);
+        this.timers.schedule(tag, g.id, boundary, g.latenessMs);
         continue;
       }
       this.checkJoin(rules, rule, e, op.customer, op.time, etaMs, out, traceparent);
@@ -400,7 +435,7 @@ export class PartitionTask {
 
   private checkJoin(rules: TaskRules, rule: CompiledRule, e: EntityState, customer: string, time: number, etaMs: number | undefined, out: TaskOutcome, traceparent: string | undefined): void {
     const within = 'withinMs' in rule.target ? rule.target.withinMs : 0;
-    for (const ep of e.episodes.get(rule.id) ?? []) {
+    for (const ep of episodesOfRule(rule, e)) {
       if (ep.start <= time && (ep.end === null || time < ep.end)) {
         this.candidate(out, rules, rule, e.tag, ep, customer, time, time, traceparent);
       } else if (time < ep.start && time >= ep.start - within && (etaMs === undefined || time + etaMs >= ep.start)) {
@@ -411,17 +446,18 @@ export class PartitionTask {
   }
 
   private candidate(out: TaskOutcome, rules: TaskRules, rule: CompiledRule, tag: string, ep: EpisodeRecord, customerId: string, time: number, joined: number, traceparent: string | undefined): void {
-    const offerId = offerIdOf(rule.id, customerId, tag, ep.start);
+    // a tier's episode is its own: two tiers firing at one boundary make two candidates (the customer's tier's is offered)
+    const offerId = offerIdOf(tierKey(rule.id, ep.tier ?? 0), customerId, tag, ep.start);
     if (this.seen.has(offerId) || this.queue.has(offerId)) return;
     this.seen.add(offerId);
-    const c: Candidate = { offerId, rule, tag, episode: ep.start, value: ep.value, customerId, time, due: dueOf(rules, rule, time), rank: rules.ruleOrder.get(rule.id) ?? 0, joined, ...(traceparent ? { traceparent } : {}) };
+    const c: Candidate = { offerId, rule, tag, episode: ep.start, value: ep.value, customerId, time, due: dueOf(rules, rule, time), rank: rules.ruleOrder.get(rule.id) ?? 0, joined, ...(ep.tier ? { tier: ep.tier } : {}), ...(ep.condition ? { condition: ep.condition } : {}), ...(traceparent ? { traceparent } : {}) };
     out.candidates.push(c);
     this.queue.add(c);
     this.metaDirty = true;
   }
 }
 
-/** When a candidate at `time` of `rule` may be decided: its time plus its CPI's allowed lateness. */
+/** When a candidate at `time` of `rule` may be decided: its time plus its close group's allowed lateness. */
 function dueOf(rules: TaskRules, rule: CompiledRule, time: number): number {
-  return time + (rules.specs.get(rule.cpi.id)?.latenessMs ?? 0);
+  return time + (groupOfRule(rules.closeGroups, rule)?.latenessMs ?? 0);
 }

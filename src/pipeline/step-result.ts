@@ -40,8 +40,9 @@ export function stepResult(p: StepParts): BatchResult {
     published: p.published,
     skippedReplays: p.skippedReplays,
     evaluations: t?.evaluations ?? [],
-    filteredOut: p.filteredOut.map(({ candidate: c, facts }) => ({
+    filteredOut: p.filteredOut.map(({ candidate: c, facts, customerTier }) => ({
       ruleId: c.rule.id, customerId: c.customerId, scopeTag: c.tag, time: c.time, episode: c.episode, facts,
+      ...(customerTier !== undefined ? { tiers: { candidate: c.tier ?? 0, customer: customerTier } } : {}),
     })),
     cpiIssues: p.cpiIssues,
     lateEvents: (t?.lateEvents ?? []).map(({ event, source }) => ({ eventId: event.id, time: event.time, origin: { topic: p.topic, partition: source, offset: event.offset } })),

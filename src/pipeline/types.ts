@@ -34,6 +34,8 @@ export interface EventCounts {
 export interface RuleEvaluationRecord extends Evaluation {
   ruleId: string;
   scopeTag: string;
+  /** A threshold tier's evaluation (absent: the rule's own thresholds). */
+  tier?: number;
 }
 
 export interface FilteredOut {
@@ -46,6 +48,8 @@ export interface FilteredOut {
   episode: number;
   /** The facts the filter was tested on (null: no customer profile seen). */
   facts: Record<string, FactValue> | null;
+  /** Left out by a threshold tier: the candidate's tier and the customer's (by their facts); 0 is the rule's own thresholds. */
+  tiers?: { candidate: number; customer: number };
 }
 
 /** A valid event a CPI could not use: its type lacks the CPI's groupBy, value or join field (CPW206). */

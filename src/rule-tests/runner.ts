@@ -155,20 +155,21 @@ function traceOf(o: Observed, start: number): string[] {
   const lines: { time: number; text: string }[] = [];
   const last = new Map<string, RuleEvaluationRecord>();
   for (const e of o.evaluations) {
-    const key = `${e.ruleId} ${e.scopeTag}`;
-    last.set(key, e);
+    const name = e.tier === undefined ? e.ruleId : `${e.ruleId} (tier ${e.tier})`;
+    last.set(`${name} ${e.scopeTag}`, e);
     if (e.transition === 'fire' || e.transition === 'clear') {
-      lines.push({ time: e.at, text: `${e.ruleId} ${e.transition === 'fire' ? 'fired' : 'cleared'} in ${scopeText(e.scopeTag)} (value ${fmt(e.value)})` });
+      lines.push({ time: e.at, text: `${name} ${e.transition === 'fire' ? 'fired' : 'cleared'} in ${scopeText(e.scopeTag)} (value ${fmt(e.value)})` });
     }
   }
   for (const f of o.filteredOut) {
-    lines.push({ time: f.time, text: `${f.ruleId}: customer ${f.customerId} left out by the rule's filter (facts: ${f.facts ? JSON.stringify(f.facts) : 'no customer profile'})` });
+    const by = f.tiers ? `a tier that is not theirs (candidate of tier ${f.tiers.candidate}, the customer's tier ${f.tiers.customer})` : "the rule's filter";
+    lines.push({ time: f.time, text: `${f.ruleId}: customer ${f.customerId} left out by ${by} (facts: ${f.facts ? JSON.stringify(f.facts) : 'no customer profile'})` });
   }
   lines.sort((a, b) => a.time - b.time);
   const out = lines.map((l) => `${relTime(l.time, start)}  ${l.text}`);
   if (!o.evaluations.some((e) => e.transition === 'fire')) {
     out.push('no rule fired; last evaluation per rule and scope:');
-    for (const e of last.values()) out.push(`  ${e.ruleId} in ${scopeText(e.scopeTag)} at ${relTime(e.at, start)}: value ${fmt(e.value)}, ${e.state.status}`);
+    for (const e of last.values()) out.push(`  ${e.tier === undefined ? e.ruleId : `${e.ruleId} (tier ${e.tier})`} in ${scopeText(e.scopeTag)} at ${relTime(e.at, start)}: value ${fmt(e.value)}, ${e.state.status}`);
     if (last.size === 0) out.push('  (no event of the test fed a CPI of these rules)');
   }
   return out;

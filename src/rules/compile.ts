@@ -40,11 +40,13 @@ export function compileParsedFiles(files: readonly ParsedRuleFile[], options: Co
 
   const cpiIds = [...cpiById.keys()];
   const compiledRules: CompiledRule[] = [];
+  const lookup = (id: string) => {
+    const entry = cpiById.get(id);
+    return entry ? { doc: entry.item.doc, cpi: compiledCpis.get(id) } : undefined;
+  };
   for (const { file, item } of ruleById.values()) {
     const doc = c.partial(file, 'rules', item, RuleDefinition);
-    const cpiEntry = doc.cpi === undefined ? undefined : cpiById.get(doc.cpi);
-    const cpi = doc.cpi === undefined ? undefined : compiledCpis.get(doc.cpi);
-    const rule = c.compileRule(file, item.index, doc, item.doc !== undefined, cpiEntry, cpi, cpiIds, item.raw);
+    const rule = c.compileRule(file, item.index, doc, item.doc !== undefined, lookup, cpiIds, item.raw);
     if (rule) compiledRules.push(rule);
   }
 

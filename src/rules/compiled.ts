@@ -71,11 +71,51 @@ export interface CompiledOffer {
   redemption?: { channel: string; instructions?: string };
 }
 
+/** What a trend compares the CPI with (rules/schema.ts `compare`). */
+export type CompareTo =
+  /** The recorded value `offsetMs` earlier (previousWindow: the window; sameTimeYesterday: 24 h; ...). */
+  | { kind: 'offset'; offsetMs: number; name: string }
+  /** The avg or median of the values recorded over the last `periodMs` (before the current close). */
+  | { kind: 'baseline'; periodMs: number; of: 'avg' | 'median'; name: string };
+
+export interface CompiledCompare {
+  to: CompareTo;
+  /** ratio: current / earlier; difference: current - earlier. The threshold applies to this. */
+  as: 'ratio' | 'difference';
+  /** Recorded values with fewer samples are no baseline (too few samples, so no breach). */
+  minSamples: number;
+}
+
+/**
+ * One condition of a rule: an aggregate of a CPI against a threshold (optionally the aggregate
+ * compared with its own earlier value). A rule has one (the v1 form) or several (`when`).
+ */
+export interface CompiledCondition {
+  cpi: CompiledCpi;
+  aggregate: AggregateName;
+  direction: 'above' | 'below';
+  threshold: number;
+  clear: number;
+  minSamples: number;
+  compare?: CompiledCompare;
+}
+
+/** A tier of a rule (threshold `tiers`): its own lines, for the customers whose facts match `when`. */
+export interface CompiledTier {
+  when: Predicate;
+  /** The rule's conditions with this tier's thresholds (a condition without tiers keeps its own). */
+  conditions: readonly CompiledCondition[];
+}
+
 export interface CompiledRule {
   id: string;
   /** Content hash of the rule and of its CPI: changes whenever either is edited. */
   version: string;
   description?: string;
+  /**
+   * The rule's first condition's CPI, aggregate, threshold, clear and minSamples (the only ones of a
+   * v1 rule): the scope, the target's audience and the reports read these. `conditions` decides.
+   */
   cpi: CompiledCpi;
   aggregate: AggregateName;
   direction: 'above' | 'below';
@@ -84,6 +124,15 @@ export interface CompiledRule {
   clear: number;
   forMs: number;
   minSamples: number;
+  /** all: the rule breaches while every condition does; any: while one does (rules/evaluate.ts). */
+  match: 'all' | 'any';
+  /** At least one; all on CPIs of the same groupBy and resolution (cross-checks). */
+  conditions: readonly CompiledCondition[];
+  /**
+   * Tiers 1..n (tiers[0] is tier 1; tier 0 is `conditions`, for every other customer): a state
+   * machine and episodes per tier and scope, a candidate offered only to customers of its tier.
+   */
+  tiers?: readonly CompiledTier[];
   target: RuleTarget;
   filter?: Predicate;
   guardrails: CompiledGuardrails;

@@ -10,6 +10,7 @@ import { ErrorCodes, type ErrorName } from '../errors/codes.js';
 import { isRecord } from '../shared/plain-data.js';
 import type { CompiledCpi, CompiledPolicy, CompiledRule, CpiMeasure, SourcePosition } from './compiled.js';
 import { buildRule, matcher } from './build-rule.js';
+import { checkConditions, type CpiLookup } from './condition-checks.js';
 import { durationMs, isTimeZone, suggestTimeZone, UNIT_MS } from './clock.js';
 import { didYouMean, suggestionSuffix } from './did-you-mean.js';
 import { defaultTemplateNames } from './email-templates.js';
@@ -191,8 +192,7 @@ export class Compilation implements Reporter {
     index: number,
     doc: Partial<RuleDefinitionDoc>,
     complete: boolean,
-    cpiEntry: Located<CpiDefinitionDoc> | undefined,
-    cpi: CompiledCpi | undefined,
+    lookup: CpiLookup,
     cpiIds: readonly string[],
     raw?: unknown,
   ): CompiledRule | undefined {
@@ -201,19 +201,10 @@ export class Compilation implements Reporter {
     const before = this.errors.length;
     const name = doc.id === undefined ? `rule ${index + 1}` : `rule "${doc.id}"`;
 
-    if (doc.cpi !== undefined && !cpiEntry) this.report(file, at('cpi'), 'RULE_UNKNOWN_CPI', [doc.cpi, suggestionSuffix(doc.cpi, cpiIds)]);
-
-    // Threshold and hysteresis
-    if (doc.threshold) {
-      const t = doc.threshold;
-      const direction = 'above' in t ? 'above' : 'below';
-      const threshold = 'above' in t ? t.above : t.below;
-      const clear = t.clear ?? threshold;
-      if (direction === 'above' ? clear > threshold : clear < threshold) {
-        const why = direction === 'above' ? `for "above", clear must be at most ${threshold}` : `for "below", clear must be at least ${threshold}`;
-        this.report(file, at('threshold', 'clear'), 'RULE_CLEAR_WRONG_SIDE', [clear, threshold, why]);
-      }
-    }
+    // Conditions: one form, known CPIs of one scope, aggregates, clear lines, trend periods
+    const found = checkConditions(this, file, base, doc, raw, lookup, cpiIds);
+    const cpi = found?.cpis[0];
+    const cpiDoc = found?.docs[0];
 
     // A threshold written as a percentage ("5%"): the schema said "expected a number"; what number
     // depends on the CPI
@@ -260,15 +251,8 @@ export class Compilation implements Reporter {
         : `; known templates: ${this.templateNames.join(', ')} (a template of your own goes in templates/<name>.liquid beside the rules)`;
     }
 
-    // Checks that need the CPI
-    const cpiDoc = cpiEntry?.item.doc;
+    // Checks that need the (first condition's) CPI
     if (cpi && cpiDoc) {
-      const kind = cpi.measure.kind;
-      if (kind === 'ratio' && doc.aggregate !== undefined && doc.aggregate !== 'ratio' && doc.aggregate !== 'count') {
-        this.report(file, at('aggregate'), 'RULE_AGGREGATE_KIND', [doc.aggregate, 'ratio', ` ("${cpi.id}"); use ratio for the share of matching events, or count`]);
-      } else if (kind !== 'ratio' && doc.aggregate === 'ratio') {
-        this.report(file, at('aggregate'), 'RULE_AGGREGATE_KIND', ['ratio', kind, ` ("${cpi.id}"); ratio needs a ratio CPI, here use count, sum, avg, min, max or a percentile`]);
-      }
       if (doc.for !== undefined && durationMs(doc.for) > cpi.windowMs) this.report(file, at('for'), 'RULE_FOR_LONGER_THAN_WINDOW', [doc.for, cpiDoc.window]);
       if (doc.target && 'enRoute' in doc.target && cpi.groupBy !== 'storeId') {
         this.report(file, at('target', 'enRoute'), 'RULE_TARGET', ['enRoute', `it finds customers on their way to a store, so the CPI must have groupBy: storeId, but "${cpi.id}" is grouped by ${cpi.groupBy}`], 'key');
@@ -278,8 +262,8 @@ export class Compilation implements Reporter {
       }
     }
 
-    if (!complete || this.errors.length > before || !cpi || !cpiDoc) return undefined;
-    return buildRule(doc as RuleDefinitionDoc, cpi, cpiDoc, this.position(file, base));
+    if (!complete || this.errors.length > before || !found) return undefined;
+    return buildRule(doc as RuleDefinitionDoc, found.cpis, found.docs, this.position(file, base));
   }
 
   /** Each placeholder (`{{ first_name }}`) in a text the customer reads, where it is written. */

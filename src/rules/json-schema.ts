@@ -24,6 +24,7 @@ export const RULE_FILE_SCHEMA_NAME = 'rule-file.schema.json';
 export function ruleFileJsonSchema(): Record<string, unknown> {
   const generated = z.toJSONSchema(RuleFile, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
   listEventTypes(generated);
+  oneConditionForm(generated);
   const { $schema, ...rest } = generated;
   return {
     $schema,
@@ -50,6 +51,12 @@ function listEventTypes(node: unknown): void {
   const event = props?.event;
   if (event && event.type === 'string') event.enum = [...EVENT_TYPE_NAMES];
   for (const value of Object.values(obj)) listEventTypes(value);
+}
+
+/** A rule has cpi, aggregate and threshold, or when (zod has them optional; CPW345 in `validate`). */
+function oneConditionForm(schema: Record<string, unknown>): void {
+  const rule = ((schema.properties as Record<string, { items: Record<string, unknown> }>).rules!).items;
+  rule.anyOf = [{ required: ['cpi', 'aggregate', 'threshold'] }, { required: ['when'] }];
 }
 
 /** The schema as the committed file holds it: two-space indented JSON and a final newline. */

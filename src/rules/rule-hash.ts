@@ -28,11 +28,12 @@ export function shortHash(text: string): string {
 }
 
 /**
- * The version of a rule: a hash of the rule and of the CPI it watches, after defaults are applied.
+ * The version of a rule: a hash of the rule and of the CPI it watches (the CPIs of its `when`, in
+ * order), after defaults are applied.
  * Key order, comments, quoting and whitespace do not change it; any edit of a value does, and so
  * does spelling out a default differently ("60s" instead of "1m").
  */
-export function ruleVersion(rule: RuleDefinitionDoc, cpi: CpiDefinitionDoc): string {
+export function ruleVersion(rule: RuleDefinitionDoc, cpi: CpiDefinitionDoc | readonly CpiDefinitionDoc[]): string {
   return shortHash(canonicalJson({ rule, cpi }));
 }
 

@@ -97,15 +97,66 @@ export const CpiDefinition = z.strictObject({
 
 export const Aggregate = z.enum(AGGREGATES);
 
+/** A tier of a threshold: for the customers whose facts match `when`, this line instead. */
+export const ThresholdTier = z.union([
+  z.strictObject({
+    when: Predicate.describe("Conditions on the customer's facts, e.g. valueTier: { in: [gold, platinum] }"),
+    above: z.number().describe('Breach for these customers while the value is greater than this'),
+    clear: z.number().optional().describe('Their firing clears once the value is at or below this (default: above)'),
+  }),
+  z.strictObject({
+    when: Predicate.describe("Conditions on the customer's facts, e.g. valueTier: { in: [gold, platinum] }"),
+    below: z.number().describe('Breach for these customers while the value is less than this'),
+    clear: z.number().optional().describe('Their firing clears once the value is at or above this (default: below)'),
+  }),
+]);
+
+const Tiers = z.array(ThresholdTier).min(1).max(10).optional()
+  .describe("Other lines for some customers, by their facts: the first tier whose when matches is the customer's; the others get the line above");
+
 export const Threshold = z.union([
   z.strictObject({
     above: z.number().describe('Breach while the value is greater than this'),
     clear: z.number().optional().describe('A firing rule clears once the value is at or below this (default: above)'),
+    tiers: Tiers,
   }),
   z.strictObject({
     below: z.number().describe('Breach while the value is less than this'),
     clear: z.number().optional().describe('A firing rule clears once the value is at or above this (default: below)'),
+    tiers: Tiers,
   }),
+]);
+
+/** What a trend compares the CPI's aggregate with (docs/rules.md, "Trends"). */
+export const CompareTo = z.union([
+  z.enum(['previousWindow', 'sameTimeYesterday', 'sameTimeLastWeek']).describe(
+    'previousWindow: the value one window earlier; sameTimeYesterday: 24h earlier; sameTimeLastWeek: 7d earlier',
+  ),
+  z.strictObject({ offset: Duration.describe('The value this long earlier, e.g. 3h') }),
+  z.strictObject({
+    baseline: Duration.describe('A rolling baseline: the values recorded over this period before now, e.g. 7d'),
+    of: z.enum(['avg', 'median']).default('avg').describe('How the recorded values are summarised'),
+  }),
+]);
+
+export const Compare = z.strictObject({
+  to: CompareTo,
+  as: z.enum(['ratio', 'difference']).default('ratio').describe('ratio: now / earlier (1.3 is 30% more); difference: now - earlier'),
+  minSamples: z.number().int().min(1).default(1).describe('An earlier value from fewer samples is no baseline (no breach)'),
+});
+
+/** One condition of `when`: a CPI's aggregate against a threshold. */
+export const CpiCondition = z.strictObject({
+  cpi: Identifier.describe('The id of the CPI'),
+  aggregate: Aggregate,
+  threshold: Threshold,
+  minSamples: z.number().int().min(1).default(1).describe('Fewer samples in the window: this condition does not breach'),
+  compare: Compare.optional().describe('Compare the aggregate with its own earlier value (a trend); the threshold applies to the ratio or difference'),
+});
+
+export const When = z.union([
+  z.strictObject({ all: z.array(CpiCondition).min(1).max(8).describe('The rule breaches while every condition does') }),
+  z.strictObject({ any: z.array(CpiCondition).min(1).max(8).describe('The rule breaches while at least one condition does') }),
 ]);
 
 export const Target = z.union([
@@ -172,11 +223,13 @@ export const EmailAction = z.strictObject({
 export const RuleDefinition = z.strictObject({
   id: Identifier.describe('Unique name of the rule across all rule files; offers carry it'),
   description: z.string().max(2000).optional(),
-  cpi: Identifier.describe('The id of the CPI this rule watches'),
-  aggregate: Aggregate.describe(
+  cpi: Identifier.optional().describe('The id of the CPI this rule watches (or: when)'),
+  aggregate: Aggregate.optional().describe(
     'How the window is summarised: count, sum, avg, min, max, p50/p90/p95/p99 (percentiles, 1% relative error), ratio (ratio CPIs)',
   ),
-  threshold: Threshold.describe('above: N or below: N, optionally with a clear line (hysteresis)'),
+  threshold: Threshold.optional().describe('above: N or below: N, optionally with a clear line (hysteresis)'),
+  compare: Compare.optional().describe('Compare the aggregate with its own earlier value (a trend); the threshold applies to the ratio or difference'),
+  when: When.optional().describe('Conditions over several CPIs of the same scope, instead of cpi, aggregate and threshold'),
   for: Duration.default('0s').describe('The breach must last this long before the rule fires'),
   minSamples: z.number().int().min(1).default(1).describe('Do not fire on fewer samples in the window'),
   target: Target.describe('Who gets the offer: enRoute, contributors or scopeCustomer'),
@@ -209,3 +262,5 @@ export type PolicyDoc = z.output<typeof Policy>;
 export type PredicateDoc = z.output<typeof Predicate>;
 export type ConditionDoc = z.output<typeof Condition>;
 export type AggregateName = z.output<typeof Aggregate>;
+export type CpiConditionDoc = z.output<typeof CpiCondition>;
+export type CompareDoc = z.output<typeof Compare>;

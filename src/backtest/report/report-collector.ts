@@ -26,6 +26,7 @@ export class SeriesCollector {
 
   add(evaluations: readonly RuleEvaluationRecord[]): void {
     for (const e of evaluations) {
+      if (e.tier !== undefined) continue; // the chart of a tiered rule is its tier 0 (its own thresholds)
       let byScope = this.series.get(e.ruleId);
       if (!byScope) this.series.set(e.ruleId, (byScope = new Map()));
       let points = byScope.get(e.scopeTag);

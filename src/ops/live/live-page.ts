@@ -34,7 +34,7 @@ const SCRIPT = `(() => {
     rules.replaceChildren(...s.rules.filter((r) => r.scopes.length > 0).map((r) => {
       const sec = el('section', { 'data-rule': r.id });
       sec.append(el('h2', {}, r.id + ' ', el('span', { class: 'meta' }, 'version ' + r.version)));
-      sec.append(el('p', { class: 'meta' }, r.aggregate + ' of ' + r.cpi + ', fires ' + r.direction + ' ' + num(r.threshold) + ', clears at ' + num(r.clear) + (r.killSwitch ? ' · KILL SWITCH ON' : '') + ' · firing now in ' + r.firing + ' scope(s)'));
+      sec.append(el('p', { class: 'meta' }, (r.conditions ? 'fires while ' + r.conditions : r.aggregate + ' of ' + r.cpi + ', fires ' + r.direction + ' ' + num(r.threshold) + ', clears at ' + num(r.clear)) + (r.killSwitch ? ' · KILL SWITCH ON' : '') + ' · firing now in ' + r.firing + ' scope(s)'));
       const t = el('table', { class: 'scopes' }, row(['scope', 'status', 'firing since', 'last value', 'at', 'budget used'], true));
       for (const sc of r.scopes) {
         const st = el('span', { class: sc.status === 'firing' ? 'firing' : '' }, sc.status === 'firing' ? 'FIRING' : sc.status);

@@ -4,6 +4,7 @@
  * used, a chart of the last hours rendered by the shared chart builder), and the recent decisions
  * (customer ids and reasons only).
  */
+import { conditionsText, hasConditionWords } from '../../rules/condition-words.js';
 import type { RuleSet } from '../../rules/compiled.js';
 import { scopeText } from '../../cpis/tags.js';
 import { renderChart } from '../chart/svg-chart.js';
@@ -31,7 +32,9 @@ export interface LiveSnapshot {
   batches: number;
   lastBatchAt: number | null;
   bounds: LiveState['bounds'];
-  rules: { id: string; version: string; description: string; cpi: string; aggregate: string; direction: string; threshold: number; clear: number; killSwitch: boolean; firing: number; scopes: LiveScopeView[] }[];
+  rules: { id: string; version: string; description: string; cpi: string; aggregate: string; direction: string; threshold: number; clear: number;
+    /** A rule over several CPIs, with a trend or tiers: its conditions in words (the chart is its first condition's, tier 0). */
+    conditions?: string; killSwitch: boolean; firing: number; scopes: LiveScopeView[] }[];
   decisions: (LiveDecision & { scope: string })[];
 }
 
@@ -61,7 +64,7 @@ export function liveSnapshot(state: LiveState, ruleSet: RuleSet, o: { now?: numb
     });
     return {
       id: rule.id, version: rule.version, description: rule.description ?? '', cpi: rule.cpi.id, aggregate: rule.aggregate, direction: rule.direction,
-      threshold: rule.threshold, clear: rule.clear, killSwitch: rule.guardrails.killSwitch || ruleSet.policy.killSwitch,
+      threshold: rule.threshold, clear: rule.clear, ...(hasConditionWords(rule) ? { conditions: conditionsText(rule) } : {}), killSwitch: rule.guardrails.killSwitch || ruleSet.policy.killSwitch,
       firing: scopes.filter((s) => s.status === 'firing').length, scopes,
     };
   });

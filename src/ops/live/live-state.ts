@@ -45,6 +45,7 @@ export class LiveState {
     this.batches += 1;
     this.lastBatchAt = now;
     for (const e of result.evaluations) {
+      if (e.tier !== undefined) continue; // the chart of a tiered rule is its tier 0 (its own thresholds)
       const s = this.scope(e.ruleId, e.scopeTag);
       s.points.push(e.transition ? { at: e.at, value: e.value, transition: e.transition } : { at: e.at, value: e.value });
       s.status = e.state.status;

@@ -71,3 +71,40 @@ describe('cpiwatch explain (backtest mode)', () => {
     expect(out).toContain('episode from 2026-11-23T18:16:00Z: set out at 2026-11-23T17:10:00Z, 1h6m before it fired; the audience looks back 45m');
   });
 });
+
+describe('cpiwatch explain: rules over several CPIs and trends', () => {
+  const FIXTURE = 'tests/unit/rule-tests/fixtures/conditions';
+  const rules = `${FIXTURE}.yaml`;
+
+  it('shows each condition of a two-CPI rule at the fire, and the closest it came where it did not fire', async () => {
+    const offered = await explain(rules, await eventsOf(`${FIXTURE}.test.yaml`, 0), 'c1', 'slow-and-busy');
+    expect(offered).toContain('per storeId, fires while all of: p90 of wait-vs-promise above 1.25 (clears at 1), with at least 5 samples; count of heading-in above 2');
+    expect(offered).toMatch(/OFFERED at 2026-11-23T18:14:00Z: p90 of wait-vs-promise 1\.99\d*, breaching; count of heading-in 3, breaching in storeId=S1/);
+    const not = await explain(rules, await eventsOf(`${FIXTURE}.test.yaml`, 1), 'c1', 'slow-and-busy');
+    expect(not).toMatch(/NOT A CANDIDATE: the rule never fired in storeId=S1; closest at 2026-11-23T18:14:00Z: p90 of wait-vs-promise 1\.99\d*, breaching; count of heading-in 1, not breaching/);
+  });
+
+  it('shows a trend against the value it compared with, and says when there was none', async () => {
+    const offered = await explain(rules, await eventsOf(`${FIXTURE}.test.yaml`, 3), 'c1', 'slower-than-yesterday');
+    expect(offered).toContain('fires while p90 of wait-vs-promise as a ratio to its value at the same time yesterday above 1.3 (clears at 1.1), with at least 5 samples, earlier values from at least 5');
+    expect(offered).toMatch(/OFFERED at 2026-11-24T18:19:00Z: p90 of wait-vs-promise 2\.97\d* against 1\.99\d* = 1\.49\d*, breaching/);
+    const same = await explain(rules, await eventsOf(`${FIXTURE}.test.yaml`, 2), 'c1', 'slower-than-yesterday');
+    expect(same).toMatch(/closest at 2026-11-24T18:14:00Z: p90 of wait-vs-promise 1\.99\d* against 1\.99\d* = 1, not breaching/);
+    const firstDay = await explain(rules, await eventsOf(`${FIXTURE}.test.yaml`, 0), 'c1', 'slower-than-yesterday');
+    expect(firstDay).toMatch(/p90 of wait-vs-promise 1\.99\d* against none, not computed \(no value recorded then, when its window held no data: no baseline, so no breach\)/);
+  });
+});
+
+describe('cpiwatch explain: threshold tiers', () => {
+  const rules = 'tests/unit/rule-tests/fixtures/tiers.yaml';
+  const events = () => eventsOf('tests/unit/rule-tests/fixtures/tiers.test.yaml', 0);
+
+  it("names the tier of an offer, and the customer's tier where another tier's candidate was left out", async () => {
+    const gold = await explain(rules, await events(), 'c1', 'tiered-drink');
+    expect(gold).toContain('fires while p90 of tiered-wait above 1.5 (clears at 1.2), with at least 5 samples (tier 0, every other customer); for customers with valueTier {in: ["gold","platinum"]} (tier 1): p90 of tiered-wait above 1.1 (clears at 1), with at least 5 samples');
+    expect(gold).toMatch(/OFFERED at 2026-11-23T18:10:00Z: p90 of tiered-wait 1\.3\d*, breaching \(tier 1: valueTier \{in: \["gold","platinum"\]\}\) in storeId=S1/);
+    const bronze = await explain(rules, await events(), 'c2', 'tiered-drink');
+    expect(bronze).toContain('tiered-drink: FILTERED OUT');
+    expect(bronze).toContain('a candidate of tier 1 (valueTier {in: ["gold","platinum"]}) in storeId=S1 (episode from 2026-11-23T18:10:00Z), but the customer\'s facts put them in tier 0 (the rule\'s own thresholds): only its episodes make them offers');
+  });
+});

@@ -17,7 +17,7 @@ describe('cpiwatch test', () => {
 
   it('gives the same decisions whatever the batch size (engine: candidates joining around a fire)', async () => {
     for (const size of ['1', '2', '7', '1000']) {
-      const { code, out } = await cli('test', '--batch-size', size, `${FIXTURES}/batching.test.yaml`, `${FIXTURES}/guardrails.test.yaml`, 'rules/');
+      const { code, out } = await cli('test', '--batch-size', size, `${FIXTURES}/batching.test.yaml`, `${FIXTURES}/guardrails.test.yaml`, `${FIXTURES}/conditions.test.yaml`, `${FIXTURES}/tiers.test.yaml`, 'rules/');
       expect(out, `batch size ${size}`).not.toMatch(/FAIL/);
       expect(code).toBe(0);
     }

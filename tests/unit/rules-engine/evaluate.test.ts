@@ -5,13 +5,18 @@ import type { RuleState } from '../../../src/rules/rule-state.js';
 import type { WindowSnapshot } from '../../../src/windows/window-spec.js';
 
 const MIN = 60_000;
-const rule = (over: Partial<CompiledRule> = {}): CompiledRule => ({
-  id: 'r', version: 'v1', aggregate: 'avg', direction: 'above', threshold: 10, clear: 8, forMs: 2 * MIN, minSamples: 2,
-  target: { kind: 'scopeCustomer' }, guardrails: { holdoutPercent: 0, killSwitch: false },
-  offer: { kind: 'k', code: 'C', title: 't', expiresAfterMs: MIN },
-  cpi: { id: 'c', measure: { kind: 'value', event: 'e', field: 'f' }, groupBy: 'g', windowMs: 15 * MIN, resolutionMs: MIN, latenessMs: 0 },
-  ...over,
-});
+/** A v1 rule: one condition, made of its cpi, aggregate, threshold, clear and minSamples. */
+const rule = (over: Partial<CompiledRule> = {}): CompiledRule => {
+  const r = {
+    id: 'r', version: 'v1', aggregate: 'avg', direction: 'above', threshold: 10, clear: 8, forMs: 2 * MIN, minSamples: 2,
+    target: { kind: 'scopeCustomer' }, guardrails: { holdoutPercent: 0, killSwitch: false },
+    offer: { kind: 'k', code: 'C', title: 't', expiresAfterMs: MIN },
+    cpi: { id: 'c', measure: { kind: 'value', event: 'e', field: 'f' }, groupBy: 'g', windowMs: 15 * MIN, resolutionMs: MIN, latenessMs: 0 },
+    match: 'all',
+    ...over,
+  } as Omit<CompiledRule, 'conditions'>;
+  return { ...r, conditions: [{ cpi: r.cpi, aggregate: r.aggregate, direction: r.direction, threshold: r.threshold, clear: r.clear, minSamples: r.minSamples }] };
+};
 const at = (minute: number, avg: number, count = 5): WindowSnapshot => ({ cpi: 'c', at: minute * MIN, count, sum: avg * count, min: avg, max: avg, num: 0, den: 0, bins: {} });
 
 function run(r: CompiledRule, points: WindowSnapshot[]): { transitions: string[]; state: RuleState | undefined } {

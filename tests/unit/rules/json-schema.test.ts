@@ -19,7 +19,9 @@ describe('rule file JSON Schema', () => {
     expect(schema.additionalProperties).toBe(false);
     const rule = schema.properties.rules.items;
     expect(rule.additionalProperties).toBe(false);
-    expect(rule.required.sort()).toEqual(['aggregate', 'cpi', 'id', 'offer', 'target', 'threshold']);
+    expect(rule.required.sort()).toEqual(['id', 'offer', 'target']);
+    // cpi, aggregate and threshold, or when
+    expect(rule.anyOf).toEqual([{ required: ['cpi', 'aggregate', 'threshold'] }, { required: ['when'] }]);
     expect(rule.properties.aggregate.enum).toContain('p90');
     const cpi = schema.properties.cpis.items;
     expect(cpi.required.sort()).toEqual(['groupBy', 'id', 'measure', 'window']);

@@ -70,6 +70,31 @@ describe('docs/rules.md', () => {
     }
   });
 
+  it('its trend and `when` examples load with its CPIs, and are the rules of the conditions rule tests', async () => {
+    const doc = documented();
+    const headingIn = parse(example('- id: heading-in')) as Doc['cpis'];
+    const trend = parse(example('- id: slower-than-yesterday')) as Doc['rules'];
+    const when = parse(example('- id: slow-and-busy')) as Doc['rules'];
+    doc.cpis.push(...headingIn);
+    doc.rules.push(...trend, ...when);
+    expect(await errorsOf(doc)).toEqual([]);
+    // tests/unit/rule-tests/fixtures/conditions.test.yaml tests what they do (its CPI of waits is named wait-vs-promise)
+    const fixture = parse(readFileSync('tests/unit/rule-tests/fixtures/conditions.yaml', 'utf8')) as Doc;
+    const renamed = JSON.parse(JSON.stringify([...when, ...trend]).replaceAll('curbside-wait-vs-promise', 'wait-vs-promise'));
+    expect(renamed).toEqual(fixture.rules);
+    expect(headingIn).toEqual(fixture.cpis.filter((c) => c.id === 'heading-in'));
+  });
+
+  it('its tiers example loads with its CPIs, and is the rule of the tiers rule tests', async () => {
+    const doc = documented();
+    const tiered = parse(example('- id: tiered-drink')) as Doc['rules'];
+    doc.rules.push(...tiered);
+    expect(await errorsOf(doc)).toEqual([]);
+    // tests/unit/rule-tests/fixtures/tiers.test.yaml tests what it does (its CPI of waits is named tiered-wait)
+    const fixture = parse(readFileSync('tests/unit/rule-tests/fixtures/tiers.yaml', 'utf8')) as Doc;
+    expect(JSON.parse(JSON.stringify(tiered).replaceAll('curbside-wait-vs-promise', 'tiered-wait'))).toEqual(fixture.rules);
+  });
+
   it('its rule test example is the start of rules/curbside.test.yaml, which passes in `cpiwatch test rules/`', () => {
     const file = readFileSync('rules/curbside.test.yaml', 'utf8').replace(/^(#.*\n)+/, ''); // after its header comment
     expect(file.startsWith(example('ruleFiles:'))).toBe(true);

@@ -9,6 +9,7 @@ import type { BatchResult } from '../../../../src/pipeline/types.js';
 import { loadRuleSet } from '../../../../src/rules/load.js';
 import type { RuleSet } from '../../../../src/rules/compiled.js';
 import { curbsideScenario } from '../../../../src/samples/curbside-scenario.js';
+import { conditionsText } from '../../../../src/rules/condition-words.js';
 
 const START = Date.UTC(2026, 10, 23, 17, 0, 0);
 
@@ -91,5 +92,29 @@ describe('LiveState', () => {
       expect(sc.budget).toEqual({ used: offered.length, max: 50, perMs: 3_600_000 });
     }
     expect(end.decisions.map((d) => d.at)).toEqual([...end.decisions.map((d) => d.at)].sort((a, b) => b - a));
+  });
+});
+
+describe('the live page of rules over several CPIs, trends and tiers', () => {
+  it('says each rule\'s conditions and charts tier 0', async () => {
+    const loaded = await loadRuleSet(['tests/unit/rule-tests/fixtures/conditions.yaml']);
+    const tiered = await loadRuleSet(['tests/unit/rule-tests/fixtures/tiers.yaml']);
+    if (!loaded.ok || !tiered.ok) throw new Error('fixtures invalid');
+    const scenario = curbsideScenario({ start: START, seed: 5, stores: 2, busyStores: 2, enRoutePerStore: 6 });
+    const messages = scenario.events.map((e, i) => ({ value: Buffer.from(JSON.stringify(e.event)), origin: { topic: 'events', partition: 0, offset: i } }));
+    for (const ruleSet of [loaded.ruleSet, tiered.ruleSet]) {
+      const state = new LiveState();
+      const replay = createReplay(ruleSet, { batchSize: 50 });
+      for (let i = 0; i < messages.length; i += 50) state.record(await replay.step(messages.slice(i, i + 50)));
+      state.record(await replay.finish());
+      const snap = liveSnapshot(state, ruleSet, { now: START + 3_600_000 });
+      for (const r of snap.rules) expect(r.conditions, r.id).toBe(conditionsText(ruleSet.rules.find((x) => x.id === r.id)!));
+      if (ruleSet === tiered.ruleSet) {
+        // one series per scope, of tier 0: its evaluations only (one per close)
+        const s = state.rules.get('tiered-drink')!;
+        for (const scope of s.values()) expect(new Set(scope.points.toArray().map((p) => p.at)).size).toBe(scope.points.length);
+      }
+    }
+    expect(conditionsText(loaded.ruleSet.rules[0]!)).toBe('all of: p90 of wait-vs-promise above 1.25 (clears at 1), with at least 5 samples; count of heading-in above 2');
   });
 });
