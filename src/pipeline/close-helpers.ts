@@ -18,8 +18,8 @@ export function recordSeries(e: EntityState, g: CloseGroup, at: number, snapshot
     const value = samples > 0 ? aggregateOf(snap, series.aggregate) : null;
     // a series no rule reads any more is not written again (kept until its entity goes)
     if (value !== null) e.history(key).record(at, value, samples);
-    // the earliest close a trend reads at the next close: next - lookback
-    e.historyRead.get(key)?.pruneBefore(at + g.resolutionMs - series.lookbackMs);
+    // the earliest close a trend reads: this close's rules read at - lookback (this runs before them)
+    e.historyRead.get(key)?.pruneBefore(at - series.lookbackMs);
   }
 }
 
