@@ -30,7 +30,7 @@ import { CloseTimers } from '../stream-time/close-timers.js';
 import { changedSince, nextCloseAt } from '../stream-time/next-close.js';
 import { StreamClock, type SourceMark } from '../stream-time/stream-clock.js';
 import { bucketOf, firstBucketBefore } from '../windows/cpi-window.js';
-import type { CpiWindowSpec, WindowSnapshot } from '../windows/window-spec.js';
+import { emptySnapshot, type CpiWindowSpec, type WindowSnapshot } from '../windows/window-spec.js';
 import { EntityState, type EpisodeRecord } from '../entities/entity-state.js';
 import { CandidateQueue, type Candidate, type PendingCandidate } from './candidate-queue.js';
 import type { DecisionGate } from './decision-frontier.js';
@@ -290,10 +290,13 @@ export class PartitionTask {
     const everyStep = g.series.size > 0;
     const last = e.closedRead.get(g.id);
     let live: boolean;
-    if (everyStep || last === undefined || g.cpis.some((cpi) => e.window(cpi).evaluatedEpoch !== this.rulesEpoch)
-      || g.cpis.some((cpi) => changedSince(e.window(cpi), rules.specs.get(cpi)!, last, at, pendingOf(e, g)))) {
+    // (a CPI of the group with no window in this scope has no data: nothing of it changed, and no
+    // window is made for it)
+    const windows = g.cpis.map((cpi) => e.windowsRead.get(cpi));
+    if (everyStep || last === undefined || windows.every((w) => w === undefined) || windows.some((w) => w !== undefined && w.evaluatedEpoch !== this.rulesEpoch)
+      || g.cpis.some((cpi, i) => windows[i] !== undefined && changedSince(windows[i], rules.specs.get(cpi)!, last, at, pendingOf(e, g)))) {
       live = this.evaluate(rules, e, g, at, out, traceparent);
-      for (const cpi of g.cpis) e.window(cpi).evaluatedEpoch = this.rulesEpoch;
+      for (const w of windows) if (w) w.evaluatedEpoch = this.rulesEpoch;
     } else {
       live = tiersOf(g.rules).some(({ rule, tier }) => e.rulesRead.has(tierKey(rule.id, tier)));
     }
@@ -308,7 +311,10 @@ export class PartitionTask {
   private evaluate(rules: TaskRules, e: EntityState, g: CloseGroup, at: number, out: TaskOutcome, traceparent: string | undefined): boolean {
     const tag = e.tag;
     const snapshots = new Map<string, WindowSnapshot>();
-    for (const cpi of g.cpis) snapshots.set(cpi, e.window(cpi).snapshot(at, rules.specs.get(cpi)!));
+    for (const cpi of g.cpis) {
+      const w = e.windowsRead.get(cpi);
+      snapshots.set(cpi, w ? w.snapshot(at, rules.specs.get(cpi)!) : emptySnapshot(cpi, at));
+    }
     let live = false;
     // a close with no data and no rule state to move (only a join waiting on it) evaluates nothing worth
     // reporting; whether it runs at all depends on when the join arrived
@@ -365,7 +371,8 @@ export class PartitionTask {
     let allEmpty = true;
     for (const cpi of g.cpis) {
       const spec = rules.specs.get(cpi)!;
-      const w = e.window(cpi);
+      const w = e.windowsRead.get(cpi);
+      if (!w) continue;
       if (everyStep) {
         const data = w.firstDataFrom(firstBucketBefore(at + spec.resolutionMs, spec));
         const step = at + spec.resolutionMs;
@@ -380,6 +387,8 @@ export class PartitionTask {
       w.forgetKeysBefore(bucketOf(at, spec.resolutionMs));
       if (!w.isEmpty) allEmpty = false;
     }
+    // no window in the scope: only a waiting join (or a pending `for`) asks for another close
+    if (g.cpis.every((cpi) => !e.windowsRead.has(cpi))) next = nextCloseAt(NO_DATA, rules.specs.get(g.cpis[0]!)!, at, pending, joinAt);
     if (next !== Infinity) this.timers.schedule(tag, g.id, next, g.latenessMs);
     else if (!live && allEmpty && e.rules.size === 0) e.closed.delete(g.id);
   }
@@ -456,6 +465,9 @@ export class PartitionTask {
     this.metaDirty = true;
   }
 }
+
+/** A scope with no window for a CPI: no data anywhere. */
+const NO_DATA = { firstDataFrom: (): number | undefined => undefined };
 
 /** When a candidate at `time` of `rule` may be decided: its time plus its close group's allowed lateness. */
 function dueOf(rules: TaskRules, rule: CompiledRule, time: number): number {

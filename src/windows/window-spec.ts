@@ -32,3 +32,8 @@ export function windowSpecOf(cpi: { id: string; resolutionMs: number; windowMs: 
     latenessMs: cpi.latenessMs,
   };
 }
+
+/** The snapshot of a window that holds nothing. */
+export function emptySnapshot(cpi: string, at: number): WindowSnapshot {
+  return { cpi, at, count: 0, sum: 0, min: null, max: null, num: 0, den: 0, bins: {} };
+}

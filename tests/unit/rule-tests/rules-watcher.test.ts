@@ -88,7 +88,7 @@ describe('rules watcher (hot reload)', () => {
     expect(original.rules.map((r) => r.id)).toContain('curbside-flash-drink');
     const { p, counts } = fakeProcessor(original);
     watcher = watchProcessorRules(p, dir, log, { signal: null });
-    const file = join(dir, 'curbside.yaml');
+    const file = join(dir, 'quotes.yaml'); // (a file no other rule file depends on)
     const text = await readFile(file, 'utf8');
     const why = 'an empty file is taken for a save cut short, not for "no rules"; delete the file to remove its rules';
 
