@@ -11,6 +11,7 @@
  * The one implementation of the window: `run`, `backtest` and `test` all use it (through
  * entities/entity-state.ts). Pure; the time is always an argument.
  */
+import { lowerBound } from '../shared/lower-bound.js';
 import { binOf } from './sketch.js';
 import { RunningWindow } from './running-window.js';
 import type { CpiWindowSpec, WindowSnapshot } from './window-spec.js';
@@ -37,18 +38,6 @@ export function isLate(time: number, now: number | null, spec: CpiWindowSpec): b
   if (now === null) return false;
   if (time < now - spec.latenessMs) return true;
   return bucketOf(time, spec.resolutionMs) < bucketOf(now, spec.resolutionMs) - spec.buckets + 1;
-}
-
-/** The position of the first element of the ascending list `xs` that is >= x. */
-function lowerBound(xs: readonly number[], x: number): number {
-  let lo = 0;
-  let hi = xs.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (xs[mid]! < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 export class CpiWindow {

@@ -8,6 +8,7 @@
  * Kept in chunks of one hour of event time, so a batch persists only the chunks it changed
  * (entities/entity-state.ts, parts h|<series>|<chunk>). Pure; times are arguments.
  */
+import { lowerBound } from '../shared/lower-bound.js';
 
 export interface HistoryPoint { at: number; value: number; samples: number }
 
@@ -28,7 +29,7 @@ export class ValueHistory {
     let chunk = this.chunks.get(c);
     if (!chunk) this.chunks.set(c, (chunk = { at: [], value: [], samples: [] }));
     const offset = at - c * HISTORY_CHUNK_MS;
-    const i = indexOf(chunk.at, offset);
+    const i = lowerBound(chunk.at, offset);
     if (i < chunk.at.length && chunk.at[i] === offset) {
       if (chunk.value[i] === value && chunk.samples[i] === samples) return;
       chunk.value[i] = value;
@@ -50,7 +51,7 @@ export class ValueHistory {
     const c = Math.floor(at / HISTORY_CHUNK_MS);
     const chunk = this.chunks.get(c);
     if (!chunk) return undefined;
-    const i = indexOf(chunk.at, at - c * HISTORY_CHUNK_MS);
+    const i = lowerBound(chunk.at, at - c * HISTORY_CHUNK_MS);
     return chunk.at[i] === at - c * HISTORY_CHUNK_MS ? { at, value: chunk.value[i]!, samples: chunk.samples[i]! } : undefined;
   }
 
@@ -69,7 +70,7 @@ export class ValueHistory {
       const chunk = this.chunks.get(c);
       if (!chunk) continue;
       const base = c * HISTORY_CHUNK_MS;
-      for (let i = indexOf(chunk.at, from - base); i < chunk.at.length && base + chunk.at[i]! < until; i++) f(base + chunk.at[i]!, chunk.value[i]!, chunk.samples[i]!);
+      for (let i = lowerBound(chunk.at, from - base); i < chunk.at.length && base + chunk.at[i]! < until; i++) f(base + chunk.at[i]!, chunk.value[i]!, chunk.samples[i]!);
     }
   }
 
@@ -104,16 +105,4 @@ export class ValueHistory {
     const rows = (JSON.parse(encoded) as [number, number, number][]).sort((a, b) => a[0] - b[0]);
     this.chunks.set(index, { at: rows.map((r) => r[0] - index * HISTORY_CHUNK_MS), value: rows.map((r) => r[1]), samples: rows.map((r) => r[2]) });
   }
-}
-
-/** The first index whose offset is at least `offset` (binary search of a sorted list). */
-function indexOf(list: readonly number[], offset: number): number {
-  let lo = 0;
-  let hi = list.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (list[mid]! < offset) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
