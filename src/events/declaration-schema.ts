@@ -15,9 +15,11 @@ export type FieldType = (typeof FIELD_TYPES)[number];
 export const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 
 /** The CloudEvents `type` of a declared event type: dotted, lower-case words, e.g. survey.answered. */
+export const EVENT_TYPE_NAME = /^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)+$/;
+
 const TypeName = z
   .string()
-  .regex(/^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)+$/, { message: 'an event type such as "survey.answered": lower-case words joined by dots' })
+  .regex(EVENT_TYPE_NAME, { message: 'an event type such as "survey.answered": lower-case words joined by dots' })
   .max(128);
 
 export const FieldDeclaration = z.strictObject({

@@ -11,6 +11,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { EVENT_TYPE_NAME } from '../events/declaration-schema.js';
 import { EVENT_TYPE_NAMES } from '../events/event-types.js';
 import { RuleFile } from './schema.js';
 
@@ -37,8 +38,9 @@ export function ruleFileJsonSchema(): Record<string, unknown> {
 }
 
 /**
- * Every `event` field of a measure names a known event type: listing them lets editors complete
- * them and flag a misspelt one (the same check as CPW304 in `cpiwatch validate`).
+ * Every `event` field of a measure names an event type: the built-in ones are listed as examples, so
+ * editors complete them, and any name of the declarations' form is allowed, so a type the rules
+ * folder declares is not flagged (whether it is declared is CPW304 in `cpiwatch validate`).
  */
 function listEventTypes(node: unknown): void {
   if (Array.isArray(node)) {
@@ -49,7 +51,11 @@ function listEventTypes(node: unknown): void {
   const obj = node as Record<string, unknown>;
   const props = obj.properties as Record<string, Record<string, unknown>> | undefined;
   const event = props?.event;
-  if (event && event.type === 'string') event.enum = [...EVENT_TYPE_NAMES];
+  if (event && event.type === 'string') {
+    // the built-in types for completion; a type the rules folder declares (eventTypes:) is valid too
+    event.pattern = EVENT_TYPE_NAME.source;
+    event.examples = [...EVENT_TYPE_NAMES];
+  }
   for (const value of Object.values(obj)) listEventTypes(value);
 }
 

@@ -27,10 +27,15 @@ describe('rule file JSON Schema', () => {
     expect(cpi.required.sort()).toEqual(['groupBy', 'id', 'measure', 'window']);
   });
 
-  it('lists the known event types for editors to complete', () => {
+  it('lists the built-in event types for editors to complete, and allows a declared one', () => {
     const schema = ruleFileJsonSchema() as Json;
     const value = schema.properties.cpis.items.properties.measure.anyOf.find((o: Json) => o.properties.value);
-    expect(value.properties.value.properties.event.enum).toEqual(EVENT_TYPE_NAMES);
+    const event = value.properties.value.properties.event;
+    expect(event.examples).toEqual(EVENT_TYPE_NAMES);
+    expect(event.enum).toBeUndefined();
+    const pattern = new RegExp(event.pattern);
+    for (const type of [...EVENT_TYPE_NAMES, 'survey.answered', 'checkout.ended']) expect(pattern.test(type), type).toBe(true);
+    for (const type of ['Survey.Answered', 'survey', 'survey answered']) expect(pattern.test(type), type).toBe(false);
   });
 
   it('is what the example rule files point at', () => {
