@@ -25,11 +25,11 @@ import { evaluateRule, ruleIdOfKey, tierKey, type Evaluation } from '../rules/ev
 import type { CompiledRule } from '../rules/compiled.js';
 import type { CloseGroup, CloseGroups } from '../rules/close-groups.js';
 import { seriesKey, type RuleInputs } from '../rules/conditions.js';
-import { dropStaleTiers, episodesOfRule, groupOfCpi, groupOfRule, pendingOf, recordSeries, tiersOf } from './close-helpers.js';
+import { dropStaleTiers, episodesOfRule, groupOfCpi, groupOfRule, recordSeries, tiersOf } from './close-helpers.js';
+import { mustEvaluate, scheduleAfterClose } from './close-schedule.js';
 import { CloseTimers } from '../stream-time/close-timers.js';
-import { changedSince, nextCloseAt } from '../stream-time/next-close.js';
 import { StreamClock, type SourceMark } from '../stream-time/stream-clock.js';
-import { bucketOf, firstBucketBefore } from '../windows/cpi-window.js';
+import { bucketOf } from '../windows/cpi-window.js';
 import { emptySnapshot, type CpiWindowSpec, type WindowSnapshot } from '../windows/window-spec.js';
 import { EntityState, type EpisodeRecord } from '../entities/entity-state.js';
 import { CandidateQueue, type Candidate, type PendingCandidate } from './candidate-queue.js';
@@ -283,20 +283,11 @@ export class PartitionTask {
     }
     if (!e || !g) return;
     this.dirty.add(tag);
-    // a close at a boundary where nothing changed since the last one (here only for a join waiting
-    // on it) would evaluate to what that one did: whether it runs depends on when the join arrived,
-    // so it evaluates nothing (and records nothing) unless the rules changed since. A group with
-    // trends is evaluated at every step: its rules compare with the value recorded a period earlier.
-    const everyStep = g.series.size > 0;
-    const last = e.closedRead.get(g.id);
+    // closes where nothing can change are skipped, or evaluate nothing (pipeline/close-schedule.ts)
     let live: boolean;
-    // (a CPI of the group with no window in this scope has no data: nothing of it changed, and no
-    // window is made for it)
-    const windows = g.cpis.map((cpi) => e.windowsRead.get(cpi));
-    if (everyStep || last === undefined || windows.every((w) => w === undefined) || windows.some((w) => w !== undefined && w.evaluatedEpoch !== this.rulesEpoch)
-      || g.cpis.some((cpi, i) => windows[i] !== undefined && changedSince(windows[i], rules.specs.get(cpi)!, last, at, pendingOf(e, g)))) {
+    if (mustEvaluate(e, g, rules.specs, at, this.rulesEpoch)) {
       live = this.evaluate(rules, e, g, at, out, traceparent);
-      for (const w of windows) if (w) w.evaluatedEpoch = this.rulesEpoch;
+      for (const cpi of g.cpis) { const w = e.windowsRead.get(cpi); if (w) w.evaluatedEpoch = this.rulesEpoch; }
     } else {
       live = tiersOf(g.rules).some(({ rule, tier }) => e.rulesRead.has(tierKey(rule.id, tier)));
     }
@@ -304,7 +295,7 @@ export class PartitionTask {
     // a CPI that joined a group (a rule with `when` was added) leaves its own close behind
     for (const cpi of g.cpis) if (cpi !== g.id && e.closed.delete(cpi)) e.touch('m');
     e.touch('m');
-    this.afterClose(rules, e, g, at, live, everyStep, out, traceparent);
+    this.afterClose(rules, e, g, at, live, out, traceparent);
   }
 
   /** Evaluates every rule of the group at boundary `at`; whether any is left pending or firing. */
@@ -349,7 +340,7 @@ export class PartitionTask {
   }
 
   /** After a close: waiting joins whose rule state is known now, eviction, and the next close. */
-  private afterClose(rules: TaskRules, e: EntityState, g: CloseGroup, at: number, live: boolean, everyStep: boolean, out: TaskOutcome, traceparent: string | undefined): void {
+  private afterClose(rules: TaskRules, e: EntityState, g: CloseGroup, at: number, live: boolean, out: TaskOutcome, traceparent: string | undefined): void {
     const tag = e.tag;
     // audience joins waiting for the rule states at their time: known up to the next boundary now
     const waiting = e.deferred.filter((d) => groupOfRule(rules.closeGroups, rules.rulesById.get(d.rule)) === g);
@@ -361,34 +352,7 @@ export class PartitionTask {
       // the first boundary at which a join still waiting is ready
       for (const d of waiting) if (!ready.includes(d)) joinAt = Math.min(joinAt, Math.floor(d.time / g.resolutionMs) * g.resolutionMs);
     }
-    // the next close is the next boundary at which a window of the group differs (a bucket with data
-    // comes in or leaves), a pending breach reaches its `for`, or a waiting join is ready: the closes
-    // between would evaluate to this one (an empty stretch is skipped too, so an event from the year
-    // 472 and one of today are not 35 million closes apart, one per step). With trends: every step
-    // while a window holds data or a rule state is live.
-    const pending = pendingOf(e, g);
-    let next = Infinity;
-    let allEmpty = true;
-    for (const cpi of g.cpis) {
-      const spec = rules.specs.get(cpi)!;
-      const w = e.windowsRead.get(cpi);
-      if (!w) continue;
-      if (everyStep) {
-        const data = w.firstDataFrom(firstBucketBefore(at + spec.resolutionMs, spec));
-        const step = at + spec.resolutionMs;
-        next = Math.min(next, live ? step : Math.max(step, Math.min(data === undefined ? Infinity : (data + 1) * spec.resolutionMs, joinAt)));
-      } else {
-        next = Math.min(next, nextCloseAt(w, spec, at, pending, joinAt));
-      }
-      // buckets before this window are in no later one (this window's are kept: the next close tells
-      // from them whether anything changed, see changedSince)
-      w.evictBefore(firstBucketBefore(at, spec));
-      // the steps before `at` are final: a repeat of their events is late now, their keys can go
-      w.forgetKeysBefore(bucketOf(at, spec.resolutionMs));
-      if (!w.isEmpty) allEmpty = false;
-    }
-    // no window in the scope: only a waiting join (or a pending `for`) asks for another close
-    if (g.cpis.every((cpi) => !e.windowsRead.has(cpi))) next = nextCloseAt(NO_DATA, rules.specs.get(g.cpis[0]!)!, at, pending, joinAt);
+    const { next, allEmpty } = scheduleAfterClose(e, g, rules.specs, at, live, joinAt);
     if (next !== Infinity) this.timers.schedule(tag, g.id, next, g.latenessMs);
     else if (!live && allEmpty && e.rules.size === 0) e.closed.delete(g.id);
   }
@@ -465,9 +429,6 @@ export class PartitionTask {
     this.metaDirty = true;
   }
 }
-
-/** A scope with no window for a CPI: no data anywhere. */
-const NO_DATA = { firstDataFrom: (): number | undefined => undefined };
 
 /** When a candidate at `time` of `rule` may be decided: its time plus its close group's allowed lateness. */
 function dueOf(rules: TaskRules, rule: CompiledRule, time: number): number {
