@@ -4,7 +4,7 @@
  */
 import type { CloudEvent } from '../events/cloud-event.js';
 import type { CpiMeasure } from '../rules/compiled.js';
-import type { FactValue, StateOp } from './ops.js';
+import type { FactValue, StateOp, WindowOp } from './ops.js';
 import { getPath } from './field-path.js';
 import { predicateHolds } from './predicate.js';
 import type { Route, Routing } from './routing.js';
@@ -59,18 +59,25 @@ export function deriveOps(event: CloudEvent, routing: Routing): Derived {
     const group = scalar(getPath(data, cpi.groupBy));
     if (group === undefined) { issues.push({ cpi: cpi.id, field: cpi.groupBy }); continue; }
     const tag = tagOf(cpi.groupBy, group);
-    ops.push({ tag, op, cpi: cpi.id });
     const customer = scalar(data[customerField ??= routing.eventTypes.get(event.type)?.customerField ?? 'customerId']);
+    if (cpi.customers !== undefined) {
+      // counted only for some customers: checked on their facts as of the event (a duration's half
+      // without its customer follows the other half); a value or a ratio event needs its customer
+      if (customer !== undefined) op.cust = String(customer);
+      else if (op.kind !== 'start' && op.kind !== 'end') { issues.push({ cpi: cpi.id, field: customerField }); continue; }
+    }
+    ops.push({ tag, op, cpi: cpi.id });
     if (customer === undefined) continue;
     for (const a of routing.contributors.get(cpi.id) ?? []) {
       if (!predicateHolds(data, a.where)) continue;
-      ops.push({ tag, op: { kind: 'contrib', time, cpi: a.audience, customer: String(customer), keepMs: a.keepMs }, cpi: cpi.id });
+      const id = String(customer);
+      ops.push({ tag, op: { kind: 'contrib', time, cpi: a.audience, customer: id, keepMs: a.keepMs, ...(cpi.customers !== undefined ? { cust: id } : {}) }, cpi: cpi.id });
     }
   }
   return { ops, issues };
 }
 
-function opFor(route: Route, event: CloudEvent, issues: CpiIssue[]): StateOp | undefined {
+function opFor(route: Route, event: CloudEvent, issues: CpiIssue[]): WindowOp | undefined {
   const m: CpiMeasure = route.cpi.measure;
   const data = event.data;
   const cpi = route.cpi.id;

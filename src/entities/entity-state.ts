@@ -10,12 +10,13 @@
 import type { CpiWindowSpec } from '../windows/window-spec.js';
 import { CpiWindow, isLate, type Observation } from '../windows/cpi-window.js';
 import type { RuleState } from '../rules/rule-state.js';
-import type { OpStatus, StartOp, StateOp } from '../cpis/ops.js';
+import type { ContributorOp, OpStatus, StartOp, StateOp, WindowOp } from '../cpis/ops.js';
 import { Facts } from './facts.js';
 import { ValueHistory } from '../windows/value-history.js';
 
 /** A half-joined duration; an end keeps its event's key (the pair's sample is that end's). */
-type Pending = { side: 's'; time: number; divisorMs: number } | { side: 'e'; time: number; k?: string };
+/** `j`: the time a half held for its customer's facts was judged against (pipeline/fact-checks.ts). */
+type Pending = ({ side: 's'; time: number; divisorMs: number } | { side: 'e'; time: number; k?: string }) & { j?: number | null };
 
 export interface AudienceRecord { customer: string; time: number; etaMs?: number }
 
@@ -25,6 +26,27 @@ export interface EpisodeRecord { start: number; end: number | null; value: numbe
 
 /** An audience op whose candidates wait until the rule states at its time are known. */
 export interface DeferredJoin { rule: string; customer: string; time: number; etaMs?: number }
+
+/**
+ * An observation of a CPI with `customers`, waiting until its customer's facts at its time are final
+ * (pipeline/fact-checks.ts). `judged` is the time its lateness was judged against on arrival: it is
+ * applied later as it would have been then.
+ */
+export interface AwaitingFacts {
+  /** An observation, or the contributor record that follows it. */
+  op: WindowOp | ContributorOp;
+  /** The CPI whose `customers` decide. */
+  cpi: string;
+  /** When the customer's facts at the op's time are final: its time plus the CPI's allowed lateness. */
+  until: number;
+  key?: string;
+  judged: number | null;
+}
+
+/** The time an op is judged late against: stream time, or its own source's newest event time if ahead. */
+export function judgedTime(now: number | null, sourceTime: number | null): number | null {
+  return now === null ? sourceTime : sourceTime === null ? now : Math.max(now, sourceTime);
+}
 
 /** The result of applying one op, and where its observation went (for close scheduling). */
 export interface ApplyOutcome { status: OpStatus; sample?: number; window?: { cpi: string; time: number } }
@@ -51,6 +73,7 @@ export class EntityState {
   facts = new Facts();
   private _enRoute?: AudienceRecord[];
   private _deferred?: DeferredJoin[];
+  private _awaiting?: AwaitingFacts[];
 
   constructor(readonly tag: string) {}
 
@@ -68,6 +91,10 @@ export class EntityState {
   /** Audience joins waiting for the rule states at their time (see DeferredJoin). */
   get deferred(): readonly DeferredJoin[] { return this._deferred ?? NO_RECORDS; }
   set deferred(list: readonly DeferredJoin[]) { this._deferred = list.length > 0 ? (list as DeferredJoin[]) : undefined; }
+
+  /** Observations waiting for their customer's facts (see AwaitingFacts), in arrival order. */
+  get awaiting(): readonly AwaitingFacts[] { return this._awaiting ?? NO_RECORDS; }
+  set awaiting(list: readonly AwaitingFacts[]) { this._awaiting = list.length > 0 ? (list as AwaitingFacts[]) : undefined; this.touch('a'); }
 
   defer(join: DeferredJoin): void {
     (this._deferred ??= []).push(join);
@@ -105,8 +132,8 @@ export class EntityState {
    * interleave (closes wait for the lateness: pipeline/partition-task.ts). Audience records older than
    * their keep period are dropped on the way (on stream time).
    */
-  apply(op: StateOp, now: number | null, specs: ReadonlyMap<string, CpiWindowSpec>, sourceTime: number | null = null, eventKey?: string): ApplyOutcome {
-    const judged = now === null ? sourceTime : sourceTime === null ? now : Math.max(now, sourceTime);
+  apply(op: StateOp, now: number | null, specs: ReadonlyMap<string, CpiWindowSpec>, sourceTime: number | null = null, eventKey?: string, held = false): ApplyOutcome {
+    const judged = judgedTime(now, sourceTime);
     switch (op.kind) {
       case 'sample':
         return this.observe(op.cpi, op.time, judged, specs, { value: op.value }, eventKey);
@@ -114,7 +141,7 @@ export class EntityState {
         return this.observe(op.cpi, op.time, judged, specs, { num: op.num, den: op.den }, eventKey === undefined ? undefined : `${eventKey}|${op.num}${op.den}`);
       case 'start':
       case 'end':
-        return this.join(op, now, judged, specs, eventKey);
+        return this.join(op, now, judged, specs, eventKey, held);
       case 'fact':
         if (this.facts.has(op.time, op.facts)) return { status: 'duplicate' };
         this.facts.apply(op.time, op.facts);
@@ -155,9 +182,11 @@ export class EntityState {
 
   /**
    * One half of a duration. The pair's sample, at the end's time, is judged late by the half that
-   * completes it (against that half's source): in time, its step is not closed yet.
+   * completes it (against that half's source): in time, its step is not closed yet. A pair with a
+   * half held for its customer's facts (`held`) is judged against the later of its halves' times,
+   * whichever of them is applied first.
    */
-  private join(op: StartOp | Extract<StateOp, { kind: 'end' }>, now: number | null, judged: number | null, specs: ReadonlyMap<string, CpiWindowSpec>, eventKey?: string): ApplyOutcome {
+  private join(op: StartOp | Extract<StateOp, { kind: 'end' }>, now: number | null, judged: number | null, specs: ReadonlyMap<string, CpiWindowSpec>, eventKey: string | undefined, held: boolean): ApplyOutcome {
     let pending = this.joins.get(op.cpi);
     if (!pending) this.joins.set(op.cpi, (pending = new Map()));
     let divisorMs = 0;
@@ -174,7 +203,8 @@ export class EntityState {
       // an end whose sample is already in its bucket: the same end again, after its pair completed
       const spec = specs.get(op.cpi);
       if (op.kind === 'end' && eventKey !== undefined && spec && this._windows?.get(op.cpi)?.has(op.time, spec, eventKey)) return { status: 'duplicate' };
-      pending.set(op.key, op.kind === 'start' ? { side: 's', time: op.time, divisorMs } : { side: 'e', time: op.time, ...(eventKey !== undefined ? { k: eventKey } : {}) });
+      const j = held ? { j: judged } : {};
+      pending.set(op.key, op.kind === 'start' ? { side: 's', time: op.time, divisorMs, ...j } : { side: 'e', time: op.time, ...(eventKey !== undefined ? { k: eventKey } : {}), ...j });
       // untouched since the last write and absent in memory: absent in the persisted state too
       if (!this.dirtyParts?.has(part)) (this.newParts ??= new Set()).add(part);
       this.touch(part);
@@ -193,7 +223,8 @@ export class EntityState {
     const value = elapsed / start.divisorMs;
     // the sample is the end event's: the same end delivered again (with its start again) adds nothing
     const endKey = op.kind === 'end' ? eventKey : (other as { k?: string }).k;
-    const outcome = this.observe(op.cpi, endTime, judged, specs, { value }, endKey);
+    const pairJudged = other.j === undefined && !held ? judged : other.j === undefined || other.j === null ? judged : judged === null ? other.j : Math.max(judged, other.j);
+    const outcome = this.observe(op.cpi, endTime, pairJudged, specs, { value }, endKey);
     return outcome.status === 'applied' ? { ...outcome, sample: value } : outcome;
   }
 
@@ -211,7 +242,7 @@ export class EntityState {
 
   /** Whether the entity holds nothing worth keeping. */
   get isEmpty(): boolean {
-    if ((this._rules?.size ?? 0) > 0 || this.deferred.length > 0 || !this.facts.isEmpty || this.enRoute.length > 0) return false;
+    if ((this._rules?.size ?? 0) > 0 || this.deferred.length > 0 || this.awaiting.length > 0 || !this.facts.isEmpty || this.enRoute.length > 0) return false;
     for (const w of this._windows?.values() ?? []) if (!w.isEmpty) return false;
     for (const h of this._history?.values() ?? []) if (!h.isEmpty) return false;
     for (const j of this._joins?.values() ?? []) if (j.size > 0) return false;
@@ -231,7 +262,7 @@ export class EntityState {
   }
 
   /**
-   * Parts: m (rule states, episodes, closes, deferred joins), f (facts), e (en route),
+   * Parts: m (rule states, episodes, closes, deferred joins), f (facts), e (en route), a (awaiting facts),
    * c|<audience> (contributors), w|<cpi>|<bucket> (a window bucket), j|<cpi>|<key> (a pending half),
    * h|<cpi>:<aggregate>|<chunk> (an hour of recorded values: windows/value-history.ts).
    */
@@ -242,6 +273,7 @@ export class EntityState {
     }
     if (part === 'f') return this.facts.isEmpty ? null : this.facts.encode();
     if (part === 'e') return this.enRoute.length === 0 ? null : JSON.stringify(this.enRoute);
+    if (part === 'a') return this.awaiting.length === 0 ? null : JSON.stringify(this.awaiting);
     const [kind, cpi, ...rest] = part.split('|');
     if (kind === 'c') {
       const list = this.contributors.get(cpi!) ?? [];
@@ -266,6 +298,7 @@ export class EntityState {
     }
     if (part === 'f') { this.facts = Facts.decode(value); return; }
     if (part === 'e') { this.enRoute = JSON.parse(value) as AudienceRecord[]; return; }
+    if (part === 'a') { this._awaiting = JSON.parse(value) as AwaitingFacts[]; return; }
     const [kind, cpi, ...rest] = part.split('|');
     if (kind === 'c') this.contributors.set(cpi!, JSON.parse(value) as AudienceRecord[]);
     else if (kind === 'w') this.window(cpi!).load(Number(rest[0]), value);

@@ -49,6 +49,7 @@ export const ErrorCodes = {
   RULE_CONDITION_FORM: { code: 'CPW345', retriable: false, message: 'conditions of the rule: %s' },
   RULE_CONDITIONS_SCOPE: { code: 'CPW346', retriable: false, message: 'CPI "%s" (%s) cannot be in one rule with "%s" (%s): the conditions of a rule are evaluated together, per scope and step, so their CPIs need the same groupBy and resolution' },
   RULE_COMPARE_PERIOD: { code: 'CPW347', retriable: false, message: 'compare period %s must be %s' },
+  RULE_CPI_CUSTOMERS: { code: 'CPW349', retriable: false, message: 'customers of CPI "%s": %s' },
   RULE_TIERS: { code: 'CPW348', retriable: false, message: 'threshold tiers: %s' },
   TEMPLATE_FILE_INVALID: { code: 'CPW330', retriable: false, message: 'template file: %s' },
   TEMPLATE_SYNTAX: { code: 'CPW331', retriable: false, message: 'Liquid syntax error: %s' },

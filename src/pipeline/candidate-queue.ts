@@ -65,7 +65,7 @@ export class CandidateQueue {
     for (const c of this.pending) {
       const inTime = c.due < limit || limit === Number.POSITIVE_INFINITY;
       const keys = [`c:${c.customerId}`, `s:${c.rule.id}:${c.tag}`];
-      if (!inTime || keys.some((k) => held.has(k)) || gate?.blocked(c.customerId, c.due)) {
+      if (!inTime || keys.some((k) => held.has(k)) || gate?.blocked(c.customerId, decisionKeyOf(c))) {
         for (const k of keys) held.add(k);
         kept.push(c);
       } else {
@@ -77,11 +77,12 @@ export class CandidateQueue {
   }
 
   /** Each customer's earliest due time among the waiting candidates (the decision frontier). */
-  earliestByCustomer(): Map<string, number> {
-    const out = new Map<string, number>();
+  earliestByCustomer(): Map<string, DecisionKey> {
+    const out = new Map<string, DecisionKey>();
     for (const c of this.pending) {
       const t = out.get(c.customerId);
-      if (t === undefined || c.due < t) out.set(c.customerId, c.due);
+      const key = decisionKeyOf(c);
+      if (t === undefined || compareDecisionKeys(key, t) < 0) out.set(c.customerId, key);
     }
     return out;
   }
@@ -100,8 +101,22 @@ export class CandidateQueue {
 }
 
 /** Due time, event time; then the rule set's order, the scope, who joined first, the customer id. */
+/**
+ * Where a candidate stands in the decision order of its customer: due, time, rule order, scope, when
+ * the customer joined. Published on the decision frontier, so partitions break ties as one queue would.
+ */
+export type DecisionKey = readonly [due: number, time: number, rank: number, tag: string, joined: number];
+
+export function decisionKeyOf(c: Candidate): DecisionKey {
+  return [c.due, c.time, c.rank, c.tag, c.joined];
+}
+
+export function compareDecisionKeys(a: DecisionKey, b: DecisionKey): number {
+  return a[0] - b[0] || a[1] - b[1] || a[2] - b[2] || cmp(a[3], b[3]) || a[4] - b[4];
+}
+
 function byDecisionOrder(a: Candidate, b: Candidate): number {
-  return a.due - b.due || a.time - b.time || a.rank - b.rank || cmp(a.tag, b.tag) || a.joined - b.joined || cmp(a.customerId, b.customerId);
+  return compareDecisionKeys(decisionKeyOf(a), decisionKeyOf(b)) || cmp(a.customerId, b.customerId);
 }
 
 function cmp(a: string, b: string): number {

@@ -10,7 +10,8 @@ import type { FactValue } from '../entities/facts.js';
 import type { DecodeLimits } from '../events/decode.js';
 import type { RuleSet } from '../rules/compiled.js';
 import { decideCandidates, type FactsPort, type FilteredCandidate, type LedgerPort } from './decide-candidates.js';
-import { PartitionTask, type EvaluationRecord, type TaskOutcome, type TaskRules } from './partition-task.js';
+import { settleFactChecks } from './fact-checks.js';
+import { mergeOutcomes, PartitionTask, type EvaluationRecord, type TaskOutcome, type TaskRules } from './partition-task.js';
 import { SourceRouter } from './route.js';
 import { taskRulesOf } from './task-rules.js';
 import type { CpiIssueRecord, DeadLetter, RawMessage } from './types.js';
@@ -52,14 +53,21 @@ export class LocalEngine {
   async process(messages: readonly RawMessage[]): Promise<EngineStep> {
     const routed = this.router.route(messages, this.routing, { limits: this.limits, now: Number.POSITIVE_INFINITY, maxFutureMs: 0 });
     const record = routed.records.get(0);
-    const task = record ? this.task.process(this.rules, [{ offset: this.offset++, record }]) : this.task.flush(this.rules, Number.NEGATIVE_INFINITY);
+    const task = await this.settled(record ? this.task.process(this.rules, [{ offset: this.offset++, record }]) : this.task.flush(this.rules, Number.NEGATIVE_INFINITY));
     return { consumed: routed.consumed, deadLetters: routed.deadLetters, cpiIssues: routed.cpiIssues, task, ...(await this.decide()) };
   }
 
   /** End of input: every remaining timer fires and every waiting candidate is decided. */
   async finish(): Promise<EngineStep> {
-    const task = this.task.flush(this.rules, Number.POSITIVE_INFINITY);
+    const task = await this.settled(this.task.flush(this.rules, Number.POSITIVE_INFINITY));
     return { consumed: 0, deadLetters: [], cpiIssues: [], task, ...(await this.decide()) };
+  }
+
+  /** The observations whose customers' facts are final now (one partition: its own stream time), and the closes they held. */
+  private async settled(outcome: TaskOutcome): Promise<TaskOutcome> {
+    const now = this.task.now;
+    const more = now === null ? null : await settleFactChecks(this.task, this.rules, now, this.facts);
+    return more ? mergeOutcomes(outcome, more) : outcome;
   }
 
   /** Facts of an entity now (explain). */

@@ -14,7 +14,8 @@
  *      "t0": base time (ms),
  *      "ev": [id, source (s index or -1), time - t0, mark - t0, offset, copy (0|1)] per event,
  *      "tp": [event index, traceparent, ...] (events that carry one),
- *      "op": [kind, event index, tag (s index), time - event's time, ...kind's fields] per op}
+ *      "op": [kind, event index, tag (s index), time - event's time, ...kind's fields] per op,
+ *      "cu": [op index, customer, ...] (observations of a CPI counted only for some customers)}
  *
  * Kind fields: 0 sample: cpi, value; 1 count: cpi, num, den; 2 start: cpi, key, divisorMs,
  * divisorFact (s index or -1), fallbackDivisorMs (or null), maxPendingMs; 3 end: cpi, key,
@@ -79,8 +80,11 @@ export function encodeOpRecord(r: OpRecord): Buffer {
     if (e.traceparent !== undefined) tp.push(i, e.traceparent);
   }
   const op: Cell[] = [];
-  for (const { e, tag, op: o } of r.ops) {
+  const cu: Cell[] = [];
+  for (let i = 0; i < r.ops.length; i++) {
+    const { e, tag, op: o } = r.ops[i]!;
     op.push(KINDS.indexOf(o.kind), e, s(tag), n(o.time - r.events[e]!.time));
+    if ('cust' in o && o.cust !== undefined) cu.push(i, o.cust);
     switch (o.kind) {
       case 'sample': op.push(s(o.cpi), n(o.value)); break;
       case 'count': op.push(s(o.cpi), o.num, o.den); break;
@@ -91,7 +95,7 @@ export function encodeOpRecord(r: OpRecord): Buffer {
       case 'contrib': op.push(s(o.cpi), o.customer, n(o.keepMs)); break;
     }
   }
-  return Buffer.from(JSON.stringify({ v: 2, source: r.source, watermark: r.watermark, idle: r.idle, s: strings, t0, ev, ...(tp.length > 0 ? { tp } : {}), op }));
+  return Buffer.from(JSON.stringify({ v: 2, source: r.source, watermark: r.watermark, idle: r.idle, s: strings, t0, ev, ...(tp.length > 0 ? { tp } : {}), op, ...(cu.length > 0 ? { cu } : {}) }));
 }
 
 /**
@@ -124,7 +128,7 @@ export function decodeOpRecord(value: Buffer | string | null): OpRecord {
 }
 
 function decodeV2(r: Record<string, unknown>, source: number, watermark: number | null, idle: boolean): OpRecord {
-  const { s: strings, t0, ev, op, tp } = r as { s: unknown; t0: unknown; ev: unknown; op: unknown; tp?: unknown };
+  const { s: strings, t0, ev, op, tp, cu } = r as { s: unknown; t0: unknown; ev: unknown; op: unknown; tp?: unknown; cu?: unknown };
   if (!Array.isArray(strings) || !Array.isArray(ev) || !Array.isArray(op) || typeof t0 !== 'number' || ev.length % EVENT_COLUMNS !== 0) throw new Error('ops record without source, events or ops');
   const bad = (what: string): never => { throw new Error(`ops record with a bad ${what}`); };
   const num = (v: unknown, what: string): number => (typeof v === 'number' ? v : typeof v === 'string' && v in NON_FINITE ? NON_FINITE[v]! : bad(what));
@@ -176,6 +180,14 @@ function decodeV2(r: Record<string, unknown>, source: number, watermark: number 
       case 'contrib': o = { kind, time, cpi: ref(op[k], 'cpi'), customer: str(op[k + 1], 'customer'), keepMs: num(op[k + 2], 'keepMs') }; k += 3; break;
     }
     ops.push({ e, tag, op: o });
+  }
+  if (cu !== undefined) {
+    if (!Array.isArray(cu)) bad('customer list');
+    for (let k = 0; k < (cu as unknown[]).length; k += 2) {
+      const o = ops[(cu as unknown[])[k] as number]?.op ?? bad('customer');
+      if (o.kind === 'fact' || o.kind === 'enroute') bad('customer');
+      else o.cust = str((cu as unknown[])[k + 1], 'customer');
+    }
   }
   return { source, watermark, idle, events, ops };
 }

@@ -21,11 +21,11 @@ import { messageOf, type CpiwatchError } from '../errors/cpiwatch-error.js';
 import type { RuleSet } from '../rules/compiled.js';
 import type { LedgerVerdict, OfferCandidate } from '../store/state-store.js';
 import { decideCandidates, type FactsPort } from './decide-candidates.js';
-import { decisionGate, type FrontierPort } from './decision-frontier.js';
+import { decisionGate, type FrontierEntry, type FrontierPort } from './decision-frontier.js';
 import { engine } from './engine-step.js';
 import { decodeOpRecord, type OpRecord } from './op-records.js';
 import { ownerOf } from './owner-of.js';
-import { PartitionTask, type PersistedMeta, type TaskRules } from './partition-task.js';
+import { mergeOutcomes, PartitionTask, type PersistedMeta, type TaskRules } from './partition-task.js';
 import { stepResult } from './step-result.js';
 import { taskRulesOf } from './task-rules.js';
 import type { ActionSink, BatchResult, DeadLetter, RawMessage } from './types.js';
@@ -110,8 +110,18 @@ export class OwnerStage {
       // the partitions this process owns: their live state, fresher than what they last wrote (a
       // task's stream time and candidates are a function of the records it applied, so one that
       // fails and starts again from its persisted state reaches the same ones)
-      for (const [q, o] of this.owned) frontier.set(q, { now: o.task.now, pending: o.task.pendingByCustomer });
-      const decidable = engine(at, () => task.takeDecidable(decisionGate(partition, this.o.partitions, frontier)));
+      for (const [q, o] of this.owned) frontier.set(q, frontierEntryOf(o.task));
+      let gate = decisionGate(partition, this.o.partitions, frontier);
+      // observations of CPIs with `customers` whose customers' facts are final now (pipeline/fact-checks.ts)
+      const checks = engine(at, () => task.takeFactChecks(this.rules, gate.factsFinal));
+      if (checks.length > 0) {
+        const facts = await this.facts(partition).factsAt(checks.map((c) => ({ tag: c.customerTag, time: c.item.op.time })));
+        mergeOutcomes(outcome, engine(at, () => task.applyFactChecks(this.rules, checks, facts)));
+        // settled further now: the closes they held have run
+        frontier.set(partition, frontierEntryOf(task));
+        gate = decisionGate(partition, this.o.partitions, frontier);
+      }
+      const decidable = engine(at, () => task.takeDecidable(gate));
       const { decisions, filteredOut } = await decideCandidates(decidable, this.ruleSet.policy, this.facts(partition), this.ledger(name));
       const t2 = performance.now();
       const published: Decision[] = [];
@@ -129,7 +139,7 @@ export class OwnerStage {
       const write = engine(at, () => task.takeWrite());
       const last = messages[messages.length - 1]!.origin.offset;
       await this.o.state.save(name, owned.epoch, { entities: write.fields, offsets: { [name]: last }, meta: JSON.stringify(write.meta) });
-      await this.o.frontier.write(partition, { now: task.now, pending: task.pendingByCustomer });
+      await this.o.frontier.write(partition, frontierEntryOf(task));
       return stepResult({
         consumed: 0, deadLetters, cpiIssues: [], task: outcome, published, skippedReplays, filteredOut, topic: this.o.topic,
         traceparents: records.flatMap(({ record }) => record.events.flatMap((e) => (e.traceparent ? [e.traceparent] : []))),
@@ -205,4 +215,11 @@ export class OwnerStage {
       },
     };
   }
+}
+
+/** What a partition publishes of itself: its stream time, how far its candidates are settled, its customers' earliest. */
+function frontierEntryOf(task: PartitionTask): FrontierEntry {
+  const settled = task.settled;
+  const now = task.now;
+  return { now, ...(now !== null && settled < now ? { settled } : {}), pending: task.pendingByCustomer };
 }

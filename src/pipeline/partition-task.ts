@@ -18,7 +18,7 @@
  * from the routing stage (pipeline/replay.ts). Candidates go on to pipeline/decide-candidates.ts.
  */
 import { offerIdOf } from '../actions/offer-id.js';
-import type { OpStatus, StateOp } from '../cpis/ops.js';
+import type { ContributorOp, OpStatus, StateOp, WindowOp } from '../cpis/ops.js';
 import { parseTag } from '../cpis/tags.js';
 import type { EventCounts } from './types.js';
 import { evaluateRule, ruleIdOfKey, tierKey, type Evaluation } from '../rules/evaluate.js';
@@ -31,8 +31,10 @@ import { CloseTimers } from '../stream-time/close-timers.js';
 import { StreamClock, type SourceMark } from '../stream-time/stream-clock.js';
 import { bucketOf } from '../windows/cpi-window.js';
 import { emptySnapshot, type CpiWindowSpec, type WindowSnapshot } from '../windows/window-spec.js';
-import { EntityState, type EpisodeRecord } from '../entities/entity-state.js';
-import { CandidateQueue, type Candidate, type PendingCandidate } from './candidate-queue.js';
+import { EntityState, judgedTime, type EpisodeRecord } from '../entities/entity-state.js';
+import type { FactValue } from '../entities/facts.js';
+import { closeWaits, counts, earliestAwaiting, holdForFacts, takeFinal, type CustomerFilter, type FactCheck } from './fact-checks.js';
+import { CandidateQueue, type Candidate, type DecisionKey, type PendingCandidate } from './candidate-queue.js';
 import type { DecisionGate } from './decision-frontier.js';
 import type { OpRecord, RoutedEvent } from './op-records.js';
 
@@ -48,6 +50,8 @@ export interface TaskRules {
   ruleOrder: ReadonlyMap<string, number>;
   /** How far an idle source may hold stream time behind the active ones (stream-time/stream-clock.ts). */
   idleSlackMs: number;
+  /** The `customers` of each CPI that has them: its observations wait for the customer's facts (pipeline/fact-checks.ts). */
+  customerFilters: ReadonlyMap<string, CustomerFilter>;
 }
 
 
@@ -86,6 +90,15 @@ export function emptyOutcome(): TaskOutcome {
   return { counts: { applied: 0, late: 0, duplicate: 0, unmatched: 0 }, lateEvents: [], evaluations: [], candidates: [] };
 }
 
+/** Adds `b`'s counts, late events, evaluations and candidates to `a` (returned). */
+export function mergeOutcomes(a: TaskOutcome, b: TaskOutcome): TaskOutcome {
+  for (const k of Object.keys(a.counts) as (keyof TaskOutcome['counts'])[]) a.counts[k] += b.counts[k];
+  a.lateEvents.push(...b.lateEvents);
+  a.evaluations.push(...b.evaluations);
+  a.candidates.push(...b.candidates);
+  return a;
+}
+
 /** One bit per op status, so an event's status is found without a list per event. */
 const STATUS_BIT: Record<OpStatus, number> = { applied: 1, duplicate: 2, late: 4, unmatched: 8 };
 
@@ -104,6 +117,8 @@ export class PartitionTask {
   private rulesSeen?: TaskRules;
   /** Counts rule-set changes: a window last evaluated under an earlier one is evaluated at its next close. */
   private rulesEpoch = 0;
+  /** Entities holding observations for their customers' facts (pipeline/fact-checks.ts). */
+  private readonly awaitingFacts = new Set<string>();
 
   constructor(readonly partition: number, readonly sources: number, meta?: PersistedMeta) {
     this.clock = new StreamClock(sources, meta?.marks);
@@ -121,7 +136,7 @@ export class PartitionTask {
   takeDecidable(gate?: DecisionGate): Candidate[] {
     const now = this.clock.now;
     if (now === null) return [];
-    const taken = this.queue.take(Math.min(now, gate?.before ?? Number.POSITIVE_INFINITY), gate);
+    const taken = this.queue.take(Math.min(now, this.settled, gate?.before ?? Number.POSITIVE_INFINITY), gate);
     this.metaDirty ||= taken.length > 0;
     return taken;
   }
@@ -132,12 +147,71 @@ export class PartitionTask {
   }
 
   /** Each customer's earliest due candidate waiting for its decision (the decision frontier). */
-  get pendingByCustomer(): Map<string, number> {
+  get pendingByCustomer(): Map<string, DecisionKey> {
     return this.queue.earliestByCustomer();
   }
 
   get now(): number | null {
     return this.clock.now;
+  }
+
+  /**
+   * Every candidate before this time exists: stream time, or the earliest observation held for its
+   * customer's facts if earlier (a close after it waits, and may still make candidates).
+   */
+  get settled(): number {
+    let t = this.clock.now ?? Number.NEGATIVE_INFINITY;
+    for (const tag of this.awaitingFacts) t = Math.min(t, earliestAwaiting(this.entities.get(tag)!));
+    return t;
+  }
+
+  /** Takes the held observations whose customers' facts are final before `before` (every partition's stream time). */
+  takeFactChecks(rules: TaskRules, before: number): FactCheck[] {
+    const out: FactCheck[] = [];
+    for (const tag of this.awaitingFacts) {
+      const e = this.entities.get(tag)!;
+      const ready = takeFinal(e, before);
+      if (ready.length === 0) continue;
+      out.push(...ready);
+      this.dirty.add(tag);
+      if (e.awaiting.length === 0) this.awaitingFacts.delete(tag);
+    }
+    return out;
+  }
+
+  /**
+   * Applies the observations of `checks` whose customers' facts (`facts`, in order) match, then the
+   * closes they held. Per entity in event-time order, each after the closes before its time: a
+   * contributor joins the rule states at its time, as it would have on arrival.
+   */
+  applyFactChecks(rules: TaskRules, checks: readonly FactCheck[], facts: readonly (Record<string, FactValue> | null)[]): TaskOutcome {
+    this.rulesChanged(rules);
+    const out = emptyOutcome();
+    const order = checks.map((_, i) => i).filter((i) => counts(checks[i]!.item, rules.customerFilters, facts[i] ?? null));
+    order.sort((a, b) => inTimeOrder(checks[a]!, checks[b]!) || a - b);
+    this.timers.release();
+    for (const i of order) {
+      const { tag, item } = checks[i]!;
+      this.closeUpTo(rules, tag, item.cpi, item.op.time, out);
+      // applied as on arrival: judged late against the time it was judged against then
+      const op = { ...item.op, cust: undefined };
+      const status = this.applyOp(rules, tag, op, item.judged, item.key, null, true);
+      if (status === 'applied' && op.kind === 'contrib') this.join(rules, tag, op, out, undefined);
+    }
+    this.advance(rules, out, undefined);
+    return out;
+  }
+
+  /** Runs the due closes of `cpi`'s group in entity `tag` whose boundaries are at or before `time` (and wait for nothing). */
+  private closeUpTo(rules: TaskRules, tag: string, cpi: string, time: number, out: TaskOutcome): void {
+    const g = groupOfCpi(rules.closeGroups, cpi);
+    const e = this.entities.get(tag);
+    const now = this.clock.now;
+    if (!g || !e || now === null) return;
+    for (let at = this.timers.at(tag, g.id); at !== undefined && at <= time && at + g.latenessMs <= now && !closeWaits(e, g, at); at = this.timers.at(tag, g.id)) {
+      this.timers.take(tag, g.id);
+      this.close(rules, tag, g.id, at, out, undefined);
+    }
   }
 
   entity(tag: string): EntityState {
@@ -169,10 +243,11 @@ export class PartitionTask {
         let measured: OpStatus | undefined;
         for (; i < record.ops.length && record.ops[i]!.e === e; i++) {
           const { tag, op } = record.ops[i]!;
-          const status = op.kind === 'contrib' && measured === 'late' ? 'late' : this.applyOp(rules, tag, op, event.mark, key);
+          const status = op.kind === 'contrib' && measured === 'late' ? 'late' : this.applyOp(rules, tag, op, event.mark, key, this.clock.now);
           if (op.kind !== 'contrib') measured = status;
           seen |= STATUS_BIT[status];
-          if (status === 'applied' && (op.kind === 'enroute' || op.kind === 'contrib')) (joins ??= []).push({ tag, op });
+          // (a contributor held for its customer's facts joins once they match: applyFactChecks)
+          if (status === 'applied' && (op.kind === 'enroute' || op.kind === 'contrib') && !this.heldForFacts(rules, op)) (joins ??= []).push({ tag, op });
         }
         const status: OpStatus = seen === 0 || seen & STATUS_BIT.applied ? 'applied'
           : seen & STATUS_BIT.duplicate ? 'duplicate' : seen & STATUS_BIT.late ? 'late' : 'unmatched';
@@ -221,7 +296,10 @@ export class PartitionTask {
       if (bar < 0) continue;
       task.entity(field.slice(0, bar)).loadPart(field.slice(bar + 1), value);
     }
-    for (const e of task.entities.values()) task.rearm(rules, e);
+    for (const e of task.entities.values()) {
+      task.rearm(rules, e);
+      if (e.awaiting.length > 0) task.awaitingFacts.add(e.tag);
+    }
     task.rulesSeen = rules;
     task.queue.restore(meta?.pending ?? [], rules.rulesById, (rule, time) => dueOf(rules, rule, time));
     return task;
@@ -248,10 +326,16 @@ export class PartitionTask {
     }
   }
 
-  private applyOp(rules: TaskRules, tag: string, op: StateOp, sourceTime: number, eventKey: string): OpStatus {
+  /** Applies an op at stream time `now` (null: as judged against `sourceTime` alone, for held observations). */
+  private applyOp(rules: TaskRules, tag: string, op: StateOp, sourceTime: number | null, eventKey: string | undefined, now: number | null, held = false): OpStatus {
     const e = this.entity(tag);
-    const outcome = e.apply(op, this.clock.now, rules.specs, sourceTime, eventKey);
     this.dirty.add(tag);
+    if (this.heldForFacts(rules, op)) {
+      const status = holdForFacts(e, op, rules.customerFilters.get(op.cpi)!, judgedTime(now, sourceTime), rules.specs.get(op.cpi), eventKey);
+      if (e.awaiting.length > 0) this.awaitingFacts.add(tag);
+      return status;
+    }
+    const outcome = e.apply(op, now, rules.specs, sourceTime, eventKey, held);
     if (outcome.window) {
       const g = groupOfCpi(rules.closeGroups, outcome.window.cpi);
       if (g) {
@@ -263,10 +347,21 @@ export class PartitionTask {
     return outcome.status;
   }
 
+  /** An observation (or contributor record) of a CPI with `customers`: it waits for its customer's facts. */
+  private heldForFacts(rules: TaskRules, op: StateOp): op is WindowOp | ContributorOp {
+    return op.kind !== 'fact' && op.kind !== 'enroute' && op.cust !== undefined && rules.customerFilters.has(op.cpi);
+  }
+
   private advance(rules: TaskRules, out: TaskOutcome, traceparent: string | undefined): void {
     const now = this.clock.now;
     if (now === null) return;
-    for (let t = this.timers.popDue(now); t; t = this.timers.popDue(now)) this.close(rules, t.tag, t.cpi, t.at, out, traceparent);
+    for (let t = this.timers.popDue(now); t; t = this.timers.popDue(now)) {
+      // a close waits while an observation before its boundary waits for its customer's facts
+      const e = this.awaitingFacts.has(t.tag) ? this.entities.get(t.tag) : undefined;
+      const g = e ? rules.closeGroups.groups.get(t.cpi) : undefined;
+      if (e && g && closeWaits(e, g, t.at)) this.timers.hold(t);
+      else this.close(rules, t.tag, t.cpi, t.at, out, traceparent);
+    }
   }
 
   /**
@@ -428,6 +523,13 @@ export class PartitionTask {
     this.queue.add(c);
     this.metaDirty = true;
   }
+}
+
+/** Held observations of one entity in event-time order; a start before an end at the same time. */
+function inTimeOrder(a: FactCheck, b: FactCheck): number {
+  if (a.tag !== b.tag) return a.tag < b.tag ? -1 : 1;
+  const rank = (c: FactCheck) => (c.item.op.kind === 'start' ? 0 : c.item.op.kind === 'contrib' ? 2 : 1);
+  return a.item.op.time - b.item.op.time || rank(a) - rank(b);
 }
 
 /** When a candidate at `time` of `rule` may be decided: its time plus its close group's allowed lateness. */

@@ -40,6 +40,11 @@ export interface CompiledCpi {
   windowMs: number;
   resolutionMs: number;
   latenessMs: number;
+  /**
+   * Only the events of customers whose facts, as of the event, match: checked at the scope's owner
+   * once the customer's facts at that time are final (pipeline/fact-checks.ts).
+   */
+  customers?: Predicate;
   position?: SourcePosition;
 }
 

@@ -8,7 +8,7 @@
 import type { z } from 'zod';
 import { ErrorCodes, type ErrorName } from '../errors/codes.js';
 import { isRecord } from '../shared/plain-data.js';
-import type { CompiledCpi, CompiledPolicy, CompiledRule, CpiMeasure, SourcePosition } from './compiled.js';
+import type { CompiledCpi, CompiledPolicy, CompiledRule, CpiMeasure, Predicate, SourcePosition } from './compiled.js';
 import { buildRule, matcher } from './build-rule.js';
 import { checkConditions, type CpiLookup } from './condition-checks.js';
 import { durationMs, isTimeZone, suggestTimeZone, UNIT_MS } from './clock.js';
@@ -117,6 +117,7 @@ export class Compilation implements Reporter {
       }
     }
     const measure = doc.measure === undefined ? undefined : this.measure(file, base, doc.measure, doc.groupBy);
+    if (doc.customers !== undefined) this.customers(file, base, doc.id ?? `CPI ${index + 1}`, doc.customers, measure);
 
     if (!complete || this.errors.length > before || !measure) return undefined;
     const full = doc as CpiDefinitionDoc;
@@ -129,8 +130,23 @@ export class Compilation implements Reporter {
       windowMs: durationMs(full.window),
       resolutionMs: durationMs(full.resolution),
       latenessMs: durationMs(full.allowedLateness),
+      ...(full.customers === undefined ? {} : { customers: full.customers }),
       position: this.position(file, base),
     };
+  }
+
+  /**
+   * `customers`: fields of the customer's facts, and a customer on the events it checks. A duration
+   * checks the halves that name one (an end without its customer follows its start); a value or
+   * ratio event without a customer could never be checked.
+   */
+  private customers(file: ParsedRuleFile, base: PathSegment[], id: string, predicate: Predicate, measure: CpiMeasure | undefined): void {
+    new EventChecks(this, file, base).predicate(CUSTOMER_FACTS_EVENT, ['customers'], predicate, 'customer facts');
+    if (!measure) return;
+    const types = measure.kind === 'value' ? [measure.event] : measure.kind === 'ratio' ? [measure.numerator.event, measure.denominator.event] : [measure.start.event, measure.end.event];
+    const without = [...new Set(types)].filter((t) => this.eventTypes.get(t)?.customerField === undefined && this.eventTypes.has(t));
+    if (without.length === 0 || (measure.kind === 'duration' && without.length < new Set(types).size)) return;
+    this.report(file, [...base, 'customers'], 'RULE_CPI_CUSTOMERS', [id, `event type ${without.join(' and ')} names no customer (no field with role: customer), so no event of it could be checked; declare the field (docs/events.md, "Declaring event types") or remove customers`], 'key');
   }
 
   /** Event types and fields of a measure (and of groupBy, read from every event the CPI counts). */

@@ -93,6 +93,9 @@ export const CpiDefinition = z.strictObject({
   window: Duration.describe('Sliding window size, e.g. 15m'),
   resolution: Duration.default('1m').describe('Bucket size; the window slides by this step'),
   allowedLateness: Duration.default('0s').describe('Events older than the newest seen minus this are late'),
+  customers: Predicate.optional().describe(
+    "Only the events of customers whose facts (customer.profile), as of the event, match, e.g. valueTier: { in: [gold, platinum] }: the CPI of these customers' own experience",
+  ),
 });
 
 export const Aggregate = z.enum(AGGREGATES);

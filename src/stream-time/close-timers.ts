@@ -18,6 +18,7 @@ function before(a: CloseTimer, b: CloseTimer): boolean {
 export class CloseTimers {
   private readonly heap: CloseTimer[] = [];
   private readonly scheduled = new Map<string, number>();
+  private held: CloseTimer[] = [];
 
   get size(): number {
     return this.scheduled.size;
@@ -49,6 +50,30 @@ export class CloseTimers {
       return t;
     }
     return undefined;
+  }
+
+  /** Removes the timer of an entity and CPI (to run its close now), returning its boundary. */
+  take(tag: string, cpi: string): number | undefined {
+    const key = `${tag}\u0000${cpi}`;
+    const at = this.scheduled.get(key);
+    this.scheduled.delete(key); // its heap entry is skipped when it comes up
+    return at;
+  }
+
+  /**
+   * Keeps a timer popped but not run (its close waits for something else: pipeline/fact-checks.ts)
+   * as scheduled, so no later boundary of its entity and CPI is scheduled before it runs; `release`
+   * puts it back on the heap.
+   */
+  hold(t: CloseTimer): void {
+    this.scheduled.set(`${t.tag}\u0000${t.cpi}`, t.at);
+    this.held.push(t);
+  }
+
+  /** Every held timer back on the heap (a held one superseded by an earlier boundary is dropped). */
+  release(): void {
+    for (const t of this.held) if (this.scheduled.get(`${t.tag}\u0000${t.cpi}`) === t.at) this.push(t);
+    this.held = [];
   }
 
   private push(t: CloseTimer): void {

@@ -8,71 +8,15 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Decision } from '../../../src/actions/decision.js';
-import { decisionEventOf } from '../../../src/actions/offer-event.js';
-import { MemoryFrontier } from '../../../src/pipeline/decision-frontier.js';
 import { LocalEngine } from '../../../src/pipeline/local-engine.js';
-import { OwnerStage } from '../../../src/pipeline/owner-stage.js';
-import { RouteStage, type RouteSink } from '../../../src/pipeline/route-stage.js';
 import type { RawMessage } from '../../../src/pipeline/types.js';
 import type { RuleSet } from '../../../src/rules/compiled.js';
 import { loadRuleSet } from '../../../src/rules/load.js';
 import { MemoryStore } from '../../../src/store/memory/memory-store.js';
-import { MemoryPartitionState } from '../../../src/store/memory/partition-state.js';
 import { mixedScenario } from '../../../src/samples/mixed-scenario.js';
 import { exampleRules } from '../../support/processor.js';
+import { runOwners, wire } from '../../support/owners-in-memory.js';
 import { scenarioEvents, writeScenarioRules } from '../../integration/rules/scenario.js';
-
-const wire = (ds: Decision[]) => ds.map((d) => JSON.stringify(decisionEventOf(d))).sort();
-
-interface Run { partitions: number; sourceOf: (m: RawMessage, i: number) => number; routeBatch: () => number; ownerBatch: () => number; pick: (ready: number[]) => number }
-
-async function runOwners(ruleSet: RuleSet, messages: readonly RawMessage[], o: Run): Promise<Decision[]> {
-  const n = o.partitions;
-  const route = new RouteStage(ruleSet, { partitions: n, limits: { maxBytes: 1_048_576 }, clock: () => Number.POSITIVE_INFINITY, maxFutureMs: 0 });
-  const owner = new OwnerStage(ruleSet, { topic: 'ops', partitions: n, state: new MemoryPartitionState(), ledger: new MemoryStore(), frontier: new MemoryFrontier() });
-  const logs: Buffer[][] = Array.from({ length: n }, () => []);
-  const done = logs.map(() => 0);
-  const decisions: Decision[] = [];
-  const sink: RouteSink = {
-    publish: async (ds) => { decisions.push(...ds); },
-    deadLetter: async () => undefined,
-    forward: async (records) => { for (const r of records) logs[r.partition]!.push(r.value); },
-  };
-  const perSource: RawMessage[][] = Array.from({ length: n }, () => []);
-  messages.forEach((m, i) => { const s = o.sourceOf(m, i); perSource[s]!.push({ ...m, origin: { topic: 'events', partition: s, offset: perSource[s]!.length } }); });
-  // every input partition routed (in random batches), then the owners run in an arbitrary order
-  for (let s = 0; s < n; s++) {
-    for (let i = 0; i < perSource[s]!.length;) {
-      const size = Math.max(1, o.routeBatch());
-      await route.processBatch(perSource[s]!.slice(i, i + size), `events:${s}`, { sink });
-      i += size;
-    }
-  }
-  const ownerStep = async (p: number) => {
-    const size = Math.max(1, o.ownerBatch());
-    const values = logs[p]!.slice(done[p], done[p]! + size);
-    const batch = values.map((value, i) => ({ value: Buffer.from(value), origin: { topic: 'ops', partition: p, offset: done[p]! + i } }));
-    done[p]! += values.length;
-    await owner.processBatch(batch, `ops:${p}`, { sink });
-  };
-  const drain = async () => {
-    for (;;) {
-      const ready = logs.map((l, p) => (done[p]! < l.length ? p : -1)).filter((p) => p >= 0);
-      if (ready.length === 0) return;
-      await ownerStep(o.pick(ready));
-    }
-  };
-  await drain();
-  // the end of the input: idle marks far ahead, in rounds, until nothing more is decided
-  for (let round = 0, quiet = 0; quiet < 2 && round < 40; round++) {
-    const before = decisions.length;
-    for (let s = 0; s < n; s++) await sink.forward(route.idle(s, round === 0 ? 1e13 : 0));
-    await drain();
-    quiet = decisions.length === before ? quiet + 1 : 0;
-  }
-  return decisions;
-}
 
 describe('decisions of several owner partitions', () => {
   let ruleSet: RuleSet;
