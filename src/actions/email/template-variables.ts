@@ -63,6 +63,12 @@ export const TEMPLATE_VARIABLES: readonly TemplateVariable[] = [
 
 export const TEMPLATE_VARIABLE_NAMES: readonly string[] = TEMPLATE_VARIABLES.map((v) => v.name);
 
+/**
+ * The variables the offer's own texts (`--- title`, `--- terms`) cannot read: they are those texts
+ * (or the e-mail's subject, which the offer does not have). Every other variable can.
+ */
+export const NOT_IN_OFFER_TEXTS: readonly string[] = ['offer.title', 'offer.terms', 'email.subject'];
+
 /** The objects on the way to a variable (`offer`, `offer.redemption`): usable in `{% if %}`. */
 const PARENTS = new Set(TEMPLATE_VARIABLE_NAMES.flatMap((n) => n.split('.').slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join('.'))));
 

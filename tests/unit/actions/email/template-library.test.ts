@@ -138,10 +138,10 @@ describe('checks (cpiwatch validate)', () => {
       'B_x.liquid': '--- subject\nx\n--- text\nt\n',
     })).toEqual([
       'rules/templates/B_x.liquid: CPW330 template file: the name is not <name>.liquid or <name>.<locale>.liquid (a kebab-case name, a BCP 47 locale such as fr or fr-CA)',
-      'rules/templates/a.liquid:1:1: CPW330 template file: text before the first section: start the file with a line "--- subject"',
-      'rules/templates/a.liquid:4:5: CPW330 template file: unknown section "body": a template has the sections subject, text, html',
+      'rules/templates/a.liquid:1:1: CPW330 template file: text before the first section: start the file with a line "--- subject" (an e-mail) or "--- title" (offer texts)',
+      'rules/templates/a.liquid:4:5: CPW330 template file: unknown section "body": a template has the sections subject, text, html, title, terms',
       'rules/templates/a.liquid:6:5: CPW330 template file: section "subject" appears twice (first at line 2)',
-      'rules/templates/b.liquid:1:1: CPW330 template file: no "--- text" section: a template needs a subject and a text part',
+      'rules/templates/b.liquid:1:1: CPW330 template file: no "--- text" section: an e-mail needs a subject and a text part',
     ]);
   });
 
