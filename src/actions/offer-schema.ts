@@ -28,8 +28,12 @@ export const OfferData = z.object({
   offer: z.object({
     kind: z.string().describe('e.g. complimentary-drink'),
     code: z.string().describe('Redemption code'),
-    title: z.string(),
+    title: z.string().describe('One line the customer sees, in the customer\'s language when the rule has offer texts in a template'),
     terms: z.string().optional(),
+    locale: z
+      .string()
+      .optional()
+      .describe('The translation the title and terms are in (lower case, e.g. fr, fr-ca), when they come from a translated template; absent: the default text'),
     issuedAt: Iso,
     expiresAt: Iso,
     redemption: z.object({ channel: z.string(), instructions: z.string().optional() }).optional(),

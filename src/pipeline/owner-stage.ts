@@ -112,7 +112,7 @@ export class OwnerStage {
       // fails and starts again from its persisted state reaches the same ones)
       for (const [q, o] of this.owned) frontier.set(q, { now: o.task.now, pending: o.task.pendingByCustomer });
       const decidable = engine(at, () => task.takeDecidable(decisionGate(partition, this.o.partitions, frontier)));
-      const { decisions, filteredOut } = await decideCandidates(decidable, this.ruleSet.policy, this.facts(partition), this.ledger(name));
+      const { decisions, filteredOut } = await decideCandidates(decidable, this.ruleSet.policy, this.facts(partition), this.ledger(name), this.ruleSet.templates);
       const t2 = performance.now();
       const published: Decision[] = [];
       let skippedReplays = 0;
