@@ -29,7 +29,8 @@ const FIRST_PART: Record<TemplateUse, TemplatePart> = { email: 'subject', offer:
 export const OFFER_TEXT_LIMITS = { title: 200, terms: 2000 } as const;
 
 interface ParsedPart { templates: Template[]; line: number }
-interface ParsedLocale { file: string; parts: Partial<Record<TemplatePart, ParsedPart>> }
+/** `written`: the sections of the file, also those that did not parse (reported on their own). */
+interface ParsedLocale { file: string; parts: Partial<Record<TemplatePart, ParsedPart>>; written: ReadonlySet<TemplatePart> }
 interface ParsedTemplate { name: string; defaultFile: string; locales: Map<string, ParsedLocale> }
 
 /** A runaway loop or a huge string is an error, not a stuck e-mail channel (caught and logged as CPW509). */
@@ -189,7 +190,7 @@ export class EmailTemplates {
       const key = named.locale === undefined ? '' : normalizeLocale(named.locale);
       const before = t.locales.get(key);
       if (before) errors.push(ruleError('TEMPLATE_FILE_INVALID', { file, line: 0, col: 0 }, `the same template and locale as ${before.file}`));
-      t.locales.set(key, { file, parts });
+      t.locales.set(key, { file, parts, written: new Set(TEMPLATE_PARTS.filter((p) => split.parts[p] !== undefined)) });
       if (key === '') t.defaultFile = file;
     }
     for (const t of templates.values()) {
@@ -200,10 +201,10 @@ export class EmailTemplates {
         continue;
       }
       // a translation of the offer's texts (or of the e-mail) needs them in the default file too
-      const own = t.locales.get('')!.parts;
+      const own = t.locales.get('')!.written;
       for (const part of ['title', 'subject'] as const) {
-        if (own[part]) continue;
-        const with_ = [...t.locales.entries()].filter(([, l]) => l.parts[part]).map(([k, l]) => ({ k, file: l.file })).sort((a, b) => (a.k < b.k ? -1 : 1));
+        if (own.has(part)) continue;
+        const with_ = [...t.locales.entries()].filter(([, l]) => l.written.has(part)).map(([k, l]) => ({ k, file: l.file })).sort((a, b) => (a.k < b.k ? -1 : 1));
         if (with_.length === 0) continue;
         errors.push(ruleError('TEMPLATE_NO_DEFAULT', { file: with_[0]!.file, line: 0, col: 0 }, t.name, with_.map((w) => w.k).join(', '), `${t.name}.liquid with a "--- ${part}" section`));
       }
@@ -285,7 +286,7 @@ export class EmailTemplates {
       const p = parts[part];
       return p === undefined ? undefined : (plain.renderSync(p.templates, context) as string);
     };
-    const title = headerSafe(out('title') ?? '').slice(0, OFFER_TEXT_LIMITS.title);
+    const title = headerSafe((out('title') ?? '').replace(/\s+/g, ' ')).slice(0, OFFER_TEXT_LIMITS.title);
     const terms = out('terms');
     const termsText = terms === undefined ? undefined : textSafe(terms).slice(0, OFFER_TEXT_LIMITS.terms);
     return { title, ...(termsText === undefined || termsText === '' ? {} : { terms: termsText }), locale: chosen };
