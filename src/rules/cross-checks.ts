@@ -271,7 +271,7 @@ export class Compilation implements Reporter {
     const sections = what === 'e-mail' ? '"--- subject" and "--- text"' : '"--- title"';
     const suggestion = didYouMean(name, known);
     e.message += other.includes(name)
-      ? ` (templates/${name}.liquid has no ${sections} section${what === 'e-mail' ? 's' : ''})`
+      ? ` (template "${name}" has no ${sections} section${what === 'e-mail' ? 's' : ''})`
       : suggestion
         ? ` (did you mean "${suggestion}"?)`
         : `; known ${what} templates: ${known.length > 0 ? known.join(', ') : 'none'} (a template of your own goes in templates/<name>.liquid beside the rules, with ${sections})`;
