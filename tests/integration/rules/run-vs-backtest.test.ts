@@ -66,7 +66,14 @@ describe('run and backtest take the same decisions', () => {
       expect(t.terms).toMatch(/^(Waits ran|Attente de) \d+(\.\d+)? x /);
     }
     expect(new Set(apologies.map((t) => t.locale ?? 'default'))).toEqual(new Set(['fr', 'default']));
-    expect((await running.processor.metrics.offerTextFallbacks.get()).values.reduce((n, v) => n + v.value, 0)).toBe(0);
+    // curbside-flash-drink's title fails for en-US customers: the rule's own title, counted, in run as in backtest
+    const drinks = offers.filter((o) => o.data.rule?.id === 'curbside-flash-drink').map((o) => o.data.offer!.title);
+    const fellBack = drinks.filter((t) => t === 'A drink on us while you wait').length;
+    expect(fellBack).toBeGreaterThan(0);
+    expect(drinks.length - fellBack).toBeGreaterThan(0);
+    for (const t of drinks) expect(t).toMatch(/^(A drink on us while you wait|Customer \d+, a drink on us at Store \S+)$/);
+    const counted = (await running.processor.metrics.offerTextFallbacks.get()).values;
+    expect(counted.map((v) => [v.labels.rule, v.value])).toEqual([['curbside-flash-drink', fellBack]]);
     expect(decisions.filter((d) => d.data.outcome === 'suppressed').sort(byId)).toEqual(expectedSuppressed);
     expect(decisions.filter((d) => d.data.outcome === 'offered').map((d) => d.id).sort()).toEqual(expectedOffers.map((o) => o.id));
 

@@ -1,7 +1,7 @@
 // The scenario both integration tests of rules replay: several stores, out-of-order events within
 // the allowed lateness, and every guardrail in play (holdout, rule cooldown, a budget small enough
 // to bite, quiet hours in one store's time zone, a kill switch on one rule, the customer cooldown),
-// and one rule's offer texts from a template in two languages.
+// and offer texts from templates (one rule's in two languages, one's failing for some customers).
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { WireCloudEvent } from '../../../src/events/decode.js';
@@ -11,10 +11,13 @@ import { curbsideScenario, prng, type ScenarioEvent } from '../../../src/samples
 export const START = Date.UTC(2026, 10, 20, 17, 0, 0);
 
 /**
- * The offer texts of rule curbside-apology (templates/apology-texts*.liquid): the customer's name, the
- * store's and the CPI value, in English or French by the customer's locale.
+ * The offer texts of the scenario's rules (templates/*.liquid). curbside-apology's: the customer's
+ * name, the store's and the CPI value, in English or French by the customer's locale.
  */
-export const APOLOGY_TEXTS = {
+export const OFFER_TEXTS = {
+  // curbside-flash-drink's title fails at render time for customers of en-US (a computed key their
+  // facts lack): those offers carry the rule's own title (the CPW509 fallback)
+  'drink-texts.liquid': '--- title\n{% if customer.locale == "en-US" %}{{ customer[trigger.cpi] }}{% else %}{{ customer.name }}, a drink on us at {{ store.name }}{% endif %}\n',
   'apology-texts.liquid': '--- title\n{{ customer.name | default: "Hello" }}, sorry for the wait at {{ store.name }}\n--- terms\nWaits ran {{ trigger.value | round: 2 }} x the promise. Code {{ offer.code }}.\n',
   'apology-texts.fr.liquid': '--- title\n{{ customer.name | default: "Bonjour" }}, pardon pour l\'attente à {{ store.name }}\n--- terms\nAttente de {{ trigger.value | round: 2 }} x la promesse. Code {{ offer.code }}.\n',
 } as const;
@@ -36,9 +39,10 @@ export async function writeScenarioRules(dir: string): Promise<void> {
   const killed = rules
     .replace('id: curbside-flash-drink', 'id: curbside-switched-off')
     .replace(/    guardrails:\n[\s\S]*?    offer:/, '    guardrails:\n      killSwitch: true\n    offer:');
-  await writeFile(join(dir, 'curbside.yaml'), tight + apology + killed);
+  const drink = tight.replace('code: CURBSIDE-DRINK', 'code: CURBSIDE-DRINK\n      template: drink-texts');
+  await writeFile(join(dir, 'curbside.yaml'), drink + apology + killed);
   await mkdir(join(dir, 'templates'), { recursive: true });
-  for (const [name, text] of Object.entries(APOLOGY_TEXTS)) await writeFile(join(dir, 'templates', name), text);
+  for (const [name, text] of Object.entries(OFFER_TEXTS)) await writeFile(join(dir, 'templates', name), text);
   await writeFile(join(dir, 'policy.yaml'), 'policy:\n  customerCooldown: 1h\n  frequencyCap: { max: 5, per: 7d }\n  defaultTimeZone: America/New_York\n');
 }
 
