@@ -43,7 +43,8 @@ export function offerTextsOf(d: Decision, facts: DecisionFacts, templates: Email
   }
   if (!rendered) return fallback(`the rule set has no template "${template}" with a "--- title" section`);
   if (rendered.title === '') return fallback(`the title of ${template}${rendered.locale === '' ? '' : ` (${rendered.locale})`} rendered empty`);
-  const terms = rendered.terms ?? d.rule.offer.terms;
+  // no --- terms in the file: the rule's; terms that rendered empty (an {% if %} that did not hold): none
+  const terms = rendered.terms === undefined ? d.rule.offer.terms : rendered.terms === '' ? undefined : rendered.terms;
   return { title: rendered.title, ...(terms !== undefined ? { terms } : {}), ...(rendered.locale !== '' ? { locale: rendered.locale } : {}) };
 }
 

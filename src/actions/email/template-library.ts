@@ -19,7 +19,10 @@ import { isDeclaredPath, NOT_IN_OFFER_TEXTS, templateContext, TEMPLATE_VARIABLE_
 
 export interface TemplateSource { file: string; text: string }
 export interface RenderedEmail { subject: string; text: string; html?: string; locale: string }
-/** The offer's texts of a template (`--- title`, `--- terms`); `locale`: the translation used ('' the default file). */
+/**
+ * The offer's texts of a template (`--- title`, `--- terms`); `locale`: the translation used ('' the
+ * default file). `terms` is absent when the file has no `--- terms`, '' when they rendered empty.
+ */
 export interface RenderedOfferTexts { title: string; terms?: string; locale: string }
 
 /** What a template is used for: an e-mail (its subject and text) or the offer's texts (its title). */
@@ -289,6 +292,6 @@ export class EmailTemplates {
     const title = headerSafe((out('title') ?? '').replace(/\s+/g, ' ')).slice(0, OFFER_TEXT_LIMITS.title);
     const terms = out('terms');
     const termsText = terms === undefined ? undefined : textSafe(terms).slice(0, OFFER_TEXT_LIMITS.terms);
-    return { title, ...(termsText === undefined || termsText === '' ? {} : { terms: termsText }), locale: chosen };
+    return { title, ...(termsText === undefined ? {} : { terms: termsText }), locale: chosen };
   }
 }

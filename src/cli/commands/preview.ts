@@ -76,9 +76,10 @@ instead.`,
   const sets = (field: string) => `offer.${field}` in values || (values.offer as Record<string, unknown> | undefined)?.[field] !== undefined;
   if (texts) {
     header(texts.locale);
-    io.stdout(`title: ${texts.title}\nterms: ${texts.terms ?? "(none in the template: the offer has the rule's offer.terms)"}\n`);
+    const terms = texts.terms === undefined ? "(none in the template: the offer has the rule's offer.terms)" : texts.terms === '' ? '(rendered empty: the offer has no terms)' : texts.terms;
+    io.stdout(`title: ${texts.title}\nterms: ${terms}\n`);
     if (!sets('title')) offer.title = texts.title;
-    if (!sets('terms') && texts.terms !== undefined) offer.terms = texts.terms;
+    if (!sets('terms') && texts.terms !== undefined) offer.terms = texts.terms === '' ? null : texts.terms;
   }
   const mail = templates.renderContext(name!, context, customerLocale);
   if (!mail) {

@@ -75,6 +75,13 @@ describe('offer texts from a template', () => {
     expect(at('de')).toEqual({ title: 'A drink on us', terms: drink.offer.terms });
   });
 
+  it('terms that render empty leave the offer without terms; a file without terms gives the rule\'s', () => {
+    const { d, templates } = withTemplate({ 'drink.liquid': '--- title\nA drink\n--- terms\n{% if customer.valueTier == "gold" %}Gold only.{% endif %}\n', 'drink.fr.liquid': '--- title\nUn verre\n' });
+    expect(offerTextsOf(d, { customer: { valueTier: 'gold' }, scope: null }, templates)).toEqual({ title: 'A drink', terms: 'Gold only.' });
+    expect(offerTextsOf(d, { customer: { valueTier: 'silver' }, scope: null }, templates)).toEqual({ title: 'A drink' });
+    expect(offerTextsOf(d, { customer: { locale: 'fr' }, scope: null }, templates)).toEqual({ title: 'Un verre', terms: drink.offer.terms, locale: 'fr' });
+  });
+
   it('a render failure on odd data or an empty title falls back to the rule\'s texts, with the reason', () => {
     // a computed key the facts do not have fails under strict variables at render time, not in validate
     const { d, templates } = withTemplate({ 'drink.liquid': '--- title\n{{ customer[trigger.cpi] }} on us\n' });
