@@ -77,7 +77,7 @@ instead.`,
   if (texts) {
     header(texts.locale);
     const terms = texts.terms === undefined ? "(none in the template: the offer has the rule's offer.terms)" : texts.terms === '' ? '(rendered empty: the offer has no terms)' : texts.terms;
-    io.stdout(`title: ${texts.title}\nterms: ${terms}\n`);
+    io.stdout(`title: ${texts.title === '' ? "(rendered empty: the offer would have the rule's offer.title, CPW509)" : texts.title}\nterms: ${terms}\n`);
     if (!sets('title')) offer.title = texts.title;
     if (!sets('terms') && texts.terms !== undefined) offer.terms = texts.terms === '' ? null : texts.terms;
   }
