@@ -2,6 +2,19 @@
 import type { CompiledRule } from '../rules/compiled.js';
 import type { SuppressionReason } from '../guardrails/suppression.js';
 
+/**
+ * The offer's texts as rendered at decision time from the rule's `offer.template` (offer-texts.ts);
+ * absent for a rule without one (its offer carries `offer.title` and `offer.terms` as written).
+ */
+export interface OfferTexts {
+  title: string;
+  terms?: string;
+  /** The translation used (normalized, e.g. `fr`, `fr-ca`); absent: the template's default file or the fallback. */
+  locale?: string;
+  /** Set when the template failed to render and the rule's own texts were used (CPW509): why. */
+  fallback?: { template: string; reason: string };
+}
+
 export interface Decision {
   offerId: string;
   outcome: 'offered' | 'suppressed';
@@ -22,6 +35,8 @@ export interface Decision {
   condition?: number;
   /** W3C traceparent of the event that led to the decision, when it had one. */
   traceparent?: string;
+  /** The offer's rendered texts (offered decisions of a rule with `offer.template`). */
+  texts?: OfferTexts;
   /** True when the ledger already held this decision (redelivery) and it is published again. */
   replay: boolean;
 }

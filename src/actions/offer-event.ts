@@ -60,8 +60,10 @@ function envelope<D>(d: Decision, type: string, schema: string, data: D): WireCl
   };
 }
 
+/** The offer event of a decision: its rendered texts (offer-texts.ts) when it has them, else the rule's. */
 export function offerEventOf(d: Decision): WireCloudEvent<OfferData> {
   const o = d.rule.offer;
+  const texts = d.texts ?? { title: o.title, ...(o.terms !== undefined ? { terms: o.terms } : {}) };
   return envelope(d, OFFER_EVENT_TYPE, 'urn:cpiwatch:schema:offer:v1', {
     schemaVersion: 1,
     offerId: d.offerId,
@@ -71,8 +73,9 @@ export function offerEventOf(d: Decision): WireCloudEvent<OfferData> {
     offer: {
       kind: o.kind,
       code: o.code,
-      title: o.title,
-      ...(o.terms !== undefined ? { terms: o.terms } : {}),
+      title: texts.title,
+      ...(texts.terms !== undefined ? { terms: texts.terms } : {}),
+      ...(texts.locale !== undefined ? { locale: texts.locale } : {}),
       issuedAt: iso(d.time),
       expiresAt: iso(d.time + o.expiresAfterMs),
       ...(o.redemption ? { redemption: { ...o.redemption } } : {}),

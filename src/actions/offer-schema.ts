@@ -28,8 +28,12 @@ export const OfferData = z.object({
   offer: z.object({
     kind: z.string().describe('e.g. complimentary-drink'),
     code: z.string().describe('Redemption code'),
-    title: z.string(),
+    title: z.string().describe('One line the customer sees, in the customer\'s language when the rule has offer texts in a template'),
     terms: z.string().optional(),
+    locale: z
+      .string()
+      .optional()
+      .describe('The translation the title and terms are in (lower case, e.g. fr, fr-ca), when they come from a translated template; absent: the default text'),
     issuedAt: Iso,
     expiresAt: Iso,
     redemption: z.object({ channel: z.string(), instructions: z.string().optional() }).optional(),
@@ -74,10 +78,16 @@ export const DecisionEvent = envelope(DECISION_EVENT_TYPE, 'urn:cpiwatch:schema:
 export type OfferDataT = z.output<typeof OfferData>;
 export type DecisionDataT = z.output<typeof DecisionData>;
 
+/**
+ * The published JSON Schemas. Drawn as the schemas a consumer reads with (`io: 'input'`), so they admit
+ * fields they do not name: v1 grows by additive fields (offer.locale), which a consumer validating
+ * with this file must let through (docs/offers.md, "Versioning"). Earlier files said
+ * `additionalProperties: false` and rejected them.
+ */
 export function offerJsonSchemas(): Record<string, unknown> {
   return {
-    'offer.v1.schema.json': { $id: 'urn:cpiwatch:schema:offer:v1', title: 'cpiwatch offer event v1', ...z.toJSONSchema(OfferEvent) },
-    'decision.v1.schema.json': { $id: 'urn:cpiwatch:schema:decision:v1', title: 'cpiwatch decision event v1', ...z.toJSONSchema(DecisionEvent) },
+    'offer.v1.schema.json': { $id: 'urn:cpiwatch:schema:offer:v1', title: 'cpiwatch offer event v1', ...z.toJSONSchema(OfferEvent, { io: 'input' }) },
+    'decision.v1.schema.json': { $id: 'urn:cpiwatch:schema:decision:v1', title: 'cpiwatch decision event v1', ...z.toJSONSchema(DecisionEvent, { io: 'input' }) },
   };
 }
 

@@ -22,6 +22,7 @@ import type { Logger } from '../ops/logger.js';
 import { Metrics } from '../ops/metrics.js';
 import { liveAccess, liveRoutes, REFUSED_MESSAGE } from '../ops/live/live-routes.js';
 import { LiveState } from '../ops/live/live-state.js';
+import { offerTextFallbackMessage } from '../actions/offer-texts.js';
 import { latestFactsReader } from '../pipeline/latest-facts.js';
 import { StreamStages, type ConsumerHooks } from './stream-stages.js';
 import { Alignment } from '../stream-time/alignment.js';
@@ -122,7 +123,11 @@ export class Processor {
         this.cpiIssues.report(result.cpiIssues);
         for (const late of result.lateEvents) log.info({ eventId: late.eventId, topic: late.origin.topic, partition: late.origin.partition, offset: late.origin.offset }, 'late event not applied');
         for (const dl of result.deadLetters) log.warn({ code: dl.code, reason: dl.reason, topic: dl.message.origin.topic, partition: dl.message.origin.partition, offset: dl.message.origin.offset }, 'event dead-lettered');
-        for (const d of result.published) log.info({ offerId: d.offerId, ruleId: d.rule.id, customerId: d.customerId, outcome: d.outcome, reason: d.reason }, d.outcome === 'offered' ? 'offer published' : 'offer suppressed');
+        for (const d of result.published) {
+          log.info({ offerId: d.offerId, ruleId: d.rule.id, customerId: d.customerId, outcome: d.outcome, reason: d.reason }, d.outcome === 'offered' ? 'offer published' : 'offer suppressed');
+          const fallback = d.texts?.fallback;
+          if (fallback) log.warn({ code: ErrorCodes.TEMPLATE_RENDER_FAILED.code, offerId: d.offerId, ruleId: d.rule.id, template: fallback.template, err: fallback.reason }, offerTextFallbackMessage(d.offerId, fallback));
+        }
         options.onBatch?.(result);
       },
     };

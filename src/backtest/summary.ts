@@ -23,6 +23,9 @@ export interface RuleSummary {
   suppressed: Record<string, number>;
   customers: number;
   peak: { value: number; scope: string; at: number } | null;
+  /** Offers published with the rule's own title and terms: its offer.template failed (CPW509), and the first reason. */
+  textFallbacks: number;
+  firstTextFallback?: string;
 }
 
 /** What happened to the events replayed: the pipeline's per-batch counts, summed. */
@@ -43,14 +46,14 @@ export const DEAD_LETTERS_SHOWN = 5;
 
 export class SummaryBuilder {
   private readonly totals: BacktestTotals = { consumed: 0, applied: 0, late: 0, duplicate: 0, unmatched: 0, deadLettered: 0 };
-  private readonly perRule = new Map<string, { rule: CompiledRule; fired: number; offers: number; suppressed: Map<string, number>; customers: Set<string>; peak: RuleSummary['peak'] }>();
+  private readonly perRule = new Map<string, { rule: CompiledRule; fired: number; offers: number; suppressed: Map<string, number>; customers: Set<string>; peak: RuleSummary['peak']; textFallbacks: number; firstTextFallback?: string }>();
   private readonly deadLetters: BacktestSummary['deadLetters'] = [];
   private from: number | null = null;
   private to: number | null = null;
   private readonly started = performance.now();
 
   constructor(ruleSet: RuleSet) {
-    for (const rule of ruleSet.rules) this.perRule.set(rule.id, { rule, fired: 0, offers: 0, suppressed: new Map(), customers: new Set(), peak: null });
+    for (const rule of ruleSet.rules) this.perRule.set(rule.id, { rule, fired: 0, offers: 0, suppressed: new Map(), customers: new Set(), peak: null, textFallbacks: 0 });
   }
 
   addBatch(result: BatchResult): void {
@@ -82,6 +85,10 @@ export class SummaryBuilder {
     if (d.outcome === 'offered') {
       r.offers += 1;
       r.customers.add(d.customerId);
+      if (d.texts?.fallback) {
+        r.textFallbacks += 1;
+        r.firstTextFallback ??= `offer ${d.offerId}: ${d.texts.fallback.reason}`;
+      }
     } else {
       const reason = d.reason ?? 'unknown';
       r.suppressed.set(reason, (r.suppressed.get(reason) ?? 0) + 1);
@@ -95,6 +102,7 @@ export class SummaryBuilder {
         ruleId: r.rule.id, cpi: r.rule.cpi.id, aggregate: r.rule.aggregate, direction: r.rule.direction, threshold: r.rule.threshold,
         valueLabel: valueLabel(r.rule), thresholdLabel: thresholdLabel(r.rule),
         fired: r.fired, offers: r.offers, suppressed: Object.fromEntries([...r.suppressed].sort()), customers: r.customers.size, peak: r.peak,
+        textFallbacks: r.textFallbacks, ...(r.firstTextFallback !== undefined ? { firstTextFallback: r.firstTextFallback } : {}),
       })),
       deadLetters: [...this.deadLetters],
       from: this.from,
@@ -129,6 +137,9 @@ export function formatSummary(s: BacktestSummary): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
   for (const row of rows) {
     lines.push(row.map((cell, i) => (i === row.length - 1 ? cell : i >= 1 && i <= 3 ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  '));
+  }
+  for (const r of s.rules.filter((x) => x.textFallbacks > 0)) {
+    lines.push(`${r.ruleId}: ${plural(r.textFallbacks, 'offer')} with the rule's own title and terms, its offer template failed to render (CPW509; first, ${r.firstTextFallback})`);
   }
   if (t.deadLettered > 0) {
     lines.push(`dead letters: ${t.deadLettered}${t.deadLettered > s.deadLetters.length ? ` (first ${s.deadLetters.length})` : ''}`);

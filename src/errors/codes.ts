@@ -69,8 +69,8 @@ export const ErrorCodes = {
   // Actions out (CPW5xx)
   OFFER_PUBLISH_FAILED: { code: 'CPW500', retriable: true, message: 'could not publish %s decision(s) to %s: %s' },
   EMAIL_SEND_FAILED: { code: 'CPW501', retriable: true, message: 'e-mail for offer %s failed: %s' },
-  EMAIL_TEMPLATE_UNKNOWN: { code: 'CPW502', retriable: false, message: 'unknown e-mail template "%s"' },
-  TEMPLATE_RENDER_FAILED: { code: 'CPW509', retriable: false, message: 'e-mail template %s failed to render for offer %s: %s; the shipped generic-offer template was used' },
+  EMAIL_TEMPLATE_UNKNOWN: { code: 'CPW502', retriable: false, message: 'unknown %s template "%s"' },
+  TEMPLATE_RENDER_FAILED: { code: 'CPW509', retriable: false, message: '%s template %s failed to render for offer %s: %s; %s' },
   OFFER_INVALID: { code: 'CPW503', retriable: false, message: 'record %s of the offers topic is not a %s event, skipped (no e-mail): %s' },
   DECISION_RECORD_INVALID: { code: 'CPW504', retriable: false, message: 'not an offer or decision event, skipped: %s' },
 

@@ -169,7 +169,11 @@ export function explainRule(rule: CompiledRule, c: ExplainCollector, ctx: Contex
       const tier = d.tier ? ` (tier ${d.tier}: ${tierWhenText(rule.tiers![d.tier - 1]!.when)})` : rule.tiers ? ' (tier 0: the rule\'s own thresholds)' : '';
       const why = `${fired?.conditions ? conditionResultsText(fired.conditions) : `${rule.aggregate} ${fmt(d.value)} ${rule.direction} ${fmt(rule.threshold)}`}${tier}`;
       const trigger = `${why} in ${scopeText(d.scopeTag)}, episode from ${iso(d.episode)}`;
-      if (d.outcome === 'offered') lines.push(`OFFERED at ${iso(d.time)}: ${trigger}; offer ${d.offerId} (${rule.offer.code}, rule version ${rule.version})`);
+      if (d.outcome === 'offered') {
+        lines.push(`OFFERED at ${iso(d.time)}: ${trigger}; offer ${d.offerId} (${rule.offer.code}, rule version ${rule.version})`);
+        // the texts a rule renders from its offer.template, as published
+        if (d.texts) lines.push(`  title: ${JSON.stringify(d.texts.title)}${d.texts.locale ? ` (${d.texts.locale})` : ''}${d.texts.fallback ? ` (the rule's own: the template failed, CPW509: ${d.texts.fallback.reason})` : ''}`);
+      }
       else lines.push(`SUPPRESSED (${d.reason}) at ${iso(d.time)}: ${trigger}; decision ${d.offerId}`, ...guardrailLines(d, c, ctx).map((l) => `  ${l}`));
     }
     if (rule.filter) lines.push('filter on customer facts (the facts at the end of the replay):', ...filterLines(rule, factsOf(ctx, c.customerId), personalFacts(ctx.ruleSet)).map((l) => `  ${l}`));

@@ -21,6 +21,7 @@ export class Metrics {
   readonly offers = new Counter({ name: 'cpiwatch_offers_total', help: 'Offers published', labelNames: ['rule'], registers: [this.registry] });
   readonly suppressed = new Counter({ name: 'cpiwatch_offers_suppressed_total', help: 'Offers suppressed by a guardrail', labelNames: ['rule', 'reason'], registers: [this.registry] });
   readonly filtered = new Counter({ name: 'cpiwatch_candidates_filtered_total', help: 'Candidates a rule\'s filter on customer facts left out, by whether the customer had facts (present) or no profile yet (missing)', labelNames: ['rule', 'facts'], registers: [this.registry] });
+  readonly offerTextFallbacks = new Counter({ name: 'cpiwatch_offer_text_fallbacks_total', help: "Offers published with the rule's own title and terms because its offer template failed to render (CPW509)", labelNames: ['rule'], registers: [this.registry] });
   readonly replaysSkipped = new Counter({ name: 'cpiwatch_decisions_replay_skipped_total', help: 'Redelivered decisions the ledger had already published', registers: [this.registry] });
   readonly emails = new Counter({ name: 'cpiwatch_emails_total', help: 'Offer e-mails by result: sent, failed (will retry), gave_up, duplicate, no_address, invalid (a record of the offers topic that is no offer, skipped)', labelNames: ['result'], registers: [this.registry] });
   readonly lag = new Gauge({ name: 'cpiwatch_consumer_lag', help: 'Messages behind the partition end: its end offset minus the group\'s committed offset, read from the broker every few seconds, for the partitions this process consumes', labelNames: ['topic', 'partition'], registers: [this.registry] });
@@ -59,6 +60,7 @@ export class Metrics {
     }
     for (const d of result.published) {
       if (d.outcome === 'offered') this.offers.inc({ rule: d.rule.id });
+      if (d.texts?.fallback) this.offerTextFallbacks.inc({ rule: d.rule.id });
       else this.suppressed.inc({ rule: d.rule.id, reason: d.reason ?? 'unknown' });
     }
     for (const f of result.filteredOut) this.filtered.inc({ rule: f.ruleId, facts: f.facts === null ? 'missing' : 'present' });

@@ -1,9 +1,13 @@
 /**
  * The decision on candidates: filter on the customer's facts as of the decision time, the stateless
  * guardrails (kill switch, holdout, quiet hours), then the offer ledger and the stateful guardrails
- * (cooldowns, frequency cap, budget) through the LedgerPort, atomically and in the order given.
+ * (cooldowns, frequency cap, budget) through the LedgerPort, atomically and in the order given. An
+ * offer of a rule with `offer.template` gets its texts rendered from the same facts (offer-texts.ts).
  */
 import type { Decision } from '../actions/decision.js';
+import type { EmailTemplates } from '../actions/email/template-library.js';
+import { shippedTemplates } from '../actions/email/templates.js';
+import { offerTextsOf } from '../actions/offer-texts.js';
 import { predicateHolds } from '../cpis/predicate.js';
 import { customerTag } from '../cpis/tags.js';
 import type { FactValue } from '../entities/facts.js';
@@ -38,7 +42,8 @@ export interface DecideOutcome {
   filteredOut: FilteredCandidate[];
 }
 
-export async function decideCandidates(candidates: readonly Candidate[], policy: CompiledPolicy, facts: FactsPort, ledger: LedgerPort): Promise<DecideOutcome> {
+/** `templates`: the rule set's (offer texts); default the shipped ones. */
+export async function decideCandidates(candidates: readonly Candidate[], policy: CompiledPolicy, facts: FactsPort, ledger: LedgerPort, templates?: EmailTemplates): Promise<DecideOutcome> {
   if (candidates.length === 0) return { decisions: [], filteredOut: [] };
   const queries: { tag: string; time: number }[] = [];
   for (const c of candidates) {
@@ -46,7 +51,7 @@ export async function decideCandidates(candidates: readonly Candidate[], policy:
     queries.push({ tag: c.tag, time: c.time });
   }
   const known = await facts.factsAt(queries);
-  const eligible: Candidate[] = [];
+  const eligible: { c: Candidate; i: number }[] = [];
   const filteredOut: FilteredCandidate[] = [];
   const requests: OfferCandidate[] = [];
   candidates.forEach((c, i) => {
@@ -60,7 +65,7 @@ export async function decideCandidates(candidates: readonly Candidate[], policy:
     const zone = known[2 * i + 1]?.timeZone;
     const presuppressed = statelessSuppression({ rule, policy, customerId: c.customerId, time: c.time, ...(typeof zone === 'string' ? { scopeTimeZone: zone } : {}) });
     const g = rule.guardrails;
-    eligible.push(c);
+    eligible.push({ c, i });
     requests.push({
       offerId: c.offerId, ruleId: rule.id, customer: c.customerId, scopeTag: c.tag, time: c.time, retainMs: retentionMs(rule, policy),
       ...(presuppressed ? { presuppressed } : {}),
@@ -71,13 +76,16 @@ export async function decideCandidates(candidates: readonly Candidate[], policy:
     });
   });
   const verdicts = requests.length > 0 ? await ledger.decide(requests) : [];
-  const decisions = verdicts.map((v, i) => {
-    const c = eligible[i]!;
-    return {
+  const decisions = verdicts.map((v, k) => {
+    const { c, i } = eligible[k]!;
+    const d: Decision & { published: boolean } = {
       offerId: v.offerId, outcome: v.outcome, ...(v.reason ? { reason: v.reason } : {}), rule: c.rule, customerId: c.customerId,
       scopeTag: c.tag, time: c.time, episode: c.episode, value: c.value, ...(c.tier ? { tier: c.tier } : {}), ...(c.condition ? { condition: c.condition } : {}), ...(c.traceparent ? { traceparent: c.traceparent } : {}),
       replay: v.replay, published: v.published,
     };
+    if (d.outcome !== 'offered' || c.rule.offer.template === undefined) return d;
+    const texts = offerTextsOf(d, { customer: known[2 * i] ?? null, scope: known[2 * i + 1] ?? null }, templates ?? shippedTemplates());
+    return texts ? { ...d, texts } : d;
   });
   return { decisions, filteredOut };
 }

@@ -80,7 +80,7 @@ export class LocalEngine {
   }
 
   private async decide(): Promise<{ decisions: Decision[]; filteredOut: FilteredCandidate[] }> {
-    const { decisions, filteredOut } = await decideCandidates(this.task.takeDecidable(), this.ruleSet.policy, this.facts, this.ledger);
+    const { decisions, filteredOut } = await decideCandidates(this.task.takeDecidable(), this.ruleSet.policy, this.facts, this.ledger, this.ruleSet.templates);
     return { decisions: decisions.filter((d) => !d.replay).map(({ published: _p, ...d }) => d), filteredOut };
   }
 }

@@ -122,7 +122,7 @@ export class OwnerStage {
         gate = decisionGate(partition, this.o.partitions, frontier);
       }
       const decidable = engine(at, () => task.takeDecidable(gate));
-      const { decisions, filteredOut } = await decideCandidates(decidable, this.ruleSet.policy, this.facts(partition), this.ledger(name));
+      const { decisions, filteredOut } = await decideCandidates(decidable, this.ruleSet.policy, this.facts(partition), this.ledger(name), this.ruleSet.templates);
       const t2 = performance.now();
       const published: Decision[] = [];
       let skippedReplays = 0;

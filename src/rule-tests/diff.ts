@@ -28,7 +28,13 @@ function matches(x: Expectation, d: Decision): boolean {
     && (x.scope === undefined || x.scope === scopeOf(d))
     && (x.value === undefined || valueMatches(d.value, x.value))
     && (x.time === undefined || x.time === d.time)
+    && (x.title === undefined || x.title === offerTitle(d))
     && (x.reason === undefined || x.reason === d.reason);
+}
+
+/** The title the offer is published with: rendered from the rule's offer.template, or as written. */
+function offerTitle(d: Decision): string {
+  return d.texts?.title ?? d.rule.offer.title;
 }
 
 function valueText(v: ValueMatch): string {
@@ -43,6 +49,7 @@ function expectationText(x: Expectation, start: number): string {
     ...(x.scope ? [x.scope] : []),
     ...(x.value !== undefined ? [`value ${valueText(x.value)}`] : []),
     ...(x.time !== undefined ? [`at ${relTime(x.time, start)}`] : []),
+    ...(x.title !== undefined ? [`title ${JSON.stringify(x.title)}`] : []),
   ].join('  ');
 }
 
@@ -51,12 +58,14 @@ export function decisionText(d: Decision, start: number): string {
     d.rule.id, `customer ${d.customerId}`,
     ...(d.reason ? [`reason ${d.reason}`] : []),
     scopeOf(d), `value ${fmt(d.value)}`, `at ${relTime(d.time, start)}`,
+    // a rendered title (the rule's offer.template) is shown: it is what the test can check
+    ...(d.outcome === 'offered' && d.texts ? [`title ${JSON.stringify(d.texts.title)}`] : []),
   ].join('  ');
 }
 
 /** Pairs expectations with decisions; the most specific expectations are matched first. */
 export function diffDecisions(expected: readonly Expectation[], actual: readonly Decision[], start: number): DiffLine[] {
-  const specificity = (x: Expectation) => (x.scope ? 1 : 0) + (x.value !== undefined ? 1 : 0) + (x.time !== undefined ? 1 : 0);
+  const specificity = (x: Expectation) => (x.scope ? 1 : 0) + (x.value !== undefined ? 1 : 0) + (x.time !== undefined ? 1 : 0) + (x.title !== undefined ? 1 : 0);
   const order = expected.map((x, i) => i).sort((a, b) => specificity(expected[b]!) - specificity(expected[a]!));
   const used = new Set<number>();
   const pairedWith = new Map<number, number>();

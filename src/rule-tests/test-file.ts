@@ -12,7 +12,7 @@
  *           repeat: { count: 10, every: 30s }  # {n} in texts becomes 1..10
  *           data: { orderId: "o{n}", storeId: S1, customerId: "w{n}", promisedWaitSeconds: 300 }
  *       expect:
- *         offers:     [{ rule: curbside-flash-drink, customer: c1 }]
+ *         offers:     [{ rule: curbside-flash-drink, customer: c1 }]   # title: "..." checks the published title too
  *         suppressed: [{ rule: curbside-flash-drink, customer: c2, reason: holdout }]
  *
  * Parsing is strict (unknown fields are errors with "did you mean"), every problem is reported as
@@ -65,10 +65,11 @@ const Expected = z.strictObject({
   scope: z.string().regex(/^[A-Za-z_][A-Za-z0-9_.]*=.+$/, { message: 'a scope such as storeId=S1' }).optional(),
   value: z.union([z.number(), NumberCondition]).optional(),
   time: TimeSpec.optional(),
+  title: z.string().min(1).optional().describe("The offer's title as published (rendered from the rule's offer.template)"),
   repeat: z.strictObject({ count: z.number().int().min(1).max(10_000), every: Duration.optional() }).optional(),
 });
 
-const ExpectedSuppressed = Expected.extend({ reason: z.enum(SUPPRESSION_REASONS) });
+const ExpectedSuppressed = Expected.omit({ title: true }).extend({ reason: z.enum(SUPPRESSION_REASONS) });
 
 const TestCase = z.strictObject({
   name: z.string().min(1),
@@ -97,6 +98,8 @@ export interface Expectation {
   scope?: string;
   value?: ValueMatch;
   time?: number;
+  /** The offer's title as published ({n} replaced in a repeat). */
+  title?: string;
   reason?: SuppressionReason;
   /** Where it is written, for messages. */
   at: Position;
@@ -213,6 +216,7 @@ export function parseTestFile(file: string, text: string, eventTypes: EventTypeR
           ...(x.scope !== undefined ? { scope: String(substitute(x.scope, i + 1)) } : {}),
           ...(x.value !== undefined ? { value: x.value } : {}),
           ...(x.time !== undefined ? { time: timeOf(x.time, start) + i * every } : {}),
+          ...(x.title !== undefined ? { title: String(substitute(x.title, i + 1)) } : {}),
           ...(x.reason !== undefined ? { reason: x.reason } : {}),
           at,
         }));

@@ -94,6 +94,7 @@ export function buildRule(doc: RuleDefinitionDoc, cpis: readonly CompiledCpi[], 
     code: o.code,
     title: o.title,
     ...(o.terms === undefined ? {} : { terms: o.terms }),
+    ...(o.template === undefined ? {} : { template: o.template }),
     expiresAfterMs: durationMs(o.expiresAfter),
     ...(o.redemption === undefined
       ? {}

@@ -18,12 +18,15 @@ import { CpiDefinition, RuleDefinition } from './schema.js';
 export interface CompileOptions {
   /** The e-mail templates rules may name (default: the shipped ones); load.ts adds the folder's. */
   templateNames?: readonly string[];
+  /** The templates with offer texts rules may name in `offer.template` (default: the shipped ones). */
+  offerTemplateNames?: readonly string[];
 }
 
 /** Cross-checks parsed files and, when nothing is wrong, builds the RuleSet. */
 export function compileParsedFiles(files: readonly ParsedRuleFile[], options: CompileOptions = {}): RuleSetResult {
   const c = new Compilation();
   if (options.templateNames) c.templateNames = options.templateNames;
+  if (options.offerTemplateNames) c.offerTemplateNames = options.offerTemplateNames;
   for (const f of files) c.errors.push(...f.errors);
   c.eventTypes = declareEventTypes(c, files);
   c.brokenEventTypes = new Set(files.flatMap((f) => (f.eventTypes ?? []).filter((t) => t.id !== undefined && !c.eventTypes.has(t.id)).map((t) => t.id!)));

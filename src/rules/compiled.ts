@@ -72,6 +72,8 @@ export interface CompiledOffer {
   code: string;
   title: string;
   terms?: string;
+  /** Offer texts from a template (templates/<name>.liquid, `--- title` and `--- terms`); title and terms are the fallback. */
+  template?: string;
   expiresAfterMs: number;
   redemption?: { channel: string; instructions?: string };
 }

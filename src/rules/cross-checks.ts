@@ -35,7 +35,9 @@ export class Compilation implements Reporter {
   readonly errors: RuleError[] = [];
   readonly warnings: RuleError[] = [];
   /** The e-mail templates a rule may name: the shipped ones and the rules folder's. */
-  templateNames: readonly string[] = defaultTemplateNames();
+  templateNames: readonly string[] = defaultTemplateNames('email');
+  /** The templates with offer texts (`--- title`) a rule may name in `offer.template`. */
+  offerTemplateNames: readonly string[] = defaultTemplateNames('offer');
   /** The event types rules may name: the shipped library and the folder's declarations (compile.ts sets them). */
   eventTypes: EventTypeRegistry = BUILTIN_EVENT_TYPES;
   brokenEventTypes: ReadonlySet<string> = new Set();
@@ -258,14 +260,10 @@ export class Compilation implements Reporter {
     // Texts the customer reads: nothing fills a placeholder, the customer would read the braces
     this.placeholders(file, base, doc);
 
-    // E-mail template: one of the shipped ones or of the rules folder's templates/*.liquid
-    if (doc.email && !this.templateNames.includes(doc.email.template)) {
-      const e = this.report(file, at('email', 'template'), 'EMAIL_TEMPLATE_UNKNOWN', [doc.email.template]);
-      const suggestion = didYouMean(doc.email.template, this.templateNames);
-      e.message += suggestion
-        ? ` (did you mean "${suggestion}"?)`
-        : `; known templates: ${this.templateNames.join(', ')} (a template of your own goes in templates/<name>.liquid beside the rules)`;
-    }
+    // Templates: one of the shipped ones or of the rules folder's templates/*.liquid, with an
+    // e-mail (subject, text) for email.template and offer texts (title) for offer.template
+    if (doc.email) this.templateName(file, at('email', 'template'), doc.email.template, 'e-mail', this.templateNames, this.offerTemplateNames);
+    if (doc.offer?.template !== undefined) this.templateName(file, at('offer', 'template'), doc.offer.template, 'offer-text', this.offerTemplateNames, this.templateNames);
 
     // Checks that need the (first condition's) CPI
     if (cpi && cpiDoc) {
@@ -280,6 +278,19 @@ export class Compilation implements Reporter {
 
     if (!complete || this.errors.length > before || !found) return undefined;
     return buildRule(doc as RuleDefinitionDoc, found.cpis, found.docs, this.position(file, base));
+  }
+
+  /** CPW502 for a template name that is none of `known` (`other`: the templates of the other use). */
+  private templateName(file: ParsedRuleFile, path: PathSegment[], name: string, what: 'e-mail' | 'offer-text', known: readonly string[], other: readonly string[]): void {
+    if (known.includes(name)) return;
+    const e = this.report(file, path, 'EMAIL_TEMPLATE_UNKNOWN', [what, name]);
+    const sections = what === 'e-mail' ? '"--- subject" and "--- text"' : '"--- title"';
+    const suggestion = didYouMean(name, known);
+    e.message += other.includes(name)
+      ? ` (template "${name}" has no ${sections} section${what === 'e-mail' ? 's' : ''})`
+      : suggestion
+        ? ` (did you mean "${suggestion}"?)`
+        : `; known ${what} templates: ${known.length > 0 ? known.join(', ') : 'none'} (a template of your own goes in templates/<name>.liquid beside the rules, with ${sections})`;
   }
 
   /** Each placeholder (`{{ first_name }}`) in a text the customer reads, where it is written. */
@@ -305,7 +316,11 @@ export class Compilation implements Reporter {
         const hint = suggestion !== undefined
           ? ` (did you mean "${suggestion}"?${greeting})`
           : `; write the text without it${greeting ? ` (${greeting.trim()})` : ''}`;
-        const template = field[0] === 'email' ? '; to fill it, write the subject in an e-mail template, templates/<name>.liquid (docs/rules.md, "Templates")' : '';
+        const template = field[0] === 'email'
+          ? '; to fill it, write the subject in an e-mail template, templates/<name>.liquid (docs/rules.md, "Templates")'
+          : field[1] === 'title' || field[1] === 'terms'
+            ? `; to fill it, write the ${field[1]} in a template named by offer.template, templates/<name>.liquid with "--- ${field[1]}" (docs/rules.md, "Templates")`
+            : '';
         this.errors.push(ruleError('RULE_TEXT_PLACEHOLDER', { file: file.file, ...file.locate.within(path, p.text), path }, JSON.stringify(p.text), what, hint + template));
       }
     }

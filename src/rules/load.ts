@@ -224,8 +224,11 @@ export async function loadRuleSet(paths: readonly string[], options: ReadRuleOpt
   const read = await readTemplateSources(paths);
   const built = EmailTemplates.build(read.sources);
   const templateErrors = [...read.errors, ...(built.ok ? [] : built.errors)];
-  const templateNames = built.ok ? built.templates.names : [...new Set([...defaultTemplateNames(), ...templateNamesOf(read.sources)])];
-  const result = withTemplates(compileRuleSources(sources, { templateNames }), built.ok ? built.templates : undefined, read.sources.length > 0);
+  // templates that do not build: their names still count (a rule naming one is not reported too)
+  const named = templateNamesOf(read.sources);
+  const templateNames = built.ok ? built.templates.namesFor('email') : [...new Set([...defaultTemplateNames('email'), ...named])];
+  const offerTemplateNames = built.ok ? built.templates.namesFor('offer') : [...new Set([...defaultTemplateNames('offer'), ...named])];
+  const result = withTemplates(compileRuleSources(sources, { templateNames, offerTemplateNames }), built.ok ? built.templates : undefined, read.sources.length > 0);
   if (errors.length === 0 && templateErrors.length === 0) return { ...result, skipped };
   return {
     ok: false,

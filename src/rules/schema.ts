@@ -209,6 +209,9 @@ export const Offer = z.strictObject({
     .describe('The offer code shown and redeemed, e.g. CURBSIDE-DRINK'),
   title: z.string().min(1).max(200).describe('One line the customer sees'),
   terms: z.string().max(2000).optional().describe('Conditions of the offer'),
+  template: Identifier.optional().describe(
+    'Offer texts written as a template: the "--- title" and "--- terms" of templates/<name>.liquid, in the customer\'s language; title and terms above are used when it fails to render',
+  ),
   expiresAfter: Duration.describe('The offer expires this long after it is sent'),
   redemption: z
     .strictObject({

@@ -11,3 +11,9 @@ export function headerSafe(s: string): string {
   // eslint-disable-next-line no-control-regex
   return s.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim().slice(0, 200);
 }
+
+/** Plain text of several lines (offer terms): no control characters but line breaks and tabs, trimmed. */
+export function textSafe(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/\r\n?/g, '\n').replace(/[\u0000-\u0008\u000b-\u001f\u007f]+/g, ' ').trim();
+}

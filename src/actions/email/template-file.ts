@@ -11,13 +11,24 @@
  *   --- html
  *   <p>...</p>
  *
- * `subject` and `text` are required, `html` is optional (without it the e-mail has a text part
- * only). A section's text is its lines without the last line break; each part keeps the line of
- * its first line in the file, so Liquid's positions map back to file:line:col.
+ * and/or the texts of the offer on Kafka (a rule's `offer.template`):
+ *
+ *   --- title
+ *   {{ customer.name | default: "Hello" }}, free shipping on your next order
+ *   --- terms
+ *   ...
+ *
+ * An e-mail needs `subject` and `text` (`html` is optional: without it the e-mail has a text part
+ * only), offer texts need `title` (`terms` is optional); a file has one or both. A section's text is
+ * its lines without the last line break; each part keeps the line of its first line in the file, so
+ * Liquid's positions map back to file:line:col.
  */
 
-export const TEMPLATE_PARTS = ['subject', 'text', 'html'] as const;
+export const TEMPLATE_PARTS = ['subject', 'text', 'html', 'title', 'terms'] as const;
 export type TemplatePart = (typeof TEMPLATE_PARTS)[number];
+/** The parts of an e-mail, and of the offer's texts (what each kind of use needs first). */
+export const EMAIL_PARTS = ['subject', 'text', 'html'] as const satisfies readonly TemplatePart[];
+export const OFFER_TEXT_PARTS = ['title', 'terms'] as const satisfies readonly TemplatePart[];
 
 export interface TemplatePartSource {
   source: string;
@@ -87,13 +98,16 @@ export function splitTemplateFile(text: string): { parts: Partial<Record<Templat
     if (open) open.body.push(raw);
     else if (!skipping && !seenText && raw.trim() !== '' && !raw.trimStart().startsWith('#')) {
       seenText = true;
-      problems.push({ line, col: 1, message: 'text before the first section: start the file with a line "--- subject"' });
+      problems.push({ line, col: 1, message: 'text before the first section: start the file with a line "--- subject" (an e-mail) or "--- title" (offer texts)' });
     }
   });
   close();
   if (problems.length === 0) {
-    for (const required of ['subject', 'text'] as const) {
-      if (!parts[required]) problems.push({ line: 1, col: 1, message: `no "--- ${required}" section: a template needs a subject and a text part` });
+    const email = EMAIL_PARTS.some((p) => parts[p]);
+    if (parts.terms && !parts.title) problems.push({ line: parts.terms.line - 1, col: 5, message: 'a "--- terms" section without "--- title": offer texts need a title' });
+    else if (!email && !parts.title) problems.push({ line: 1, col: 1, message: 'no "--- subject" and "--- text" sections (an e-mail) and no "--- title" (offer texts)' });
+    for (const required of email ? (['subject', 'text'] as const) : []) {
+      if (!parts[required]) problems.push({ line: 1, col: 1, message: `no "--- ${required}" section: an e-mail needs a subject and a text part` });
     }
   }
   return { parts, problems };

@@ -13,15 +13,27 @@ import { fileURLToPath } from 'node:url';
 import { Liquid, type Template } from 'liquidjs';
 import { didYouMean, suggestionSuffix } from '../../rules/did-you-mean.js';
 import { ruleError, sortRuleErrors, type RuleError } from '../../rules/rule-errors.js';
-import { escapeHtml, headerSafe } from './escape.js';
-import { localeChain, normalizeLocale, splitTemplateFile, templateFileName, TEMPLATE_PARTS, type TemplatePart } from './template-file.js';
-import { isDeclaredPath, templateContext, TEMPLATE_VARIABLE_NAMES, type TemplateInput } from './template-variables.js';
+import { escapeHtml, headerSafe, textSafe } from './escape.js';
+import { localeChain, normalizeLocale, splitTemplateFile, templateFileName, OFFER_TEXT_PARTS, TEMPLATE_PARTS, type TemplatePart } from './template-file.js';
+import { isDeclaredPath, NOT_IN_OFFER_TEXTS, templateContext, TEMPLATE_VARIABLE_NAMES, type TemplateInput } from './template-variables.js';
 
 export interface TemplateSource { file: string; text: string }
 export interface RenderedEmail { subject: string; text: string; html?: string; locale: string }
+/**
+ * The offer's texts of a template (`--- title`, `--- terms`); `locale`: the translation used ('' the
+ * default file). `terms` is absent when the file has no `--- terms`, '' when they rendered empty.
+ */
+export interface RenderedOfferTexts { title: string; terms?: string; locale: string }
+
+/** What a template is used for: an e-mail (its subject and text) or the offer's texts (its title). */
+export type TemplateUse = 'email' | 'offer';
+const FIRST_PART: Record<TemplateUse, TemplatePart> = { email: 'subject', offer: 'title' };
+/** The longest title and terms an offer carries (the rule schema's limits for the texts written in YAML). */
+export const OFFER_TEXT_LIMITS = { title: 200, terms: 2000 } as const;
 
 interface ParsedPart { templates: Template[]; line: number }
-interface ParsedLocale { file: string; parts: Partial<Record<TemplatePart, ParsedPart>> }
+/** `written`: the sections of the file, also those that did not parse (reported on their own). */
+interface ParsedLocale { file: string; parts: Partial<Record<TemplatePart, ParsedPart>>; written: ReadonlySet<TemplatePart> }
 interface ParsedTemplate { name: string; defaultFile: string; locales: Map<string, ParsedLocale> }
 
 /** A runaway loop or a huge string is an error, not a stuck e-mail channel (caught and logged as CPW509). */
@@ -130,11 +142,14 @@ function parsePart(file: string, part: TemplatePart, source: string, line: numbe
   for (const variables of Object.values(globals)) {
     for (const v of variables) {
       const path = pathOf(v.segments);
-      if (isDeclaredPath(path)) continue;
+      const offerText = (OFFER_TEXT_PARTS as readonly string[]).includes(part);
+      const unavailable = offerText && NOT_IN_OFFER_TEXTS.some((n) => path === n || path.startsWith(`${n}.`));
+      if (isDeclaredPath(path) && !unavailable) continue;
       const key = `${path}@${v.location.row}:${v.location.col}`;
       if (seen.has(key)) continue;
       seen.add(key);
-      errors.push(ruleError('TEMPLATE_UNKNOWN_VARIABLE', { file, line: line + v.location.row - 1, col: v.location.col }, path, variableHint(path)));
+      const hint = unavailable ? ` (not in the offer's ${part}: ${NOT_IN_OFFER_TEXTS.join(', ')} are the texts being written, or the e-mail's)` : variableHint(path);
+      errors.push(ruleError('TEMPLATE_UNKNOWN_VARIABLE', { file, line: line + v.location.row - 1, col: v.location.col }, path, hint));
     }
   }
   return { templates, line };
@@ -178,14 +193,24 @@ export class EmailTemplates {
       const key = named.locale === undefined ? '' : normalizeLocale(named.locale);
       const before = t.locales.get(key);
       if (before) errors.push(ruleError('TEMPLATE_FILE_INVALID', { file, line: 0, col: 0 }, `the same template and locale as ${before.file}`));
-      t.locales.set(key, { file, parts });
+      t.locales.set(key, { file, parts, written: new Set(TEMPLATE_PARTS.filter((p) => split.parts[p] !== undefined)) });
       if (key === '') t.defaultFile = file;
     }
     for (const t of templates.values()) {
-      if (t.defaultFile !== '') continue;
       const files = [...t.locales.values()].map((l) => l.file).sort();
       const translations = [...t.locales.keys()].sort();
-      errors.push(ruleError('TEMPLATE_NO_DEFAULT', { file: files[0]!, line: 0, col: 0 }, t.name, translations.join(', '), `${t.name}.liquid`));
+      if (t.defaultFile === '') {
+        errors.push(ruleError('TEMPLATE_NO_DEFAULT', { file: files[0]!, line: 0, col: 0 }, t.name, translations.join(', '), `${t.name}.liquid`));
+        continue;
+      }
+      // a translation of the offer's texts (or of the e-mail) needs them in the default file too
+      const own = t.locales.get('')!.written;
+      for (const part of ['title', 'subject'] as const) {
+        if (own.has(part)) continue;
+        const with_ = [...t.locales.entries()].filter(([, l]) => l.written.has(part)).map(([k, l]) => ({ k, file: l.file })).sort((a, b) => (a.k < b.k ? -1 : 1));
+        if (with_.length === 0) continue;
+        errors.push(ruleError('TEMPLATE_NO_DEFAULT', { file: with_[0]!.file, line: 0, col: 0 }, t.name, with_.map((w) => w.k).join(', '), `${t.name}.liquid with a "--- ${part}" section`));
+      }
     }
     if (errors.length > 0) return { ok: false, errors: sortRuleErrors(errors) };
     return { ok: true, templates: new EmailTemplates(templates, hash.digest('hex').slice(0, 16)) };
@@ -199,6 +224,16 @@ export class EmailTemplates {
     return this.templates.has(name);
   }
 
+  /** Whether template `name` holds an e-mail (`email`: its default file has a subject) or offer texts (`offer`: a title). */
+  serves(name: string, use: TemplateUse): boolean {
+    return this.templates.get(name)?.locales.get('')?.parts[FIRST_PART[use]] !== undefined;
+  }
+
+  /** The templates that hold an e-mail, or offer texts. */
+  namesFor(use: TemplateUse): string[] {
+    return this.names.filter((n) => this.serves(n, use));
+  }
+
   /** The locales a template is written in ('' for its default file). */
   locales(name: string): string[] {
     return [...(this.templates.get(name)?.locales.keys() ?? [])].sort();
@@ -209,11 +244,15 @@ export class EmailTemplates {
     return this.templates.get(name)?.locales.get(locale)?.file;
   }
 
-  /** The translation used for a customer's locale: the most specific one there is, else the default (''). */
-  pick(name: string, locale: string | undefined): string | undefined {
+  /**
+   * The translation used for a customer's locale: the most specific one there is that has the parts
+   * of the use (a French file with only an e-mail leaves the offer's texts to the default), else the
+   * default ('').
+   */
+  pick(name: string, locale: string | undefined, use: TemplateUse = 'email'): string | undefined {
     const t = this.templates.get(name);
     if (!t) return undefined;
-    return localeChain(locale).find((l) => t.locales.has(l)) ?? '';
+    return localeChain(locale).find((l) => t.locales.get(l)?.parts[FIRST_PART[use]] !== undefined) ?? '';
   }
 
   /** Renders template `name` for `input` (undefined for an unknown name); `locale` overrides the customer's. */
@@ -224,8 +263,8 @@ export class EmailTemplates {
   /** Renders with a ready context (cpiwatch preview's samples). */
   renderContext(name: string, context: Record<string, unknown>, locale: string | undefined): RenderedEmail | undefined {
     const t = this.templates.get(name);
-    const chosen = this.pick(name, locale);
-    if (!t || chosen === undefined) return undefined;
+    const chosen = this.pick(name, locale, 'email');
+    if (!t || chosen === undefined || !this.serves(name, 'email')) return undefined;
     const { parts } = t.locales.get(chosen)!;
     const out = (part: TemplatePart) => {
       const p = parts[part];
@@ -233,5 +272,26 @@ export class EmailTemplates {
     };
     const htmlPart = out('html');
     return { subject: headerSafe(out('subject') ?? ''), text: out('text') ?? '', ...(htmlPart === undefined ? {} : { html: htmlPart }), locale: chosen };
+  }
+
+  /**
+   * The offer's texts of template `name` (undefined for an unknown name or one without a title), in
+   * the translation for `locale`: plain text, nothing escaped (the offer is JSON, not HTML); the
+   * title kept to one line of at most 200 characters, the terms to 2000. A value in the context is
+   * data: its braces are printed, never rendered. Throws when Liquid fails (a render limit, a filter).
+   */
+  renderOfferTexts(name: string, context: Record<string, unknown>, locale: string | undefined): RenderedOfferTexts | undefined {
+    const t = this.templates.get(name);
+    const chosen = this.pick(name, locale, 'offer');
+    if (!t || chosen === undefined || !this.serves(name, 'offer')) return undefined;
+    const { parts } = t.locales.get(chosen)!;
+    const out = (part: 'title' | 'terms') => {
+      const p = parts[part];
+      return p === undefined ? undefined : (plain.renderSync(p.templates, context) as string);
+    };
+    const title = headerSafe((out('title') ?? '').replace(/\s+/g, ' ')).slice(0, OFFER_TEXT_LIMITS.title);
+    const terms = out('terms');
+    const termsText = terms === undefined ? undefined : textSafe(terms).slice(0, OFFER_TEXT_LIMITS.terms);
+    return { title, ...(termsText === undefined ? {} : { terms: termsText }), locale: chosen };
   }
 }

@@ -35,8 +35,8 @@ export const TEMPLATE_VARIABLES: readonly TemplateVariable[] = [
   { name: 'offer.id', description: 'The offer id (idempotency key)', sample: 'b5f0c1d2e3a4f5a6', of: (i) => i.offer.offerId },
   { name: 'offer.kind', description: "The offer's `kind`", sample: 'complimentary-drink', of: (i) => i.offer.offer?.kind },
   { name: 'offer.code', description: "The offer's `code`", sample: 'CURBSIDE-DRINK', of: (i) => i.offer.offer?.code },
-  { name: 'offer.title', description: "The offer's `title`", sample: 'A drink on us while you wait', of: (i) => i.offer.offer?.title },
-  { name: 'offer.terms', description: "The offer's `terms` (null when it has none)", sample: 'One complimentary drink of any size.', of: (i) => i.offer.offer?.terms },
+  { name: 'offer.title', description: "The offer's `title` as published (from its `offer.template` when it has one; not in the offer's own texts)", sample: 'A drink on us while you wait', of: (i) => i.offer.offer?.title },
+  { name: 'offer.terms', description: "The offer's `terms` as published (null when it has none; not in the offer's own texts)", sample: 'One complimentary drink of any size.', of: (i) => i.offer.offer?.terms },
   { name: 'offer.issuedAt', description: 'When the offer was made (ISO 8601, UTC)', sample: '2026-11-23T18:06:00.000Z', of: (i) => i.offer.offer?.issuedAt },
   { name: 'offer.expiresAt', description: 'When it expires (ISO 8601, UTC; `| date: "%H:%M"` formats it)', sample: '2026-11-23T20:06:00.000Z', of: (i) => i.offer.offer?.expiresAt },
   { name: 'offer.redemption.channel', description: 'Where it is redeemed, e.g. `store-bar`', sample: 'store-bar', of: (i) => i.offer.offer?.redemption?.channel },
@@ -62,6 +62,12 @@ export const TEMPLATE_VARIABLES: readonly TemplateVariable[] = [
 ];
 
 export const TEMPLATE_VARIABLE_NAMES: readonly string[] = TEMPLATE_VARIABLES.map((v) => v.name);
+
+/**
+ * The variables the offer's own texts (`--- title`, `--- terms`) cannot read: they are those texts
+ * (or the e-mail's subject, which the offer does not have). Every other variable can.
+ */
+export const NOT_IN_OFFER_TEXTS: readonly string[] = ['offer.title', 'offer.terms', 'email.subject'];
 
 /** The objects on the way to a variable (`offer`, `offer.redemption`): usable in `{% if %}`. */
 const PARENTS = new Set(TEMPLATE_VARIABLE_NAMES.flatMap((n) => n.split('.').slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join('.'))));

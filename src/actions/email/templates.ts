@@ -25,7 +25,7 @@ export function shippedTemplates(): EmailTemplates {
 
 /** Names of the shipped templates. */
 export function shippedTemplateNames(): string[] {
-  return shippedTemplates().names;
+  return shippedTemplates().namesFor('email');
 }
 
 /** Renders `template` from `templates` (default: the shipped ones); undefined for an unknown name. */

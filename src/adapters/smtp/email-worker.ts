@@ -160,7 +160,7 @@ export class EmailWorker {
       if (mail) return mail;
     } catch (err) {
       const reason = (err as Error).message;
-      this.o.log.warn({ code: ErrorCodes.TEMPLATE_RENDER_FAILED.code, offerId: offer.id, template: name, err: reason }, messageOf('TEMPLATE_RENDER_FAILED', name, offer.id, reason));
+      this.o.log.warn({ code: ErrorCodes.TEMPLATE_RENDER_FAILED.code, offerId: offer.id, template: name, err: reason }, messageOf('TEMPLATE_RENDER_FAILED', 'e-mail', name, offer.id, reason, 'the shipped generic-offer template was used'));
     }
     return renderEmail('generic-offer', { offer: offer.data }, shippedTemplates())!;
   }

@@ -1,6 +1,9 @@
 /**
- * `cpiwatch preview <template>`: renders one e-mail template with sample data, as a customer of a
- * locale would get it, so a marketer sees the result before a rule sends it.
+ * `cpiwatch preview <template>`: renders one template with sample data, as a customer of a locale
+ * would get it, so a marketer sees the result before a rule sends it: the offer's texts (`--- title`,
+ * `--- terms`, what a rule's `offer.template` publishes on Kafka) and the e-mail (subject, text, html),
+ * whichever the template has. The e-mail reads the rendered title and terms as offer.title and
+ * offer.terms, as it does for a real offer (unless --data sets them).
  *
  *   cpiwatch preview shipping-apology --rules rules/ --locale fr-CA --data ana.json --html out.html
  *
@@ -19,10 +22,11 @@ import { defineCommand, usageError } from '../flags.js';
 export const previewCommand = defineCommand({
   name: 'preview',
   usage: ['cpiwatch preview <template> [--rules <dir>] [--locale <locale>] [--data <file.json>] [--html <file>]'],
-  description: `Renders an e-mail template (a shipped one, or templates/<name>.liquid of the rules folder) with a
+  description: `Renders a template (a shipped one, or templates/<name>.liquid of the rules folder) with a
 sample value for every variable, in the translation a customer of --locale gets (fr-CA, then fr, then
-the default file). Prints the subject, the text part and the HTML part; --html writes the HTML part to
-a file instead.`,
+the default file). Prints the offer's title and terms (a rule's offer.template) and the e-mail's
+subject, text part and HTML part, whichever the template has; --html writes the HTML part to a file
+instead.`,
   options: {
     rules: { type: 'string', value: 'dir', default: 'rules', description: 'the rules folder whose templates/ to read' },
     locale: { type: 'string', value: 'locale', description: 'the customer locale (default: the data\'s customer.locale, en-US in the samples)' },
@@ -59,8 +63,31 @@ a file instead.`,
     throw usageError(`--data ${data} sets ${unknown.map((u) => `"${u}"${suggestionSuffix(u, TEMPLATE_VARIABLE_NAMES)}`).join(', ')}, which no template has`);
   }
   const customerLocale = (context.customer as { locale: string | null }).locale ?? undefined;
-  const mail = templates.renderContext(name!, context, customerLocale)!;
-  io.stdout(`template: ${name} (${mail.locale === '' ? 'default file' : `locale ${mail.locale}`}: ${templates.fileOf(name!, mail.locale)}), for locale ${customerLocale ?? '(none)'}\n`);
+  const from = (locale: string) => `${locale === '' ? 'default file' : `locale ${locale}`}: ${templates.fileOf(name!, locale)}`;
+  const header = (locale: string) => io.stdout(`template: ${name} (${from(locale)}), for locale ${customerLocale ?? '(none)'}\n`);
+  let texts;
+  try {
+    texts = templates.renderOfferTexts(name!, context, customerLocale);
+  } catch (err) {
+    io.stderr(`cpiwatch preview: ${name} failed to render its title or terms: ${(err as Error).message}; a running processor would publish the rule's offer.title and offer.terms (CPW509)\n`);
+    return 1;
+  }
+  const offer = context.offer as Record<string, unknown>;
+  const sets = (field: string) => `offer.${field}` in values || (values.offer as Record<string, unknown> | undefined)?.[field] !== undefined;
+  if (texts) {
+    header(texts.locale);
+    const terms = texts.terms === undefined ? "(none in the template: the offer has the rule's offer.terms)" : texts.terms === '' ? '(rendered empty: the offer has no terms)' : texts.terms;
+    io.stdout(`title: ${texts.title === '' ? "(rendered empty: the offer would have the rule's offer.title, CPW509)" : texts.title}\nterms: ${terms}\n`);
+    if (!sets('title')) offer.title = texts.title;
+    if (!sets('terms') && texts.terms !== undefined) offer.terms = texts.terms === '' ? null : texts.terms;
+  }
+  const mail = templates.renderContext(name!, context, customerLocale);
+  if (!mail) {
+    io.stdout('--- e-mail\n(none: the template has no subject and text parts)\n');
+    return 0;
+  }
+  if (!texts) header(mail.locale);
+  else if (texts.locale !== mail.locale) io.stdout(`e-mail: ${from(mail.locale)}\n`);
   io.stdout(`subject: ${mail.subject}\n--- text\n${mail.text}\n`);
   if (mail.html === undefined) io.stdout('--- html\n(none: the template has no html part)\n');
   else if (html !== undefined) {

@@ -1,6 +1,7 @@
 // One engine: the offers a running processor publishes (real Kafka, Redis) are exactly the offers
 // `cpiwatch backtest` writes for the same events, ids and content, on a scenario with several
-// stores, out-of-order events and every guardrail in play. Also the suppressed decisions.
+// stores, out-of-order events and every guardrail in play. Also the suppressed decisions, and the
+// offer texts a rule renders from a template (customer and store facts as of the decision, by locale).
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +10,7 @@ import { deleteKeys, produce, runCli, waitFor, waitForMessages, withRedis } from
 import { exampleRules, startProcessor, testSettings, type RunningProcessor } from '../../support/processor.js';
 import { scenarioEvents, writeScenarioRules } from './scenario.js';
 
-interface Wire { id: string; type: string; data: { outcome?: string; reason?: string } }
+interface Wire { id: string; type: string; data: { outcome?: string; reason?: string; rule?: { id: string }; offer?: { title: string; terms?: string; locale?: string } } }
 
 const cli = runCli;
 
@@ -57,6 +58,22 @@ describe('run and backtest take the same decisions', () => {
     const offers = (await waitForMessages(topics.offers, expectedOffers.length, { timeoutMs: 20_000, settleMs: 500 })).map((m) => m.json as Wire).sort(byId);
     const decisions = (await waitForMessages(topics.decisions, expectedOffers.length + expectedSuppressed.length, { timeoutMs: 20_000, settleMs: 500 })).map((m) => m.json as Wire);
     expect(offers).toEqual(expectedOffers);
+    // the templated texts of curbside-apology: rendered, in both languages, the same in run and backtest
+    const apologies = offers.filter((o) => o.data.rule?.id === 'curbside-apology').map((o) => o.data.offer!);
+    expect(apologies.length).toBeGreaterThan(3);
+    for (const t of apologies) {
+      expect(t.title).toMatch(t.locale === 'fr' ? /^Customer \d+, pardon pour l'attente à Store \S+$/ : /^Customer \d+, sorry for the wait at Store \S+$/);
+      expect(t.terms).toMatch(/^(Waits ran|Attente de) \d+(\.\d+)? x /);
+    }
+    expect(new Set(apologies.map((t) => t.locale ?? 'default'))).toEqual(new Set(['fr', 'default']));
+    // curbside-flash-drink's title fails for en-US customers: the rule's own title, counted, in run as in backtest
+    const drinks = offers.filter((o) => o.data.rule?.id === 'curbside-flash-drink').map((o) => o.data.offer!.title);
+    const fellBack = drinks.filter((t) => t === 'A drink on us while you wait').length;
+    expect(fellBack).toBeGreaterThan(0);
+    expect(drinks.length - fellBack).toBeGreaterThan(0);
+    for (const t of drinks) expect(t).toMatch(/^(A drink on us while you wait|Customer \d+, a drink on us at Store \S+)$/);
+    const counted = (await running.processor.metrics.offerTextFallbacks.get()).values;
+    expect(counted.map((v) => [v.labels.rule, v.value])).toEqual([['curbside-flash-drink', fellBack]]);
     expect(decisions.filter((d) => d.data.outcome === 'suppressed').sort(byId)).toEqual(expectedSuppressed);
     expect(decisions.filter((d) => d.data.outcome === 'offered').map((d) => d.id).sort()).toEqual(expectedOffers.map((o) => o.id));
 

@@ -46,6 +46,14 @@ describe('offer and decision events', () => {
     expect(DecisionEvent.parse(event).data).toMatchObject({ outcome: 'suppressed', reason: 'holdout' });
   });
 
+  it('v1 grows additively: offer.locale is optional, and the published schemas admit fields they do not name', () => {
+    const schema = JSON.parse(readFileSync('schemas/offer.v1.schema.json', 'utf8')) as { properties: { data: { properties: { offer: { properties: Record<string, unknown>; required: string[] } } } } };
+    const offer = schema.properties.data.properties.offer;
+    expect(offer.properties.locale).toMatchObject({ type: 'string' });
+    expect(offer.required).not.toContain('locale');
+    for (const name of ['offer.v1.schema.json', 'decision.v1.schema.json']) expect(readFileSync(`schemas/${name}`, 'utf8')).not.toContain('"additionalProperties": false');
+  });
+
   it('the committed JSON Schemas are generated from the zod schemas', () => {
     for (const [name, text] of renderOfferSchemas()) expect(readFileSync(`schemas/${name}`, 'utf8')).toBe(text);
   });

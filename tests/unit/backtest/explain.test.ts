@@ -36,6 +36,14 @@ describe('cpiwatch explain (backtest mode)', () => {
     expect(filtered).toContain('customer c2: facts valueTier="bronze", lifetimeValue=90');
   });
 
+  it('shows the title an offer was published with, in the customer\'s language, for a rule with offer texts in a template', async () => {
+    const events = await eventsOf('rules/fulfilment.test.yaml', 0);
+    const fr = await explain('rules', events, 'c2', 'slow-shipping-voucher');
+    expect(fr).toContain('slow-shipping-voucher: OFFERED');
+    expect(fr).toContain('  title: "Zoé, la livraison offerte sur votre prochaine commande" (fr)\n');
+    expect(await explain('rules', events, 'c1', 'slow-shipping-voucher')).toContain('  title: "Free shipping on your next order"\n');
+  });
+
   it('spells out the guardrail that suppressed an offer', async () => {
     const holdout = await explain('rules', await eventsOf('rules/curbside.test.yaml', 2), 'c8');
     expect(holdout).toContain('curbside-flash-drink: SUPPRESSED');

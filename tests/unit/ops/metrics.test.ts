@@ -1,6 +1,9 @@
 // The processor's metrics from real batch results: the curbside scenario through the engine
 // (the local engine of backtests, in memory), once with every customer profile and once with the profiles of some
 // high-value customers held back, as when profiles sit on a partition processed later.
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Metrics } from '../../../src/ops/metrics.js';
 import { CollectingSink } from '../../../src/pipeline/collecting-sink.js';
@@ -10,8 +13,8 @@ import { curbsideScenario, type ScenarioEvent } from '../../../src/samples/curbs
 
 const START = Date.UTC(2026, 10, 23, 18, 0, 0); // 12:00 in Chicago: outside quiet hours
 
-async function metricsOf(events: ScenarioEvent[]): Promise<{ metrics: Metrics; offers: number }> {
-  const loaded = await loadRuleSet(['rules']);
+async function metricsOf(events: ScenarioEvent[], rules = 'rules'): Promise<{ metrics: Metrics; offers: number }> {
+  const loaded = await loadRuleSet([rules]);
   if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
   const sink = new CollectingSink();
   const replay = createReplay(loaded.ruleSet, { sink, batchSize: 50 });
@@ -42,6 +45,25 @@ describe('metrics of the pipeline', () => {
     expect(await filtered(metrics, 'missing')).toBe(0);
     const applied = (await metrics.events.get()).values.find((v) => v.labels.outcome === 'applied')?.value;
     expect(applied).toBe(scenario.events.length);
+  });
+
+  it('counts every offer whose template failed to render, per rule (the offer still published)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cpiwatch-metrics-texts-'));
+    try {
+      cpSync('rules', dir, { recursive: true });
+      // every offer of this scenario is the drink's (the gold customers' apology offers too, on its own texts)
+      for (const f of ['curbside-gold.yaml', 'curbside-gold.test.yaml']) rmSync(join(dir, f));
+      const curbside = join(dir, 'curbside.yaml');
+      writeFileSync(curbside, readFileSync(curbside, 'utf8').replace('      code: CURBSIDE-DRINK\n', '      code: CURBSIDE-DRINK\n      template: drink-texts\n'));
+      // a computed key the store's facts do not have: an error at render time, not in validate
+      writeFileSync(join(dir, 'templates', 'drink-texts.liquid'), '--- title\nA drink at {{ store[trigger.cpi] }}\n');
+      const { metrics, offers } = await metricsOf(scenario.events, dir);
+      expect(offers).toBeGreaterThan(0);
+      const counted = (await metrics.offerTextFallbacks.get()).values;
+      expect(counted.map((v) => [v.labels.rule, v.value])).toEqual([['curbside-flash-drink', offers]]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('counts candidates without a profile yet as facts="missing", and they get no offer', async () => {

@@ -38,6 +38,15 @@ describe('cpiwatch test', () => {
     expect(out).toMatch(/^FAILED: 2 of 2 tests failed/m);
   });
 
+  it('checks the title an offer is published with (rendered from offer.template), and shows it in the diff', async () => {
+    const { code, out } = await cli('test', `${FIXTURES}/titles.test.yaml`);
+    expect(code).toBe(1);
+    expect(out).toContain('        - slow-shipping-voucher  customer c1  title "Zoé, free shipping on your next order"\n');
+    expect(out).toContain('        + slow-shipping-voucher  customer c1  region=north  value 50  at +2d5h30m  title "Zoé, la livraison offerte sur votre prochaine commande"\n');
+    expect(out).toContain('  ok    the title of each customer of a repeat, the default text without a profile (20 decisions)');
+    expect(out).toMatch(/^FAILED: 1 of 2 tests failed/m);
+  });
+
   it('reports every problem of an invalid test file as file:line:col, with did-you-mean', async () => {
     const { code, out } = await cli('test', `${FIXTURES}/invalid.test.yaml`);
     expect(code).toBe(1);

@@ -207,12 +207,12 @@ describe('validate hints', () => {
 
     it('a placeholder naming a field of the offer suggests its value; every text of the offer is checked', () => {
       expect(problems('title: Sorry about your parcel', 'title: Your code {{ offer.code }} for {{ parcel_id }}')).toEqual([
-        'hints.yaml:24:24: CPW322 placeholder "{{ offer.code }}" in the offer title is never filled: cpiwatch sends rule texts exactly as written, so customers would read it (did you mean "Your code DAMAGED-CREDIT for"?) (at rules[0].offer.title)',
-        'hints.yaml:24:45: CPW322 placeholder "{{ parcel_id }}" in the offer title is never filled: cpiwatch sends rule texts exactly as written, so customers would read it (did you mean "Your code DAMAGED-CREDIT for"?) (at rules[0].offer.title)',
+        'hints.yaml:24:24: CPW322 placeholder "{{ offer.code }}" in the offer title is never filled: cpiwatch sends rule texts exactly as written, so customers would read it (did you mean "Your code DAMAGED-CREDIT for"?); to fill it, write the title in a template named by offer.template, templates/<name>.liquid with "--- title" (docs/rules.md, "Templates") (at rules[0].offer.title)',
+        'hints.yaml:24:45: CPW322 placeholder "{{ parcel_id }}" in the offer title is never filled: cpiwatch sends rule texts exactly as written, so customers would read it (did you mean "Your code DAMAGED-CREDIT for"?); to fill it, write the title in a template named by offer.template, templates/<name>.liquid with "--- title" (docs/rules.md, "Templates") (at rules[0].offer.title)',
       ]);
       expect(problems('expiresAfter: 30d', 'expiresAfter: 30d\n      terms: "*|FNAME|*: valid for %%Days%% days"\n      redemption: { channel: online, instructions: "Use {code} at checkout" }')).toEqual([
-        'hints.yaml:26:15: CPW322 placeholder "*|FNAME|*" in the offer terms is never filled: cpiwatch sends rule texts exactly as written, so customers would read it (did you mean "Valid for days"? e-mails already open with "Hi <name>," from the customer\'s profile) (at rules[0].offer.terms)',
-        'hints.yaml:26:36: CPW322 placeholder "%%Days%%" in the offer terms is never filled: cpiwatch sends rule texts exactly as written, so customers would read it (did you mean "Valid for days"?) (at rules[0].offer.terms)',
+        'hints.yaml:26:15: CPW322 placeholder "*|FNAME|*" in the offer terms is never filled: cpiwatch sends rule texts exactly as written, so customers would read it (did you mean "Valid for days"? e-mails already open with "Hi <name>," from the customer\'s profile); to fill it, write the terms in a template named by offer.template, templates/<name>.liquid with "--- terms" (docs/rules.md, "Templates") (at rules[0].offer.terms)',
+        'hints.yaml:26:36: CPW322 placeholder "%%Days%%" in the offer terms is never filled: cpiwatch sends rule texts exactly as written, so customers would read it (did you mean "Valid for days"?); to fill it, write the terms in a template named by offer.template, templates/<name>.liquid with "--- terms" (docs/rules.md, "Templates") (at rules[0].offer.terms)',
         'hints.yaml:27:57: CPW322 placeholder "{code}" in the redemption instructions is never filled: cpiwatch sends rule texts exactly as written, so customers would read it (did you mean "Use DAMAGED-CREDIT at checkout"?) (at rules[0].offer.redemption.instructions)',
       ]);
     });
@@ -225,7 +225,7 @@ describe('validate hints', () => {
 
     it('a word in braces reads as a placeholder; other braces, brackets and percent signs are text', () => {
       expect(problems('title: Sorry about your parcel', 'title: "Sorry {about} your parcel"')).toEqual([
-        'hints.yaml:24:21: CPW322 placeholder "{about}" in the offer title is never filled: cpiwatch sends rule texts exactly as written, so customers would read it (did you mean "Sorry your parcel"?) (at rules[0].offer.title)',
+        'hints.yaml:24:21: CPW322 placeholder "{about}" in the offer title is never filled: cpiwatch sends rule texts exactly as written, so customers would read it (did you mean "Sorry your parcel"?); to fill it, write the title in a template named by offer.template, templates/<name>.liquid with "--- title" (docs/rules.md, "Templates") (at rules[0].offer.title)',
       ]);
       expect(problems('title: Sorry about your parcel', 'title: "Sorry: 10% off [today], { } {10%} 100%%"')).toEqual([]);
     });

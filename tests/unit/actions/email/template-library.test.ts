@@ -138,10 +138,45 @@ describe('checks (cpiwatch validate)', () => {
       'B_x.liquid': '--- subject\nx\n--- text\nt\n',
     })).toEqual([
       'rules/templates/B_x.liquid: CPW330 template file: the name is not <name>.liquid or <name>.<locale>.liquid (a kebab-case name, a BCP 47 locale such as fr or fr-CA)',
-      'rules/templates/a.liquid:1:1: CPW330 template file: text before the first section: start the file with a line "--- subject"',
-      'rules/templates/a.liquid:4:5: CPW330 template file: unknown section "body": a template has the sections subject, text, html',
+      'rules/templates/a.liquid:1:1: CPW330 template file: text before the first section: start the file with a line "--- subject" (an e-mail) or "--- title" (offer texts)',
+      'rules/templates/a.liquid:4:5: CPW330 template file: unknown section "body": a template has the sections subject, text, html, title, terms',
       'rules/templates/a.liquid:6:5: CPW330 template file: section "subject" appears twice (first at line 2)',
-      'rules/templates/b.liquid:1:1: CPW330 template file: no "--- text" section: a template needs a subject and a text part',
+      'rules/templates/b.liquid:1:1: CPW330 template file: no "--- text" section: an e-mail needs a subject and a text part',
+    ]);
+  });
+
+  it('offer texts (--- title, --- terms): unknown variables and filters at their file:line:col, and the variables they cannot read', () => {
+    expect(errorsOf({
+      'drink.liquid': '# offer texts\n--- title\n{{ customer.name }}, a drink at {{ store.name | upcse }}\n--- terms\nAs in {{ offer.title }}\n  and {{ email.subject }}{{ offer.terms.size }}\n',
+      'drink.fr.liquid': '--- title\nUn verre, {{ customer.nmae }}\n',
+    })).toEqual([
+      'rules/templates/drink.fr.liquid:2:14: CPW332 unknown template variable "customer.nmae" (did you mean "customer.name"?); the variables are listed in docs/rules.md, "Templates"',
+      'rules/templates/drink.liquid:3:33: CPW333 unknown Liquid filter "upcse" (did you mean "upcase"?)',
+      'rules/templates/drink.liquid:5:10: CPW332 unknown template variable "offer.title" (not in the offer\'s terms: offer.title, offer.terms, email.subject are the texts being written, or the e-mail\'s); the variables are listed in docs/rules.md, "Templates"',
+      'rules/templates/drink.liquid:6:10: CPW332 unknown template variable "email.subject" (not in the offer\'s terms: offer.title, offer.terms, email.subject are the texts being written, or the e-mail\'s); the variables are listed in docs/rules.md, "Templates"',
+      'rules/templates/drink.liquid:6:29: CPW332 unknown template variable "offer.terms.size" (not in the offer\'s terms: offer.title, offer.terms, email.subject are the texts being written, or the e-mail\'s); the variables are listed in docs/rules.md, "Templates"',
+    ]);
+  });
+
+  it('offer texts and an e-mail in one file; the e-mail may read offer.title', () => {
+    const t = templatesOf({ 'both.liquid': '--- title\nHi {{ customer.name }}\n--- subject\n{{ offer.title }}\n--- text\nx\n', 'only.liquid': '--- title\nA drink\n' });
+    expect([t.serves('both', 'offer'), t.serves('both', 'email'), t.serves('only', 'offer'), t.serves('only', 'email')]).toEqual([true, true, true, false]);
+    expect(t.namesFor('offer')).toEqual(['both', 'only']);
+    expect(t.namesFor('email')).toEqual(['both', 'complimentary-drink', 'generic-offer']);
+    expect(t.render('only', { offer })).toBeUndefined();
+    expect(t.renderOfferTexts('only', {}, undefined)).toEqual({ title: 'A drink', locale: '' });
+  });
+
+  it('offer-text sections: terms without a title, none of either use, a translated title without one in the default file', () => {
+    expect(errorsOf({
+      'a.liquid': '--- terms\nOne drink.\n',
+      'b.liquid': '# nothing\n',
+      'c.liquid': '--- subject\nx\n--- text\ny\n',
+      'c.fr.liquid': '--- title\nUn verre\n--- subject\nx\n--- text\ny\n',
+    })).toEqual([
+      'rules/templates/a.liquid:1:5: CPW330 template file: a "--- terms" section without "--- title": offer texts need a title',
+      'rules/templates/b.liquid:1:1: CPW330 template file: no "--- subject" and "--- text" sections (an e-mail) and no "--- title" (offer texts)',
+      'rules/templates/c.fr.liquid: CPW334 template "c" has translations (fr) but no default file c.liquid with a "--- title" section, which customers of any other locale get',
     ]);
   });
 

@@ -58,7 +58,7 @@ describe('templates on hot reload', () => {
     const rejected = results.at(-1)!;
     expect(rejected.result).toBe('rejected');
     expect(rejected.result === 'rejected' && rejected.errors.map(formatRuleError)).toEqual([
-      `${file}:4:4: CPW332 unknown template variable "customer.first_name" (did you mean "customer.name"?); the variables are listed in docs/rules.md, "Templates"`,
+      `${file}:8:4: CPW332 unknown template variable "customer.first_name" (did you mean "customer.name"?); the variables are listed in docs/rules.md, "Templates"`,
     ]);
     expect(p.rules).toBe(good);
     expect(subject()).toBe('Zoe, toutes nos excuses pour le retard de votre commande');

@@ -32,6 +32,17 @@ describe('docs/rules.md, "Templates"', () => {
     expect(`${block('liquid rules/templates/shipping-apology.liquid')}\n`).toBe(readFileSync('rules/templates/shipping-apology.liquid', 'utf8'));
   });
 
+  it('shows the offer of the shipped rule with offer texts as it is in rules/fulfilment.yaml', () => {
+    expect(readFileSync('rules/fulfilment.yaml', 'utf8')).toContain(`${block('yaml rules/fulfilment.yaml')}\n`);
+    expect(block('yaml rules/fulfilment.yaml')).toContain('template: shipping-apology');
+  });
+
+  it('the rule test excerpt checking rendered titles is in rules/fulfilment.test.yaml', () => {
+    const excerpt = fencedBlocks(DOC).filter((b) => b.info === 'yaml rules/fulfilment.test.yaml');
+    expect(excerpt).toHaveLength(1);
+    expect(readFileSync('rules/fulfilment.test.yaml', 'utf8')).toContain(`${excerpt[0]!.body}\n`);
+  });
+
   it('lists exactly the declared variables, with their samples', () => {
     const rows = SECTION.split('\n').filter((l) => /^\| `[a-z]+\./.test(l));
     const sample = (s: string | number) => (typeof s === 'number' ? String(s) : `\`${s}\``);
