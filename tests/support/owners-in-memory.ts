@@ -14,12 +14,18 @@ import { MemoryPartitionState } from '../../src/store/memory/partition-state.js'
 /** Decisions as their wire form, sorted: equal lists are the same decisions to the byte. */
 export const wire = (ds: Decision[]) => ds.map((d) => JSON.stringify(decisionEventOf(d))).sort();
 
-export interface Run { partitions: number; sourceOf: (m: RawMessage, i: number) => number; routeBatch: () => number; ownerBatch: () => number; pick: (ready: number[]) => number }
+export interface Run {
+  partitions: number; sourceOf: (m: RawMessage, i: number) => number; routeBatch: () => number; ownerBatch: () => number; pick: (ready: number[]) => number;
+  /** After every this many owner batches the owner stage is a new one (a restart): it loads what the old one persisted. */
+  restartEvery?: number;
+}
 
 export async function runOwners(ruleSet: RuleSet, messages: readonly RawMessage[], o: Run): Promise<Decision[]> {
   const n = o.partitions;
   const route = new RouteStage(ruleSet, { partitions: n, limits: { maxBytes: 1_048_576 }, clock: () => Number.POSITIVE_INFINITY, maxFutureMs: 0 });
-  const owner = new OwnerStage(ruleSet, { topic: 'ops', partitions: n, state: new MemoryPartitionState(), ledger: new MemoryStore(), frontier: new MemoryFrontier() });
+  const ports = { topic: 'ops', partitions: n, state: new MemoryPartitionState(), ledger: new MemoryStore(), frontier: new MemoryFrontier() };
+  let owner = new OwnerStage(ruleSet, ports);
+  let batches = 0;
   const logs: Buffer[][] = Array.from({ length: n }, () => []);
   const done = logs.map(() => 0);
   const decisions: Decision[] = [];
@@ -44,6 +50,7 @@ export async function runOwners(ruleSet: RuleSet, messages: readonly RawMessage[
     const batch = values.map((value, i) => ({ value: Buffer.from(value), origin: { topic: 'ops', partition: p, offset: done[p]! + i } }));
     done[p]! += values.length;
     await owner.processBatch(batch, `ops:${p}`, { sink });
+    if (o.restartEvery !== undefined && ++batches % o.restartEvery === 0) owner = new OwnerStage(ruleSet, ports);
   };
   const drain = async () => {
     for (;;) {

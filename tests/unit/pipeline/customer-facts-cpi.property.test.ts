@@ -86,4 +86,19 @@ describe('a CPI of some customers only, across owner partitions', () => {
       },
     ), { numRuns: 12 });
   }, 240_000);
+
+  it('decides the same when the owners restart from their persisted state while observations wait for facts', async () => {
+    await fc.assert(fc.asyncProperty(fc.integer({ min: 2, max: 6 }), fc.integer(), fc.integer({ min: 1, max: 30 }), async (partitions, seed, restartEvery) => {
+      let s = seed >>> 0;
+      const rand = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+      const got = await runOwners(ruleSet, raw, {
+        partitions, restartEvery,
+        sourceOf: () => Math.floor(rand() * partitions),
+        routeBatch: () => 1 + Math.floor(rand() * 500),
+        ownerBatch: () => 1 + Math.floor(rand() * 100),
+        pick: (ready) => ready[Math.floor(rand() * ready.length)]!,
+      });
+      expect(wire(got)).toEqual(want);
+    }), { numRuns: 8 });
+  }, 240_000);
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { DecisionKey } from '../../../src/pipeline/candidate-queue.js';
 import { decisionGate, decodeFrontierEntry, encodeFrontierEntry, type FrontierEntry } from '../../../src/pipeline/decision-frontier.js';
 
 const entry = (now: number | null, pending: Record<string, number> = {}): FrontierEntry => ({ now, pending: new Map(Object.entries(pending)) });
@@ -23,9 +24,28 @@ describe('the decision gate of an owner partition', () => {
     expect(g0.blocked('c1', 61)).toBe(true); // after partition 2's candidate at 60
   });
 
+  it('breaks ties of a customer\'s candidates as one queue does: by rule order, then scope, whatever partition holds them', () => {
+    // one customer, two stores firing at 15:15 on the same rule: storeId=S3 on partition 1, storeId=S4 on partition 0
+    const key = (tag: string, rank = 0): DecisionKey => [1000, 900, rank, tag, 800];
+    const entries = new Map<number, FrontierEntry>([[0, { now: 2000, pending: new Map([['c1', key('storeId=S4')]]) }], [1, { now: 2000, pending: new Map([['c1', key('storeId=S3')]]) }]]);
+    expect(decisionGate(1, 2, entries).blocked('c1', key('storeId=S3'))).toBe(false); // S3 first, though on the higher partition
+    expect(decisionGate(0, 2, entries).blocked('c1', key('storeId=S4'))).toBe(true);
+    // an earlier rule in the rule set goes first at equal times
+    expect(decisionGate(0, 2, entries).blocked('c1', key('storeId=S9', -1))).toBe(false);
+  });
+
+  it('lets decisions through only where every partition is settled, and facts become final with stream time alone', () => {
+    // partition 1 holds a close for customer facts: its candidates before 70 exist, its stream time is 100
+    const g = decisionGate(0, 2, new Map<number, FrontierEntry>([[0, entry(100)], [1, { ...entry(100), settled: 70 }]]));
+    expect(g.before).toBe(70);
+    expect(g.factsFinal).toBe(100);
+  });
+
   it('round-trips its entries', () => {
     const e = entry(123, { a: 1, b: 2 });
     expect(decodeFrontierEntry(encodeFrontierEntry(e))).toEqual(e);
     expect(decodeFrontierEntry(encodeFrontierEntry(entry(null)))).toEqual(entry(null));
+    const keyed: FrontierEntry = { now: 5, settled: 3, pending: new Map([['c1', [4, 3, 0, 'storeId=S1', 2] as DecisionKey]]) };
+    expect(decodeFrontierEntry(encodeFrontierEntry(keyed))).toEqual(keyed);
   });
 });

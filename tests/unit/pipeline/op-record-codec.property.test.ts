@@ -12,16 +12,17 @@ const time = fc.integer({ min: -62_135_596_800_000, max: 253_402_300_799_999 });
 const facts = fc.dictionary(fc.string({ maxLength: 8 }), fc.oneof(fc.string({ maxLength: 8 }), fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean(), fc.constant(null)), { maxKeys: 4 });
 
 const op = (t: number): fc.Arbitrary<StateOp> => fc.oneof(
-  fc.record({ kind: fc.constant('sample' as const), time: fc.constant(t), cpi: name, value: number }),
-  fc.record({ kind: fc.constant('count' as const), time: fc.constant(t), cpi: name, num: fc.constantFrom(0 as const, 1 as const), den: fc.constantFrom(0 as const, 1 as const) }),
+  fc.record({ kind: fc.constant('sample' as const), time: fc.constant(t), cpi: name, value: number, cust: name }, { requiredKeys: ['kind', 'time', 'cpi', 'value'] }),
+  fc.record({ kind: fc.constant('count' as const), time: fc.constant(t), cpi: name, num: fc.constantFrom(0 as const, 1 as const), den: fc.constantFrom(0 as const, 1 as const), cust: name }, { requiredKeys: ['kind', 'time', 'cpi', 'num', 'den'] }),
   fc.record({
     kind: fc.constant('start' as const), time: fc.constant(t), cpi: name, key: name, divisorMs: fc.option(number, { nil: null }),
-    divisorFact: fc.option(name, { nil: undefined }), fallbackDivisorMs: fc.option(number, { nil: undefined }), maxPendingMs: number,
+    divisorFact: fc.option(name, { nil: undefined }), fallbackDivisorMs: fc.option(number, { nil: undefined }), maxPendingMs: number, cust: name,
   }, { requiredKeys: ['kind', 'time', 'cpi', 'key', 'divisorMs', 'maxPendingMs'] }),
-  fc.record({ kind: fc.constant('end' as const), time: fc.constant(t), cpi: name, key: name, maxPendingMs: number }),
+  fc.record({ kind: fc.constant('end' as const), time: fc.constant(t), cpi: name, key: name, maxPendingMs: number, cust: name }, { requiredKeys: ['kind', 'time', 'cpi', 'key', 'maxPendingMs'] }),
   fc.record({ kind: fc.constant('fact' as const), time: fc.constant(t), facts }),
   fc.record({ kind: fc.constant('enroute' as const), time: fc.oneof(fc.constant(t), time), customer: name, etaMs: number, keepMs: number }),
-  fc.record({ kind: fc.constant('contrib' as const), time: fc.constant(t), cpi: name, customer: name, keepMs: number }),
+  // (cust: the customer whose facts decide, on observations of CPIs with `customers`)
+  fc.record({ kind: fc.constant('contrib' as const), time: fc.constant(t), cpi: name, customer: name, keepMs: number, cust: name }, { requiredKeys: ['kind', 'time', 'cpi', 'customer', 'keepMs'] }),
 );
 
 const event: fc.Arbitrary<{ event: RoutedEvent; ops: { tag: string; op: StateOp }[] }> = time.chain((t) => fc.record({
