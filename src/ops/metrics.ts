@@ -19,6 +19,7 @@ export class Metrics {
   readonly ruleEvaluations = new Counter({ name: 'cpiwatch_rule_evaluations_total', help: 'Rule evaluations (one per rule per bucket close that can change its value or state)', labelNames: ['rule'], registers: [this.registry] });
   readonly ruleTransitions = new Counter({ name: 'cpiwatch_rule_transitions_total', help: 'Rule state transitions', labelNames: ['rule', 'transition'], registers: [this.registry] });
   readonly offers = new Counter({ name: 'cpiwatch_offers_total', help: 'Offers published', labelNames: ['rule'], registers: [this.registry] });
+  readonly customerChecks = new Counter({ name: 'cpiwatch_customer_checks_total', help: "Events of CPIs with customers: checked on the customer's facts as of the event, counted or left out", labelNames: ['cpi', 'outcome'], registers: [this.registry] });
   readonly suppressed = new Counter({ name: 'cpiwatch_offers_suppressed_total', help: 'Offers suppressed by a guardrail', labelNames: ['rule', 'reason'], registers: [this.registry] });
   readonly filtered = new Counter({ name: 'cpiwatch_candidates_filtered_total', help: 'Candidates a rule\'s filter on customer facts left out, by whether the customer had facts (present) or no profile yet (missing)', labelNames: ['rule', 'facts'], registers: [this.registry] });
   readonly offerTextFallbacks = new Counter({ name: 'cpiwatch_offer_text_fallbacks_total', help: "Offers published with the rule's own title and terms because its offer template failed to render (CPW509)", labelNames: ['rule'], registers: [this.registry] });
@@ -60,8 +61,12 @@ export class Metrics {
     }
     for (const d of result.published) {
       if (d.outcome === 'offered') this.offers.inc({ rule: d.rule.id });
-      if (d.texts?.fallback) this.offerTextFallbacks.inc({ rule: d.rule.id });
       else this.suppressed.inc({ rule: d.rule.id, reason: d.reason ?? 'unknown' });
+      if (d.texts?.fallback) this.offerTextFallbacks.inc({ rule: d.rule.id });
+    }
+    for (const [cpi, c] of Object.entries(result.customerChecks ?? {})) {
+      if (c.counted > 0) this.customerChecks.inc({ cpi, outcome: 'counted' }, c.counted);
+      if (c.leftOut > 0) this.customerChecks.inc({ cpi, outcome: 'left_out' }, c.leftOut);
     }
     for (const f of result.filteredOut) this.filtered.inc({ rule: f.ruleId, facts: f.facts === null ? 'missing' : 'present' });
     if (result.skippedReplays > 0) this.replaysSkipped.inc(result.skippedReplays);

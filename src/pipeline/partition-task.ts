@@ -20,7 +20,8 @@
 import { offerIdOf } from '../actions/offer-id.js';
 import type { ContributorOp, OpStatus, StateOp, WindowOp } from '../cpis/ops.js';
 import { parseTag } from '../cpis/tags.js';
-import type { EventCounts } from './types.js';
+import type { CustomerCheckCounts, EventCounts } from './types.js';
+import { addChecks } from './step-result.js';
 import { evaluateRule, ruleIdOfKey, tierKey, type Evaluation } from '../rules/evaluate.js';
 import type { CompiledRule } from '../rules/compiled.js';
 import type { CloseGroup, CloseGroups } from '../rules/close-groups.js';
@@ -66,6 +67,8 @@ export interface TaskOutcome {
   lateEvents: { event: RoutedEvent; source: number }[];
   evaluations: EvaluationRecord[];
   candidates: Candidate[];
+  /** Per CPI with `customers`: the held events whose customers' facts were read, counted or left out. */
+  customerChecks?: Record<string, CustomerCheckCounts>;
 }
 
 
@@ -96,6 +99,7 @@ export function mergeOutcomes(a: TaskOutcome, b: TaskOutcome): TaskOutcome {
   a.lateEvents.push(...b.lateEvents);
   a.evaluations.push(...b.evaluations);
   a.candidates.push(...b.candidates);
+  if (b.customerChecks) a.customerChecks = addChecks(a.customerChecks ?? {}, b.customerChecks);
   return a;
 }
 
@@ -187,7 +191,14 @@ export class PartitionTask {
   applyFactChecks(rules: TaskRules, checks: readonly FactCheck[], facts: readonly (Record<string, FactValue> | null)[]): TaskOutcome {
     this.rulesChanged(rules);
     const out = emptyOutcome();
-    const order = checks.map((_, i) => i).filter((i) => counts(checks[i]!.item, rules.customerFilters, facts[i] ?? null));
+    const tally: Record<string, CustomerCheckCounts> = {};
+    const order = checks.map((_, i) => i).filter((i) => {
+      const counted = counts(checks[i]!.item, rules.customerFilters, facts[i] ?? null);
+      // (a contributor record follows its observation: one check per event)
+      if (checks[i]!.item.op.kind !== 'contrib') addChecks(tally, { [checks[i]!.item.cpi]: { counted: counted ? 1 : 0, leftOut: counted ? 0 : 1 } });
+      return counted;
+    });
+    out.customerChecks = tally;
     order.sort((a, b) => inTimeOrder(checks[a]!, checks[b]!) || a - b);
     this.timers.release();
     for (const i of order) {

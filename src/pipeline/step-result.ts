@@ -5,7 +5,7 @@
 import type { Decision } from '../actions/decision.js';
 import type { FilteredCandidate } from './decide-candidates.js';
 import type { TaskOutcome } from './partition-task.js';
-import type { BatchResult, DeadLetter } from './types.js';
+import type { BatchResult, CustomerCheckCounts, DeadLetter } from './types.js';
 
 export interface StepParts {
   /** Messages the routing stage consumed (0 at an owner). */
@@ -45,6 +45,7 @@ export function stepResult(p: StepParts): BatchResult {
       ...(customerTier !== undefined ? { tiers: { candidate: c.tier ?? 0, customer: customerTier } } : {}),
     })),
     cpiIssues: p.cpiIssues,
+    ...(t?.customerChecks ? { customerChecks: t.customerChecks } : {}),
     lateEvents: (t?.lateEvents ?? []).map(({ event, source }) => ({ eventId: event.id, time: event.time, origin: { topic: p.topic, partition: source, offset: event.offset } })),
     traceparents: [...(p.traceparents ?? [])],
     timings: p.timings ?? { windowUpdateMs: 0, decideMs: 0, publishMs: 0 },
@@ -63,8 +64,19 @@ export function mergeResults(a: BatchResult, b: BatchResult): BatchResult {
     evaluations: [...a.evaluations, ...b.evaluations],
     filteredOut: [...a.filteredOut, ...b.filteredOut],
     cpiIssues: [...a.cpiIssues, ...b.cpiIssues],
+    ...(a.customerChecks || b.customerChecks ? { customerChecks: addChecks(addChecks({}, a.customerChecks), b.customerChecks) } : {}),
     lateEvents: [...a.lateEvents, ...b.lateEvents],
     traceparents: [...a.traceparents, ...b.traceparents],
     timings: { windowUpdateMs: a.timings.windowUpdateMs + b.timings.windowUpdateMs, decideMs: a.timings.decideMs + b.timings.decideMs, publishMs: a.timings.publishMs + b.timings.publishMs },
   };
+}
+
+/** Adds the customer-check counts of `b` to `into` (returned). */
+export function addChecks(into: Record<string, CustomerCheckCounts>, b: Record<string, CustomerCheckCounts> | undefined): Record<string, CustomerCheckCounts> {
+  for (const [cpi, c] of Object.entries(b ?? {})) {
+    const t = (into[cpi] ??= { counted: 0, leftOut: 0 });
+    t.counted += c.counted;
+    t.leftOut += c.leftOut;
+  }
+  return into;
 }

@@ -55,6 +55,8 @@ export interface FilteredOut {
 /** A valid event a CPI could not use: its type lacks the CPI's groupBy, value or join field (CPW206). */
 export interface CpiIssueRecord { cpi: string; field: string; eventId: string; eventType: string }
 
+export interface CustomerCheckCounts { counted: number; leftOut: number }
+
 export interface BatchResult {
   counts: EventCounts;
   deadLetters: DeadLetter[];
@@ -67,6 +69,8 @@ export interface BatchResult {
   filteredOut: FilteredOut[];
   /** CPIs that could not use a valid event (missing groupBy or value field). */
   cpiIssues: CpiIssueRecord[];
+  /** Per CPI with `customers`: the events checked on their customer's facts, counted or left out (pipeline/fact-checks.ts). */
+  customerChecks?: Record<string, CustomerCheckCounts>;
   lateEvents: { eventId: string; time: number; origin: EventOrigin }[];
   /** W3C traceparents of the batch's valid events (for the batch span's links). */
   traceparents: string[];

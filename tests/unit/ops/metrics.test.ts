@@ -13,7 +13,7 @@ import { curbsideScenario, type ScenarioEvent } from '../../../src/samples/curbs
 
 const START = Date.UTC(2026, 10, 23, 18, 0, 0); // 12:00 in Chicago: outside quiet hours
 
-async function metricsOf(events: ScenarioEvent[], rules = 'rules'): Promise<{ metrics: Metrics; offers: number }> {
+async function metricsOf(events: ScenarioEvent[], rules = 'rules'): Promise<{ metrics: Metrics; offers: number; suppressed: number }> {
   const loaded = await loadRuleSet([rules]);
   if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
   const sink = new CollectingSink();
@@ -22,7 +22,7 @@ async function metricsOf(events: ScenarioEvent[], rules = 'rules'): Promise<{ me
   const messages = events.map((e, i) => ({ value: Buffer.from(JSON.stringify(e.event)), key: Buffer.from(e.key), origin: { topic: 'events', partition: 0, offset: i } }));
   await replay.feed(messages, (result) => metrics.recordBatch(result, 1));
   metrics.recordBatch(await replay.finish(), 1);
-  return { metrics, offers: sink.offers.length };
+  return { metrics, offers: sink.offers.length, suppressed: sink.decisions.length - sink.offers.length };
 }
 
 async function filtered(metrics: Metrics, facts: 'missing' | 'present'): Promise<number> {
@@ -36,6 +36,25 @@ describe('metrics of the pipeline', () => {
   const toBusy = scenario.enRoute.filter((c) => c.storeId === busy);
   const regular = toBusy.filter((c) => c.valueTier !== 'gold' && c.valueTier !== 'platinum');
   const highValue = toBusy.filter((c) => c.valueTier === 'gold' || c.valueTier === 'platinum');
+
+  it('counts each decision once: offered as an offer, suppressed under its reason', async () => {
+    const { metrics, offers, suppressed } = await metricsOf(scenario.events);
+    const total = async (c: { get(): Promise<{ values: { value: number }[] }> }) => (await c.get()).values.reduce((a, v) => a + v.value, 0);
+    expect(suppressed).toBeGreaterThan(0);
+    expect(await total(metrics.offers)).toBe(offers);
+    expect(await total(metrics.suppressed)).toBe(suppressed);
+  });
+
+  it('counts the events a CPI with customers: counted and left out, per CPI', async () => {
+    const { metrics } = await metricsOf(scenario.events);
+    const values = (await metrics.customerChecks.get()).values.filter((v) => v.labels.cpi === 'gold-curbside-wait');
+    const of = (outcome: string) => values.find((v) => v.labels.outcome === outcome)?.value ?? 0;
+    // both halves of every curbside order name the customer: two checks per order, by the customer's tier
+    const orders = scenario.events.filter((e) => e.event.type === 'curbside.arrived').length;
+    expect(of('counted') + of('left_out')).toBe(2 * orders);
+    expect(of('counted')).toBeGreaterThan(0);
+    expect(of('left_out')).toBeGreaterThan(0);
+  });
 
   it('counts the candidates the filter left out, with their facts present', async () => {
     const { metrics, offers } = await metricsOf(scenario.events);
