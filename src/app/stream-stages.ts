@@ -20,7 +20,7 @@ import { KafkaTransactions, transactionalIdFor } from '../adapters/kafka/kafka-t
 import type { Settings } from '../config/settings.js';
 import type { Logger } from '../ops/logger.js';
 import { OwnerStage } from '../pipeline/owner-stage.js';
-import { sourceWatermarkOf } from '../pipeline/partition-task.js';
+import { sourceWatermarkOf } from '../pipeline/source-watermark.js';
 import { RouteStage } from '../pipeline/route-stage.js';
 import type { BatchResult } from '../pipeline/types.js';
 import type { RuleSet } from '../rules/compiled.js';

@@ -14,30 +14,34 @@
  * So a quiet store's rules fire, hold and clear on time: its timers run on the partition's time,
  * which the other sources (or the idle marks) move.
  *
+ * An observation of a CPI with `customers` waits for its customer's facts (pipeline/fact-checks.ts),
+ * and the closes after it wait with it. Closes are evaluated in pipeline/evaluate-close.ts; who a
+ * firing rule reaches, and the candidates' queue, are pipeline/audience-candidates.ts.
+ *
  * `run` feeds it from the ops topic (pipeline/owner-stage.ts); backtests and rule tests feed it directly
  * from the routing stage (pipeline/replay.ts). Candidates go on to pipeline/decide-candidates.ts.
  */
-import { offerIdOf } from '../actions/offer-id.js';
 import type { ContributorOp, OpStatus, StateOp, WindowOp } from '../cpis/ops.js';
-import { parseTag } from '../cpis/tags.js';
-import type { CustomerCheckCounts, EventCounts } from './types.js';
-import { addChecks } from './step-result.js';
-import { evaluateRule, ruleIdOfKey, tierKey, type Evaluation } from '../rules/evaluate.js';
+import type { CustomerCheckCounts } from './types.js';
+import { addChecks } from './task-outcome.js';
+import { ruleIdOfKey, tierKey } from '../rules/evaluate.js';
 import type { CompiledRule } from '../rules/compiled.js';
 import type { CloseGroup, CloseGroups } from '../rules/close-groups.js';
-import { seriesKey, type RuleInputs } from '../rules/conditions.js';
-import { dropStaleTiers, episodesOfRule, groupOfCpi, groupOfRule, recordSeries, tiersOf } from './close-helpers.js';
+import { groupOfCpi, groupOfRule, tiersOf } from './close-helpers.js';
 import { mustEvaluate, scheduleAfterClose } from './close-schedule.js';
 import { CloseTimers } from '../stream-time/close-timers.js';
 import { StreamClock, type SourceMark } from '../stream-time/stream-clock.js';
 import { bucketOf } from '../windows/cpi-window.js';
-import { emptySnapshot, type CpiWindowSpec, type WindowSnapshot } from '../windows/window-spec.js';
-import { EntityState, judgedTime, type EpisodeRecord } from '../entities/entity-state.js';
+import type { CpiWindowSpec } from '../windows/window-spec.js';
+import { EntityState, judgedTime } from '../entities/entity-state.js';
 import type { FactValue } from '../entities/facts.js';
 import { closeWaits, counts, earliestAwaiting, holdForFacts, takeFinal, type CustomerFilter, type FactCheck } from './fact-checks.js';
-import { CandidateQueue, type Candidate, type DecisionKey, type PendingCandidate } from './candidate-queue.js';
+import type { Candidate, DecisionKey, PendingCandidate } from './candidate-queue.js';
+import { AudienceCandidates, dueOf } from './audience-candidates.js';
+import { emptyOutcome, type TaskOutcome } from './task-outcome.js';
+import { evaluateClose } from './evaluate-close.js';
 import type { DecisionGate } from './decision-frontier.js';
-import type { OpRecord, RoutedEvent } from './op-records.js';
+import type { OpRecord } from './op-records.js';
 
 /** What the task needs of the loaded rules (pipeline/active-rules.ts). */
 export interface TaskRules {
@@ -57,51 +61,9 @@ export interface TaskRules {
 
 
 export type { Candidate, PendingCandidate };
-
-/** An evaluation of a rule in a scope; `tier` for a threshold tier's (absent: the rule's own thresholds). */
-export interface EvaluationRecord extends Evaluation { ruleId: string; scopeTag: string; tier?: number }
-
-export interface TaskOutcome {
-  /** Per routed event (for this partition's ops): applied, late, duplicate, unmatched. */
-  counts: Pick<EventCounts, 'applied' | 'late' | 'duplicate' | 'unmatched'>;
-  lateEvents: { event: RoutedEvent; source: number }[];
-  evaluations: EvaluationRecord[];
-  candidates: Candidate[];
-  /** Per CPI with `customers`: the held events whose customers' facts were read, counted or left out. */
-  customerChecks?: Record<string, CustomerCheckCounts>;
-}
-
+export { emptyOutcome, mergeOutcomes, type EvaluationRecord, type TaskOutcome } from './task-outcome.js';
 
 export interface PersistedMeta { marks: SourceMark[]; now: number | null; applied: number; pending?: PendingCandidate[] }
-
-/**
- * The watermark a source had reached at the owners, from their persisted metas: where a new router
- * of the source (after a restart or a rebalance) starts, so its idle marks carry on from there
- * instead of leaving the source out of stream time until it routes again.
- */
-export function sourceWatermarkOf(metas: readonly (string | null)[], source: number): number | null {
-  let max: number | null = null;
-  for (const m of metas) {
-    if (m === null) continue;
-    const w = (JSON.parse(m) as PersistedMeta).marks[source]?.watermark ?? null;
-    if (w !== null && (max === null || w > max)) max = w;
-  }
-  return max;
-}
-
-export function emptyOutcome(): TaskOutcome {
-  return { counts: { applied: 0, late: 0, duplicate: 0, unmatched: 0 }, lateEvents: [], evaluations: [], candidates: [] };
-}
-
-/** Adds `b`'s counts, late events, evaluations and candidates to `a` (returned). */
-export function mergeOutcomes(a: TaskOutcome, b: TaskOutcome): TaskOutcome {
-  for (const k of Object.keys(a.counts) as (keyof TaskOutcome['counts'])[]) a.counts[k] += b.counts[k];
-  a.lateEvents.push(...b.lateEvents);
-  a.evaluations.push(...b.evaluations);
-  a.candidates.push(...b.candidates);
-  if (b.customerChecks) a.customerChecks = addChecks(a.customerChecks ?? {}, b.customerChecks);
-  return a;
-}
 
 /** One bit per op status, so an event's status is found without a list per event. */
 const STATUS_BIT: Record<OpStatus, number> = { applied: 1, duplicate: 2, late: 4, unmatched: 8 };
@@ -113,10 +75,8 @@ export class PartitionTask {
   /** Last offset of the ops topic partition applied (records at or below it are redeliveries). */
   applied = -1;
   private readonly dirty = new Set<string>();
-  private seen = new Set<string>();
-  private metaDirty = false;
-  /** Candidates waiting for their decision (pipeline/candidate-queue.ts). */
-  private readonly queue = new CandidateQueue();
+  /** Audiences and the candidates waiting for their decision (pipeline/audience-candidates.ts). */
+  private readonly candidates = new AudienceCandidates();
   /** The rule set the timers were last scheduled for (see rulesChanged). */
   private rulesSeen?: TaskRules;
   /** Counts rule-set changes: a window last evaluated under an earlier one is evaluated at its next close. */
@@ -140,19 +100,18 @@ export class PartitionTask {
   takeDecidable(gate?: DecisionGate): Candidate[] {
     const now = this.clock.now;
     if (now === null) return [];
-    const taken = this.queue.take(Math.min(now, this.settled, gate?.before ?? Number.POSITIVE_INFINITY), gate);
-    this.metaDirty ||= taken.length > 0;
+    const taken = this.candidates.queue.take(Math.min(now, this.settled, gate?.before ?? Number.POSITIVE_INFINITY), gate);
     return taken;
   }
 
   /** Candidates still waiting (explain, metrics). */
   get waiting(): readonly Candidate[] {
-    return this.queue.waiting;
+    return this.candidates.queue.waiting;
   }
 
   /** Each customer's earliest due candidate waiting for its decision (the decision frontier). */
   get pendingByCustomer(): Map<string, DecisionKey> {
-    return this.queue.earliestByCustomer();
+    return this.candidates.queue.earliestByCustomer();
   }
 
   get now(): number | null {
@@ -207,7 +166,7 @@ export class PartitionTask {
       // applied as on arrival: judged late against the time it was judged against then
       const op = { ...item.op, cust: undefined };
       const status = this.applyOp(rules, tag, op, item.judged, item.key, null, true);
-      if (status === 'applied' && op.kind === 'contrib') this.join(rules, tag, op, out, undefined);
+      if (status === 'applied' && op.kind === 'contrib') this.candidates.join(rules, this.entity(tag), op, this.clock.now, this.timers, out, undefined);
     }
     this.advance(rules, out, undefined);
     return out;
@@ -236,7 +195,7 @@ export class PartitionTask {
     this.rulesChanged(rules);
     const out = emptyOutcome();
     this.clock.slackMs = rules.idleSlackMs;
-    this.seen = new Set();
+    this.candidates.step();
     for (const { offset, record } of records) {
       if (offset <= this.applied) {
         out.counts.duplicate += record.events.length;
@@ -266,7 +225,7 @@ export class PartitionTask {
         if (status === 'late' && event.c !== 0) out.lateEvents.push({ event, source: record.source });
         this.clock.update(record.source, event.mark, false);
         this.advance(rules, out, event.traceparent);
-        if (joins) for (const j of joins) this.join(rules, j.tag, j.op, out, event.traceparent);
+        if (joins) for (const j of joins) this.candidates.join(rules, this.entity(j.tag), j.op, this.clock.now, this.timers, out, event.traceparent);
       }
       this.clock.update(record.source, record.watermark, record.idle);
       this.advance(rules, out, undefined);
@@ -278,7 +237,7 @@ export class PartitionTask {
   flush(rules: TaskRules, time: number): TaskOutcome {
     this.rulesChanged(rules);
     const out = emptyOutcome();
-    this.seen = new Set();
+    this.candidates.step();
     this.clock.flush(time);
     this.advance(rules, out, undefined);
     return out;
@@ -294,8 +253,7 @@ export class PartitionTask {
       if (e.isEmpty) this.entities.delete(tag);
     }
     this.dirty.clear();
-    this.metaDirty = false;
-    const pending = this.queue.persisted();
+    const pending = this.candidates.queue.persisted();
     return { fields, meta: { marks: this.clock.snapshot(), now: this.clock.now, applied: this.applied, ...(pending.length > 0 ? { pending } : {}) } };
   }
 
@@ -312,7 +270,7 @@ export class PartitionTask {
       if (e.awaiting.length > 0) task.awaitingFacts.add(e.tag);
     }
     task.rulesSeen = rules;
-    task.queue.restore(meta?.pending ?? [], rules.rulesById, (rule, time) => dueOf(rules, rule, time));
+    task.candidates.queue.restore(meta?.pending ?? [], rules.rulesById, (rule, time) => dueOf(rules, rule, time));
     return task;
   }
 
@@ -392,7 +350,7 @@ export class PartitionTask {
     // closes where nothing can change are skipped, or evaluate nothing (pipeline/close-schedule.ts)
     let live: boolean;
     if (mustEvaluate(e, g, rules.specs, at, this.rulesEpoch)) {
-      live = this.evaluate(rules, e, g, at, out, traceparent);
+      live = evaluateClose(rules, e, g, at, out, (rule, ep) => this.candidates.fire(rules, rule, e, ep, out, traceparent));
       for (const cpi of g.cpis) { const w = e.windowsRead.get(cpi); if (w) w.evaluatedEpoch = this.rulesEpoch; }
     } else {
       live = tiersOf(g.rules).some(({ rule, tier }) => e.rulesRead.has(tierKey(rule.id, tier)));
@@ -404,47 +362,6 @@ export class PartitionTask {
     this.afterClose(rules, e, g, at, live, out, traceparent);
   }
 
-  /** Evaluates every rule of the group at boundary `at`; whether any is left pending or firing. */
-  private evaluate(rules: TaskRules, e: EntityState, g: CloseGroup, at: number, out: TaskOutcome, traceparent: string | undefined): boolean {
-    const tag = e.tag;
-    const snapshots = new Map<string, WindowSnapshot>();
-    for (const cpi of g.cpis) {
-      const w = e.windowsRead.get(cpi);
-      snapshots.set(cpi, w ? w.snapshot(at, rules.specs.get(cpi)!) : emptySnapshot(cpi, at));
-    }
-    let live = false;
-    // a close with no data and no rule state to move (only a join waiting on it) evaluates nothing worth
-    // reporting; whether it runs at all depends on when the join arrived
-    let empty = true;
-    for (const snap of snapshots.values()) if (snap.count !== 0 || snap.den !== 0) empty = false;
-    recordSeries(e, g, at, snapshots);
-    const inputs: RuleInputs = { at, snapshot: (cpi) => snapshots.get(cpi)!, history: (cpi, aggregate) => e.historyRead.get(seriesKey(cpi, aggregate)) };
-    for (const { rule, tier } of tiersOf(g.rules)) {
-      const key = tierKey(rule.id, tier);
-      const prev = e.rules.get(key);
-      const ev = evaluateRule(rule, inputs, prev, tier);
-      if (prev || !empty || ev.transition) out.evaluations.push({ ...ev, ruleId: rule.id, scopeTag: tag, ...(tier > 0 ? { tier } : {}) });
-      const episodes = e.episodes.get(key) ?? [];
-      if (ev.transition === 'fire') {
-        const ep: EpisodeRecord = { start: at, end: null, value: ev.value!, ...(tier > 0 ? { tier } : {}), ...(ev.lead > 0 ? { condition: ev.lead } : {}) };
-        episodes.push(ep);
-        this.fireCandidates(rules, rule, e, ep, out, traceparent);
-      } else if (ev.transition === 'clear') {
-        const open = episodes.find((x) => x.end === null);
-        if (open) open.end = at;
-      }
-      const within = 'withinMs' in rule.target ? rule.target.withinMs : 0;
-      const kept = episodes.filter((x) => x.end === null || x.end + within + g.latenessMs >= at);
-      if (kept.length > 0) e.episodes.set(key, kept);
-      else e.episodes.delete(key);
-      const next = ev.state.status === 'inactive' ? null : ev.state;
-      if (JSON.stringify(next ?? null) !== JSON.stringify(prev ?? null)) e.setRule(key, next);
-      if (next) live = true;
-    }
-    dropStaleTiers(e, g, rules.rulesById);
-    return live;
-  }
-
   /** After a close: waiting joins whose rule state is known now, eviction, and the next close. */
   private afterClose(rules: TaskRules, e: EntityState, g: CloseGroup, at: number, live: boolean, out: TaskOutcome, traceparent: string | undefined): void {
     const tag = e.tag;
@@ -454,7 +371,7 @@ export class PartitionTask {
     if (waiting.length > 0) {
       const ready = waiting.filter((d) => Math.floor(d.time / g.resolutionMs) * g.resolutionMs <= at);
       e.deferred = e.deferred.filter((d) => !ready.includes(d) && rules.rulesById.has(d.rule));
-      for (const d of ready) this.checkJoin(rules, rules.rulesById.get(d.rule)!, e, d.customer, d.time, d.etaMs, out, traceparent);
+      for (const d of ready) this.candidates.checkJoin(rules, rules.rulesById.get(d.rule)!, e, d.customer, d.time, d.etaMs, out, traceparent);
       // the first boundary at which a join still waiting is ready
       for (const d of waiting) if (!ready.includes(d)) joinAt = Math.min(joinAt, Math.floor(d.time / g.resolutionMs) * g.resolutionMs);
     }
@@ -474,66 +391,6 @@ export class PartitionTask {
     this.rulesEpoch++;
     for (const e of this.entities.values()) this.rearm(rules, e);
   }
-
-  private fireCandidates(rules: TaskRules, rule: CompiledRule, e: EntityState, ep: EpisodeRecord, out: TaskOutcome, traceparent: string | undefined): void {
-    const t = rule.target;
-    if (t.kind === 'scopeCustomer') {
-      this.candidate(out, rules, rule, e.tag, ep, parseTag(e.tag).value, ep.start, ep.start, traceparent);
-      return;
-    }
-    const members = t.kind === 'enRoute'
-      ? e.audience('enroute', undefined, ep.start - t.withinMs, ep.start)
-      : e.audience('contrib', t.audience, ep.start - t.withinMs, ep.start);
-    // customers already at the store when the breach began are not on their way to it
-    const sorted = members.filter((m) => m.etaMs === undefined || m.time + m.etaMs >= ep.start)
-      .sort((a, b) => a.time - b.time || (a.customer < b.customer ? -1 : a.customer > b.customer ? 1 : 0));
-    for (const m of sorted) this.candidate(out, rules, rule, e.tag, ep, m.customer, ep.start, m.time, traceparent);
-  }
-
-  /** A customer joined a rule's audience: a candidate now if the rule's state at that time is known. */
-  private join(rules: TaskRules, tag: string, op: StateOp, out: TaskOutcome, traceparent: string | undefined): void {
-    if (op.kind !== 'enroute' && op.kind !== 'contrib') return;
-    const key = op.kind === 'enroute' ? `enroute|${parseTag(tag).dimension}` : `contrib|${op.cpi}`;
-    const e = this.entity(tag);
-    for (const rule of rules.audienceRules.get(key) ?? []) {
-      const g = groupOfRule(rules.closeGroups, rule);
-      if (!g) continue;
-      const boundary = Math.floor(op.time / g.resolutionMs) * g.resolutionMs;
-      const etaMs = op.kind === 'enroute' ? op.etaMs : undefined;
-      const now = this.clock.now;
-      // the rule's state at the join is known once the boundary before it has closed (its lateness after)
-      if (now === null || now < boundary + g.latenessMs) {
-        e.defer({ rule: rule.id, customer: op.customer, time: op.time, ...(etaMs !== undefined ? { etaMs } : {}) });
-        e.touch('m');
-        this.timers.schedule(tag, g.id, boundary, g.latenessMs);
-        continue;
-      }
-      this.checkJoin(rules, rule, e, op.customer, op.time, etaMs, out, traceparent);
-    }
-  }
-
-  private checkJoin(rules: TaskRules, rule: CompiledRule, e: EntityState, customer: string, time: number, etaMs: number | undefined, out: TaskOutcome, traceparent: string | undefined): void {
-    const within = 'withinMs' in rule.target ? rule.target.withinMs : 0;
-    for (const ep of episodesOfRule(rule, e)) {
-      if (ep.start <= time && (ep.end === null || time < ep.end)) {
-        this.candidate(out, rules, rule, e.tag, ep, customer, time, time, traceparent);
-      } else if (time < ep.start && time >= ep.start - within && (etaMs === undefined || time + etaMs >= ep.start)) {
-        // arrived after the fire, but was on the way when it fired: the fire-time audience's
-        this.candidate(out, rules, rule, e.tag, ep, customer, ep.start, time, traceparent);
-      }
-    }
-  }
-
-  private candidate(out: TaskOutcome, rules: TaskRules, rule: CompiledRule, tag: string, ep: EpisodeRecord, customerId: string, time: number, joined: number, traceparent: string | undefined): void {
-    // a tier's episode is its own: two tiers firing at one boundary make two candidates (the customer's tier's is offered)
-    const offerId = offerIdOf(tierKey(rule.id, ep.tier ?? 0), customerId, tag, ep.start);
-    if (this.seen.has(offerId) || this.queue.has(offerId)) return;
-    this.seen.add(offerId);
-    const c: Candidate = { offerId, rule, tag, episode: ep.start, value: ep.value, customerId, time, due: dueOf(rules, rule, time), rank: rules.ruleOrder.get(rule.id) ?? 0, joined, ...(ep.tier ? { tier: ep.tier } : {}), ...(ep.condition ? { condition: ep.condition } : {}), ...(traceparent ? { traceparent } : {}) };
-    out.candidates.push(c);
-    this.queue.add(c);
-    this.metaDirty = true;
-  }
 }
 
 /** Held observations of one entity in event-time order; a start before an end at the same time. */
@@ -541,9 +398,4 @@ function inTimeOrder(a: FactCheck, b: FactCheck): number {
   if (a.tag !== b.tag) return a.tag < b.tag ? -1 : 1;
   const rank = (c: FactCheck) => (c.item.op.kind === 'start' ? 0 : c.item.op.kind === 'contrib' ? 2 : 1);
   return a.item.op.time - b.item.op.time || rank(a) - rank(b);
-}
-
-/** When a candidate at `time` of `rule` may be decided: its time plus its close group's allowed lateness. */
-function dueOf(rules: TaskRules, rule: CompiledRule, time: number): number {
-  return time + (groupOfRule(rules.closeGroups, rule)?.latenessMs ?? 0);
 }

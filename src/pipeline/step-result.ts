@@ -4,8 +4,8 @@
  */
 import type { Decision } from '../actions/decision.js';
 import type { FilteredCandidate } from './decide-candidates.js';
-import type { TaskOutcome } from './partition-task.js';
-import type { BatchResult, CustomerCheckCounts, DeadLetter } from './types.js';
+import { addChecks, type TaskOutcome } from './task-outcome.js';
+import type { BatchResult, DeadLetter } from './types.js';
 
 export interface StepParts {
   /** Messages the routing stage consumed (0 at an owner). */
@@ -69,14 +69,4 @@ export function mergeResults(a: BatchResult, b: BatchResult): BatchResult {
     traceparents: [...a.traceparents, ...b.traceparents],
     timings: { windowUpdateMs: a.timings.windowUpdateMs + b.timings.windowUpdateMs, decideMs: a.timings.decideMs + b.timings.decideMs, publishMs: a.timings.publishMs + b.timings.publishMs },
   };
-}
-
-/** Adds the customer-check counts of `b` to `into` (returned). */
-export function addChecks(into: Record<string, CustomerCheckCounts>, b: Record<string, CustomerCheckCounts> | undefined): Record<string, CustomerCheckCounts> {
-  for (const [cpi, c] of Object.entries(b ?? {})) {
-    const t = (into[cpi] ??= { counted: 0, leftOut: 0 });
-    t.counted += c.counted;
-    t.leftOut += c.leftOut;
-  }
-  return into;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeOpRecord } from '../../../src/pipeline/op-records.js';
-import { sourceWatermarkOf } from '../../../src/pipeline/partition-task.js';
+import { sourceWatermarkOf } from '../../../src/pipeline/source-watermark.js';
 import { RouteStage } from '../../../src/pipeline/route-stage.js';
 import type { RouteSink } from '../../../src/pipeline/route-stage.js';
 import { curbsideScenario } from '../../../src/samples/curbside-scenario.js';
