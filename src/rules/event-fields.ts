@@ -140,7 +140,7 @@ export class EventChecks {
       const fieldPath = [...path, field];
       const found = lookupField(type, field, what ? NOT_FACTS : [], this.c.eventTypes);
       if (!('schema' in found)) {
-        const suffix = missingFieldHint(this.c.eventTypes, type, found);
+        const suffix = what ? missingFieldHint(this.c.eventTypes, type, found) : this.customerFactHint(type, field) ?? missingFieldHint(this.c.eventTypes, type, found);
         const e = ruleError('RULE_UNKNOWN_EVENT_FIELD', { file: this.file.file, ...this.file.locate.key([...this.base, ...fieldPath]), path: [...this.base, ...fieldPath] }, type, field, suffix);
         if (what) e.message = `${what} (event type ${type}) have no field "${field}"${suffix}`;
         this.c.errors.push(e);
@@ -148,6 +148,13 @@ export class EventChecks {
       }
       this.condition(found.schema, field, fieldPath, condition);
     }
+  }
+
+  /** A `where` naming a customer fact (`valueTier`, `customer.valueTier`): the CPI's `customers` is meant. */
+  private customerFactHint(type: string, field: string): string | undefined {
+    const fact = field.startsWith('customer.') ? field.slice('customer.'.length) : field;
+    if (type === CUSTOMER_FACTS_EVENT || fact === '' || !('schema' in lookupField(CUSTOMER_FACTS_EVENT, fact, NOT_FACTS, this.c.eventTypes))) return undefined;
+    return `; ${fact} is a fact of the customer, not a field of the event: to count only the events of some customers, write customers: { ${fact}: ... } on the CPI (docs/rules.md, "Customers: a CPI of some customers only")`;
   }
 
   private condition(schema: z.ZodType, field: string, path: PathSegment[], condition: ConditionDoc): void {

@@ -67,6 +67,16 @@ rules:`));
     ]);
   });
 
+  it('points a where on a customer fact to customers (CPW314 with a hint)', () => {
+    const errors = errorsOf(cpi('', `
+      duration:
+        start: { event: curbside.arrived, correlate: orderId, where: { customer.valueTier: gold } }
+        end: { event: curbside.handed-over, correlate: orderId }`));
+    expect(errors).toEqual([
+      'f.yaml:6:72: CPW314 event type curbside.arrived has no field "customer.valueTier"; valueTier is a fact of the customer, not a field of the event: to count only the events of some customers, write customers: { valueTier: ... } on the CPI (docs/rules.md, "Customers: a CPI of some customers only") (at cpis[0].measure.duration.start.where["customer.valueTier"])',
+    ]);
+  });
+
   it('accepts a duration whose end event may lack its customer (the start names one)', () => {
     expect(errorsOf(cpi('    customers: { valueTier: gold }'))).toEqual([]);
   });
