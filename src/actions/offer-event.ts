@@ -42,6 +42,8 @@ function triggerOf(d: Decision): OfferData['trigger'] {
     threshold: line.threshold,
     scope,
     episodeStartedAt: iso(d.episode),
+    ...(d.tier ? { tier: d.tier } : {}),
+    ...('compare' in line && line.compare ? { compare: { to: line.compare.to.name, as: line.compare.as } } : {}),
   };
 }
 

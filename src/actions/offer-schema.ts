@@ -17,6 +17,11 @@ export const Trigger = z.object({
   threshold: z.number(),
   scope: z.object({ dimension: z.string(), value: z.string() }).describe('What breached, e.g. storeId = S1'),
   episodeStartedAt: Iso.describe('When the breach episode began (event time)'),
+  tier: z.number().int().min(1).optional().describe("The threshold tier whose line fired (1 = the rule's first tier), whose customers this offer is for; absent: the rule's own threshold"),
+  compare: z.object({
+    to: z.string().describe('What the CPI was compared with: previousWindow, sameTimeYesterday, sameTimeLastWeek, "offset 3h", or a baseline such as "avg of 7d"'),
+    as: z.enum(['ratio', 'difference']),
+  }).optional().describe('The rule watches a trend: value is the ratio (or difference) of the aggregate to its earlier value, and the threshold applies to it'),
 });
 
 export const OfferData = z.object({

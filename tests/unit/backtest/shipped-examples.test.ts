@@ -35,7 +35,14 @@ describe('the shipped examples, backtested on their rule tests\' events', () => 
         await writeFile(events, t.messages.map((m) => m.value!.toString()).join('\n') + '\n');
         const { code, out } = await runCli(['backtest', '--rules', rules, '--events', events]);
         expect(code).toBe(0);
-        const offers = out.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { data: { rule: { id: string }; customerId: string; offer: { title: string } } });
+        const offers = out.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { data: { rule: { id: string }; customerId: string; offer: { title: string }; trigger: { tier?: number; compare?: unknown } } });
+        // the trigger says which tier's line fired and what a trend compared with
+        for (const o of offers) {
+          if (o.data.rule.id === 'conversion-drop') expect(o.data.trigger.compare).toEqual({ to: 'sameTimeYesterday', as: 'ratio' });
+          else expect(o.data.trigger.compare).toBeUndefined();
+          if (o.data.rule.id === 'curbside-short-staffed') expect(o.data.trigger.tier).toBe(o.data.customerId === 'g1' ? 1 : undefined);
+          else expect(o.data.trigger.tier).toBeUndefined();
+        }
         const offered = offers.map((o) => `${o.data.rule.id} ${o.data.customerId}`).sort();
         expect(offered, t.name).toEqual(t.offers.map((o) => `${o.rule} ${o.customer}`).sort());
         for (const x of t.offers.filter((o) => o.title !== undefined)) {
