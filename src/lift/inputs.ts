@@ -9,6 +9,8 @@ import { predicateHolds } from '../cpis/predicate.js';
 import { ErrorCodes } from '../errors/codes.js';
 import { messageOf } from '../errors/cpiwatch-error.js';
 import { decodeEvent, type DecodeLimits } from '../events/decode.js';
+import { BUILTIN_EVENT_TYPES } from '../events/library.js';
+import type { EventTypeRegistry } from '../events/registry.js';
 import type { RawMessage } from '../pipeline/types.js';
 import type { Predicate } from '../rules/compiled.js';
 import { decisionOf, type LiftDecision } from './decision-record.js';
@@ -63,6 +65,8 @@ export interface OutcomeSpec {
   type: string;
   /** conditions on the event's data, as a rule's `where` */
   where?: Predicate;
+  /** the event types events are decoded with (a rules folder's declarations; default: the built-in ones) */
+  eventTypes?: EventTypeRegistry;
 }
 
 export interface OutcomesRead {
@@ -77,18 +81,20 @@ export interface OutcomesRead {
   unreadable: Unreadable;
 }
 
-/** The outcome events of the `customers` (data.customerId) that match `spec`, and the newest event time. */
+/** The outcome events of the `customers` (the type's customer field) that match `spec`, and the newest event time. */
 export async function readOutcomes(input: EventBatches, spec: OutcomeSpec, customers: ReadonlySet<string>, limits: DecodeLimits): Promise<OutcomesRead> {
   const out: OutcomesRead = { outcomes: new OutcomeIndex(), records: 0, matched: 0, observedUntil: null, unreadable: noneUnreadable() };
+  // the outcome type's customer (role: customer), customerId in the built-in types
+  const customerField = (spec.eventTypes ?? BUILTIN_EVENT_TYPES).get(spec.type)?.customerField ?? 'customerId';
   for await (const batch of input.batches()) {
     for (const m of batch) {
       out.records += 1;
-      const r = decodeEvent(m, limits);
+      const r = decodeEvent(m, limits, spec.eventTypes);
       if (!r.ok) { addUnreadable(out.unreadable, m, r.code, r.reason); continue; }
       const e = r.event;
       out.observedUntil = out.observedUntil === null ? e.time : Math.max(out.observedUntil, e.time);
       if (e.type !== spec.type) continue;
-      const customerId = e.data.customerId;
+      const customerId = e.data[customerField];
       if (typeof customerId !== 'string' || !customers.has(customerId)) continue;
       if (!predicateHolds(e.data, spec.where)) continue;
       out.outcomes.add(customerId, e.time);

@@ -8,7 +8,10 @@ import { createKafka } from '../../adapters/kafka/kafka-client.js';
 import { kafkaRangeSource, resolveRanges, type RangeBound } from '../../backtest/kafka-source.js';
 import { ndjsonSource, type EventBatches } from '../../backtest/ndjson-source.js';
 import { loadSettings } from '../../config/settings.js';
-import { EVENT_TYPE_NAMES, isKnownEventType } from '../../events/event-types.js';
+import { BUILTIN_EVENT_TYPES } from '../../events/library.js';
+import type { EventTypeRegistry } from '../../events/registry.js';
+import { loadRuleSet } from '../../rules/load.js';
+import { formatRuleError } from '../../rules/rule-errors.js';
 import { renderLiftHtml } from '../../lift/html-report.js';
 import { measureLift } from '../../lift/measure-lift.js';
 import { formatReport, reportJson } from '../../lift/report.js';
@@ -21,7 +24,7 @@ import { boundOption } from '../event-input.js';
 import { defineCommand, usageError } from '../flags.js';
 
 /** `--where field=value`: the value a number, true/false, or else the text. */
-export function whereOf(type: string, items: readonly string[]): Predicate | undefined {
+export function whereOf(type: string, items: readonly string[], registry: EventTypeRegistry = BUILTIN_EVENT_TYPES): Predicate | undefined {
   if (items.length === 0) return undefined;
   const out: Record<string, string | number | boolean> = {};
   for (const item of items) {
@@ -29,7 +32,7 @@ export function whereOf(type: string, items: readonly string[]): Predicate | und
     if (eq <= 0) throw usageError(`--where must be field=value, got "${item}"`);
     const field = item.slice(0, eq).trim();
     const text = item.slice(eq + 1);
-    const found = lookupField(type, field);
+    const found = lookupField(type, field, [], registry);
     if ('missing' in found) {
       const near = didYouMean(found.missing, found.candidates);
       throw usageError(`--where: ${type} has no field "${field}"${near ? ` (did you mean ${near}?)` : ''}`);
@@ -75,6 +78,7 @@ counted and the first five listed. Customers appear only as counts.`,
     from: { type: 'string', value: 'offset|time', description: 'with --decisions-topic: first decision record, an offset or an RFC 3339 time (inclusive); a time also starts the events topic there' },
     to: { type: 'string', value: 'offset|time', description: 'with --decisions-topic: end of the decisions read (exclusive); the events topic is read to its current end' },
     treated: { type: 'string', choices: ['offered', 'assigned'], default: 'offered', description: 'the treated arm: the customers offered, or (assigned: intention to treat) every customer not held out, also those a later guardrail suppressed' },
+    rules: { type: 'string', value: 'dir', description: 'the rules folder whose declared event types (eventTypes:) the outcome may be; default: the built-in types' },
     rule: { type: 'string', value: 'id', multiple: true, description: 'only these rules (default: every rule with decisions)' },
     'target-lift': { type: 'string', value: 'lift', description: 'also size the arms for this absolute lift, e.g. 5% (5 percentage points) or 0.05' },
     html: { type: 'string', value: 'file', description: 'also write the report as a self-contained HTML page' },
@@ -83,14 +87,25 @@ counted and the first five listed. Customers appear only as counts.`,
   footer: 'Exit status: 0 done, 1 unreadable input (a missing file, Kafka unavailable), 2 usage error.',
 }, async (values, _args, io) => {
   const outcome = values.outcome;
-  if (!isKnownEventType(outcome)) {
-    const near = didYouMean(outcome, EVENT_TYPE_NAMES);
-    throw usageError(`--outcome: unknown event type "${outcome}"${near ? ` (did you mean ${near}?)` : ''}`);
+  // the event types of a rules folder (its declarations), else the built-in ones
+  let registry: EventTypeRegistry = BUILTIN_EVENT_TYPES;
+  if (values.rules) {
+    const loaded = await loadRuleSet([values.rules]);
+    if (!loaded.ok) {
+      for (const e of loaded.errors) io.stderr(formatRuleError(e));
+      return 1;
+    }
+    registry = loaded.ruleSet.eventTypes ?? BUILTIN_EVENT_TYPES;
   }
-  if ('missing' in lookupField(outcome, 'customerId')) throw usageError(`--outcome: ${outcome} events carry no customerId, so they cannot be matched to a customer`);
+  if (!registry.has(outcome)) {
+    const near = didYouMean(outcome, registry.names);
+    const declare = values.rules ? '' : '; a type your rules folder declares needs --rules <dir>';
+    throw usageError(`--outcome: unknown event type "${outcome}"${near ? ` (did you mean ${near}?)` : declare}`);
+  }
+  if (registry.get(outcome)?.customerField === undefined) throw usageError(`--outcome: ${outcome} events name no customer (no field with role: customer), so they cannot be matched to a customer`);
   const horizonMs = parseDuration(values.horizon);
   if (horizonMs === undefined || horizonMs <= 0) throw usageError(`--horizon must be a duration such as 7d, 12h or 1h30m, got "${values.horizon}"`);
-  const where = whereOf(outcome, values.where);
+  const where = whereOf(outcome, values.where, registry);
   const targetLift = targetLiftOf(values['target-lift']);
   if (!values.decisions === !values['decisions-topic']) throw usageError('give exactly one of --decisions and --decisions-topic');
   if (!values.events === !values.topic) throw usageError('give exactly one of --events and --topic');
@@ -118,7 +133,7 @@ counted and the first five listed. Customers appear only as counts.`,
     report = await measureLift({
       decisions: { label: values.decisions ?? values['decisions-topic']!, source: decisions },
       events: { label: values.events ?? values.topic!, source: events },
-      outcome: { type: outcome, ...(where ? { where } : {}) },
+      outcome: { type: outcome, ...(where ? { where } : {}), eventTypes: registry },
       horizonMs,
       treated: values.treated,
       rules: values.rule,

@@ -118,7 +118,8 @@ describe('cpiwatch lift: bad input', () => {
 
   it.each([
     [['--outcome', 'order.placd'], /unknown event type "order.placd" \(did you mean order.placed\?\)/],
-    [['--outcome', 'store.profile'], /store.profile events carry no customerId/],
+    [['--outcome', 'store.profile'], /store.profile events name no customer/],
+    [['--outcome', 'ces.answered'], /unknown event type "ces.answered"; a type your rules folder declares needs --rules <dir>/],
     [['--horizon', '7 days'], /--horizon must be a duration/],
     [['--where', 'chanel=web'], /order.placed has no field "chanel" \(did you mean channel\?\)/],
     [['--where', 'web'], /--where must be field=value/],
@@ -129,6 +130,24 @@ describe('cpiwatch lift: bad input', () => {
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/^cpiwatch lift: CPW102 usage: /);
     expect(r.err).toMatch(message);
+  });
+
+  it('--rules: an outcome of a type the rules folder declares (rules/feedback-events.yaml), matched by its customer field', async () => {
+    // customers who answered the effort survey within a week: of the scenario's decided customers, those seeded with an order
+    const s = liftScenario({ customers: 400, holdout: 0.25, offered: 0.4, heldOut: 0.1, seed: 7 });
+    const answers = s.events.map((e, i) => ({
+      specversion: '1.0', id: `ces-${i}`, source: 'urn:test:lift', type: 'ces.answered', time: e.time,
+      data: { responseId: `r${i}`, customerId: (e.data as { customerId: string }).customerId, channel: 'chat', cesScore: 2 },
+    }));
+    const surveyed = file('answers.ndjson', ndjson(answers));
+    const base = ['lift', '--horizon', '7d', '--decisions', decisions, '--json'];
+    const byOrders = JSON.parse((await runCli([...base, '--outcome', 'order.placed', '--events', events])).out) as LiftReport;
+    const r = await runCli([...base, '--outcome', 'ces.answered', '--rules', 'rules', '--events', surveyed, '--where', 'cesScore=2']);
+    expect(r.code, r.err).toBe(0);
+    const bySurvey = JSON.parse(r.out) as LiftReport;
+    expect(bySurvey.outcome.type).toBe('ces.answered');
+    expect(bySurvey.rules.map((x) => x.arms)).toEqual(byOrders.rules.map((x) => x.arms));
+    expect((await runCli([...base, '--outcome', 'ces.answered', '--rules', 'rules', '--events', surveyed, '--where', 'cesScor=2'])).err).toMatch(/ces.answered has no field "cesScor" \(did you mean cesScore\?\)/);
   });
 
   it('needs one decisions input and one events input', async () => {
