@@ -83,6 +83,8 @@ export class PartitionTask {
   private rulesEpoch = 0;
   /** Entities holding observations for their customers' facts (pipeline/fact-checks.ts). */
   private readonly awaitingFacts = new Set<string>();
+  /** The earliest time of the checks taken and not applied yet (their facts are being read). */
+  private checking = Number.POSITIVE_INFINITY;
 
   constructor(readonly partition: number, readonly sources: number, meta?: PersistedMeta) {
     this.clock = new StreamClock(sources, meta?.marks);
@@ -123,7 +125,8 @@ export class PartitionTask {
    * customer's facts if earlier (a close after it waits, and may still make candidates).
    */
   get settled(): number {
-    let t = this.clock.now ?? Number.NEGATIVE_INFINITY;
+    // (checks being read count as held: another partition's batch may read this while they are)
+    let t = Math.min(this.clock.now ?? Number.NEGATIVE_INFINITY, this.checking);
     for (const tag of this.awaitingFacts) t = Math.min(t, earliestAwaiting(this.entities.get(tag)!));
     return t;
   }
@@ -136,6 +139,7 @@ export class PartitionTask {
       const ready = takeFinal(e, before);
       if (ready.length === 0) continue;
       out.push(...ready);
+      for (const c of ready) this.checking = Math.min(this.checking, c.item.op.time);
       this.dirty.add(tag);
       if (e.awaiting.length === 0) this.awaitingFacts.delete(tag);
     }
@@ -149,6 +153,7 @@ export class PartitionTask {
    */
   applyFactChecks(rules: TaskRules, checks: readonly FactCheck[], facts: readonly (Record<string, FactValue> | null)[]): TaskOutcome {
     this.rulesChanged(rules);
+    this.checking = Number.POSITIVE_INFINITY;
     const out = emptyOutcome();
     const tally: Record<string, CustomerCheckCounts> = {};
     const order = checks.map((_, i) => i).filter((i) => {

@@ -18,6 +18,8 @@ export interface Run {
   partitions: number; sourceOf: (m: RawMessage, i: number) => number; routeBatch: () => number; ownerBatch: () => number; pick: (ready: number[]) => number;
   /** After every this many owner batches the owner stage is a new one (a restart): it loads what the old one persisted. */
   restartEvery?: number;
+  /** The partitions with records run their batches side by side (as kafkajs runs partitions), not one at a time. */
+  concurrent?: boolean;
 }
 
 export async function runOwners(ruleSet: RuleSet, messages: readonly RawMessage[], o: Run): Promise<Decision[]> {
@@ -56,7 +58,8 @@ export async function runOwners(ruleSet: RuleSet, messages: readonly RawMessage[
     for (;;) {
       const ready = logs.map((l, p) => (done[p]! < l.length ? p : -1)).filter((p) => p >= 0);
       if (ready.length === 0) return;
-      await ownerStep(o.pick(ready));
+      if (o.concurrent) await Promise.all(ready.map((p) => ownerStep(p)));
+      else await ownerStep(o.pick(ready));
     }
   };
   await drain();

@@ -87,6 +87,24 @@ describe('a CPI of some customers only, across owner partitions', () => {
     ), { numRuns: 12 });
   }, 240_000);
 
+  it('decides the same when the owner partitions run their batches side by side (one reads another\'s state while its facts are being read)', async () => {
+    await fc.assert(fc.asyncProperty(fc.integer({ min: 2, max: 6 }), fc.constantFrom('store', 'entity', 'random'), fc.integer(), fc.integer({ min: 20, max: 2000 }), fc.integer({ min: 1, max: 200 }),
+      async (partitions, keying, seed, routeMax, ownerMax) => {
+        let s = seed >>> 0;
+        const rand = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+        const hash = (text: string) => { let h = 0; for (const c of text) h = (Math.imul(h, 31) + c.charCodeAt(0)) >>> 0; return h % partitions; };
+        const got = await runOwners(ruleSet, raw, {
+          partitions, concurrent: true,
+          sourceOf: (_m, i) => hash(keys[i]![keying as 'store' | 'entity' | 'random']),
+          routeBatch: () => 1 + Math.floor(rand() * routeMax),
+          ownerBatch: () => 1 + Math.floor(rand() * ownerMax),
+          pick: (ready) => ready[0]!,
+        });
+        expect(wire(got)).toEqual(want);
+      },
+    ), { numRuns: 12 });
+  }, 240_000);
+
   it('decides the same when the owners restart from their persisted state while observations wait for facts', async () => {
     await fc.assert(fc.asyncProperty(fc.integer({ min: 2, max: 6 }), fc.integer(), fc.integer({ min: 1, max: 30 }), async (partitions, seed, restartEvery) => {
       let s = seed >>> 0;
