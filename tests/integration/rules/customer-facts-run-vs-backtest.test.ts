@@ -1,11 +1,11 @@
-// A CPI of some customers only (`customers:`, rules/curbside-gold.yaml) on the real stack: two
+// A CPI of some customers only (`customers:`, examples/rules/curbside-gold.yaml) on the real stack: two
 // processors in one group over four partitions, events keyed by store and profiles by customer, so
 // most customers' facts are owned by another partition than the store's window, and half of them
 // by the other process (read from Redis). They publish exactly the offers and suppressions
 // `cpiwatch backtest` writes for the same events, with customers changing tier during the hour.
 import { copyFile, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mixedScenario } from '../../../src/samples/mixed-scenario.js';
 import { createProcessorTopics, exampleRules, startProcessor, testSettings, type RunningProcessor } from '../../support/processor.js';
@@ -39,7 +39,7 @@ describe('run and backtest count the same customers in a CPI with customers:', (
     const dir = await mkdtemp(join(tmpdir(), 'cpiwatch-customer-facts-rvb-'));
     rulesDir = join(dir, 'rules');
     await mkdir(rulesDir);
-    for (const f of ['curbside-gold.yaml', 'policy.yaml']) await copyFile(join('rules', f), join(rulesDir, f));
+    for (const f of ['examples/rules/curbside-gold.yaml', 'rules/policy.yaml']) await copyFile(f, join(rulesDir, basename(f)));
     eventsFile = join(dir, 'events.ndjson');
     await writeFile(eventsFile, events.map((e) => JSON.stringify(e.event)).join('\n'));
     await createProcessorTopics(topics, 4);

@@ -12,7 +12,7 @@ import { loadRuleSet } from '../../../src/rules/load.js';
 import { loadTestFile } from '../../../src/rule-tests/test-file.js';
 import { runCli } from '../../support/cli.js';
 
-const EXAMPLES = ['rules/feedback.test.yaml', 'rules/commerce.test.yaml', 'rules/curbside-staffing.test.yaml', 'rules/fulfilment.test.yaml'];
+const EXAMPLES = ['rules/feedback.test.yaml', 'rules/commerce.test.yaml', 'rules/curbside-staffing.test.yaml', 'rules/fulfilment.test.yaml', 'examples/rules/curbside-gold.test.yaml'];
 
 describe('the shipped examples, backtested on their rule tests\' events', () => {
   for (const file of EXAMPLES) {

@@ -46,7 +46,11 @@ describe('metrics of the pipeline', () => {
   });
 
   it('counts the events a CPI with customers: counted and left out, per CPI', async () => {
-    const { metrics } = await metricsOf(scenario.events);
+    const dir = mkdtempSync(join(tmpdir(), 'cpiwatch-metrics-gold-'));
+    cpSync('rules', dir, { recursive: true });
+    cpSync('examples/rules/curbside-gold.yaml', join(dir, 'curbside-gold.yaml'));
+    const { metrics } = await metricsOf(scenario.events, dir);
+    rmSync(dir, { recursive: true, force: true });
     const values = (await metrics.customerChecks.get()).values.filter((v) => v.labels.cpi === 'gold-curbside-wait');
     const of = (outcome: string) => values.find((v) => v.labels.outcome === outcome)?.value ?? 0;
     // both halves of every curbside order name the customer: two checks per order, by the customer's tier
@@ -70,8 +74,6 @@ describe('metrics of the pipeline', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cpiwatch-metrics-texts-'));
     try {
       cpSync('rules', dir, { recursive: true });
-      // every offer of this scenario is the drink's (the gold customers' apology offers too, on its own texts)
-      for (const f of ['curbside-gold.yaml', 'curbside-gold.test.yaml']) rmSync(join(dir, f));
       const curbside = join(dir, 'curbside.yaml');
       writeFileSync(curbside, readFileSync(curbside, 'utf8').replace('      code: CURBSIDE-DRINK\n', '      code: CURBSIDE-DRINK\n      template: drink-texts\n'));
       // a computed key the store's facts do not have: an error at render time, not in validate

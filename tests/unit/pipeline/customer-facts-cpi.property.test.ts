@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { mkdtemp, copyFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LocalEngine } from '../../../src/pipeline/local-engine.js';
 import type { RawMessage } from '../../../src/pipeline/types.js';
@@ -25,7 +25,7 @@ describe('a CPI of some customers only, across owner partitions', () => {
 
   beforeAll(async () => {
     const dir = await mkdtemp(join(tmpdir(), 'cpiwatch-gold-cpi-'));
-    for (const f of ['curbside-gold.yaml', 'policy.yaml']) await copyFile(join('rules', f), join(dir, f));
+    for (const f of ['examples/rules/curbside-gold.yaml', 'rules/policy.yaml']) await copyFile(f, join(dir, basename(f)));
     const loaded = await loadRuleSet([dir]);
     if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
     ruleSet = loaded.ruleSet;

@@ -8,8 +8,8 @@ const FIXTURES = 'tests/unit/rule-tests/fixtures';
 const cli = (...argv: string[]) => runCli(argv);
 
 describe('cpiwatch test', () => {
-  it('passes every rule unit test of the example rules (rules/*.test.yaml)', async () => {
-    const { code, out } = await cli('test', 'rules/');
+  it('passes every rule unit test of the example rules (rules/*.test.yaml, examples/rules/*.test.yaml)', async () => {
+    const { code, out } = await cli('test', 'rules/', 'examples/rules/');
     expect(out).not.toMatch(/FAIL|INVALID/);
     expect(out).toMatch(/^PASS: \d+ tests in \d+ files?/m);
     expect(code).toBe(0);
@@ -17,7 +17,7 @@ describe('cpiwatch test', () => {
 
   it('gives the same decisions whatever the batch size (engine: candidates joining around a fire)', async () => {
     for (const size of ['1', '2', '7', '1000']) {
-      const { code, out } = await cli('test', '--batch-size', size, `${FIXTURES}/batching.test.yaml`, `${FIXTURES}/guardrails.test.yaml`, `${FIXTURES}/conditions.test.yaml`, `${FIXTURES}/tiers.test.yaml`, 'rules/');
+      const { code, out } = await cli('test', '--batch-size', size, `${FIXTURES}/batching.test.yaml`, `${FIXTURES}/guardrails.test.yaml`, `${FIXTURES}/conditions.test.yaml`, `${FIXTURES}/tiers.test.yaml`, 'rules/', 'examples/rules/');
       expect(out, `batch size ${size}`).not.toMatch(/FAIL/);
       expect(code).toBe(0);
     }
