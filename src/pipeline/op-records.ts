@@ -53,6 +53,15 @@ export interface OpRecord {
   ops: RoutedOp[];
 }
 
+/** The traceparents of the records' events, in order (`firsts`: of each event's first copy only). One loop, no array per event. */
+export function traceparentsOf(records: Iterable<OpRecord>, firsts: boolean): string[] {
+  const out: string[] = [];
+  for (const r of records) {
+    for (const e of r.events) if (e.traceparent && !(firsts && e.c === 0)) out.push(e.traceparent);
+  }
+  return out;
+}
+
 /** A number as JSON can carry it: a non-finite one (an overflowing eta, say) as its name, read back by `num`, so the hop is lossless. */
 const n = (v: number): number | string => (Number.isFinite(v) ? v : String(v));
 const NON_FINITE: Record<string, number> = { Infinity: Number.POSITIVE_INFINITY, '-Infinity': Number.NEGATIVE_INFINITY, NaN: Number.NaN };
