@@ -72,11 +72,28 @@ function baseCheck(f: FieldDeclarationDoc, schema: z.ZodType): FieldCheck | unde
       return (v) => typeof v === 'object' && v !== null && !Array.isArray(v);
     case 'email':
     case 'timestamp': {
-      // zod's own check of the field (its regexes); its output is the text itself
       const inner = unwrapOptional(schema);
+      const pattern = emailPattern(inner);
+      if (f.type === 'email' && pattern !== undefined) {
+        // zod's email check: its own pattern, then the length bound
+        const len = lengthCheck(undefined, f.maxLength);
+        return (v) => typeof v === 'string' && pattern.test(v) && len(v);
+      }
+      // zod's own check of the field (its regexes); its output is the text itself
       return (v) => typeof v === 'string' && inner.safeParse(v).success;
     }
   }
+}
+
+/**
+ * The pattern of a zod email schema whose only other check is a maximum length (what
+ * build-data-schema.ts makes); undefined for anything else, which zod then checks itself.
+ */
+function emailPattern(schema: z.ZodType): RegExp | undefined {
+  const def = (schema as unknown as { def: { type: string; format?: string; pattern?: unknown; checks?: { _zod: { def: { check: string } } }[] } }).def;
+  if (def.type !== 'string' || def.format !== 'email' || !(def.pattern instanceof RegExp) || def.pattern.global || def.pattern.sticky) return undefined;
+  if ((def.checks ?? []).some((c) => c._zod.def.check !== 'max_length')) return undefined;
+  return def.pattern;
 }
 
 function unwrapOptional(schema: z.ZodType): z.ZodType {
