@@ -12,6 +12,7 @@
  * itself is handed back (it is the decoder's own parse, used nowhere else).
  */
 import type { z } from 'zod';
+import { ID_MAX_LENGTH, ID_MIN_LENGTH } from './build-data-schema.js';
 import type { FieldDeclarationDoc } from './declaration-schema.js';
 import type { DeclaredField } from './registry.js';
 
@@ -47,7 +48,7 @@ function lengthCheck(min: number | undefined, max: number | undefined): (s: stri
 function baseCheck(f: FieldDeclarationDoc, schema: z.ZodType): FieldCheck | undefined {
   switch (f.type) {
     case 'id': {
-      const len = lengthCheck(1, 128);
+      const len = lengthCheck(ID_MIN_LENGTH, ID_MAX_LENGTH);
       return (v) => typeof v === 'string' && len(v);
     }
     case 'string': {
