@@ -23,7 +23,7 @@
 import { ErrorCodes, type ErrorCode, type ErrorName } from '../errors/codes.js';
 import { messageOf } from '../errors/cpiwatch-error.js';
 import type { CloudEvent } from './cloud-event.js';
-import { findNonFinite, parseJsonGuarded, pathToString, type GuardedJson } from './json-guard.js';
+import { findNonFinite, hasNonFinite, parseJsonGuarded, pathToString, type GuardedJson } from './json-guard.js';
 import { isJsonMediaType, isProblem, mediaTypeOf, readHeaders, type KafkaHeaders, type ReadHeaders } from './kafka-headers.js';
 import { BUILTIN_EVENT_TYPES } from './library.js';
 import type { DeclaredEventType, EventTypeRegistry } from './registry.js';
@@ -175,18 +175,22 @@ function buildEvent(
   env: Envelope,
   time: number,
   data: unknown,
-  bigNumbers: boolean,
   datacontenttype: string | undefined,
   traceparent: string | undefined,
 ): CloudEvent | DecodeFailure {
-  const parsed = declared.schema.safeParse(data);
-  if (!parsed.success) {
-    return fail('EVENT_DATA_INVALID', env.type, formatZodIssues(parsed.error.issues, data, 'data', declared.pii));
+  // valid data takes the fast path; anything it is not sure of goes through zod, whose verdict and issues decide
+  let checked = declared.fastCheck?.(data);
+  if (checked === undefined) {
+    const parsed = declared.schema.safeParse(data);
+    if (!parsed.success) {
+      return fail('EVENT_DATA_INVALID', env.type, formatZodIssues(parsed.error.issues, data, 'data', declared.pii));
+    }
+    checked = parsed.data as Record<string, unknown>;
   }
-  if (bigNumbers) {
-    // open data fields are kept unvalidated; an Infinity there would poison sums and averages
-    const at = findNonFinite(parsed.data);
-    if (at) return fail('EVENT_DATA_INVALID', env.type, `${pathToString('data', at)}: a number out of range (too large for a double)`);
+  // open data fields are kept unvalidated; an Infinity there (a number beyond double range) would poison sums and averages
+  if (hasNonFinite(checked)) {
+    const at = findNonFinite(checked)!;
+    return fail('EVENT_DATA_INVALID', env.type, `${pathToString('data', at)}: a number out of range (too large for a double)`);
   }
   const event: CloudEvent = {
     specversion: '1.0',
@@ -194,7 +198,7 @@ function buildEvent(
     source: env.source,
     type: env.type,
     time,
-    data: parsed.data as Record<string, unknown>,
+    data: checked,
   };
   if (env.subject !== undefined) event.subject = env.subject;
   if (datacontenttype !== undefined) event.datacontenttype = datacontenttype;
@@ -244,7 +248,6 @@ function decodeStructured(value: Buffer, hdr: ReadHeaders, maxDepth: number, typ
   }
 
   let data = o.data;
-  let bigNumbers = parsed.bigNumbers;
   const b64 = o.data_base64;
   if (b64 !== undefined && b64 !== null) {
     if (data !== undefined && data !== null) {
@@ -256,10 +259,9 @@ function decodeStructured(value: Buffer, hdr: ReadHeaders, maxDepth: number, typ
     const inner = parseJsonGuarded(Buffer.from(b64, 'base64'), maxDepth - 1, 'data_base64', 'data');
     if (!inner.ok) return guardFailure(inner, maxDepth);
     data = inner.value;
-    bigNumbers = inner.bigNumbers;
   }
 
-  const event = buildEvent(declared, env, time, data, bigNumbers, datacontenttype, validTraceparent(o.traceparent, hdr.traceparent));
+  const event = buildEvent(declared, env, time, data, datacontenttype, validTraceparent(o.traceparent, hdr.traceparent));
   if (isFailure(event)) return event;
   return { ok: true, event, mode: 'structured' };
 }
@@ -293,7 +295,7 @@ function decodeBinary(value: Buffer | null, hdr: ReadHeaders, maxDepth: number, 
   const parsed = parseJsonGuarded(value, maxDepth, 'the Kafka value (binary-mode data)', 'data');
   if (!parsed.ok) return guardFailure(parsed, maxDepth);
 
-  const event = buildEvent(declared, env, time, parsed.value, parsed.bigNumbers, ct, validTraceparent(ce.traceparent, hdr.traceparent));
+  const event = buildEvent(declared, env, time, parsed.value, ct, validTraceparent(ce.traceparent, hdr.traceparent));
   if (isFailure(event)) return event;
   return { ok: true, event, mode: 'binary' };
 }

@@ -6,14 +6,14 @@
 import { isUtf8 } from 'node:buffer';
 
 export type GuardedJson =
-  /** `bigNumbers`: the text may hold a number beyond double range (parsed as +-Infinity). */
-  | { ok: true; value: unknown; bigNumbers: boolean }
+  | { ok: true; value: unknown }
   | { ok: false; problem: 'not-json'; detail: string }
   | { ok: false; problem: 'too-deep'; detail: string }
   | { ok: false; problem: 'forbidden-key'; detail: string };
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
+const UNDERSCORE = 0x5f;
 const OPEN_BRACE = 0x7b;
 const CLOSE_BRACE = 0x7d;
 const OPEN_BRACKET = 0x5b;
@@ -130,22 +130,38 @@ export function parseJsonGuarded(buf: Buffer, maxDepth: number, label: string, p
     const msg = err instanceof Error ? err.message : String(err);
     return { ok: false, problem: 'not-json', detail: `${label}: ${msg.length > 200 ? `${msg.slice(0, 200)}...` : msg}` };
   }
-  // A key that decodes to "__proto__" is spelled literally or with a \u escape.
-  if (text.includes('__proto__') || text.includes('\\u')) {
+  // A key that decodes to "__proto__" is spelled literally or with a \u escape. The bytes are
+  // searched first (memchr): valid UTF-8 holds the byte of "_" or "\" only where the text has it.
+  const escapes = buf.indexOf(BACKSLASH) !== -1 && text.includes('\\u');
+  if (escapes || (buf.indexOf(UNDERSCORE) !== -1 && text.includes('__proto__'))) {
     const at = findProtoKey(value, []);
     if (at) return { ok: false, problem: 'forbidden-key', detail: pathToString(pathBase, at) };
   }
   // valid UTF-8 holds no lone surrogate: only a \u escape can make one, and it is no text (it cannot
   // be stored, keyed or sent on as UTF-8, and would turn into U+FFFD, or fail, further on)
-  if (text.includes('\\u')) {
+  if (escapes) {
     const at = findLoneSurrogate(value, []);
     if (at) return { ok: false, problem: 'not-json', detail: `${label}: the ${at.key ? 'key' : 'string'} at ${pathToString(pathBase, at.path)} holds a lone UTF-16 surrogate (a \\ud800-\\udfff escape without its pair), which is not text` };
   }
-  return { ok: true, value, bigNumbers: BIG_NUMBER.test(text) };
+  return { ok: true, value };
 }
 
-/** A 3-digit positive exponent or 309+ digits: the only ways JSON text can overflow a double. */
-const BIG_NUMBER = /\d[eE]\+?\d{3}|\d{309}/;
+/**
+ * True if a parsed JSON tree (depth already bounded) holds a number beyond double range (JSON.parse
+ * makes it +-Infinity). A walk of the values, no allocation: cheaper than a scan of the text, and
+ * exact (a scan of the text for a 3-digit exponent or 309 digits missed e.g. 308 digits, a
+ * fraction and `e1`).
+ */
+export function hasNonFinite(value: unknown): boolean {
+  if (typeof value === 'number') return !Number.isFinite(value);
+  if (value === null || typeof value !== 'object') return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (hasNonFinite(value[i])) return true;
+    return false;
+  }
+  for (const key in value) if (hasNonFinite((value as Record<string, unknown>)[key])) return true;
+  return false;
+}
 
 /** Path of the first non-finite number in a parsed JSON tree (depth already bounded), or undefined. */
 export function findNonFinite(value: unknown, path: (string | number)[] = []): (string | number)[] | undefined {

@@ -54,7 +54,7 @@ export function readHeaders(headers: KafkaHeaders | undefined): ReadHeaders {
   for (const key of Object.keys(headers)) {
     const name = key.toLowerCase();
     if (name === 'content-type') {
-      out.contentType = out.contentType === undefined ? headerText(headers[key]) : { problem: 'given twice' };
+      out.contentType = out.contentType === undefined ? contentTypeText(headers[key]) : { problem: 'given twice' };
     } else if (name === 'traceparent') {
       out.traceparent = headerText(headers[key]);
     } else if (name.startsWith('ce_')) {
@@ -67,10 +67,29 @@ export function readHeaders(headers: KafkaHeaders | undefined): ReadHeaders {
   return out;
 }
 
+/**
+ * The content-type header of the last message, as bytes and as text: every message of a producer
+ * carries the same one, so its UTF-8 check and decoding are done once, not per message. A copy of
+ * the bytes (kafkajs hands out slices of the fetch's buffer, which must not be kept alive).
+ */
+let lastContentType: { bytes: Buffer; text: string } | undefined;
+
+function contentTypeText(v: unknown): HeaderText {
+  if (Buffer.isBuffer(v) && lastContentType !== undefined && v.equals(lastContentType.bytes)) return lastContentType.text;
+  const text = headerText(v);
+  if (Buffer.isBuffer(v) && typeof text === 'string') lastContentType = { bytes: Buffer.from(v), text };
+  return text;
+}
+
+let lastMedia: { contentType: string; media: string } | undefined;
+
 /** Lower-cased media type without parameters: `Application/JSON; charset=utf-8` -> `application/json`. */
 export function mediaTypeOf(contentType: string): string {
+  if (lastMedia !== undefined && lastMedia.contentType === contentType) return lastMedia.media;
   const semi = contentType.indexOf(';');
-  return (semi === -1 ? contentType : contentType.slice(0, semi)).trim().toLowerCase();
+  const media = (semi === -1 ? contentType : contentType.slice(0, semi)).trim().toLowerCase();
+  lastMedia = { contentType, media };
+  return media;
 }
 
 export function isJsonMediaType(media: string): boolean {

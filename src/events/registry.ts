@@ -7,6 +7,7 @@
 import type { z } from 'zod';
 import type { FieldDeclarationDoc } from './declaration-schema.js';
 import { dataSchema } from './build-data-schema.js';
+import { buildFastDataCheck, type FastDataCheck } from './fast-data.js';
 
 export interface DeclaredField {
   decl: FieldDeclarationDoc;
@@ -26,6 +27,8 @@ export interface DeclaredEventType {
   fields: ReadonlyMap<string, DeclaredField>;
   /** zod schema of `data`, built once from the fields. */
   schema: z.ZodObject;
+  /** The fast path of the data check (fast-data.ts): valid data without zod; absent: zod always. */
+  fastCheck?: FastDataCheck;
   /** The field with role customer: who the event is about (contributor targeting reads it). */
   customerField?: string;
   /** Fields holding personal data (pii: true): their values are never echoed in messages. */
@@ -35,11 +38,13 @@ export interface DeclaredEventType {
 }
 
 /** Builds a type from its fields: the zod schema, the customer field and the personal ones. */
-export function declaredType(o: Omit<DeclaredEventType, 'schema' | 'customerField' | 'pii'>): DeclaredEventType {
+export function declaredType(o: Omit<DeclaredEventType, 'schema' | 'fastCheck' | 'customerField' | 'pii'>): DeclaredEventType {
   const decls = new Map([...o.fields].map(([name, f]) => [name, f.decl]));
   const customerField = [...o.fields].find(([, f]) => f.decl.role === 'customer')?.[0];
   const pii = new Set([...o.fields].filter(([, f]) => f.decl.pii === true).map(([name]) => name));
-  return { ...o, schema: dataSchema(decls, o.description), ...(customerField === undefined ? {} : { customerField }), pii };
+  const schema = dataSchema(decls, o.description);
+  const fastCheck = buildFastDataCheck(o.fields, schema);
+  return { ...o, schema, ...(fastCheck === undefined ? {} : { fastCheck }), ...(customerField === undefined ? {} : { customerField }), pii };
 }
 
 export class EventTypeRegistry {

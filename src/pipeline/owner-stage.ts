@@ -23,7 +23,7 @@ import type { LedgerVerdict, OfferCandidate } from '../store/state-store.js';
 import { decideCandidates, type FactsPort } from './decide-candidates.js';
 import { decisionGate, type FrontierEntry, type FrontierPort } from './decision-frontier.js';
 import { engine } from './engine-step.js';
-import { decodeOpRecord, type OpRecord } from './op-records.js';
+import { decodeOpRecord, traceparentsOf, type OpRecord } from './op-records.js';
 import { ownerOf } from './owner-of.js';
 import { mergeOutcomes, PartitionTask, type PersistedMeta, type TaskRules } from './partition-task.js';
 import { stepResult } from './step-result.js';
@@ -142,7 +142,7 @@ export class OwnerStage {
       await this.o.frontier.write(partition, frontierEntryOf(task));
       return stepResult({
         consumed: 0, deadLetters, cpiIssues: [], task: outcome, published, skippedReplays, filteredOut, topic: this.o.topic,
-        traceparents: records.flatMap(({ record }) => record.events.flatMap((e) => (e.traceparent ? [e.traceparent] : []))),
+        traceparents: traceparentsOf(records.map(({ record }) => record), false),
         timings: { windowUpdateMs: t1 - started, decideMs: t2 - t1, publishMs: performance.now() - t2 },
       });
     } catch (err) {

@@ -10,7 +10,7 @@ import { buildRouting, type Routing } from '../cpis/routing.js';
 import type { DecodeLimits } from '../events/decode.js';
 import type { RuleSet } from '../rules/compiled.js';
 import { engine } from './engine-step.js';
-import { encodeOpRecord, encodeOpRecords } from './op-records.js';
+import { encodeOpRecord, encodeOpRecords, traceparentsOf } from './op-records.js';
 import { SourceRouter, type RouterSnapshot } from './route.js';
 import { stepResult } from './step-result.js';
 import type { ActionSink, BatchResult, RawMessage } from './types.js';
@@ -80,7 +80,7 @@ export class RouteStage {
     return stepResult({
       consumed: routed.consumed, unrouted: routed.unrouted, deadLetters: routed.deadLetters, cpiIssues: routed.cpiIssues, task: null,
       published: [], skippedReplays: 0, filteredOut: [], topic: origin.topic,
-      traceparents: [...routed.records.values()].flatMap((r) => r.events.flatMap((e) => (e.traceparent && e.c !== 0 ? [e.traceparent] : []))),
+      traceparents: traceparentsOf(routed.records.values(), true),
       timings: { windowUpdateMs: performance.now() - started, decideMs: 0, publishMs: 0 },
     });
   }

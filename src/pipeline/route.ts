@@ -11,7 +11,7 @@ import type { Routing } from '../cpis/routing.js';
 import { decodeEvent, type DecodeLimits } from '../events/decode.js';
 import { ErrorCodes } from '../errors/codes.js';
 import { messageOf } from '../errors/cpiwatch-error.js';
-import type { OpRecord } from './op-records.js';
+import type { OpRecord, RoutedEvent } from './op-records.js';
 import { ownerOf } from './owner-of.js';
 import type { CpiIssueRecord, DeadLetter, RawMessage } from './types.js';
 
@@ -40,10 +40,13 @@ export class SourceRouter {
   /** The watermark each owner was last sent (marks are sent only when it moved). */
   private readonly sent: (number | null)[];
   private idleSent = false;
+  /** Scratch of route: per owner partition, the current event's index in its record (-1: none). */
+  private readonly slot: Int32Array;
 
   constructor(readonly source: number, readonly partitions: number, watermark: number | null = null) {
     this.watermark = watermark;
     this.sent = Array.from({ length: partitions }, () => null);
+    this.slot = new Int32Array(partitions).fill(-1);
   }
 
   /** What the router keeps between batches (a batch that fails is undone with restore). */
@@ -59,11 +62,10 @@ export class SourceRouter {
 
   route(messages: readonly RawMessage[], routing: Routing, options: RouteOptions): RouteOutcome {
     const out: RouteOutcome = { consumed: messages.length, deadLetters: [], cpiIssues: [], unrouted: 0, records: new Map() };
-    const record = (p: number): OpRecord => {
-      let r = out.records.get(p);
-      if (!r) out.records.set(p, (r = { source: this.source, watermark: null, idle: false, events: [], ops: [] }));
-      return r;
-    };
+    const records = out.records;
+    // per event: the index of its entry in each owner's record (-1: none yet), reset after the event
+    const slot = this.slot.fill(-1); // (a batch that threw may have left some set)
+    const touched: number[] = [];
     for (const message of messages) {
       const decoded = decodeEvent(message, options.limits, routing.eventTypes);
       if (!decoded.ok) {
@@ -81,26 +83,32 @@ export class SourceRouter {
       this.watermark = this.watermark === null ? event.time : Math.max(this.watermark, event.time);
       const derived = deriveOps(event, routing);
       for (const issue of derived.issues) out.cpiIssues.push({ ...issue, eventId: event.id, eventType: event.type });
-      if (derived.ops.length === 0) out.unrouted += 1;
-      const index = new Map<number, number>();
-      for (const { tag, op } of derived.ops) {
+      const ops = derived.ops;
+      if (ops.length === 0) { out.unrouted += 1; continue; }
+      for (let k = 0; k < ops.length; k++) {
+        const { tag, op } = ops[k]!;
         const p = ownerOf(tag, this.partitions);
-        const r = record(p);
-        let e = index.get(p);
-        if (e === undefined) {
+        let r = records.get(p);
+        if (r === undefined) records.set(p, (r = { source: this.source, watermark: null, idle: false, events: [], ops: [] }));
+        let e = slot[p]!;
+        if (e === -1) {
           e = r.events.length;
-          r.events.push({
-            id: event.id, src: event.source, time: event.time, mark: this.watermark, offset: message.origin.offset,
-            ...(event.traceparent ? { traceparent: event.traceparent } : {}), ...(index.size > 0 ? { c: 0 as const } : {}),
-          });
-          index.set(p, e);
+          const routed: RoutedEvent = { id: event.id, src: event.source, time: event.time, mark: this.watermark, offset: message.origin.offset };
+          if (event.traceparent) routed.traceparent = event.traceparent;
+          // the event's first owner counts it; the others get a copy
+          if (touched.length > 0) routed.c = 0;
+          r.events.push(routed);
+          slot[p] = e;
+          touched.push(p);
         }
         r.ops.push({ e, tag, op });
       }
+      for (const p of touched) slot[p] = -1;
+      touched.length = 0;
     }
     if (this.watermark !== null) {
       for (let p = 0; p < this.partitions; p++) {
-        if (this.sent[p] !== this.watermark || this.idleSent) record(p);
+        if ((this.sent[p] !== this.watermark || this.idleSent) && !records.has(p)) records.set(p, { source: this.source, watermark: null, idle: false, events: [], ops: [] });
       }
     }
     for (const [p, r] of out.records) {

@@ -92,8 +92,31 @@ export interface SaveCall {
   meta: string | null;
 }
 
-/** Splits a write into calls of at most maxBytes of arguments; only the last carries offsets and meta. */
+/**
+ * Splits a write into calls of at most maxBytes of arguments; only the last carries offsets and meta.
+ * A write that fits in one call even at 3 UTF-8 bytes per UTF-16 unit (the most a unit takes) is
+ * that one call without counting its bytes: the usual batch, whose states would otherwise all be
+ * measured once here and once more by ioredis.
+ */
 export function planSaveCalls(write: PartitionWrite, maxBytes = MAX_CALL_BYTES): SaveCall[] {
+  let bound = write.meta === undefined ? 0 : 3 * write.meta.length + ARG_OVERHEAD;
+  const offsets = Object.entries(write.offsets);
+  for (const [source, offset] of offsets) bound += 3 * source.length + String(offset).length + 2 * ARG_OVERHEAD;
+  for (const [tag, state] of write.entities) {
+    bound += 3 * (tag.length + (state === null ? 0 : state.length)) + 2 * ARG_OVERHEAD;
+    if (bound > maxBytes) return planCountedCalls(write, maxBytes);
+  }
+  if (bound > maxBytes) return planCountedCalls(write, maxBytes);
+  const call: SaveCall = { set: [], del: [], offsets, meta: write.meta ?? null };
+  for (const [tag, state] of write.entities) {
+    if (state === null) call.del.push(tag);
+    else call.set.push([tag, state]);
+  }
+  return [call];
+}
+
+/** planSaveCalls with every argument's bytes counted (a write that may need several calls). */
+export function planCountedCalls(write: PartitionWrite, maxBytes = MAX_CALL_BYTES): SaveCall[] {
   const empty = (): SaveCall => ({ set: [], del: [], offsets: [], meta: null });
   const calls: SaveCall[] = [];
   let call = empty();

@@ -281,6 +281,12 @@ describe('decodeEvent rejects', () => {
     });
     const digits = JSON.stringify(wire()).replace('"spot":"B4"', `"spot":${'9'.repeat(400)}`);
     expect(failure(decodeEvent({ value: Buffer.from(digits) }, LIMITS)).code).toBe('CPW203');
+    // 308 digits, a fraction and a one-digit exponent: 1e309 (a scan of the text for 309 digits or a 3-digit exponent missed it)
+    const spread = JSON.stringify(wire()).replace('"spot":"B4"', `"spot":1${'0'.repeat(307)}.0e2`);
+    expect(failure(decodeEvent({ value: Buffer.from(spread) }, LIMITS))).toEqual({
+      code: 'CPW203',
+      reason: 'event data does not match the schema of curbside.arrived: data.spot: a number out of range (too large for a double)',
+    });
     // big but finite numbers and exponents inside strings are fine
     const fine = JSON.stringify(wire()).replace('"spot":"B4"', '"spot":1e300,"note":"1e999"');
     expect(decodeEvent({ value: Buffer.from(fine) }, LIMITS).ok).toBe(true);

@@ -1,6 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MemoryPartitionState } from '../../../src/store/memory/partition-state.js';
-import { planSaveCalls, type PartitionWrite } from '../../../src/store/redis/partition-state.js';
+import { planCountedCalls, planSaveCalls, type PartitionWrite } from '../../../src/store/redis/partition-state.js';
 import { partitionStateContract } from '../../contract/partition-state.contract.js';
 
 partitionStateContract('memory', async () => {
@@ -21,6 +22,23 @@ describe('MemoryPartitionState', () => {
 });
 
 describe('planSaveCalls (how the Redis version splits a large save)', () => {
+  it('plans what counting every byte plans, whether the write fits at once or not (multi-byte text too)', () => {
+    const text = fc.string({ unit: fc.constantFrom('a', 'é', '\u20ac', '\u{1F600}'), maxLength: 300 });
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(text, fc.option(text)), { maxLength: 40 }),
+        fc.dictionary(text, fc.nat()),
+        fc.option(text, { nil: undefined }),
+        fc.integer({ min: 1, max: 20_000 }),
+        (entities, offsets, meta, maxBytes) => {
+          const w: PartitionWrite = { entities: new Map(entities), offsets, ...(meta === undefined ? {} : { meta }) };
+          expect(planSaveCalls(w, maxBytes)).toEqual(planCountedCalls(w, maxBytes));
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
   const write = (n: number, size: number, extra: Partial<PartitionWrite> = {}): PartitionWrite => ({
     entities: new Map(Array.from({ length: n }, (_, i) => [`t${i}`, i % 5 === 0 ? null : 'x'.repeat(size)] as const)),
     offsets: { 'events:0': 9, 'events:1': 3 },
