@@ -41,6 +41,8 @@ export interface AwaitingFacts {
   until: number;
   key?: string;
   judged: number | null;
+  /** Its number in the entity, in arrival order (its part is a|<n>). */
+  n: number;
 }
 
 /** The time an op is judged late against: stream time, or its own source's newest event time if ahead. */
@@ -73,7 +75,10 @@ export class EntityState {
   facts = new Facts();
   private _enRoute?: AudienceRecord[];
   private _deferred?: DeferredJoin[];
-  private _awaiting?: AwaitingFacts[];
+  private _awaiting?: Map<number, AwaitingFacts>;
+  private awaitedLast = 0;
+  /** Parts loaded in the order the store returned them: put back in arrival order on first read. */
+  private awaitingUnsorted = false;
 
   constructor(readonly tag: string) {}
 
@@ -93,8 +98,25 @@ export class EntityState {
   set deferred(list: readonly DeferredJoin[]) { this._deferred = list.length > 0 ? (list as DeferredJoin[]) : undefined; }
 
   /** Observations waiting for their customer's facts (see AwaitingFacts), in arrival order. */
-  get awaiting(): readonly AwaitingFacts[] { return this._awaiting ?? NO_RECORDS; }
-  set awaiting(list: readonly AwaitingFacts[]) { this._awaiting = list.length > 0 ? (list as AwaitingFacts[]) : undefined; this.touch('a'); }
+  get awaiting(): Iterable<AwaitingFacts> {
+    if (this.awaitingUnsorted && this._awaiting) this._awaiting = new Map([...this._awaiting].sort(([a], [b]) => a - b));
+    this.awaitingUnsorted = false;
+    return this._awaiting?.values() ?? NO_RECORDS;
+  }
+  get awaitingCount(): number { return this._awaiting?.size ?? 0; }
+
+  /** Holds an observation for its customer's facts (each its own part: a busy store holds many). */
+  await(item: Omit<AwaitingFacts, 'n'>): void {
+    const n = ++this.awaitedLast;
+    (this._awaiting ??= new Map()).set(n, { ...item, n });
+    this.touch(`a|${n}`);
+  }
+
+  /** Observations no longer held (their facts were read). */
+  release(items: readonly AwaitingFacts[]): void {
+    for (const { n } of items) if (this._awaiting?.delete(n)) this.touch(`a|${n}`);
+    if (this._awaiting?.size === 0) this._awaiting = undefined;
+  }
 
   defer(join: DeferredJoin): void {
     (this._deferred ??= []).push(join);
@@ -242,7 +264,7 @@ export class EntityState {
 
   /** Whether the entity holds nothing worth keeping. */
   get isEmpty(): boolean {
-    if ((this._rules?.size ?? 0) > 0 || this.deferred.length > 0 || this.awaiting.length > 0 || !this.facts.isEmpty || this.enRoute.length > 0) return false;
+    if ((this._rules?.size ?? 0) > 0 || this.deferred.length > 0 || this.awaitingCount > 0 || !this.facts.isEmpty || this.enRoute.length > 0) return false;
     for (const w of this._windows?.values() ?? []) if (!w.isEmpty) return false;
     for (const h of this._history?.values() ?? []) if (!h.isEmpty) return false;
     for (const j of this._joins?.values() ?? []) if (j.size > 0) return false;
@@ -262,7 +284,7 @@ export class EntityState {
   }
 
   /**
-   * Parts: m (rule states, episodes, closes, deferred joins), f (facts), e (en route), a (awaiting facts),
+   * Parts: m (rule states, episodes, closes, deferred joins), f (facts), e (en route), a|<n> (an observation awaiting facts),
    * c|<audience> (contributors), w|<cpi>|<bucket> (a window bucket), j|<cpi>|<key> (a pending half),
    * h|<cpi>:<aggregate>|<chunk> (an hour of recorded values: windows/value-history.ts).
    */
@@ -273,8 +295,11 @@ export class EntityState {
     }
     if (part === 'f') return this.facts.isEmpty ? null : this.facts.encode();
     if (part === 'e') return this.enRoute.length === 0 ? null : JSON.stringify(this.enRoute);
-    if (part === 'a') return this.awaiting.length === 0 ? null : JSON.stringify(this.awaiting);
     const [kind, cpi, ...rest] = part.split('|');
+    if (kind === 'a') {
+      const item = this._awaiting?.get(Number(cpi));
+      return item ? JSON.stringify(item) : null;
+    }
     if (kind === 'c') {
       const list = this.contributors.get(cpi!) ?? [];
       return list.length === 0 ? null : JSON.stringify(list);
@@ -298,9 +323,14 @@ export class EntityState {
     }
     if (part === 'f') { this.facts = Facts.decode(value); return; }
     if (part === 'e') { this.enRoute = JSON.parse(value) as AudienceRecord[]; return; }
-    if (part === 'a') { this._awaiting = JSON.parse(value) as AwaitingFacts[]; return; }
     const [kind, cpi, ...rest] = part.split('|');
     if (kind === 'c') this.contributors.set(cpi!, JSON.parse(value) as AudienceRecord[]);
+    else if (kind === 'a') {
+      const item = JSON.parse(value) as AwaitingFacts;
+      (this._awaiting ??= new Map()).set(item.n, item);
+      this.awaitedLast = Math.max(this.awaitedLast, item.n);
+      this.awaitingUnsorted = true;
+    }
     else if (kind === 'w') this.window(cpi!).load(Number(rest[0]), value);
     else if (kind === 'h') this.history(cpi!).load(Number(rest[0]), value);
     else if (kind === 'j') {

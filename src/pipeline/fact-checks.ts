@@ -42,9 +42,10 @@ export function holdForFacts(e: EntityState, op: WindowOp | ContributorOp, filte
     if (!spec) return 'unmatched';
     if (isLate(op.time, judged, spec)) return 'late';
   }
-  const same = (a: AwaitingFacts) => a.key === key && a.op.kind === op.kind && a.op.cpi === op.cpi && a.op.time === op.time;
-  if (key !== undefined && e.awaiting.some(same)) return 'duplicate';
-  e.awaiting = [...e.awaiting, { op, cpi: filter.cpi, until: op.time + filter.latenessMs, judged, ...(key !== undefined ? { key } : {}) }];
+  if (key !== undefined) {
+    for (const a of e.awaiting) if (a.key === key && a.op.kind === op.kind && a.op.cpi === op.cpi && a.op.time === op.time) return 'duplicate';
+  }
+  e.await({ op, cpi: filter.cpi, until: op.time + filter.latenessMs, judged, ...(key !== undefined ? { key } : {}) });
   return 'applied';
 }
 
@@ -64,12 +65,8 @@ export function earliestAwaiting(e: EntityState): number {
 /** Takes the entity's held observations whose facts are final before `before` (every partition's stream time). */
 export function takeFinal(e: EntityState, before: number): FactCheck[] {
   const ready: FactCheck[] = [];
-  const left: AwaitingFacts[] = [];
-  for (const item of e.awaiting) {
-    if (item.until <= before) ready.push({ tag: e.tag, customerTag: customerTag(item.op.cust ?? ''), item });
-    else left.push(item);
-  }
-  if (ready.length > 0) e.awaiting = left;
+  for (const item of e.awaiting) if (item.until <= before) ready.push({ tag: e.tag, customerTag: customerTag(item.op.cust ?? ''), item });
+  if (ready.length > 0) e.release(ready.map((c) => c.item));
   return ready;
 }
 

@@ -141,7 +141,7 @@ export class PartitionTask {
       out.push(...ready);
       for (const c of ready) this.checking = Math.min(this.checking, c.item.op.time);
       this.dirty.add(tag);
-      if (e.awaiting.length === 0) this.awaitingFacts.delete(tag);
+      if (e.awaitingCount === 0) this.awaitingFacts.delete(tag);
     }
     return out;
   }
@@ -163,7 +163,7 @@ export class PartitionTask {
       return counted;
     });
     out.customerChecks = tally;
-    order.sort((a, b) => inTimeOrder(checks[a]!, checks[b]!) || a - b);
+    order.sort((a, b) => inTimeOrder(checks[a]!, checks[b]!));
     this.timers.release();
     for (const i of order) {
       const { tag, item } = checks[i]!;
@@ -272,7 +272,7 @@ export class PartitionTask {
     }
     for (const e of task.entities.values()) {
       task.rearm(rules, e);
-      if (e.awaiting.length > 0) task.awaitingFacts.add(e.tag);
+      if (e.awaitingCount > 0) task.awaitingFacts.add(e.tag);
     }
     task.rulesSeen = rules;
     task.candidates.queue.restore(meta?.pending ?? [], rules.rulesById, (rule, time) => dueOf(rules, rule, time));
@@ -306,7 +306,7 @@ export class PartitionTask {
     this.dirty.add(tag);
     if (this.heldForFacts(rules, op)) {
       const status = holdForFacts(e, op, rules.customerFilters.get(op.cpi)!, judgedTime(now, sourceTime), rules.specs.get(op.cpi), eventKey);
-      if (e.awaiting.length > 0) this.awaitingFacts.add(tag);
+      if (e.awaitingCount > 0) this.awaitingFacts.add(tag);
       return status;
     }
     const outcome = e.apply(op, now, rules.specs, sourceTime, eventKey, held);
@@ -402,5 +402,5 @@ export class PartitionTask {
 function inTimeOrder(a: FactCheck, b: FactCheck): number {
   if (a.tag !== b.tag) return a.tag < b.tag ? -1 : 1;
   const rank = (c: FactCheck) => (c.item.op.kind === 'start' ? 0 : c.item.op.kind === 'contrib' ? 2 : 1);
-  return a.item.op.time - b.item.op.time || rank(a) - rank(b);
+  return a.item.op.time - b.item.op.time || rank(a) - rank(b) || a.item.n - b.item.n;
 }
