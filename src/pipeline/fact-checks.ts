@@ -76,6 +76,13 @@ export function counts(item: AwaitingFacts, filters: ReadonlyMap<string, Custome
   return filter === undefined || predicateHolds(facts ?? {}, filter.predicate);
 }
 
+/** Held observations of one entity in event-time order; a start before an end at the same time. */
+export function inTimeOrder(a: FactCheck, b: FactCheck): number {
+  if (a.tag !== b.tag) return a.tag < b.tag ? -1 : 1;
+  const rank = (c: FactCheck) => (c.item.op.kind === 'start' ? 0 : c.item.op.kind === 'contrib' ? 2 : 1);
+  return a.item.op.time - b.item.op.time || rank(a) - rank(b) || a.item.n - b.item.n;
+}
+
 /** What settles the held observations of a partition: the partition task (pipeline/partition-task.ts). */
 export interface FactCheckTask<R, O> {
   takeFactChecks(rules: R, before: number): FactCheck[];

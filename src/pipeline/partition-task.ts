@@ -35,7 +35,7 @@ import { bucketOf } from '../windows/cpi-window.js';
 import type { CpiWindowSpec } from '../windows/window-spec.js';
 import { EntityState, judgedTime } from '../entities/entity-state.js';
 import type { FactValue } from '../entities/facts.js';
-import { closeWaits, counts, earliestAwaiting, holdForFacts, takeFinal, type CustomerFilter, type FactCheck } from './fact-checks.js';
+import { closeWaits, counts, earliestAwaiting, holdForFacts, inTimeOrder, takeFinal, type CustomerFilter, type FactCheck } from './fact-checks.js';
 import type { Candidate, DecisionKey, PendingCandidate } from './candidate-queue.js';
 import { AudienceCandidates, dueOf } from './audience-candidates.js';
 import { emptyOutcome, type TaskOutcome } from './task-outcome.js';
@@ -396,11 +396,4 @@ export class PartitionTask {
     this.rulesEpoch++;
     for (const e of this.entities.values()) this.rearm(rules, e);
   }
-}
-
-/** Held observations of one entity in event-time order; a start before an end at the same time. */
-function inTimeOrder(a: FactCheck, b: FactCheck): number {
-  if (a.tag !== b.tag) return a.tag < b.tag ? -1 : 1;
-  const rank = (c: FactCheck) => (c.item.op.kind === 'start' ? 0 : c.item.op.kind === 'contrib' ? 2 : 1);
-  return a.item.op.time - b.item.op.time || rank(a) - rank(b) || a.item.n - b.item.n;
 }
