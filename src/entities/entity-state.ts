@@ -77,6 +77,8 @@ export class EntityState {
   private _deferred?: DeferredJoin[];
   private _awaiting?: Map<number, AwaitingFacts>;
   private awaitedLast = 0;
+  /** The identities of the held observations (awaitingKeyOf): a repeat of one is found at once. */
+  private awaitingKeys?: Set<string>;
   /** Parts loaded in the order the store returned them: put back in arrival order on first read. */
   private awaitingUnsorted = false;
 
@@ -109,13 +111,23 @@ export class EntityState {
   await(item: Omit<AwaitingFacts, 'n'>): void {
     const n = ++this.awaitedLast;
     (this._awaiting ??= new Map()).set(n, { ...item, n });
+    if (item.key !== undefined) (this.awaitingKeys ??= new Set()).add(awaitingKeyOf(item));
     this.touch(`a|${n}`);
+  }
+
+  /** Whether an observation of the same event, kind, CPI and time is held (a repeated event). */
+  isAwaiting(item: Pick<AwaitingFacts, 'op' | 'key'>): boolean {
+    return item.key !== undefined && (this.awaitingKeys?.has(awaitingKeyOf(item)) ?? false);
   }
 
   /** Observations no longer held (their facts were read). */
   release(items: readonly AwaitingFacts[]): void {
-    for (const { n } of items) if (this._awaiting?.delete(n)) this.touch(`a|${n}`);
-    if (this._awaiting?.size === 0) this._awaiting = undefined;
+    for (const item of items) {
+      if (!this._awaiting?.delete(item.n)) continue;
+      if (item.key !== undefined) this.awaitingKeys?.delete(awaitingKeyOf(item));
+      this.touch(`a|${item.n}`);
+    }
+    if (this._awaiting?.size === 0) { this._awaiting = undefined; this.awaitingKeys = undefined; }
   }
 
   defer(join: DeferredJoin): void {
@@ -328,6 +340,7 @@ export class EntityState {
     else if (kind === 'a') {
       const item = JSON.parse(value) as AwaitingFacts;
       (this._awaiting ??= new Map()).set(item.n, item);
+      if (item.key !== undefined) (this.awaitingKeys ??= new Set()).add(awaitingKeyOf(item));
       this.awaitedLast = Math.max(this.awaitedLast, item.n);
       this.awaitingUnsorted = true;
     }
@@ -339,6 +352,11 @@ export class EntityState {
       pending.set(rest.join('|'), JSON.parse(value) as Pending);
     }
   }
+}
+
+/** A held observation's identity: its event, kind, CPI and time. */
+function awaitingKeyOf(item: Pick<AwaitingFacts, 'op' | 'key'>): string {
+  return `${item.key}\u0000${item.op.kind}\u0000${item.op.cpi}\u0000${item.op.time}`;
 }
 
 /**

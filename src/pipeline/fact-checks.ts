@@ -42,9 +42,7 @@ export function holdForFacts(e: EntityState, op: WindowOp | ContributorOp, filte
     if (!spec) return 'unmatched';
     if (isLate(op.time, judged, spec)) return 'late';
   }
-  if (key !== undefined) {
-    for (const a of e.awaiting) if (a.key === key && a.op.kind === op.kind && a.op.cpi === op.cpi && a.op.time === op.time) return 'duplicate';
-  }
+  if (e.isAwaiting({ op, ...(key !== undefined ? { key } : {}) })) return 'duplicate';
   e.await({ op, cpi: filter.cpi, until: op.time + filter.latenessMs, judged, ...(key !== undefined ? { key } : {}) });
   return 'applied';
 }

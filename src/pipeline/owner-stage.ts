@@ -23,6 +23,7 @@ import type { LedgerVerdict, OfferCandidate } from '../store/state-store.js';
 import { decideCandidates, type FactsPort } from './decide-candidates.js';
 import { decisionGate, type FrontierEntry, type FrontierPort } from './decision-frontier.js';
 import { engine } from './engine-step.js';
+import { settleFactChecks } from './fact-checks.js';
 import { decodeOpRecord, traceparentsOf, type OpRecord } from './op-records.js';
 import { ownerOf } from './owner-of.js';
 import { mergeOutcomes, PartitionTask, type PersistedMeta, type TaskRules } from './partition-task.js';
@@ -113,10 +114,12 @@ export class OwnerStage {
       for (const [q, o] of this.owned) frontier.set(q, frontierEntryOf(o.task));
       let gate = decisionGate(partition, this.o.partitions, frontier);
       // observations of CPIs with `customers` whose customers' facts are final now (pipeline/fact-checks.ts)
-      const checks = engine(at, () => task.takeFactChecks(this.rules, gate.factsFinal));
-      if (checks.length > 0) {
-        const facts = await this.facts(partition).factsAt(checks.map((c) => ({ tag: c.customerTag, time: c.item.op.time })));
-        mergeOutcomes(outcome, engine(at, () => task.applyFactChecks(this.rules, checks, facts)));
+      const checked = await settleFactChecks({
+        takeFactChecks: (rules, before) => engine(at, () => task.takeFactChecks(rules, before)),
+        applyFactChecks: (rules, checks, facts) => engine(at, () => task.applyFactChecks(rules, checks, facts)),
+      }, this.rules, gate.factsFinal, this.facts(partition));
+      if (checked) {
+        mergeOutcomes(outcome, checked);
         // settled further now: the closes they held have run
         frontier.set(partition, frontierEntryOf(task));
         gate = decisionGate(partition, this.o.partitions, frontier);

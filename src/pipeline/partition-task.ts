@@ -23,7 +23,6 @@
  */
 import type { ContributorOp, OpStatus, StateOp, WindowOp } from '../cpis/ops.js';
 import type { CustomerCheckCounts } from './types.js';
-import { addChecks } from './task-outcome.js';
 import { ruleIdOfKey, tierKey } from '../rules/evaluate.js';
 import type { CompiledRule } from '../rules/compiled.js';
 import type { CloseGroup, CloseGroups } from '../rules/close-groups.js';
@@ -156,17 +155,20 @@ export class PartitionTask {
     this.checking = Number.POSITIVE_INFINITY;
     const out = emptyOutcome();
     const tally: Record<string, CustomerCheckCounts> = {};
-    const order = checks.map((_, i) => i).filter((i) => {
-      const counted = counts(checks[i]!.item, rules.customerFilters, facts[i] ?? null);
+    const order: FactCheck[] = [];
+    checks.forEach((c, i) => {
+      const counted = counts(c.item, rules.customerFilters, facts[i] ?? null);
+      if (counted) order.push(c);
       // (a contributor record follows its observation: one check per event)
-      if (checks[i]!.item.op.kind !== 'contrib') addChecks(tally, { [checks[i]!.item.cpi]: { counted: counted ? 1 : 0, leftOut: counted ? 0 : 1 } });
-      return counted;
+      if (c.item.op.kind === 'contrib') return;
+      const t = (tally[c.item.cpi] ??= { counted: 0, leftOut: 0 });
+      if (counted) t.counted += 1;
+      else t.leftOut += 1;
     });
     out.customerChecks = tally;
-    order.sort((a, b) => inTimeOrder(checks[a]!, checks[b]!));
+    order.sort(inTimeOrder);
     this.timers.release();
-    for (const i of order) {
-      const { tag, item } = checks[i]!;
+    for (const { tag, item } of order) {
       this.closeUpTo(rules, tag, item.cpi, item.op.time, out);
       // applied as on arrival: judged late against the time it was judged against then
       const op = { ...item.op, cust: undefined };
